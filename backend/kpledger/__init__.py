@@ -1,0 +1,1 @@
+"""Kimberley Process chain-of-custody ledger: Python side (intents, chain access, backend)."""

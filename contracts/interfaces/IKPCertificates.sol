@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+/**
+ * @title Kimberley Process certificates anchored on chain
+ * @notice The exporting authority issues a certificate for one sealed consignment to one
+ * importing participant; the consignment's hand-off across that border spends it; the importing
+ * authority then confirms the import (closing it) or records a discrepancy. The value in USD
+ * and the parties' identification stay off chain, committed by `documentHash`.
+ */
+interface IKPCertificates {
+    enum CertificateStatus {
+        None,
+        Issued, // valid until expiry for one crossing
+        Delivered, // spent: the consignment crossed to the importer
+        Confirmed, // the importing authority confirmed the import (closed)
+        Disputed, // the importing authority recorded a discrepancy
+        Voided // withdrawn by the issuing authority before import
+    }
+
+    /// @notice What the exporting authority declares; checked against the consignment.
+    struct CertificateRequest {
+        string number; // unique, prefixed with the exporter's ISO code, e.g. "BW0012345"
+        string importer; // ISO code of the importing participant
+        uint256 consignmentId;
+        uint48 points; // total weight, hundredths of a carat
+        uint32 parcelCount;
+        uint32[] hsCodes; // 710210, 710221, 710231
+        string[] origins; // one ISO code, or the mining countries of a mixed-origin shipment
+        uint64 issuedAt;
+        uint64 expiresAt;
+        bytes32 documentHash; // hash of the full certificate document
+    }
+
+    struct Certificate {
+        uint40 consignmentId;
+        bytes2 exporter;
+        bytes2 importer;
+        uint64 issuedAt;
+        uint64 expiresAt;
+        CertificateStatus status;
+        bytes32 documentHash;
+    }
+
+    /// @notice The account is not an authority of an active participant.
+    error KPCertificatesNotAuthority(address account);
+    /// @notice The authority's participant is suspended.
+    error KPCertificatesParticipantSuspended(bytes2 participant);
+    /// @notice The authority is not an authority of the participant this action belongs to.
+    error KPCertificatesForeignAuthority(address account, bytes2 participant);
+    /// @notice The number is malformed or not prefixed with the exporter's ISO code.
+    error KPCertificatesInvalidNumber(string number);
+    /// @notice A certificate with this number exists already.
+    error KPCertificatesNumberTaken(string number);
+    /// @notice The importer is not an admitted participant (trade with non-participants is forbidden).
+    error KPCertificatesNotParticipant(string code);
+    /// @notice The importer is the exporter.
+    error KPCertificatesSameParticipant(bytes2 participant);
+    /// @notice Issue and expiry times are inconsistent or already past.
+    error KPCertificatesInvalidValidity(uint64 issuedAt, uint64 expiresAt);
+    /// @notice The consignment is not sealed.
+    error KPCertificatesConsignmentNotSealed(uint256 consignmentId);
+    /// @notice The consignment is not held by an exporter of the issuing participant.
+    error KPCertificatesHolderNotExporter(uint256 consignmentId, address holder);
+    /// @notice The consignment is already covered by a live certificate.
+    error KPCertificatesConsignmentCertified(uint256 consignmentId, bytes32 certificateKey);
+    /// @notice Declared total weight differs from the consignment's.
+    error KPCertificatesCaratsMismatch(uint256 actualPoints, uint256 declaredPoints);
+    /// @notice Declared parcel count differs from the consignment's.
+    error KPCertificatesParcelCountMismatch(uint256 actual, uint256 declared);
+    /// @notice Declared HS codes differ from the consignment's (bitmasks).
+    error KPCertificatesHsCodesMismatch(uint8 actualMask, uint8 declaredMask);
+    /// @notice Declared origins differ from the consignment's (participant bitmasks).
+    error KPCertificatesOriginMismatch(uint192 actualMask, uint192 declaredMask);
+    /// @notice No certificate has this number / key.
+    error KPCertificatesUnknown(bytes32 certificateKey);
+    /// @notice The consignment has no certificate.
+    error KPCertificatesNoCertificate(uint256 consignmentId);
+    /// @notice The certificate was voided.
+    error KPCertificatesVoided(bytes32 certificateKey);
+    /// @notice The certificate has expired.
+    error KPCertificatesExpired(bytes32 certificateKey, uint64 expiresAt);
+    /// @notice The certificate was already used for its one shipment.
+    error KPCertificatesAlreadyUsed(bytes32 certificateKey);
+    /// @notice The certificate covers another route.
+    error KPCertificatesRouteMismatch(bytes32 certificateKey, bytes2 exporter, bytes2 importer);
+    /// @notice The certificate is not in a status that allows this action.
+    error KPCertificatesWrongStatus(bytes32 certificateKey, CertificateStatus status);
+    /// @notice Only the ledger spends certificates.
+    error KPCertificatesOnlyLedger(address caller);
+
+    /// @notice A certificate was issued. Carries every field an indexer needs: `certificate` is
+    /// the stored record (exporter, importer, validity, document hash), the rest the declared contents.
+    event CertificateIssued(
+        bytes32 indexed certificateKey,
+        uint256 indexed consignmentId,
+        address indexed authority,
+        string number,
+        Certificate certificate,
+        uint48 points,
+        uint32 parcelCount,
+        uint32[] hsCodes,
+        bytes2[] origins
+    );
+    /// @notice The consignment crossed the border under this certificate.
+    event CertificateUsed(bytes32 indexed certificateKey, uint256 indexed consignmentId, address indexed importer);
+    /// @notice The importing authority confirmed the import; the certificate is closed.
+    event ImportConfirmed(bytes32 indexed certificateKey, address indexed authority);
+    /// @notice The importing authority recorded a discrepancy (reason code, evidence document hash).
+    event ImportDiscrepancy(bytes32 indexed certificateKey, address indexed authority, uint16 reason, bytes32 evidenceHash);
+    /// @notice The issuing authority voided the certificate.
+    event CertificateVoided(bytes32 indexed certificateKey, address indexed authority, uint16 reason);
+
+    /**
+     * @notice Issues a certificate for a sealed consignment held by one of the caller's exporters.
+     * Requirements: caller is an authority of an active participant (the exporter); the importer
+     * is another admitted, active participant; weight, parcel count, HS codes and origins match
+     * the consignment; the consignment has no live certificate.
+     * Emits a {CertificateIssued} event.
+     */
+    function issueCertificate(CertificateRequest calldata request) external returns (bytes32 certificateKey);
+
+    /**
+     * @notice The importing authority confirms receipt, closing the certificate.
+     * Requirements: the consignment was delivered under it (or a discrepancy was recorded).
+     * Emits an {ImportConfirmed} event.
+     */
+    function confirmImport(string calldata number) external;
+
+    /// @notice The importing authority records a discrepancy. Emits an {ImportDiscrepancy} event.
+    function recordDiscrepancy(string calldata number, uint16 reason, bytes32 evidenceHash) external;
+
+    /// @notice The issuing authority voids a certificate not yet used. Emits a {CertificateVoided} event.
+    function voidCertificate(string calldata number, uint16 reason) external;
+
+    /// @notice Reverts with the reason unless the consignment may cross from `from` to `to` now.
+    function checkCrossing(uint256 consignmentId, bytes2 from, bytes2 to) external view returns (bytes32 certificateKey);
+
+    /// @notice Spends the consignment's certificate for its crossing (ledger only).
+    function useForCrossing(uint256 consignmentId, bytes2 from, bytes2 to, address importer)
+        external
+        returns (bytes32 certificateKey);
+
+    /// @notice Whether the consignment is covered by an issued, unexpired, unused certificate.
+    function isCovered(uint256 consignmentId) external view returns (bool);
+
+    /// @notice The certificate with this number (key = keccak256 of the number).
+    function certificate(string calldata number) external view returns (Certificate memory);
+
+    /// @notice The certificate with this key.
+    function certificateByKey(bytes32 certificateKey) external view returns (Certificate memory);
+
+    /// @notice The key of the last certificate issued for a consignment (0 if none).
+    function certificateOf(uint256 consignmentId) external view returns (bytes32);
+}
