@@ -29,7 +29,7 @@ node_modules/.installed: package.json package-lock.json
 compile: setup
 	ape compile
 
-test: setup lint test-toolchain test-contracts
+test: setup lint test-toolchain test-contracts gas
 
 test-toolchain: setup
 	$(PY) -m pytest -q -p no:ape_test tests/toolchain
@@ -41,10 +41,10 @@ lint: setup
 	ruff check backend scripts tests
 
 gas: setup
-	ape run gas_report
+	ape run gas_report --network ethereum:local:foundry
 
 run: setup
-	ape run deploy --network ethereum:local:foundry --interactive
+	$(PY) -m kpledger.localnet
 
 clean:
 	rm -rf .build contracts/.cache .solcx

@@ -500,10 +500,8 @@ contract KPLedger is IKPLedger, KPIntents {
             }
             _consignments[lotId].holder = recipient;
         } else {
-            // a lone parcel never crosses a border (an account may have moved since the offer)
-            if (from.participant != to.participant) {
-                revert KPLedgerCertificateRequired(lotId, from.participant, to.participant);
-            }
+            // a lone parcel never crosses a border: _offer refused that, and accounts never
+            // change participant (see KPRegistry._revoke)
             Parcel storage p = _parcels[lotId];
             (p.holder, p.consignmentId) = (recipient, 0);
         }

@@ -16,7 +16,7 @@ import {KPIntents} from "./utils/KPIntents.sol";
  * `authorityRole(p)` is administered by governance (`DEFAULT_ADMIN_ROLE`, handed over in two
  * steps with a delay by {AccessControlDefaultAdminRules}); each `operatorRole(p, r)` is
  * administered by `authorityRole(p)`, so an authority can grant and revoke its own operators
- * and no one else's. An account belongs to at most one participant.
+ * and no one else's. An account belongs to one participant for good (from its first role on).
  *
  * Alongside the roles the registry keeps a packed {Member} record per account (participant
  * and role bits) so that the ledger learns everything about an actor in one call; both are
@@ -317,9 +317,9 @@ contract KPRegistry is IKPRegistry, AccessControlDefaultAdminRules, KPIntents {
         if (revoked && scope.participant != bytes2(0)) {
             Member storage m = _members[account];
             uint8 roles = m.roles & ~scope.bit;
+            // The account stays bound to its participant even with no role left: were it
+            // freed, lots it still holds would change country without a certificate.
             m.roles = roles;
-            // An account with no role left is free to serve another participant.
-            if (roles == 0) m.participant = bytes2(0);
             emit MemberRolesChanged(account, scope.participant, roles, by);
         }
     }

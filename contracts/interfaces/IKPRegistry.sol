@@ -42,7 +42,7 @@ interface IKPRegistry {
     error KPRegistryParticipantNotSuspended(bytes2 participant);
     /// @notice All participant slots (origin bitmask bits) are used.
     error KPRegistryTooManyParticipants(uint256 max);
-    /// @notice The account already belongs to another participant.
+    /// @notice The account belongs to another participant (for good: accounts never change country).
     error KPRegistryAccountOfOtherParticipant(address account, bytes2 participant);
     /// @notice The caller is not an authority of any active participant.
     error KPRegistryNotAuthority(address account);

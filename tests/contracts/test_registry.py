@@ -94,12 +94,15 @@ def test_authorities_grant_operator_roles_only(registry, world, bw_authority, ou
         registry.licenseOperator(outsider, roles, sender=bw_authority)
 
 
-def test_a_revoked_operator_is_free_to_serve_another_participant(registry, world, bw_authority, eu_authority,
-                                                                 bw_exporter):
+def test_an_account_never_changes_country_even_after_losing_every_role(registry, world, bw_authority,
+                                                                       eu_authority, bw_exporter):
+    # otherwise whatever it holds would cross the border without a certificate
     registry.revokeOperator(bw_exporter, ROLE_EXPORTER | ROLE_TRADER, sender=bw_authority)
-    assert registry.member(bw_exporter).participant == b"\x00\x00"
-    registry.licenseOperator(bw_exporter, ROLE_IMPORTER, sender=eu_authority)
-    assert registry.member(bw_exporter).participant == b"EU"
+    assert registry.member(bw_exporter).roles == 0
+    with ape.reverts(registry.KPRegistryAccountOfOtherParticipant):
+        registry.licenseOperator(bw_exporter, ROLE_IMPORTER, sender=eu_authority)
+    registry.licenseOperator(bw_exporter, ROLE_TRADER, sender=bw_authority)
+    assert registry.member(bw_exporter).participant == b"BW"
 
 
 def test_a_suspended_participant_licenses_no_one_until_reinstated(registry, world, governance, bw_authority,

@@ -1,0 +1,120 @@
+"""The embedded chain: an anvil node from npm whose state lives in the data folder.
+
+`python -m kpledger.localnet` starts it (or finds it running), deploys the contracts once
+(`scripts/deploy.py`, addresses recorded in data/deployment.json) and runs until Ctrl-C, when
+anvil is stopped with SIGTERM so that it dumps its state for the next start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def rpc(url: str, method: str, params: list | None = None, timeout: float = 2.0):
+    """One JSON-RPC call with the standard library (no web3 import at start-up)."""
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []}).encode()
+    req = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=timeout) as resp:
+        answer = json.load(resp)
+    if "error" in answer:
+        raise RuntimeError(answer["error"])
+    return answer["result"]
+
+
+def is_up(url: str) -> bool:
+    try:
+        rpc(url, "eth_chainId", timeout=0.5)
+        return True
+    except OSError:
+        return False
+
+
+def wait_until_up(url: str, process: subprocess.Popen | None = None, seconds: float = 30.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if is_up(url):
+            return
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"anvil exited with code {process.returncode}")
+        time.sleep(0.1)
+    raise TimeoutError(f"no JSON-RPC answer at {url} after {seconds}s")
+
+
+def anvil_binary() -> str:
+    local = ROOT / "node_modules" / ".bin" / "anvil"
+    found = str(local) if local.exists() else shutil.which("anvil")
+    if not found:
+        raise FileNotFoundError("anvil not found: run `npm ci` (package @foundry-rs/anvil)")
+    return found
+
+
+def start_anvil(data_dir: Path, port: int, state_interval: int = 1) -> subprocess.Popen:
+    """Starts anvil with its state file in `data_dir` (reloaded if present)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    state = data_dir / "anvil-state.json"
+    cmd = [anvil_binary(), "--port", str(port), "--host", "127.0.0.1", "--chain-id", "31337", "--hardfork", "shanghai",
+           "--state", str(state), "--state-interval", str(state_interval), "--silent"]
+    log = open(data_dir / "anvil.log", "ab")  # noqa: SIM115 - lives as long as the process
+    return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def stop(process: subprocess.Popen, timeout: float = 15.0) -> None:
+    """SIGTERM (anvil dumps its state), then SIGKILL if it hangs."""
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def deploy(url: str, record: Path) -> dict:
+    """Runs the Ape deploy script against the node at `url` (idempotent)."""
+    env = {**os.environ, "APE_FOUNDRY_HOST": url}
+    subprocess.run(
+        ["ape", "run", "deploy", "--network", "ethereum:local:foundry", "--account", "TEST::0",
+         "--governance", "TEST::1", "--record", str(record)],
+        cwd=ROOT, env=env, check=True,
+    )
+    return json.loads(record.read_text())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Run the embedded chain with the ledger deployed.")
+    parser.add_argument("--data", type=Path, default=ROOT / "data", help="data folder (chain state, addresses)")
+    parser.add_argument("--port", type=int, default=8545)
+    args = parser.parse_args(argv)
+    url = f"http://127.0.0.1:{args.port}"
+    process = None if is_up(url) else start_anvil(args.data, args.port)
+    try:
+        wait_until_up(url, process)
+        record = deploy(url, args.data / "deployment.json")
+        print(f"chain     {url} (chain id {record['chainId']}, state in {args.data})")
+        print(f"registry  {record['registry']}\nledger    {record['ledger']}\ncertificates {record['certificates']}")
+        print("Ctrl-C stops the chain (its state is kept for the next run).", flush=True)
+        if process is not None:
+            signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+            process.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if process is not None:
+            stop(process)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
