@@ -1,0 +1,74 @@
+"""The FastAPI application: middleware, error translation, routers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+
+from kpledger.core.config import Settings, get_settings
+from kpledger.core.errors import KPError, PayloadTooLarge
+from kpledger.services import Services
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        svc = services or Services.build(settings)
+        app.state.services = svc
+        svc.start()
+        try:
+            yield
+        finally:
+            svc.stop()
+
+    app = FastAPI(
+        title="KP Ledger",
+        summary="Chain-of-custody ledger for rough diamonds under the Kimberley Process",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"],
+                       allow_headers=["*"])
+
+    @app.middleware("http")
+    async def limit_body(request: Request, call_next):  # noqa: ANN001, ANN202 - Starlette middleware
+        limit = settings.max_document_bytes if request.url.path.startswith("/v1/documents") \
+            else settings.max_body_bytes
+        length = request.headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > limit:
+            return _error_response(PayloadTooLarge(f"request body over {limit} bytes",
+                                                   details={"limit": limit}))
+        return await call_next(request)
+
+    @app.exception_handler(KPError)
+    async def kp_error(_request: Request, exc: KPError) -> JSONResponse:
+        return _error_response(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+        return JSONResponse(status_code=422, content={
+            "code": "InvalidRequest", "message": "the request does not match the schema",
+            "details": {"errors": errors}})
+
+    from kpledger.api.routes import health
+
+    app.include_router(health.router)
+    for module in ("writes", "reads", "documents"):
+        try:
+            routes = __import__(f"kpledger.api.routes.{module}", fromlist=["router"])
+        except ModuleNotFoundError:
+            continue
+        app.include_router(routes.router)
+    return app
+
+
+def _error_response(exc: KPError) -> JSONResponse:
+    return JSONResponse(status_code=exc.status, content=exc.to_dict())

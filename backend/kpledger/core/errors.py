@@ -1,0 +1,74 @@
+"""One exception hierarchy for the backend; translated to HTTP only at the API edge.
+
+Every refusal has a stable machine-readable `code` and a human `message`. Refusals decoded from
+the contracts keep the contract's custom error name as their code (e.g. `KPLedgerNotHolder`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class KPError(Exception):
+    """Root of every error the backend reports."""
+
+    code: str = "KPError"
+    status: int = 500
+
+    def __init__(self, message: str, *, code: str | None = None, details: dict[str, Any] | None = None):
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        self.details = details or {}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, "details": self.details}
+
+
+class InvalidRequest(KPError, ValueError):
+    code, status = "InvalidRequest", 422
+
+
+class PayloadTooLarge(KPError, ValueError):
+    code, status = "PayloadTooLarge", 413
+
+
+class NotFound(KPError, LookupError):
+    code, status = "NotFound", 404
+
+
+class Unauthorized(KPError, PermissionError):
+    code, status = "Unauthorized", 401
+
+
+class Forbidden(KPError, PermissionError):
+    code, status = "Forbidden", 403
+
+
+class InvalidSignature(Unauthorized):
+    code = "InvalidSignature"
+
+
+class Conflict(KPError):
+    code, status = "Conflict", 409
+
+
+class ChainRefusal(KPError):
+    """The contracts refused the action (a custom error decoded from the revert data)."""
+
+    status = 409
+    PERMISSION_CODES = ("NotOperator", "MissingRole", "NotHolder", "NotRecipient", "NotAuthority",
+                        "ForeignAuthority", "Unauthorized", "ParticipantSuspended", "OnlyLedger")
+    SIGNATURE_CODES = ("KPIntentInvalidSignature", "KPIntentBadNonce", "KPIntentExpired")
+
+    def __init__(self, message: str, *, code: str, details: dict[str, Any] | None = None):
+        super().__init__(message, code=code, details=details)
+        if code in self.SIGNATURE_CODES:
+            self.status = 401
+        elif any(code.endswith(p) for p in self.PERMISSION_CODES) or code.startswith("AccessControl"):
+            self.status = 403
+
+
+class ChainUnavailable(KPError, ConnectionError):
+    code, status = "ChainUnavailable", 503

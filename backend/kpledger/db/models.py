@@ -1,0 +1,209 @@
+"""Tables: the relay journal (never rebuilt) and the index (a projection of the chain's events).
+
+Index tables are derived from `events` alone and can be dropped and rebuilt at any time
+(`INDEX_TABLES`); the journal holds what the backend acknowledged and must never be lost.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+# ---------------------------------------------------------------- relay journal
+
+
+class RelayRequest(Base):
+    """A signed request the backend accepted: written (and fsynced) before it is acknowledged."""
+
+    __tablename__ = "relay_requests"
+    id: Mapped[str] = mapped_column(String(66), primary_key=True)  # keccak of the signed intent
+    action: Mapped[str] = mapped_column(String(40))
+    signer: Mapped[str] = mapped_column(String(42), index=True)
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # pending | sent | mined | failed
+    relayer_nonce: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    raw_tx: Mapped[str | None] = mapped_column(Text)
+    tx_hash: Mapped[str | None] = mapped_column(String(66), index=True)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[float] = mapped_column()
+    updated_at: Mapped[float] = mapped_column()
+
+
+class Document(Base):
+    """An off-chain document (certificate or parcel document), served only to those entitled."""
+
+    __tablename__ = "documents"
+    sha256: Mapped[str] = mapped_column(String(66), primary_key=True)  # = the hash anchored on chain
+    kind: Mapped[str] = mapped_column(String(16))  # certificate | parcel | evidence
+    reference: Mapped[str] = mapped_column(String(64), index=True)  # certificate number or parcel id
+    content_type: Mapped[str] = mapped_column(String(100))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_by: Mapped[str] = mapped_column(String(42))
+    uploaded_at: Mapped[float] = mapped_column()
+
+
+# ---------------------------------------------------------------- index: raw events and cursor
+
+
+class IndexedBlock(Base):
+    """Hashes of recently indexed blocks, to detect a reorganisation and find the fork point."""
+
+    __tablename__ = "indexed_blocks"
+    number: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[str] = mapped_column(String(66))
+    timestamp: Mapped[int] = mapped_column(BigInteger)
+
+
+class Cursor(Base):
+    __tablename__ = "indexer_cursor"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    block_number: Mapped[int] = mapped_column(BigInteger)  # last block fully indexed
+    block_hash: Mapped[str] = mapped_column(String(66))
+
+
+class Event(Base):
+    """Every decoded log of the three contracts, in chain order."""
+
+    __tablename__ = "events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    block_number: Mapped[int] = mapped_column(BigInteger, index=True)
+    block_hash: Mapped[str] = mapped_column(String(66))
+    timestamp: Mapped[int] = mapped_column(BigInteger)
+    tx_hash: Mapped[str] = mapped_column(String(66), index=True)
+    log_index: Mapped[int] = mapped_column(Integer)
+    contract: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(40), index=True)
+    args: Mapped[dict[str, Any]] = mapped_column(JSON)
+    __table_args__ = (Index("ix_events_order", "block_number", "log_index", unique=True),)
+
+
+# ---------------------------------------------------------------- index: projections
+
+
+class Participant(Base):
+    __tablename__ = "participants"
+    code: Mapped[str] = mapped_column(String(2), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    index: Mapped[int] = mapped_column(Integer, unique=True)
+    status: Mapped[str] = mapped_column(String(16))  # active | suspended
+    admitted_block: Mapped[int] = mapped_column(BigInteger)
+    changed_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class Member(Base):
+    __tablename__ = "members"
+    address: Mapped[str] = mapped_column(String(42), primary_key=True)
+    participant: Mapped[str] = mapped_column(String(2), index=True)
+    roles: Mapped[int] = mapped_column(Integer)
+
+
+class Parcel(Base):
+    __tablename__ = "parcels"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    holder: Mapped[str] = mapped_column(String(42), index=True)
+    points: Mapped[int] = mapped_column(BigInteger)
+    stones: Mapped[int] = mapped_column(Integer)
+    hs_code: Mapped[int] = mapped_column(Integer)
+    origins: Mapped[list[Any]] = mapped_column(JSON)  # sorted ISO codes of the mining countries
+    status: Mapped[str] = mapped_column(String(8))  # live | closed
+    consignment_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    sealed: Mapped[bool] = mapped_column(Boolean, default=False)
+    document_hash: Mapped[str] = mapped_column(String(66), index=True)
+    created_by: Mapped[str] = mapped_column(String(16))  # registered | split | merged
+    created_block: Mapped[int] = mapped_column(BigInteger)
+    created_tx: Mapped[str] = mapped_column(String(66))
+    created_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class ParcelLink(Base):
+    """Lineage: `child_id` was made from `parent_id` by a split or a merge."""
+
+    __tablename__ = "parcel_links"
+    parent_id: Mapped[int] = mapped_column(ForeignKey("parcels.id"), primary_key=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("parcels.id"), primary_key=True, index=True)
+    kind: Mapped[str] = mapped_column(String(8))  # split | merge
+
+
+class Consignment(Base):
+    __tablename__ = "consignments"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    holder: Mapped[str] = mapped_column(String(42), index=True)
+    seal_id: Mapped[str] = mapped_column(String(66), index=True)
+    status: Mapped[str] = mapped_column(String(12))  # sealed | opened | compromised
+    parcel_ids: Mapped[list[Any]] = mapped_column(JSON)
+    points: Mapped[int] = mapped_column(BigInteger)
+    certificate_key: Mapped[str | None] = mapped_column(String(66))
+    created_block: Mapped[int] = mapped_column(BigInteger)
+    created_tx: Mapped[str] = mapped_column(String(66))
+    created_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class ConsignmentParcel(Base):
+    __tablename__ = "consignment_parcels"
+    consignment_id: Mapped[int] = mapped_column(ForeignKey("consignments.id"), primary_key=True)
+    parcel_id: Mapped[int] = mapped_column(ForeignKey("parcels.id"), primary_key=True, index=True)
+
+
+class Offer(Base):
+    __tablename__ = "offers"
+    lot_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    sender: Mapped[str] = mapped_column(String(42))
+    recipient: Mapped[str] = mapped_column(String(42), index=True)
+    seal_id: Mapped[str] = mapped_column(String(66))
+
+
+class CustodyStep(Base):
+    """One custody event of a lot (parcel or consignment), with the parties' countries."""
+
+    __tablename__ = "custody_steps"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    lot_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    # registered | split | merged | sealed | opened | offered | withdrawn | rejected | seal_mismatch | transferred
+    sender: Mapped[str | None] = mapped_column(String(42))
+    recipient: Mapped[str | None] = mapped_column(String(42))
+    sender_country: Mapped[str | None] = mapped_column(String(2))
+    recipient_country: Mapped[str | None] = mapped_column(String(2))
+    seal_id: Mapped[str | None] = mapped_column(String(66))
+    certificate_key: Mapped[str | None] = mapped_column(String(66))
+    reason: Mapped[int | None] = mapped_column(Integer)
+    block_number: Mapped[int] = mapped_column(BigInteger)
+    log_index: Mapped[int] = mapped_column(Integer)
+    tx_hash: Mapped[str] = mapped_column(String(66))
+    timestamp: Mapped[int] = mapped_column(BigInteger)
+
+
+class Certificate(Base):
+    __tablename__ = "certificates"
+    key: Mapped[str] = mapped_column(String(66), primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    consignment_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    exporter: Mapped[str] = mapped_column(String(2), index=True)
+    importer: Mapped[str] = mapped_column(String(2), index=True)
+    points: Mapped[int] = mapped_column(BigInteger)
+    parcel_count: Mapped[int] = mapped_column(Integer)
+    hs_codes: Mapped[list[Any]] = mapped_column(JSON)
+    origins: Mapped[list[Any]] = mapped_column(JSON)
+    issued_at: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[int] = mapped_column(BigInteger)
+    document_hash: Mapped[str] = mapped_column(String(66), index=True)
+    status: Mapped[str] = mapped_column(String(12))  # issued | delivered | confirmed | disputed | voided
+    issued_by: Mapped[str] = mapped_column(String(42))
+    issued_block: Mapped[int] = mapped_column(BigInteger)
+    issued_tx: Mapped[str] = mapped_column(String(66))
+    importer_account: Mapped[str | None] = mapped_column(String(42))
+    history: Mapped[list[Any]] = mapped_column(JSON, default=list)  # [{event, block, tx, timestamp, ...}]
+
+
+INDEX_TABLES = [
+    IndexedBlock, Cursor, Event, Participant, Member, Parcel, ParcelLink, Consignment, ConsignmentParcel, Offer,
+    CustodyStep, Certificate,
+]

@@ -1,0 +1,146 @@
+"""Backend test support: a real anvil, contracts deployed with web3, the API served over real HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from eth_account import Account
+from web3 import HTTPProvider, Web3
+
+from kpledger.localnet import start_anvil, stop, wait_until_up
+
+ROOT = Path(__file__).resolve().parents[2]
+MANIFEST = ROOT / ".build" / "__local__.json"
+MNEMONIC = "test test test test test test test test test test test junk"
+Account.enable_unaudited_hdwallet_features()
+KEYS = [Account.from_mnemonic(MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}").key for i in range(10)]
+ROLE_AUTHORITY, ROLE_PRODUCER, ROLE_EXPORTER, ROLE_IMPORTER, ROLE_TRADER, ROLE_MANUFACTURER = 1, 2, 4, 8, 16, 32
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Actor:
+    name: str
+    key: bytes
+
+    @property
+    def address(self) -> str:
+        return Account.from_key(self.key).address
+
+
+@dataclass
+class Node:
+    url: str
+    process: subprocess.Popen
+    data_dir: Path
+    port: int
+
+    @property
+    def w3(self) -> Web3:
+        return Web3(HTTPProvider(self.url))
+
+
+def deploy(w3: Web3, deployer: Actor, governance: Actor, record: Path) -> dict:
+    """Deploys KPRegistry and KPLedger (which deploys KPCertificates) from the build manifest."""
+    types = json.loads(MANIFEST.read_text())["contractTypes"]
+
+    def send(tx: dict) -> dict:
+        tx.setdefault("from", deployer.address)
+        tx["nonce"] = w3.eth.get_transaction_count(deployer.address)
+        tx["gas"] = w3.eth.estimate_gas(tx)
+        tx["gasPrice"] = w3.eth.gas_price
+        tx["chainId"] = w3.eth.chain_id
+        signed = Account.sign_transaction(tx, deployer.key)
+        receipt = w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(signed.raw_transaction))
+        assert receipt.status == 1
+        return receipt
+
+    def create(name: str, *args):
+        t = types[name]
+        factory = w3.eth.contract(abi=t["abi"], bytecode=t["deploymentBytecode"]["bytecode"])
+        receipt = send(factory.constructor(*args).build_transaction({"from": deployer.address}))
+        return w3.eth.contract(address=receipt.contractAddress, abi=t["abi"])
+
+    start = w3.eth.block_number
+    registry = create("KPRegistry", governance.address, 86_400)
+    ledger = create("KPLedger", registry.address)
+    out = {"chainId": w3.eth.chain_id, "registry": registry.address, "ledger": ledger.address,
+           "certificates": ledger.functions.certificates().call(), "startBlock": start,
+           "governance": governance.address, "deployer": deployer.address}
+    record.parent.mkdir(parents=True, exist_ok=True)
+    record.write_text(json.dumps(out, indent=2))
+    return out
+
+
+@pytest.fixture(scope="session")
+def actors() -> dict[str, Actor]:
+    names = ["relayer", "governance", "bw_authority", "eu_authority", "mine", "bw_exporter", "eu_trader",
+             "in_authority", "ca_mine", "ca_authority"]
+    return {n: Actor(n, k) for n, k in zip(names, KEYS)}
+
+
+@pytest.fixture
+def node(tmp_path: Path, actors) -> Iterator[Node]:
+    """A fresh anvil with the contracts deployed; its data folder is the test's tmp_path."""
+    port = free_port()
+    data = tmp_path / "data"
+    process = start_anvil(data, port)
+    url = f"http://127.0.0.1:{port}"
+    wait_until_up(url, process)
+    node = Node(url, process, data, port)
+    deploy(node.w3, actors["relayer"], actors["governance"], data / "deployment.json")
+    yield node
+    stop(process)
+
+
+@dataclass
+class Server:
+    url: str
+    process: subprocess.Popen
+    env: dict[str, str]
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=30)
+
+
+def start_server(node: Node, port: int | None = None, extra_env: dict[str, str] | None = None) -> Server:
+    port = port or free_port()
+    env = {**os.environ, "KP_ENVIRONMENT": "test", "KP_RPC_URL": node.url, "KP_DATA_DIR": str(node.data_dir),
+           "KP_PORT": str(port), "KP_RELAYER_KEY": "0x" + KEYS[0].hex(), **(extra_env or {})}
+    log = open(node.data_dir / f"server-{port}.log", "ab")  # noqa: SIM115 - lives as long as the process
+    process = subprocess.Popen([sys.executable, "-m", "kpledger.api"], env=env, stdout=log,
+                               stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited: {(node.data_dir / f'server-{port}.log').read_text()[-3000:]}")
+        try:
+            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                return Server(url, process, env)
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise TimeoutError("server did not answer /healthz")
+
+
+@pytest.fixture
+def server(node) -> Iterator[Server]:
+    srv = start_server(node)
+    yield srv
+    stop(srv.process)
