@@ -63,7 +63,6 @@ def deploy(w3: Web3, deployer: Actor, governance: Actor, record: Path) -> dict:
         tx.setdefault("from", deployer.address)
         tx["nonce"] = w3.eth.get_transaction_count(deployer.address)
         tx["gas"] = w3.eth.estimate_gas(tx)
-        tx["gasPrice"] = w3.eth.gas_price
         tx["chainId"] = w3.eth.chain_id
         signed = Account.sign_transaction(tx, deployer.key)
         receipt = w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(signed.raw_transaction))
@@ -144,3 +143,51 @@ def server(node) -> Iterator[Server]:
     srv = start_server(node)
     yield srv
     stop(srv.process)
+
+
+class Direct:
+    """Sends contract calls straight to the node, signed with an actor's key (test setup, not the relayer)."""
+
+    def __init__(self, node: Node, actors: dict[str, Actor]):
+        from kpledger.chain.contracts import Artifacts, Deployment
+
+        self.w3 = node.w3
+        self.actors = actors
+        artifacts = Artifacts(MANIFEST)
+        deployment = Deployment.load(node.data_dir / "deployment.json")
+        self.contracts = {name: self.w3.eth.contract(address=deployment.address(name), abi=artifacts.abis[name])
+                          for name in ("KPRegistry", "KPLedger", "KPCertificates")}
+        self.registry = self.contracts["KPRegistry"]
+        self.ledger = self.contracts["KPLedger"]
+        self.certificates = self.contracts["KPCertificates"]
+
+    def send(self, actor: str, contract, function: str, *args) -> dict:
+        a = self.actors[actor]
+        tx = getattr(contract.functions, function)(*args).build_transaction({
+            "from": a.address, "nonce": self.w3.eth.get_transaction_count(a.address), "gasPrice": self.w3.eth.gas_price,
+            "chainId": self.w3.eth.chain_id})
+        signed = Account.sign_transaction(tx, a.key)
+        receipt = self.w3.eth.wait_for_transaction_receipt(self.w3.eth.send_raw_transaction(signed.raw_transaction))
+        assert receipt.status == 1, function
+        return receipt
+
+    def setup_world(self) -> None:
+        """BW, EU, CA, IN admitted; authorities; operators licensed (mine: producer+exporter, ...)."""
+        for code, name in (("BW", "Botswana"), ("EU", "European Union"), ("CA", "Canada"), ("IN", "India")):
+            self.send("governance", self.registry, "admitParticipant", code, name)
+        for code, actor in (("BW", "bw_authority"), ("EU", "eu_authority"), ("CA", "ca_authority"),
+                            ("IN", "in_authority")):
+            self.send("governance", self.registry, "setAuthority", code, self.actors[actor].address, True)
+        self.send("bw_authority", self.registry, "licenseOperator", self.actors["mine"].address,
+                  ROLE_PRODUCER | ROLE_EXPORTER)
+        self.send("bw_authority", self.registry, "licenseOperator", self.actors["bw_exporter"].address,
+                  ROLE_EXPORTER | ROLE_TRADER)
+        self.send("eu_authority", self.registry, "licenseOperator", self.actors["eu_trader"].address,
+                  ROLE_IMPORTER | ROLE_TRADER | ROLE_EXPORTER)
+        self.send("ca_authority", self.registry, "licenseOperator", self.actors["ca_mine"].address,
+                  ROLE_PRODUCER | ROLE_EXPORTER)
+
+
+@pytest.fixture
+def direct(node, actors) -> Direct:
+    return Direct(node, actors)

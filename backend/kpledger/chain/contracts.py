@@ -82,7 +82,8 @@ class Artifacts:
             return ChainRefusal("the contract refused the call without a known reason", code="Reverted",
                                 details={"data": "0x" + bytes(data).hex()})
         values = abi_decode([_type_string(i) for i in spec.inputs], data[4:])
-        details = {i["name"] or f"arg{n}": _jsonable(v) for n, (i, v) in enumerate(zip(spec.inputs, values))}
+        pairs = enumerate(zip(spec.inputs, values, strict=True))
+        details = {i["name"] or f"arg{n}": _jsonable(v) for n, (i, v) in pairs}
         return ChainRefusal(spec.notice, code=spec.name, details=details)
 
 

@@ -1,0 +1,181 @@
+"""The indexer: follows the contracts' events into the database, resumes where it stopped, survives reorgs.
+
+Each step reads the logs of a block range with one `eth_getLogs`, stores the decoded events and
+applies them to the projections in the same database transaction as the new cursor, so a crash
+never leaves the index half-applied. Before each step the cursor's block hash is compared with
+the chain's; on a mismatch (a reorganisation, or a development chain restarted from an older
+state dump) the indexer walks back its recent block hashes to the fork point, drops the events
+after it and rebuilds the projections from the remaining events.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from sqlalchemy import delete, select
+
+from kpledger.chain.contracts import Chain
+from kpledger.core.config import Settings
+from kpledger.db import models as m
+from kpledger.db.session import Database
+from kpledger.indexer.decoder import LogDecoder
+from kpledger.indexer.projector import Projector, replay
+
+log = logging.getLogger(__name__)
+
+
+class Indexer:
+    def __init__(self, settings: Settings, chain: Chain, db: Database):
+        self.settings = settings
+        self.chain = chain
+        self.db = db
+        self.decoder = LogDecoder(chain.artifacts, chain.deployment)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._changed = threading.Condition()
+        self.indexed_block = self._load_cursor()[0]
+        self.reorgs = 0
+        self.last_error: str | None = None
+
+    # ------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="indexer", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def wait_for(self, block_number: int, timeout: float = 10.0) -> bool:
+        """Blocks until the index has reached `block_number` (used to make reads follow writes)."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while self.indexed_block < block_number:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._changed.wait(remaining)
+        return True
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                advanced = self.step()
+                self.last_error = None
+            except Exception as exc:  # chain down or restarting: keep trying, report through /healthz
+                self.last_error = str(exc)
+                log.warning("indexer step failed: %s", exc)
+                advanced = False
+            if not advanced:
+                self._stop.wait(self.settings.poll_interval)
+
+    # ------------------------------------------------------------ one step
+
+    def _rpc(self, method: str, params: list[Any]) -> Any:
+        answer = self.chain.w3.provider.make_request(method, params)
+        if "error" in answer:
+            raise RuntimeError(f"{method}: {answer['error']}")
+        return answer["result"]
+
+    def _load_cursor(self) -> tuple[int, str | None]:
+        with self.db.session() as s:
+            cursor = s.get(m.Cursor, 1)
+            if cursor is None:
+                return self.chain.deployment.start_block - 1, None
+            return cursor.block_number, cursor.block_hash
+
+    def step(self) -> bool:
+        """Indexes the next block range; returns whether anything advanced."""
+        number, block_hash = self._load_cursor()
+        if block_hash is not None and self._block_hash(number) != block_hash:
+            self._rewind()
+            return True
+        head = int(self._rpc("eth_blockNumber", []), 16)
+        if head <= number:
+            return False
+        to_block = min(head, number + self.settings.log_range)
+        logs = self._rpc("eth_getLogs", [{
+            "address": list(self.chain.addresses.values()), "fromBlock": hex(number + 1), "toBlock": hex(to_block)}])
+        to_hash = self._block_hash(to_block)
+        if to_hash is None:
+            return False
+        self._store(logs, to_block, to_hash)
+        return True
+
+    def _block_hash(self, number: int) -> str | None:
+        if number < 0:
+            return None
+        block = self._rpc("eth_getBlockByNumber", [hex(number), False])
+        return block["hash"] if block else None
+
+    def _timestamps(self, logs: list[dict[str, Any]]) -> dict[str, int]:
+        """Block timestamps by block hash: from the logs when the node provides them, else from headers."""
+        stamps: dict[str, int] = {}
+        for raw in logs:
+            if raw.get("blockTimestamp"):
+                stamps[raw["blockHash"]] = int(raw["blockTimestamp"], 16)
+            elif raw["blockHash"] not in stamps:
+                header = self._rpc("eth_getBlockByHash", [raw["blockHash"], False])
+                stamps[raw["blockHash"]] = int(header["timestamp"], 16)
+        return stamps
+
+    def _store(self, logs: list[dict[str, Any]], to_block: int, to_hash: str) -> None:
+        stamps = self._timestamps(logs)
+        with self.db.transaction() as s:
+            projector = Projector(s)
+            for raw in logs:
+                if raw.get("removed"):
+                    continue
+                decoded = self.decoder.decode(raw)
+                if decoded is None:
+                    continue
+                ts = stamps[decoded.block_hash]
+                s.add(m.Event(block_number=decoded.block_number, block_hash=decoded.block_hash, timestamp=ts,
+                              tx_hash=decoded.tx_hash, log_index=decoded.log_index, contract=decoded.contract,
+                              name=decoded.name, args=decoded.args))
+                projector.apply(decoded, ts)
+            # the range's last block; blocks holding events keep their hash in `events`
+            s.merge(m.IndexedBlock(number=to_block, hash=to_hash, timestamp=0))
+            s.merge(m.Cursor(id=1, block_number=to_block, block_hash=to_hash))
+            s.execute(delete(m.IndexedBlock).where(m.IndexedBlock.number < to_block - self.settings.reorg_depth))
+        self._advance(to_block)
+
+    def _advance(self, block: int) -> None:
+        with self._changed:
+            self.indexed_block = block
+            self._changed.notify_all()
+
+    def _rewind(self) -> None:
+        """Finds the fork point among the recent block hashes, drops later events, rebuilds projections."""
+        self.reorgs += 1
+        with self.db.session() as s:
+            known = dict(s.execute(select(m.IndexedBlock.number, m.IndexedBlock.hash)).all())
+            known.update(s.execute(select(m.Event.block_number, m.Event.block_hash).distinct()).all())
+        fork = self.chain.deployment.start_block - 1
+        fork_hash = None
+        for number in sorted(known, reverse=True):
+            if self._block_hash(number) == known[number]:
+                fork, fork_hash = number, known[number]
+                break
+        log.warning("chain reorganised: rewinding the index to block %s", fork)
+        with self.db.transaction() as s:
+            s.execute(delete(m.Event).where(m.Event.block_number > fork))
+            s.execute(delete(m.IndexedBlock).where(m.IndexedBlock.number > fork))
+            if fork_hash is None:
+                s.execute(delete(m.Cursor))
+            else:
+                s.merge(m.Cursor(id=1, block_number=fork, block_hash=fork_hash))
+            replay(s)
+        with self._changed:
+            self.indexed_block = fork
+            self._changed.notify_all()
+
+    def rebuild(self) -> int:
+        """Rebuilds the projections from stored events (no chain access); returns the event count."""
+        with self.db.transaction() as s:
+            return replay(s)

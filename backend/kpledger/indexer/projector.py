@@ -1,0 +1,234 @@
+"""Applies decoded events to the index's projection tables, mirroring the contracts' rules.
+
+The projection materialises what the contracts resolve lazily: a parcel inside a consignment
+gets the consignment's holder written on every hand-off, so reads never have to chase pointers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from kpledger.db import models as m
+from kpledger.indexer.decoder import DecodedLog
+
+ZERO32 = "0x" + "00" * 32
+CERT_STATUS = {"CertificateUsed": "delivered", "ImportConfirmed": "confirmed", "ImportDiscrepancy": "disputed",
+               "CertificateVoided": "voided"}
+
+
+class Projector:
+    """Stateless apart from a per-session cache of account -> participant."""
+
+    def __init__(self, session: Session):
+        self.s = session
+        self._countries: dict[str, str | None] = {}
+        self._handlers: dict[str, Callable[[DecodedLog], None]] = {
+            name[3:]: getattr(self, name) for name in dir(self) if name.startswith("on_")
+        }
+
+    def apply(self, log: DecodedLog, timestamp: int) -> None:
+        self.ts = timestamp
+        handler = self._handlers.get(log.name)
+        if handler is not None:
+            handler(log)
+
+    # ------------------------------------------------------------ helpers
+
+    def country(self, account: str | None) -> str | None:
+        if account is None:
+            return None
+        if account not in self._countries:
+            member = self.s.get(m.Member, account)
+            self._countries[account] = member.participant if member else None
+        return self._countries[account]
+
+    def step(self, log: DecodedLog, lot_id: int, kind: str, sender: str | None = None,
+             recipient: str | None = None, **extra: Any) -> None:
+        self.s.add(m.CustodyStep(
+            lot_id=lot_id, kind=kind, sender=sender, recipient=recipient, sender_country=self.country(sender),
+            recipient_country=self.country(recipient), block_number=log.block_number, log_index=log.log_index,
+            tx_hash=log.tx_hash, timestamp=self.ts, **extra))
+
+    def parcel(self, parcel_id: int) -> m.Parcel:
+        return self.s.get(m.Parcel, parcel_id)
+
+    def new_parcel(self, log: DecodedLog, parcel_id: int, holder: str, origins: list[str], kind: str,
+                   stones: int = 0) -> m.Parcel:
+        a = log.args
+        p = m.Parcel(id=parcel_id, holder=holder, points=a["points"], stones=stones, hs_code=a["hsCode"],
+                     origins=sorted(set(origins)), status="live", consignment_id=None, sealed=False,
+                     document_hash=a["documentHash"], created_by=kind, created_block=log.block_number,
+                     created_tx=log.tx_hash, created_at=self.ts)
+        self.s.add(p)
+        return p
+
+    def certificate(self, key: str) -> m.Certificate | None:
+        return self.s.get(m.Certificate, key)
+
+    # ------------------------------------------------------------ registry
+
+    def on_ParticipantAdmitted(self, log: DecodedLog) -> None:
+        a = log.args
+        self.s.add(m.Participant(code=a["participant"], name=a["name"], index=a["index"], status="active",
+                                 admitted_block=log.block_number, changed_at=self.ts))
+
+    def on_ParticipantSuspended(self, log: DecodedLog) -> None:
+        p = self.s.get(m.Participant, log.args["participant"])
+        p.status, p.changed_at = "suspended", self.ts
+
+    def on_ParticipantReinstated(self, log: DecodedLog) -> None:
+        p = self.s.get(m.Participant, log.args["participant"])
+        p.status, p.changed_at = "active", self.ts
+
+    def on_MemberRolesChanged(self, log: DecodedLog) -> None:
+        a = log.args
+        member = self.s.get(m.Member, a["account"])
+        if member is None:
+            self.s.add(m.Member(address=a["account"], participant=a["participant"], roles=a["roles"]))
+        else:
+            member.roles = a["roles"]
+        self._countries[a["account"]] = a["participant"]
+
+    # ------------------------------------------------------------ parcels
+
+    def on_ParcelRegistered(self, log: DecodedLog) -> None:
+        a = log.args
+        self.new_parcel(log, a["parcelId"], a["producer"], [a["origin"]], "registered", a["stones"])
+        self.step(log, a["parcelId"], "registered", recipient=a["producer"])
+
+    def on_ParcelSplit(self, log: DecodedLog) -> None:
+        a = log.args
+        parent = self.parcel(a["parentId"])
+        parent.status, parent.holder, parent.consignment_id, parent.sealed = "closed", a["holder"], None, False
+        self.new_parcel(log, a["childId"], a["holder"], parent.origins, "split", a["stones"])
+        self.s.flush()
+        self.s.add(m.ParcelLink(parent_id=a["parentId"], child_id=a["childId"], kind="split"))
+        self.step(log, a["childId"], "split", sender=a["holder"], recipient=a["holder"])
+
+    def on_ParcelsMerged(self, log: DecodedLog) -> None:
+        a = log.args
+        sources = [self.parcel(source_id) for source_id in a["sourceIds"]]
+        origins = sorted({code for source in sources for code in source.origins})
+        self.new_parcel(log, a["parcelId"], a["holder"], origins, "merged")
+        self.s.flush()
+        for source in sources:
+            source.status, source.holder, source.consignment_id, source.sealed = "closed", a["holder"], None, False
+            self.s.add(m.ParcelLink(parent_id=source.id, child_id=a["parcelId"], kind="merge"))
+        self.step(log, a["parcelId"], "merged", sender=a["holder"], recipient=a["holder"])
+
+    # ------------------------------------------------------------ consignments
+
+    def on_ConsignmentSealed(self, log: DecodedLog) -> None:
+        a = log.args
+        cid = a["consignmentId"]
+        self.s.add(m.Consignment(id=cid, holder=a["holder"], seal_id=a["sealId"], status="sealed",
+                                 parcel_ids=list(a["parcelIds"]), points=a["points"], certificate_key=None,
+                                 created_block=log.block_number, created_tx=log.tx_hash, created_at=self.ts))
+        self.s.flush()
+        for parcel_id in a["parcelIds"]:
+            self.s.add(m.ConsignmentParcel(consignment_id=cid, parcel_id=parcel_id))
+        self.s.execute(update(m.Parcel).where(m.Parcel.id.in_(a["parcelIds"]))
+                       .values(consignment_id=cid, sealed=True, holder=a["holder"]))
+        self.step(log, cid, "sealed", sender=a["holder"], recipient=a["holder"], seal_id=a["sealId"])
+
+    def on_ConsignmentOpened(self, log: DecodedLog) -> None:
+        cid = log.args["consignmentId"]
+        self.s.get(m.Consignment, cid).status = "opened"
+        self.s.execute(update(m.Parcel).where(m.Parcel.consignment_id == cid).values(sealed=False))
+        self.step(log, cid, "opened", sender=log.args["holder"], recipient=log.args["holder"])
+
+    # ------------------------------------------------------------ custody
+
+    def on_CustodyOffered(self, log: DecodedLog) -> None:
+        a = log.args
+        self.s.merge(m.Offer(lot_id=a["lotId"], sender=a["from"], recipient=a["to"], seal_id=a["sealId"]))
+        parcel = self.parcel(a["lotId"])
+        if parcel is not None:
+            parcel.consignment_id = None  # the contract detaches a parcel from its opened consignment here
+        self.step(log, a["lotId"], "offered", a["from"], a["to"], seal_id=a["sealId"])
+
+    def _close_offer(self, log: DecodedLog, kind: str, **extra: Any) -> None:
+        a = log.args
+        self.s.execute(delete(m.Offer).where(m.Offer.lot_id == a["lotId"]))
+        self.step(log, a["lotId"], kind, a["from"], a["to"], **extra)
+
+    def on_CustodyOfferWithdrawn(self, log: DecodedLog) -> None:
+        self._close_offer(log, "withdrawn")
+
+    def on_CustodyRejected(self, log: DecodedLog) -> None:
+        self._close_offer(log, "rejected", reason=log.args["reason"])
+
+    def on_CustodySealMismatch(self, log: DecodedLog) -> None:
+        consignment = self.s.get(m.Consignment, log.args["lotId"])
+        if consignment is not None:
+            consignment.status = "compromised"
+        self._close_offer(log, "seal_mismatch", seal_id=log.args["attestedSealId"])
+
+    def on_CustodyTransferred(self, log: DecodedLog) -> None:
+        a = log.args
+        key = a["certificateKey"] if a["certificateKey"] != ZERO32 else None
+        consignment = self.s.get(m.Consignment, a["lotId"])
+        if consignment is not None:
+            consignment.holder = a["to"]
+            self.s.execute(update(m.Parcel).where(m.Parcel.consignment_id == consignment.id)
+                           .values(holder=a["to"]))
+        else:
+            parcel = self.parcel(a["lotId"])
+            parcel.holder, parcel.consignment_id = a["to"], None
+        self._close_offer(log, "transferred", seal_id=a["sealId"], certificate_key=key)
+
+    # ------------------------------------------------------------ certificates
+
+    def on_CertificateIssued(self, log: DecodedLog) -> None:
+        a = log.args
+        c = a["certificate"]
+        self.s.add(m.Certificate(
+            key=a["certificateKey"], number=a["number"], consignment_id=a["consignmentId"], exporter=c["exporter"],
+            importer=c["importer"], points=a["points"], parcel_count=a["parcelCount"], hs_codes=list(a["hsCodes"]),
+            origins=list(a["origins"]), issued_at=c["issuedAt"], expires_at=c["expiresAt"],
+            document_hash=c["documentHash"], status="issued", issued_by=a["authority"],
+            issued_block=log.block_number, issued_tx=log.tx_hash, importer_account=None,
+            history=[self._history(log)]))
+        consignment = self.s.get(m.Consignment, a["consignmentId"])
+        if consignment is not None:
+            consignment.certificate_key = a["certificateKey"]
+
+    def _history(self, log: DecodedLog) -> dict[str, Any]:
+        entry = {"event": log.name, "block": log.block_number, "tx": log.tx_hash, "timestamp": self.ts}
+        for field in ("authority", "reason", "evidenceHash", "importer"):
+            if field in log.args:
+                entry[field] = log.args[field]
+        return entry
+
+    def _certificate_event(self, log: DecodedLog) -> None:
+        cert = self.certificate(log.args["certificateKey"])
+        cert.status = CERT_STATUS[log.name]
+        if log.name == "CertificateUsed":
+            cert.importer_account = log.args["importer"]
+        cert.history = [*cert.history, self._history(log)]
+
+    on_CertificateUsed = on_ImportConfirmed = on_ImportDiscrepancy = on_CertificateVoided = _certificate_event
+
+
+def clear_projections(session: Session) -> None:
+    """Empties every projection table (events and cursor stay) before a replay."""
+    for table in (m.CustodyStep, m.Offer, m.ConsignmentParcel, m.ParcelLink, m.Certificate, m.Consignment,
+                  m.Parcel, m.Member, m.Participant):
+        session.execute(delete(table))
+
+
+def replay(session: Session) -> int:
+    """Rebuilds every projection from the stored events; returns how many were applied."""
+    clear_projections(session)
+    projector = Projector(session)
+    count = 0
+    rows = session.execute(select(m.Event).order_by(m.Event.block_number, m.Event.log_index)).scalars()
+    for event in rows:
+        projector.apply(DecodedLog(event.contract, event.name, event.args, event.block_number, event.block_hash,
+                                   event.timestamp, event.tx_hash, event.log_index), event.timestamp)
+        count += 1
+    return count

@@ -1,0 +1,147 @@
+"""The indexer follows the chain into the database, resumes after a restart and survives reorgs."""
+
+from __future__ import annotations
+
+import hashlib
+
+from conftest import Direct, Node
+
+from kpledger.chain.contracts import Chain
+from kpledger.core.config import Settings
+from kpledger.db import models as m
+from kpledger.db.session import Database
+from kpledger.indexer.follower import Indexer
+
+GEM, UNSORTED = 710231, 710210
+
+
+def doc(text: str) -> bytes:
+    return hashlib.sha256(text.encode()).digest()
+
+
+def make_indexer(node: Node, db_url: str | None = None) -> Indexer:
+    settings = Settings(environment="test", rpc_url=node.url, data_dir=node.data_dir, database_url=db_url)
+    return Indexer(settings, Chain(settings), Database(settings.database_url))
+
+
+def catch_up(indexer: Indexer) -> None:
+    while indexer.step():
+        pass
+
+
+def chain_state(direct: Direct) -> dict[int, tuple]:
+    """Every lot as the contracts' storage views report it."""
+    out = {}
+    for lot in range(1, direct.ledger.functions.lastLotId().call() + 1):
+        c = direct.ledger.functions.consignment(lot).call()
+        if c[2] != 0:
+            out[lot] = ("consignment", c[0], {0: None, 1: "sealed", 2: "opened", 3: "compromised"}[c[2]], c[6])
+        else:
+            p = direct.ledger.functions.parcel(lot).call()
+            out[lot] = ("parcel", p[0], {1: "live", 2: "closed"}[p[3]], p[1])
+        offer = direct.ledger.functions.offerOf(lot).call()
+        out[lot] += (None if int(offer, 16) == 0 else offer,)
+    return out
+
+
+def index_state(indexer: Indexer) -> dict[int, tuple]:
+    out = {}
+    with indexer.db.session() as s:
+        offers = {o.lot_id: o.recipient for o in s.query(m.Offer)}
+        for c in s.query(m.Consignment):
+            out[c.id] = ("consignment", c.holder, c.status, c.points, offers.get(c.id))
+        for p in s.query(m.Parcel):
+            out[p.id] = ("parcel", p.holder, p.status, p.points, offers.get(p.id))
+    return out
+
+
+def journey(direct: Direct, tag: str = "a") -> None:
+    """Register, split, merge, seal, offer/accept within BW, certify and cross to the EU."""
+    a = direct.actors
+    send, ledger = direct.send, direct.ledger
+    send("mine", ledger, "registerParcel", 10_000, 50, UNSORTED, "BW", doc(f"{tag}1"))
+    first = ledger.functions.lastLotId().call()
+    send("mine", ledger, "splitParcel", first, [(6_000, 20, GEM, doc(f"{tag}2")), (4_000, 30, GEM, doc(f"{tag}3"))])
+    send("mine", ledger, "registerParcel", 1_000, 5, GEM, "BW", doc(f"{tag}4"))
+    send("mine", ledger, "mergeParcels", [first + 2, first + 3], doc(f"{tag}5"))
+    merged = ledger.functions.lastLotId().call()
+    send("mine", ledger, "sealConsignment", [first + 1, merged], doc(f"seal-{tag}"))
+    cid = ledger.functions.lastLotId().call()
+    send("mine", ledger, "offer", cid, a["bw_exporter"].address, doc(f"seal-{tag}"))
+    send("bw_exporter", ledger, "acceptOffer", cid, doc(f"seal-{tag}"))
+    now = direct.w3.eth.get_block("latest").timestamp
+    send("bw_authority", direct.certificates, "issueCertificate", (
+        f"BW{tag.upper()}0001", "EU", cid, 11_000, 2, [GEM], ["BW"], now - 10, now + 86_400, doc(f"cert-{tag}")))
+    send("bw_exporter", ledger, "offer", cid, a["eu_trader"].address, doc(f"seal-{tag}"))
+    send("eu_trader", ledger, "acceptOffer", cid, doc(f"seal-{tag}"))
+    send("eu_authority", direct.certificates, "confirmImport", f"BW{tag.upper()}0001")
+    send("eu_trader", ledger, "openConsignment", cid)
+
+
+def test_the_index_matches_the_chain_after_a_journey(node, direct):
+    direct.setup_world()
+    journey(direct)
+    indexer = make_indexer(node)
+    catch_up(indexer)
+    assert index_state(indexer) == chain_state(direct)
+    with indexer.db.session() as s:
+        cert = s.query(m.Certificate).one()
+        assert (cert.number, cert.status, cert.exporter, cert.importer) == ("BWA0001", "confirmed", "BW", "EU")
+        assert [p.code for p in s.query(m.Participant).order_by(m.Participant.index)] == ["BW", "EU", "CA", "IN"]
+        crossing = s.query(m.CustodyStep).filter(m.CustodyStep.certificate_key.is_not(None)).one()
+        assert (crossing.sender_country, crossing.recipient_country) == ("BW", "EU")
+
+
+def test_the_indexer_resumes_where_it_stopped(node, direct):
+    direct.setup_world()
+    indexer = make_indexer(node)
+    catch_up(indexer)
+    before = indexer.indexed_block
+    journey(direct)
+    resumed = make_indexer(node)  # a new process on the same database
+    assert resumed.indexed_block == before
+    catch_up(resumed)
+    assert index_state(resumed) == chain_state(direct)
+    with resumed.db.session() as s:
+        assert s.query(m.Event).filter(m.Event.name == "ParcelRegistered").count() == 2
+
+
+def test_the_index_survives_a_reorganisation(node, direct):
+    direct.setup_world()
+    indexer = make_indexer(node)
+    snapshot = node.w3.provider.make_request("evm_snapshot", [])["result"]
+    journey(direct, "a")
+    catch_up(indexer)
+    assert len(index_state(indexer)) == 6
+    node.w3.provider.make_request("evm_revert", [snapshot])
+    # a different history of the same height and beyond replaces the indexed one
+    direct.send("mine", direct.ledger, "registerParcel", 777, 1, GEM, "BW", doc("other"))
+    journey(direct, "b")
+    catch_up(indexer)
+    assert indexer.reorgs >= 1
+    assert index_state(indexer) == chain_state(direct)
+    with indexer.db.session() as s:
+        assert s.query(m.Certificate).one().number == "BWB0001"
+        assert s.query(m.Parcel).filter(m.Parcel.points == 777).count() == 1
+
+
+def test_anvil_reorg_is_followed(node, direct):
+    direct.setup_world()
+    journey(direct, "a")
+    indexer = make_indexer(node)
+    catch_up(indexer)
+    # replace the last 3 blocks with empty ones
+    result = node.w3.provider.make_request("anvil_reorg", [3, []])
+    assert "error" not in result, result
+    catch_up(indexer)
+    assert index_state(indexer) == chain_state(direct)
+
+
+def test_a_rebuild_from_stored_events_gives_the_same_index(node, direct):
+    direct.setup_world()
+    journey(direct)
+    indexer = make_indexer(node)
+    catch_up(indexer)
+    before = index_state(indexer)
+    assert indexer.rebuild() > 20
+    assert index_state(indexer) == before
