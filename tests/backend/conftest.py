@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 MANIFEST = ROOT / ".build" / "__local__.json"
 MNEMONIC = "test test test test test test test test test test test junk"
 Account.enable_unaudited_hdwallet_features()
-KEYS = [Account.from_mnemonic(MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}").key for i in range(10)]
+KEYS = [Account.from_mnemonic(MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}").key for i in range(12)]
 ROLE_AUTHORITY, ROLE_PRODUCER, ROLE_EXPORTER, ROLE_IMPORTER, ROLE_TRADER, ROLE_MANUFACTURER = 1, 2, 4, 8, 16, 32
 
 
@@ -89,7 +89,7 @@ def deploy(w3: Web3, deployer: Actor, governance: Actor, record: Path) -> dict:
 @pytest.fixture(scope="session")
 def actors() -> dict[str, Actor]:
     names = ["relayer", "governance", "bw_authority", "eu_authority", "mine", "bw_exporter", "eu_trader",
-             "in_authority", "ca_mine", "ca_authority"]
+             "in_authority", "ca_mine", "ca_authority", "in_cutter", "outsider"]
     return {n: Actor(n, k) for n, k in zip(names, KEYS)}
 
 
@@ -186,6 +186,13 @@ class Direct:
                   ROLE_IMPORTER | ROLE_TRADER | ROLE_EXPORTER)
         self.send("ca_authority", self.registry, "licenseOperator", self.actors["ca_mine"].address,
                   ROLE_PRODUCER | ROLE_EXPORTER)
+        self.fund("in_cutter")
+        self.send("in_authority", self.registry, "licenseOperator", self.actors["in_cutter"].address,
+                  ROLE_IMPORTER | ROLE_MANUFACTURER)
+
+    def fund(self, actor: str) -> None:
+        """anvil funds ten accounts; later actors get gas money directly."""
+        self.w3.provider.make_request("anvil_setBalance", [self.actors[actor].address, hex(10**21)])
 
 
 @pytest.fixture

@@ -1,0 +1,164 @@
+"""Response schemas of the read API (what buyers, observers and participants see)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+Address = str
+Hash = str
+
+
+class ParticipantPublic(BaseModel):
+    code: str = Field(description="ISO 3166-1 alpha-2 code (EU for the European Union)")
+    name: str
+    index: int
+    status: str = Field(description="active | suspended")
+
+
+class MemberPublic(BaseModel):
+    address: Address
+    participant: str
+    roles: list[str]
+
+
+class ParticipantDetail(ParticipantPublic):
+    members: list[MemberPublic]
+
+
+class ParticipantsPublic(BaseModel):
+    data: list[ParticipantPublic]
+    count: int
+
+
+class OfferPublic(BaseModel):
+    to: Address
+    from_: Address = Field(alias="from")
+    seal_id: Hash
+
+
+class ParcelPublic(BaseModel):
+    id: int
+    kind: str = "parcel"
+    holder: Address
+    points: int = Field(description="weight in hundredths of a carat")
+    carats: float
+    stones: int
+    hs_code: int
+    origins: list[str] = Field(description="mining countries (more than one: mixed origin)")
+    mixed_origin: bool
+    status: str = Field(description="live | closed (split or merged)")
+    consignment_id: int | None = Field(description="the sealed consignment it travels in, if any")
+    sealed: bool
+    document_hash: Hash
+    created_by: str
+    created_block: int
+    created_tx: Hash
+    created_at: int
+    offer: OfferPublic | None
+
+
+class CertificatePublic(BaseModel):
+    number: str
+    key: Hash
+    status: str = Field(description="issued | delivered | confirmed | disputed | voided | expired")
+    consignment_id: int
+    exporter: str
+    importer: str
+    points: int
+    carats: float
+    parcel_count: int
+    hs_codes: list[int]
+    origins: list[str]
+    mixed_origin: bool
+    issued_at: int
+    expires_at: int
+    document_hash: Hash
+    issued_by: Address
+    issued_block: int
+    issued_tx: Hash
+    importer_account: Address | None
+    history: list[dict[str, Any]]
+
+
+class CertificateDetail(CertificatePublic):
+    parcels: list[ParcelPublic]
+    seal_id: Hash | None
+
+
+class ConsignmentPublic(BaseModel):
+    id: int
+    kind: str = "consignment"
+    holder: Address
+    seal_id: Hash
+    status: str = Field(description="sealed | opened | compromised")
+    points: int
+    carats: float
+    parcel_ids: list[int]
+    origins: list[str]
+    hs_codes: list[int]
+    created_block: int
+    created_tx: Hash
+    created_at: int
+    offer: OfferPublic | None
+    certificate: CertificatePublic | None
+
+
+class CustodyStepPublic(BaseModel):
+    lot_id: int
+    kind: str
+    from_: Address | None = Field(alias="from")
+    to: Address | None
+    from_country: str | None
+    to_country: str | None
+    seal_id: Hash | None
+    certificate_key: Hash | None
+    reason: int | None
+    block: int
+    log_index: int
+    tx_hash: Hash
+    timestamp: int
+
+
+class LineageEdge(BaseModel):
+    from_: int = Field(alias="from")
+    to: int
+    kind: str
+
+
+class Lineage(BaseModel):
+    nodes: list[ParcelPublic]
+    edges: list[LineageEdge]
+    roots: list[int] = Field(description="parcels registered at the mines")
+
+
+class Verdict(BaseModel):
+    status: str = Field(description="ok | incomplete")
+    summary: str
+    problems: list[str]
+    notes: list[str]
+
+
+class Provenance(BaseModel):
+    parcel: ParcelPublic
+    timeline: list[CustodyStepPublic]
+    lineage: Lineage
+    certificates: list[CertificatePublic]
+    crossings: list[CustodyStepPublic]
+    country_path: list[str]
+    origins: list[str]
+    verdict: Verdict
+
+
+class DocumentMatch(BaseModel):
+    kind: str
+    reference: str
+    status: str | None = None
+
+
+class VerifyResult(BaseModel):
+    sha256: Hash
+    matches: bool
+    anchored: Hash | None = None
+    found: list[DocumentMatch] = []
