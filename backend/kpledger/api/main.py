@@ -39,8 +39,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     @app.middleware("http")
     async def limit_body(request: Request, call_next):  # noqa: ANN001, ANN202 - Starlette middleware
-        limit = settings.max_document_bytes if request.url.path.startswith("/v1/documents") \
-            else settings.max_body_bytes
+        documents = request.url.path.startswith(("/v1/documents", "/v1/verify"))
+        limit = settings.max_document_bytes if documents else settings.max_body_bytes
         length = request.headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > limit:
             return _error_response(PayloadTooLarge(f"request body over {limit} bytes",
