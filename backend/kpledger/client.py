@@ -1,0 +1,387 @@
+"""A small client of the KP Ledger API: signs each action's EIP-712 intent and submits it.
+
+Usage::
+
+    client = KPClient("http://127.0.0.1:8000", key)
+    answer = client.register_parcel(points=12_345, hs_code=710210, origin="BW", document_hash=h)
+    answer["result"]["parcel_id"]
+
+A refusal (any 4xx/5xx answer) raises `ClientError` carrying the API's `code`, `message` and `details`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from eth_utils import keccak, to_checksum_address
+
+from kpledger.intents import INTENTS, sign_intent
+
+ZERO32 = "0x" + "00" * 32
+DEFAULT_TTL = 3600
+ROLES: dict[str, int] = {"authority": 1, "producer": 2, "exporter": 4, "importer": 8, "trader": 16,
+                         "manufacturer": 32}
+
+# action -> path template (WRITES.md); placeholders are message fields of the same name
+PATHS: dict[str, str] = {
+    "AdmitParticipant": "/v1/participants",
+    "SuspendParticipant": "/v1/participants/{code}/suspend",
+    "ReinstateParticipant": "/v1/participants/{code}/reinstate",
+    "SetAuthority": "/v1/participants/{participant}/authorities",
+    "LicenseOperator": "/v1/operators/license",
+    "RevokeOperator": "/v1/operators/revoke",
+    "RegisterParcel": "/v1/parcels",
+    "SplitParcel": "/v1/parcels/{parcelId}/split",
+    "MergeParcels": "/v1/parcels/merge",
+    "SealConsignment": "/v1/consignments",
+    "OpenConsignment": "/v1/consignments/{consignmentId}/open",
+    "OfferCustody": "/v1/lots/{lotId}/offer",
+    "WithdrawOffer": "/v1/lots/{lotId}/withdraw",
+    "AcceptCustody": "/v1/lots/{lotId}/accept",
+    "RejectCustody": "/v1/lots/{lotId}/reject",
+    "IssueCertificate": "/v1/certificates",
+    "ConfirmImport": "/v1/certificates/{number}/confirm",
+    "RecordDiscrepancy": "/v1/certificates/{number}/discrepancy",
+    "VoidCertificate": "/v1/certificates/{number}/void",
+}
+
+
+class ClientError(Exception):
+    """A refusal by the API (or a failure to reach it), with the API's machine-readable code."""
+
+    def __init__(self, code: str, message: str, details: dict[str, Any] | None = None,
+                 status: int | None = None):
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.details = details or {}
+        self.status = status
+
+
+# ---------------------------------------------------------------- helpers
+
+
+_HEX32 = re.compile(r"^0x[0-9a-fA-F]{64}$")
+
+
+def seal_id(text: str) -> str:
+    """The bytes32 seal id of a label: `text` itself if it is 0x-hex of 32 bytes, else keccak256(text)."""
+    if _HEX32.match(text):
+        return text.lower()
+    if not text:
+        raise ValueError("a seal id cannot be empty")
+    return "0x" + keccak(text=text).hex()
+
+
+_seal = seal_id  # methods take a `seal_id` argument
+
+
+def text_bytes32(text: str) -> str:
+    """A short reason text as bytes32 (UTF-8, right-padded with zeros), or 0x-hex of 32 bytes as is."""
+    if _HEX32.match(text):
+        return text.lower()
+    raw = text.encode()
+    if len(raw) > 32:
+        raise ValueError(f"{text!r} is longer than 32 bytes")
+    return "0x" + raw.ljust(32, b"\0").hex()
+
+
+def document_hash(path: str | Path) -> str:
+    """SHA-256 of the file's bytes as 0x-hex (what browsers recompute with SubtleCrypto)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 16), b""):
+            digest.update(block)
+    return "0x" + digest.hexdigest()
+
+
+def points(carats: str | int | Decimal) -> int:
+    """Points (hundredths of a carat) from a carat amount, exactly: "123.45" -> 12345; refuses 3+ decimals."""
+    try:
+        value = Decimal(str(carats).strip())
+    except InvalidOperation:
+        raise ValueError(f"{carats!r} is not a carat amount") from None
+    if not value.is_finite():
+        raise ValueError(f"{carats!r} is not a carat amount")
+    hundredths = value * 100
+    if hundredths != hundredths.to_integral_value():
+        raise ValueError(f"{carats} has more than 2 decimals (weights are kept in hundredths of a carat)")
+    if hundredths <= 0:
+        raise ValueError(f"{carats} is not a positive weight")
+    return int(hundredths)
+
+
+def carats(points_: int) -> str:
+    """A carat amount with 2 decimals from points: 12345 -> "123.45"."""
+    return f"{Decimal(points_) / 100:.2f}"
+
+
+def role_bits(names: Iterable[str]) -> int:
+    """The role bitmask of role names ("producer", "exporter", ...); refuses unknown names."""
+    bits = 0
+    for name in names:
+        key = name.strip().lower()
+        if key not in ROLES:
+            raise ValueError(f"unknown role {name!r} (known: {', '.join(ROLES)})")
+        bits |= ROLES[key]
+    return bits
+
+
+def role_names(bits: int) -> list[str]:
+    """The role names of a bitmask, in bit order."""
+    return [name for name, bit in ROLES.items() if bits & bit]
+
+
+@dataclass(frozen=True)
+class Part:
+    """One child of a split: its weight in points, HS code, stone count and optional document hash."""
+
+    points: int
+    hs_code: int
+    stones: int = 0
+    document_hash: str = ZERO32
+
+    def message(self) -> dict[str, Any]:
+        return {"points": self.points, "stones": self.stones, "hsCode": self.hs_code,
+                "documentHash": self.document_hash}
+
+
+# ---------------------------------------------------------------- the client
+
+
+class KPClient:
+    """Signs and submits ledger actions to one API deployment; also reads."""
+
+    def __init__(self, base_url: str, key: bytes | str | LocalAccount | None = None, *,
+                 ttl: int = DEFAULT_TTL, timeout: float = 120.0, http: httpx.Client | None = None):
+        self.base_url = base_url.rstrip("/")
+        self.account: LocalAccount | None = (
+            key if isinstance(key, LocalAccount) else Account.from_key(key) if key is not None else None)
+        self.ttl = ttl
+        self.http = http or httpx.Client(base_url=self.base_url, timeout=timeout)
+        self._config: dict[str, Any] | None = None
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> KPClient:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    @property
+    def address(self) -> str:
+        if self.account is None:
+            raise ClientError("NoKey", "this client has no key to sign with")
+        return self.account.address
+
+    # ------------------------------------------------------------ transport
+
+    def request(self, method: str, path: str, body: Any = None, content: bytes | None = None) -> Any:
+        """One HTTP exchange (a JSON `body` or raw `content`); returns the parsed JSON answer or raises ClientError."""
+        headers = {"content-type": "application/octet-stream"} if content is not None else None
+        try:
+            response = self.http.request(method, path, json=body, content=content, headers=headers)
+        except httpx.HTTPError as exc:
+            raise ClientError("Unreachable", f"{self.base_url}: {exc}") from exc
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        if response.is_success:
+            return data
+        if isinstance(data, dict) and "code" in data:
+            raise ClientError(str(data["code"]), str(data.get("message", "")), data.get("details") or {},
+                              response.status_code)
+        detail = data.get("detail") if isinstance(data, dict) else None
+        message = detail if isinstance(detail, str) else response.text[:500] or response.reason_phrase
+        raise ClientError(f"HTTP{response.status_code}", f"{method} {path}: {message}", status=response.status_code)
+
+    def get(self, path: str) -> Any:
+        """GET a read endpoint; returns its JSON."""
+        return self.request("GET", path)
+
+    def post(self, path: str, body: Any) -> Any:
+        """POST a JSON body; returns the JSON answer."""
+        return self.request("POST", path, body)
+
+    def wait_indexed(self, block: int, timeout: float = 10.0) -> bool:
+        """Waits until the API's index has reached `block` (so reads show a write); False on timeout."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if int(self.health().get("indexed_block", -1)) >= block:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.1)
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """The deployment's chain id and contract addresses (fetched once)."""
+        if self._config is None:
+            self._config = self.get("/v1/config")
+        return self._config
+
+    def nonce(self, contract: str) -> int:
+        """The signer's next nonce for one contract."""
+        return int(self.get(f"/v1/accounts/{self.address}/nonces")[contract])
+
+    # ------------------------------------------------------------ signing
+
+    def submit(self, action: str, message: Mapping[str, Any]) -> dict[str, Any]:
+        """Signs `message` as the intent `action` and posts it to the action's endpoint."""
+        if action not in INTENTS:
+            raise ValueError(f"unknown action {action}")
+        if self.account is None:
+            raise ClientError("NoKey", "this client has no key to sign with")
+        contract = INTENTS[action].contract
+        nonce = self.nonce(contract)
+        deadline = int(time.time()) + self.ttl
+        signed = sign_intent(self.account.key, action, dict(message), chain_id=int(self.config["chain_id"]),
+                             verifying_contract=self.config["contracts"][contract], nonce=nonce,
+                             deadline=deadline)
+        body = {"message": dict(message), "signer": signed.signer, "nonce": nonce, "deadline": deadline,
+                "signature": "0x" + signed.signature.hex()}
+        path = PATHS[action].format(**{k: quote(str(v), safe="") for k, v in message.items()})
+        return self.post(path, body)
+
+    # ------------------------------------------------------------ governance and authorities
+
+    def admit_participant(self, code: str, name: str) -> dict[str, Any]:
+        """Governance admits a participant by ISO code."""
+        return self.submit("AdmitParticipant", {"code": code, "name": name})
+
+    def suspend_participant(self, code: str, reason: str = ZERO32) -> dict[str, Any]:
+        """Governance suspends a participant (reason: bytes32 hex or short text)."""
+        return self.submit("SuspendParticipant", {"code": code, "reason": text_bytes32(reason)})
+
+    def reinstate_participant(self, code: str) -> dict[str, Any]:
+        """Governance reinstates a suspended participant."""
+        return self.submit("ReinstateParticipant", {"code": code})
+
+    def set_authority(self, participant: str, account: str, appoint: bool = True) -> dict[str, Any]:
+        """Governance appoints (or dismisses) an authority of a participant."""
+        return self.submit("SetAuthority", {"participant": participant, "account": to_checksum_address(account),
+                                            "appoint": appoint})
+
+    def license_operator(self, account: str, roles: int | Iterable[str]) -> dict[str, Any]:
+        """An authority licenses one of its operators for roles (bitmask or names)."""
+        bits = roles if isinstance(roles, int) else role_bits(roles)
+        return self.submit("LicenseOperator", {"account": to_checksum_address(account), "roles": bits})
+
+    def revoke_operator(self, account: str, roles: int | Iterable[str]) -> dict[str, Any]:
+        """An authority revokes roles of one of its operators."""
+        bits = roles if isinstance(roles, int) else role_bits(roles)
+        return self.submit("RevokeOperator", {"account": to_checksum_address(account), "roles": bits})
+
+    # ------------------------------------------------------------ parcels and consignments
+
+    def register_parcel(self, *, points: int, hs_code: int, origin: str, document_hash: str,
+                        stones: int = 0) -> dict[str, Any]:
+        """A producer registers a parcel at origin."""
+        return self.submit("RegisterParcel", {"points": points, "stones": stones, "hsCode": hs_code,
+                                              "origin": origin, "documentHash": document_hash})
+
+    def split_parcel(self, parcel_id: int, children: Iterable[Part | Mapping[str, Any]]) -> dict[str, Any]:
+        """The holder splits a parcel into children (Part or Child-field dicts)."""
+        parts = [c.message() if isinstance(c, Part) else {"documentHash": ZERO32, "stones": 0, **c}
+                 for c in children]
+        return self.submit("SplitParcel", {"parcelId": parcel_id, "children": parts})
+
+    def merge_parcels(self, parcel_ids: Iterable[int], document_hash: str = ZERO32) -> dict[str, Any]:
+        """The holder merges parcels into one."""
+        return self.submit("MergeParcels", {"parcelIds": sorted(parcel_ids), "documentHash": document_hash})
+
+    def seal_consignment(self, parcel_ids: Iterable[int], seal_id: str) -> dict[str, Any]:
+        """The holder seals parcels into a consignment under a seal id (a label or bytes32 hex)."""
+        return self.submit("SealConsignment", {"parcelIds": sorted(parcel_ids), "sealId": _seal(seal_id)})
+
+    def open_consignment(self, consignment_id: int) -> dict[str, Any]:
+        """The holder opens a consignment; its parcels become loose again."""
+        return self.submit("OpenConsignment", {"consignmentId": consignment_id})
+
+    # ------------------------------------------------------------ custody
+
+    def offer(self, lot_id: int, recipient: str, seal_id: str) -> dict[str, Any]:
+        """The holder offers a lot to a named recipient."""
+        return self.submit("OfferCustody", {"lotId": lot_id, "recipient": to_checksum_address(recipient),
+                                            "sealId": _seal(seal_id)})
+
+    def withdraw_offer(self, lot_id: int) -> dict[str, Any]:
+        """The sender withdraws its pending offer."""
+        return self.submit("WithdrawOffer", {"lotId": lot_id})
+
+    def accept(self, lot_id: int, seal_id: str) -> dict[str, Any]:
+        """The recipient accepts, attesting the seal id it received."""
+        return self.submit("AcceptCustody", {"lotId": lot_id, "sealId": _seal(seal_id)})
+
+    def reject(self, lot_id: int, reason: int) -> dict[str, Any]:
+        """The recipient rejects an offer with a reason code."""
+        return self.submit("RejectCustody", {"lotId": lot_id, "reason": reason})
+
+    # ------------------------------------------------------------ certificates
+
+    def issue_certificate(self, *, number: str, importer: str, consignment_id: int, points: int,
+                          parcel_count: int, hs_codes: Iterable[int], origins: Iterable[str], issued_at: int,
+                          expires_at: int, document_hash: str) -> dict[str, Any]:
+        """The exporting authority issues a certificate for a sealed consignment."""
+        return self.submit("IssueCertificate", {
+            "number": number, "importer": importer, "consignmentId": consignment_id, "points": points,
+            "parcelCount": parcel_count, "hsCodes": list(hs_codes), "origins": list(origins),
+            "issuedAt": issued_at, "expiresAt": expires_at, "documentHash": document_hash})
+
+    def confirm_import(self, number: str) -> dict[str, Any]:
+        """The importing authority confirms the import."""
+        return self.submit("ConfirmImport", {"number": number})
+
+    def record_discrepancy(self, number: str, reason: int, evidence_hash: str = ZERO32) -> dict[str, Any]:
+        """The importing authority records a discrepancy."""
+        return self.submit("RecordDiscrepancy", {"number": number, "reason": reason,
+                                                 "evidenceHash": evidence_hash})
+
+    def void_certificate(self, number: str, reason: int) -> dict[str, Any]:
+        """The issuing authority voids a certificate not yet used."""
+        return self.submit("VoidCertificate", {"number": number, "reason": reason})
+
+    # ------------------------------------------------------------ reads
+
+    def health(self) -> dict[str, Any]:
+        """GET /healthz."""
+        return self.get("/healthz")
+
+    def participant(self, code: str) -> dict[str, Any]:
+        """GET /v1/participants/{code}."""
+        return self.get(f"/v1/participants/{code}")
+
+    def parcel(self, parcel_id: int) -> dict[str, Any]:
+        """GET /v1/parcels/{id}."""
+        return self.get(f"/v1/parcels/{parcel_id}")
+
+    def provenance(self, parcel_id: int) -> dict[str, Any]:
+        """GET /v1/parcels/{id}/provenance."""
+        return self.get(f"/v1/parcels/{parcel_id}/provenance")
+
+    def consignment(self, consignment_id: int) -> dict[str, Any]:
+        """GET /v1/consignments/{id}."""
+        return self.get(f"/v1/consignments/{consignment_id}")
+
+    def certificate(self, number: str) -> dict[str, Any]:
+        """GET /v1/certificates/{number}."""
+        return self.get(f"/v1/certificates/{number}")
+
+    def verify(self, document: bytes, number: str | None = None) -> dict[str, Any]:
+        """Checks a document: against certificate `number`, or against everything anchored (POST /v1/verify)."""
+        path = f"/v1/verify/certificates/{quote(number, safe='')}" if number else "/v1/verify"
+        return self.request("POST", path, content=document)
