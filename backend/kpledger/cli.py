@@ -143,9 +143,9 @@ class Ctx:
 
     def written(self, answer: dict[str, Any]) -> None:
         """Prints the answer to a write: action, status, block, tx hash and resulting ids."""
-        block = answer.get("block_number")
-        if isinstance(block, int) and self._client is not None and not self._client.wait_indexed(block):
-            click.echo(f"note: the API has not indexed block {block} yet; reads may lag behind", err=True)
+        if answer.get("indexed") is False:
+            click.echo(f"note: the API has not indexed block {answer.get('block_number')} yet; reads may lag behind",
+                       err=True)
         if self.as_json:
             return self.emit(answer)
         lines = [f"{answer.get('action', 'request')} {answer.get('status', '?')}"

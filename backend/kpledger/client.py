@@ -217,16 +217,6 @@ class KPClient:
         """POST a JSON body; returns the JSON answer."""
         return self.request("POST", path, body)
 
-    def wait_indexed(self, block: int, timeout: float = 10.0) -> bool:
-        """Waits until the API's index has reached `block` (so reads show a write); False on timeout."""
-        deadline = time.monotonic() + timeout
-        while True:
-            if int(self.health().get("indexed_block", -1)) >= block:
-                return True
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(0.1)
-
     @property
     def config(self) -> dict[str, Any]:
         """The deployment's chain id and contract addresses (fetched once)."""

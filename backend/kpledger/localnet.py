@@ -52,8 +52,11 @@ def wait_until_up(url: str, process: subprocess.Popen | None = None, seconds: fl
 
 
 def anvil_binary() -> str:
-    local = ROOT / "node_modules" / ".bin" / "anvil"
-    found = str(local) if local.exists() else shutil.which("anvil")
+    """The native anvil inside the npm platform package (not npm's Node wrapper, which does not
+    forward signals: a SIGTERM would leave anvil running without saving its state)."""
+    for native in sorted((ROOT / "node_modules" / "@foundry-rs").glob("anvil-*/bin/anvil")):
+        return str(native)
+    found = shutil.which("anvil")
     if not found:
         raise FileNotFoundError("anvil not found: run `npm ci` (package @foundry-rs/anvil)")
     return found
@@ -73,11 +76,11 @@ def stop(process: subprocess.Popen, timeout: float = 15.0) -> None:
     """SIGTERM (anvil dumps its state), then SIGKILL if it hangs."""
     if process.poll() is not None:
         return
-    process.send_signal(signal.SIGTERM)
+    os.killpg(process.pid, signal.SIGTERM)  # started in its own session: its whole group
     try:
         process.wait(timeout)
     except subprocess.TimeoutExpired:
-        process.kill()
+        os.killpg(process.pid, signal.SIGKILL)
         process.wait()
 
 

@@ -67,6 +67,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         except ModuleNotFoundError:
             continue
         app.include_router(routes.router)
+    if settings.frontend_dir.is_dir():
+        # the static viewer (frontend-static/): mounted last, so every API route above takes precedence
+        from fastapi.staticfiles import StaticFiles
+
+        app.mount("/", StaticFiles(directory=settings.frontend_dir, html=True), name="viewer")
     return app
 
 

@@ -45,7 +45,12 @@ class ErrorSpec:
         return f"{self.name}({','.join(_type_string(i) for i in self.inputs)})"
 
 
-def _jsonable(value: Any) -> Any:
+def _jsonable(value: Any, typ: str = "") -> Any:
+    """An ABI value as JSON: ISO codes (bytes2) as text, addresses checksummed, other bytes as 0x-hex."""
+    if typ == "bytes2" and isinstance(value, bytes):
+        return value.rstrip(b"\x00").decode("ascii", "replace")
+    if typ == "address":
+        return to_checksum_address(value)
     if isinstance(value, bytes):
         return "0x" + value.hex()
     if isinstance(value, (list, tuple)):
@@ -83,7 +88,7 @@ class Artifacts:
                                 details={"data": "0x" + bytes(data).hex()})
         values = abi_decode([_type_string(i) for i in spec.inputs], data[4:])
         pairs = enumerate(zip(spec.inputs, values, strict=True))
-        details = {i["name"] or f"arg{n}": _jsonable(v) for n, (i, v) in pairs}
+        details = {i["name"] or f"arg{n}": _jsonable(v, i["type"]) for n, (i, v) in pairs}
         return ChainRefusal(spec.notice, code=spec.name, details=details)
 
 

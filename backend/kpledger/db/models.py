@@ -31,6 +31,7 @@ class RelayRequest(Base):
     relayer_nonce: Mapped[int | None] = mapped_column(BigInteger, index=True)
     raw_tx: Mapped[str | None] = mapped_column(Text)
     tx_hash: Mapped[str | None] = mapped_column(String(66), index=True)
+    block_number: Mapped[int | None] = mapped_column(BigInteger)  # of the receipt, for the answer
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     error: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[float] = mapped_column()

@@ -1,0 +1,96 @@
+"""A write request as the relayer sees it: typed message, off-chain signature check, request id."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from eth_abi import encode as abi_encode
+from eth_account import Account
+from eth_account.messages import encode_typed_data
+from eth_utils import keccak, to_checksum_address
+
+from kpledger.intents import CHILD, INTENTS, SignedIntent, domain
+
+EIP712_DOMAIN = [{"name": "name", "type": "string"}, {"name": "version", "type": "string"},
+                 {"name": "chainId", "type": "uint256"}, {"name": "verifyingContract", "type": "address"}]
+STRUCTS = {CHILD[0]: CHILD[1]}
+
+
+def _convert(type_: str, value: Any) -> Any:
+    """One JSON value as its ABI / EIP-712 Python value (bytes32 hex -> bytes, address -> checksum)."""
+    if type_.endswith("[]"):
+        return [_convert(type_[:-2], v) for v in value]
+    if type_ in STRUCTS:
+        return {n: _convert(t, value[n]) for n, t in STRUCTS[type_]}
+    if type_.startswith("bytes"):
+        return bytes.fromhex(value[2:]) if isinstance(value, str) else bytes(value)
+    if type_ == "address":
+        return to_checksum_address(value)
+    return value
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    return value
+
+
+@dataclass(frozen=True)
+class WriteRequest:
+    """A validated request body for one action, with its message converted to ABI values."""
+
+    action: str
+    intent: SignedIntent
+
+    @classmethod
+    def from_body(cls, action: str, body: dict[str, Any]) -> WriteRequest:
+        """Builds the request from a schema-validated body ({message, signer, nonce, deadline, signature})."""
+        kind = INTENTS[action]
+        message = {name: _convert(t, body["message"][name]) for name, t in kind.fields}
+        signature = bytes.fromhex(body["signature"][2:])
+        intent = SignedIntent(action, message, to_checksum_address(body["signer"]), int(body["nonce"]),
+                              int(body["deadline"]), signature)
+        return cls(action, intent)
+
+    @property
+    def contract(self) -> str:
+        return INTENTS[self.action].contract
+
+    @property
+    def function(self) -> str:
+        return INTENTS[self.action].function
+
+    @property
+    def request_id(self) -> str:
+        """keccak256(abi.encode(action, signer, nonce, signature)): the idempotency key."""
+        i = self.intent
+        packed = abi_encode(["string", "address", "uint256", "bytes"], [self.action, i.signer, i.nonce, i.signature])
+        return "0x" + keccak(packed).hex()
+
+    def body(self) -> dict[str, Any]:
+        """The request as JSON (for the journal)."""
+        i = self.intent
+        return {"message": _jsonable(i.message), "signer": i.signer, "nonce": i.nonce, "deadline": i.deadline,
+                "signature": "0x" + i.signature.hex()}
+
+    def typed_data(self, chain_id: int, verifying_contract: str) -> dict[str, Any]:
+        """The full EIP-712 typed data the signer is expected to have signed."""
+        kind = INTENTS[self.action]
+        return {"types": {"EIP712Domain": EIP712_DOMAIN, **kind.types()}, "primaryType": kind.primary_type,
+                "domain": domain(kind.contract, chain_id, verifying_contract),
+                "message": {**self.intent.message, "nonce": self.intent.nonce, "deadline": self.intent.deadline}}
+
+    def recovered_signer(self, chain_id: int, verifying_contract: str) -> str | None:
+        """The address that produced the signature over the typed data (None if it is not an ECDSA signature)."""
+        if len(self.intent.signature) != 65:
+            return None
+        try:
+            signable = encode_typed_data(full_message=self.typed_data(chain_id, verifying_contract))
+            return Account.recover_message(signable, signature=self.intent.signature)
+        except Exception:  # malformed r/s/v: not a valid ECDSA signature
+            return None

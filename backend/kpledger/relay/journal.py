@@ -1,0 +1,72 @@
+"""The relay journal: every accepted request, committed (fsynced) before its transaction is sent."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from sqlalchemy import func, select
+
+from kpledger.db.models import RelayRequest
+from kpledger.db.session import Database
+
+PENDING, SENT, MINED, FAILED = "pending", "sent", "mined", "failed"
+UNFINISHED = (PENDING, SENT)
+
+
+class Journal:
+    """Reads and writes RelayRequest rows, one committed transaction per change."""
+
+    def __init__(self, db: Database):
+        self.db = db
+
+    def get(self, request_id: str) -> RelayRequest | None:
+        """The journaled request with this id, if any."""
+        with self.db.session() as s:
+            return s.get(RelayRequest, request_id)
+
+    def record(self, request_id: str, action: str, signer: str, body: dict[str, Any], *, relayer_nonce: int,
+               raw_tx: str, tx_hash: str) -> None:
+        """Journals a signed transaction (insert, or retry of a failed request) and commits before it is sent."""
+        now = time.time()
+        with self.db.transaction() as s:
+            row = s.get(RelayRequest, request_id)
+            if row is None:
+                row = RelayRequest(id=request_id, action=action, signer=signer, created_at=now)
+                s.add(row)
+            row.body, row.status, row.relayer_nonce, row.raw_tx, row.tx_hash = body, PENDING, relayer_nonce, raw_tx, \
+                tx_hash
+            row.result, row.error, row.block_number, row.updated_at = None, None, None, now
+
+    def update(self, request_id: str, **fields: Any) -> None:
+        """Sets fields of a journaled request and commits."""
+        with self.db.transaction() as s:
+            row = s.get(RelayRequest, request_id)
+            for name, value in fields.items():
+                setattr(row, name, value)
+            row.updated_at = time.time()
+
+    def next_nonce(self) -> int:
+        """One past the highest relayer nonce the journal used (0 when empty)."""
+        with self.db.session() as s:
+            top = s.scalar(select(func.max(RelayRequest.relayer_nonce)))
+        return 0 if top is None else top + 1
+
+    def from_nonce(self, nonce: int) -> list[RelayRequest]:
+        """Requests whose relayer nonce is `nonce` or above, in nonce order (not on chain if the chain is there)."""
+        with self.db.session() as s:
+            q = select(RelayRequest).where(RelayRequest.relayer_nonce >= nonce).order_by(RelayRequest.relayer_nonce)
+            return list(s.scalars(q))
+
+    def unfinished_below(self, nonce: int) -> list[RelayRequest]:
+        """Pending or sent requests whose relayer nonce the chain has used (their receipt is due)."""
+        with self.db.session() as s:
+            q = select(RelayRequest).where(RelayRequest.status.in_(UNFINISHED),
+                                           RelayRequest.relayer_nonce < nonce).order_by(RelayRequest.relayer_nonce)
+            return list(s.scalars(q))
+
+    def unfinished_of(self, signer: str) -> list[RelayRequest]:
+        """A signer's requests accepted but not mined yet."""
+        with self.db.session() as s:
+            q = select(RelayRequest).where(RelayRequest.signer == signer, RelayRequest.status.in_(UNFINISHED))
+            return list(s.scalars(q))

@@ -1,0 +1,203 @@
+"""Crash tests against real processes: kill -9 the backend or the chain mid-stream; no acknowledged write is lost."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import threading
+import time
+from collections import Counter
+from typing import Any
+
+import httpx
+
+from kpledger.chain.contracts import Chain
+from kpledger.core.config import Settings
+from kpledger.db.session import Database
+from kpledger.localnet import start_anvil, stop, wait_until_up
+from kpledger.relay.intent import WriteRequest
+from kpledger.relay.relayer import Relayer
+
+from conftest import KEYS, MANIFEST, start_server
+from writes_support import UNSORTED, Api, b32, contracts, setup_world
+
+
+class Stream(threading.Thread):
+    """A producer registering parcels one after another, resubmitting each signed request until answered 200."""
+
+    def __init__(self, api: Api, mine: Any, tag: str):
+        super().__init__(daemon=True)
+        self.api, self.mine, self.tag = api, mine, tag
+        self.nonce = api.nonce(mine.address, "KPLedger")
+        self.acked: dict[str, dict[str, Any]] = {}  # document hash -> answer
+        self.sent: list[str] = []
+        self.halt = threading.Event()
+        self.http = httpx.Client(base_url=str(api.http.base_url), timeout=40)
+
+    def run(self) -> None:
+        i = 0
+        while not self.halt.is_set():
+            doc = b32(f"{self.tag}-{i}")
+            body = self.api.body(self.mine, "RegisterParcel", {"points": 100 + i, "stones": 1, "hsCode": UNSORTED,
+                                                               "origin": "BW", "documentHash": doc}, nonce=self.nonce)
+            self.sent.append(doc)
+            while not self.halt.is_set():
+                try:
+                    response = self.http.post("/v1/parcels", json=body)
+                except httpx.HTTPError:  # backend down: resubmit the same signed request
+                    time.sleep(0.1)
+                    continue
+                if response.status_code == 200:
+                    self.acked[doc] = response.json()
+                    self.nonce += 1
+                    i += 1
+                    break
+                time.sleep(0.1)  # chain down or still recovering (503, or a nonce the chain lost): retry
+
+    def wait_for(self, count: int, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while len(self.acked) < count:
+            assert time.monotonic() < deadline, f"only {len(self.acked)} writes acknowledged"
+            time.sleep(0.02)
+
+
+def registered(node) -> Counter:
+    """How many ParcelRegistered events the chain holds per document hash."""
+    ledger = contracts(node.w3, node.data_dir, MANIFEST)["KPLedger"]
+    logs = ledger.events.ParcelRegistered.get_logs(from_block=0)
+    return Counter("0x" + e["args"]["documentHash"].hex() for e in logs)
+
+
+def journal(node) -> dict[str, str]:
+    with sqlite3.connect(node.data_dir / "kp.db") as db:
+        return dict(db.execute("select id, status from relay_requests"))
+
+
+def assert_exactly_once(node, stream: Stream, timeout: float = 20) -> None:
+    """Every acknowledged write is on chain exactly once (waiting for recovery), none twice, journaled mined."""
+    deadline = time.monotonic() + timeout
+    while True:
+        counts = registered(node)
+        missing = [d for d in stream.acked if counts[d] != 1]
+        if not missing or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert not missing, f"{len(missing)} acknowledged writes not on chain once: {missing[:3]}"
+    assert max(counts.values()) == 1
+    assert set(counts) <= set(stream.sent)
+    rows = journal(node)
+    assert all(rows.get(a["request_id"]) == "mined" for a in stream.acked.values())
+    ids = [a["result"]["parcel_id"] for a in stream.acked.values()]
+    assert len(set(ids)) == len(ids)
+
+
+def test_killing_the_backend_loses_no_acknowledged_write(node, actors):
+    server = start_server(node)
+    port = int(server.url.rsplit(":", 1)[1])
+    try:
+        api = Api(server.url)
+        setup_world(api, actors)
+        stream = Stream(api, actors["mine"], "backend-kill")
+        stream.start()
+        for _round in range(2):
+            stream.wait_for(len(stream.acked) + 10)
+            os.killpg(server.process.pid, signal.SIGKILL)
+            server.process.wait()
+            time.sleep(0.3)
+            server = start_server(node, port=port)
+        stream.wait_for(len(stream.acked) + 10)
+        stream.halt.set()
+        stream.join(45)
+        assert_exactly_once(node, stream)
+        assert len(stream.acked) >= 30
+    finally:
+        stop(server.process)
+
+
+def snapshot(node) -> tuple[bytes, int]:
+    """A consistent copy of anvil's state file and the block it ends at."""
+    while True:
+        data = (node.data_dir / "anvil-state.json").read_bytes()
+        try:
+            return data, json.loads(data)["best_block_number"]
+        except ValueError:  # caught mid-write
+            time.sleep(0.05)
+
+
+def kill_chain(node, stale_state: bytes | None = None) -> None:
+    """kill -9 the chain, optionally put back an older state dump, and restart it on the same port and folder."""
+    os.killpg(node.process.pid, signal.SIGKILL)  # the group: npm's `anvil` is a wrapper around the real binary
+    node.process.wait()
+    if stale_state is not None:
+        (node.data_dir / "anvil-state.json").write_bytes(stale_state)
+    time.sleep(0.3)
+    node.process = start_anvil(node.data_dir, node.port)
+    wait_until_up(node.url, node.process)
+
+
+def test_killing_the_chain_loses_no_acknowledged_write(node, actors):
+    """Round 1: a plain kill -9. Round 2: the restarted chain also forgets its last blocks (its state dump
+    is older than what it had mined, as with anvil's --state-interval), acknowledged writes included."""
+    server = start_server(node)
+    try:
+        api = Api(server.url)
+        setup_world(api, actors)
+        stream = Stream(api, actors["mine"], "chain-kill")
+        stream.start()
+        stream.wait_for(15)
+        kill_chain(node)
+        stream.wait_for(len(stream.acked) + 10)
+        state, state_block = snapshot(node)
+        acked_in_state = len(stream.acked)
+        stream.wait_for(len(stream.acked) + 10)
+        forgotten = node.w3.eth.block_number - state_block
+        kill_chain(node, stale_state=state)
+        assert forgotten >= 5 and len(stream.acked) - acked_in_state >= 5
+        stream.wait_for(len(stream.acked) + 10, timeout=40)
+        stream.halt.set()
+        stream.join(45)
+        assert_exactly_once(node, stream)
+        print(f"blocks forgotten by the restarted chain: {forgotten}; acknowledged writes: {len(stream.acked)}")
+    finally:
+        stop(server.process)
+
+
+def test_a_request_journaled_but_never_sent_is_sent_once_on_recovery(node, actors):
+    """The backend dies between committing the journal row and sending: the next start sends it, once."""
+    settings = Settings(environment="test", rpc_url=node.url, data_dir=node.data_dir, relayer_key="0x" + KEYS[0].hex())
+    server = start_server(node)
+    try:
+        api = Api(server.url)
+        setup_world(api, actors)
+        body = api.body(actors["mine"], "RegisterParcel", {"points": 3, "stones": 1, "hsCode": UNSORTED,
+                                                           "origin": "BW", "documentHash": b32("unsent")})
+    finally:
+        stop(server.process)
+    first = Relayer(settings, Chain(settings), Database(settings.database_url))
+    req = WriteRequest.from_body("RegisterParcel", body)
+    data = first._calldata(req)
+    gas = first._simulate(req.contract, data)
+    with first.nonces.lock:  # what _journal_and_send does, up to the crash before the send
+        first._init_nonces()
+        nonce = first.nonces.allocate()
+        raw, tx_hash = first._sign(node.w3.to_checksum_address(first.chain.deployment.ledger), data, gas, nonce)
+        first.journal.record(req.request_id, req.action, req.intent.signer, req.body(), relayer_nonce=nonce,
+                             raw_tx=raw, tx_hash=tx_hash)
+    block = node.w3.eth.block_number
+    assert journal(node)[req.request_id] == "pending"
+
+    second = Relayer(settings, Chain(settings), Database(settings.database_url))
+    second.recover()
+    try:
+        deadline = time.monotonic() + 10
+        while journal(node)[req.request_id] != "mined":
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert node.w3.eth.get_transaction_receipt(tx_hash)["blockNumber"] == block + 1
+        again = second.submit("RegisterParcel", body)
+        assert again["duplicate"] is True and again["tx_hash"] == tx_hash and again["result"]["parcel_id"] == 1
+        assert registered(node)[b32("unsent")] == 1
+    finally:
+        second.close()

@@ -1,0 +1,75 @@
+"""Helpers shared by the write and crash tests: sign intents, post them, read the chain directly."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import httpx
+from web3 import Web3
+
+from kpledger.api.routes.writes import ENDPOINTS
+from kpledger.intents import INTENTS, sign_intent
+
+PATHS = {action: path for action, path, _name, _param in ENDPOINTS}
+UNSORTED, INDUSTRIAL, GEM = 710210, 710221, 710231
+
+
+def b32(text: str) -> str:
+    """A readable bytes32 (document hash, seal id) as 0x-hex."""
+    return "0x" + Web3.keccak(text=text).hex().removeprefix("0x")
+
+
+class Api:
+    """An HTTP client of the write API that signs intents like a participant's wallet would."""
+
+    def __init__(self, url: str, timeout: float = 30):
+        self.http = httpx.Client(base_url=url, timeout=timeout)
+        self.config = self.http.get("/v1/config").json()
+
+    def nonce(self, address: str, contract: str) -> int:
+        return self.http.get(f"/v1/accounts/{address}/nonces").json()[contract]
+
+    def body(self, actor: Any, action: str, message: dict[str, Any], *, nonce: int | None = None,
+             deadline: int | None = None, signer: str | None = None) -> dict[str, Any]:
+        """A signed request body; `signer` overrides the claimed signer (to forge)."""
+        contract = INTENTS[action].contract
+        if nonce is None:
+            nonce = self.nonce(signer or actor.address, contract)
+        signed = sign_intent(actor.key, action, message, chain_id=self.config["chain_id"],
+                             verifying_contract=self.config["contracts"][contract], nonce=nonce,
+                             deadline=deadline if deadline is not None else int(time.time()) + 3600)
+        return {"message": message, "signer": signer or signed.signer, "nonce": signed.nonce,
+                "deadline": signed.deadline, "signature": "0x" + signed.signature.hex()}
+
+    def post(self, action: str, body: dict[str, Any], path: str | None = None) -> httpx.Response:
+        return self.http.post(path or PATHS[action].format(**body["message"]), json=body)
+
+    def do(self, actor: Any, action: str, message: dict[str, Any]) -> dict[str, Any]:
+        """Signs, posts, asserts 200 and returns the answer."""
+        response = self.post(action, self.body(actor, action, message))
+        assert response.status_code == 200, (action, response.status_code, response.text)
+        answer = response.json()
+        assert answer["status"] == "mined" and answer["action"] == action and not answer["duplicate"]
+        return answer
+
+
+def contracts(w3: Web3, data_dir: Any, manifest: Any) -> dict[str, Any]:
+    """The three contracts as web3 objects, straight from the node (no backend involved)."""
+    record = json.loads((data_dir / "deployment.json").read_text())
+    types = json.loads(manifest.read_text())["contractTypes"]
+    keys = {"KPRegistry": "registry", "KPLedger": "ledger", "KPCertificates": "certificates"}
+    return {name: w3.eth.contract(address=record[key], abi=types[name]["abi"]) for name, key in keys.items()}
+
+
+def setup_world(api: Api, actors: dict[str, Any]) -> None:
+    """Admits BW and EU, appoints their authorities and licenses the mine, exporter and EU trader."""
+    gov = actors["governance"]
+    for code, name in (("BW", "Botswana"), ("EU", "European Union")):
+        api.do(gov, "AdmitParticipant", {"code": code, "name": name})
+    api.do(gov, "SetAuthority", {"participant": "BW", "account": actors["bw_authority"].address, "appoint": True})
+    api.do(gov, "SetAuthority", {"participant": "EU", "account": actors["eu_authority"].address, "appoint": True})
+    api.do(actors["bw_authority"], "LicenseOperator", {"account": actors["mine"].address, "roles": 2 | 4})
+    api.do(actors["bw_authority"], "LicenseOperator", {"account": actors["bw_exporter"].address, "roles": 4 | 16})
+    api.do(actors["eu_authority"], "LicenseOperator", {"account": actors["eu_trader"].address, "roles": 4 | 8 | 16})
