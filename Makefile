@@ -9,9 +9,16 @@ SOLC_VERSION := $(shell node -p "require('./package.json').dependencies.solc")
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 
-.PHONY: setup test test-contracts test-toolchain lint gas run compile clean
+
+.PHONY: browser setup test test-contracts test-toolchain test-backend lint gas run demo compile clean
 
 setup: $(VENV)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION)
+
+# Debian's Chromium for the viewer's browser tests (Playwright cannot download its own browser here)
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else echo "install Debian's chromium package (apt-get install chromium) for the browser tests"; exit 1; fi; }
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +36,7 @@ node_modules/.installed: package.json package-lock.json
 compile: setup
 	ape compile
 
-test: setup lint test-toolchain test-contracts gas
+test: setup lint test-toolchain test-contracts gas test-backend
 
 test-toolchain: setup
 	$(PY) -m pytest -q -p no:ape_test tests/toolchain
@@ -37,14 +44,25 @@ test-toolchain: setup
 test-contracts: setup
 	ape test tests/contracts -q
 
+test-backend: setup compile browser
+	$(PY) -m pytest -q -p no:ape_test tests/backend tests/e2e
+
 lint: setup
 	ruff check backend scripts tests
 
 gas: setup
 	ape run gas_report --network ethereum:local:foundry
 
-run: setup
-	$(PY) -m kpledger.localnet
+DATA ?= $(CURDIR)/data
+PORT ?= 8000
+CHAIN_PORT ?= 8545
+RUN_ARGS = --data $(DATA) --port $(PORT) --chain-port $(CHAIN_PORT)
+
+run: setup compile
+	$(PY) -m kpledger.run $(RUN_ARGS)
+
+demo: setup compile
+	$(PY) -m kpledger.run $(RUN_ARGS) --demo
 
 clean:
 	rm -rf .build contracts/.cache .solcx

@@ -397,10 +397,11 @@ contract KPLedger is IKPLedger, KPIntents {
             total += p.points;
             hsMask |= uint8(1 << p.hs);
         }
+        uint48 points = uint48(total);
+        if (points != total) revert KPLedgerCaratsNotConserved(0, total, points);
         // the holder field of each parcel is now stale by design: reads go through the consignment
-        _consignments[cid] =
-            Consignment(account, uint32(n), ConsignmentStatus.Sealed, hsMask, sealId, origins, uint48(total));
-        emit ConsignmentSealed(cid, account, sealId, ids, uint48(total));
+        _consignments[cid] = Consignment(account, uint32(n), ConsignmentStatus.Sealed, hsMask, sealId, origins, points);
+        emit ConsignmentSealed(cid, account, sealId, ids, points);
         return cid;
     }
 

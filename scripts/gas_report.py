@@ -29,6 +29,7 @@ from ape.contracts import ContractInstance
 from ape.logging import LogLevel, logger
 from eth_utils import keccak, to_checksum_address
 from hexbytes import HexBytes
+
 from kpledger.intents import INTENTS, SignedIntent, sign_intent
 
 GOAL_RATIO = 2.0  # a complete single hand-off may cost at most twice its floor

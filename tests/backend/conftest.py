@@ -90,7 +90,7 @@ def deploy(w3: Web3, deployer: Actor, governance: Actor, record: Path) -> dict:
 def actors() -> dict[str, Actor]:
     names = ["relayer", "governance", "bw_authority", "eu_authority", "mine", "bw_exporter", "eu_trader",
              "in_authority", "ca_mine", "ca_authority", "in_cutter", "outsider"]
-    return {n: Actor(n, k) for n, k in zip(names, KEYS)}
+    return {n: Actor(n, k) for n, k in zip(names, KEYS, strict=True)}
 
 
 @pytest.fixture

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hashlib
 
-from conftest import Direct, Node
-
 from kpledger.chain.contracts import Chain
 from kpledger.core.config import Settings
 from kpledger.db import models as m
 from kpledger.db.session import Database
 from kpledger.indexer.follower import Indexer
+
+from conftest import Direct, Node
 
 GEM, UNSORTED = 710231, 710210
 

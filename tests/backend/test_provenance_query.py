@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from kpledger.queries.provenance import provenance
+
 from conftest import Direct
 from scenarios import ThreeCountries
 from test_indexer import catch_up, make_indexer
-
-from kpledger.queries.provenance import provenance
 
 
 def test_provenance_across_three_countries_is_complete_and_ordered(node, direct: Direct):
@@ -31,7 +31,7 @@ def test_provenance_across_three_countries_is_complete_and_ordered(node, direct:
     assert all(c["status"] == "confirmed" for c in p["certificates"])
     assert p["country_path"] == ["BW", "CA", "EU", "IN"]
     assert p["verdict"]["status"] == "ok"
-    assert "every border crossing (3) covered by a confirmed KP certificate" == p["verdict"]["summary"]
+    assert p["verdict"]["summary"] == "every border crossing (3) covered by a confirmed KP certificate"
     order = [(s["block"], s["log_index"]) for s in p["timeline"]]
     assert order == sorted(order)
     kinds = [s["kind"] for s in p["timeline"]]

@@ -6,10 +6,11 @@ import hashlib
 import time
 
 import pytest
-from conftest import Direct, Server
-from scenarios import ThreeCountries
 
 from kpledger.auth import sign_request
+
+from conftest import Direct, Server
+from scenarios import ThreeCountries
 
 
 def wait_indexed(server: Server, direct: Direct, timeout: float = 20) -> None:

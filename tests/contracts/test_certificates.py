@@ -2,8 +2,9 @@
 
 import ape
 import pytest
-from conftest import DAY, GEM, INDUSTRIAL, ROLE_IMPORTER, doc, seal
 from eth_utils import keccak
+
+from conftest import DAY, GEM, INDUSTRIAL, ROLE_IMPORTER, doc, seal
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """Two-phase custody hand-offs of parcels and sealed consignments."""
 
 import ape
+
 from conftest import ROLE_TRADER, seal
 
 

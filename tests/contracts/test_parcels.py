@@ -2,6 +2,7 @@
 
 import ape
 import pytest
+
 from conftest import GEM, INDUSTRIAL, ROLE_EXPORTER, ROLE_PRODUCER, UNSORTED, doc, seal
 
 

@@ -2,6 +2,7 @@
 
 import ape
 import pytest
+
 from conftest import DAY, ROLE_AUTHORITY, ROLE_EXPORTER, ROLE_IMPORTER, ROLE_PRODUCER, ROLE_TRADER
 
 

@@ -2,9 +2,10 @@
 
 import ape
 import pytest
-from conftest import DAY, GEM, ROLE_TRADER, UNSORTED, doc, seal
 
 from kpledger.intents import INTENTS
+
+from conftest import DAY, GEM, ROLE_TRADER, UNSORTED, doc, seal
 
 
 @pytest.fixture(scope="session")

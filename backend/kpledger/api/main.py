@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kpledger.core.config import Settings, get_settings
 from kpledger.core.errors import KPError, PayloadTooLarge
@@ -50,6 +51,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     @app.exception_handler(KPError)
     async def kp_error(_request: Request, exc: KPError) -> JSONResponse:
         return _error_response(exc)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # unknown paths and methods answer in the same {code, message} shape as every other refusal
+        code = {404: "NotFound", 405: "MethodNotAllowed"}.get(exc.status_code, f"HTTP{exc.status_code}")
+        return JSONResponse(status_code=exc.status_code, content={
+            "code": code, "message": str(exc.detail), "details": {}}, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -1,0 +1,253 @@
+"""A realistic journey through the real write path (HTTP API, relayer, chain), for the viewer and the tests.
+
+A Botswana mine registers run-of-mine parcels; sorting splits them; an exporter seals a
+consignment for Antwerp under a BW certificate; the EU authority confirms the import; a trader
+there merges it with Canadian goods (mixed origin); the merged goods are re-exported to India
+under an EU certificate; a cutter in Mumbai receives them. Refused attempts (a non-participant
+destination, a suspended participant, a tampered seal, an unlicensed actor) are shown with their
+error codes and leave no history.
+
+Keys come from anvil's public test mnemonic: this module is for the development chain only.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from eth_account import Account
+
+from kpledger.auth import sign_request
+from kpledger.client import ClientError, KPClient, document_hash
+
+PARTICIPANTS_CSV = Path(__file__).with_name("data") / "kp-participants.csv"
+MNEMONIC = "test test test test test test test test test test test junk"
+GEM, INDUSTRIAL, UNSORTED = 710231, 710221, 710210
+DAY = 86_400
+
+# name -> (mnemonic index, participant, roles)
+CAST: dict[str, tuple[int, str, tuple[str, ...]]] = {
+    "governance": (1, "", ()),
+    "bw_authority": (2, "BW", ("authority",)),
+    "eu_authority": (3, "EU", ("authority",)),
+    "ca_authority": (4, "CA", ("authority",)),
+    "in_authority": (5, "IN", ("authority",)),
+    "cf_authority": (6, "CF", ("authority",)),
+    "bw_mine": (10, "BW", ("producer", "exporter")),
+    "bw_exporter": (11, "BW", ("exporter", "trader")),
+    "antwerp_trader": (12, "EU", ("importer", "trader", "exporter")),
+    "ca_mine": (13, "CA", ("producer", "exporter")),
+    "mumbai_cutter": (14, "IN", ("importer", "manufacturer")),
+    "cf_mine": (15, "CF", ("producer",)),
+    "unlicensed": (16, "", ()),
+}
+
+
+def key_of(index: int) -> bytes:
+    Account.enable_unaudited_hdwallet_features()
+    return bytes(Account.from_mnemonic(MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}").key)
+
+
+@dataclass
+class Demo:
+    api: str
+    documents_dir: Path
+    log: list[dict[str, Any]] = field(default_factory=list)
+    refusals: list[dict[str, Any]] = field(default_factory=list)
+    ids: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.keys = {name: key_of(index) for name, (index, _, _) in CAST.items()}
+        self.clients = {name: KPClient(self.api, key) for name, key in self.keys.items()}
+        self.documents_dir.mkdir(parents=True, exist_ok=True)
+
+    def addr(self, name: str) -> str:
+        return self.clients[name].address
+
+    def say(self, text: str, answer: dict[str, Any] | None = None) -> dict[str, Any] | None:
+        entry = {"step": text, **({"tx": answer["tx_hash"], "result": answer["result"]} if answer else {})}
+        self.log.append(entry)
+        print(f"  ok  {text}" + (f"  ({answer['result']})" if answer and answer.get("result") else ""), flush=True)
+        return answer
+
+    def refused(self, text: str, call, expected: str) -> None:
+        try:
+            call()
+        except ClientError as exc:
+            self.refusals.append({"attempt": text, "code": exc.code, "message": exc.message})
+            print(f"  REFUSED  {text}: {exc.code}: {exc.message}", flush=True)
+            if exc.code != expected:
+                raise RuntimeError(f"expected {expected}, got {exc.code}") from exc
+            return
+        raise RuntimeError(f"{text} was not refused")
+
+    def document(self, name: str, content: dict[str, Any]) -> tuple[Path, str]:
+        path = self.documents_dir / name
+        path.write_text(json.dumps(content, indent=2, sort_keys=True) + "\n")
+        return path, document_hash(path)
+
+    def file(self, who: str, kind: str, reference: str, path: Path) -> None:
+        body = path.read_bytes()
+        route = f"/v1/documents/{kind}/{reference}"
+        headers = {**sign_request(self.keys[who], "PUT", route, body), "content-type": "application/json"}
+        self.clients[who].http.put(route, content=body, headers=headers).raise_for_status()
+
+    # ------------------------------------------------------------ the journey
+
+    def run(self) -> dict[str, Any]:
+        c = self.clients
+        gov = c["governance"]
+        print("Admitting the KP participants ...", flush=True)
+        with PARTICIPANTS_CSV.open() as f:
+            rows = [r for r in csv.DictReader(f) if r["status"] == "participant"]
+        for row in rows:
+            gov.admit_participant(row["iso2"], row["name"])
+        self.say(f"governance admitted {len(rows)} participants from the KP list")
+        for name, (_, participant, roles) in CAST.items():
+            if roles == ("authority",):
+                self.say(f"governance appointed {name} for {participant}",
+                         gov.set_authority(participant, self.addr(name), True))
+        for name, (_, participant, roles) in CAST.items():
+            if roles and roles != ("authority",):
+                authority = c[f"{participant.lower()}_authority"]
+                self.say(f"{participant} authority licensed {name} as {', '.join(roles)}",
+                         authority.license_operator(self.addr(name), list(roles)))
+
+        print("Mining and sorting in Botswana ...", flush=True)
+        _, h = self.document("bw-rom-1.json", {"mine": "Jwaneng (demo)", "lot": "ROM-2026-0411", "carats": "5000.00"})
+        rom = self.say("BW mine registered run-of-mine parcel, 5,000.00 ct, 7102.10",
+                       c["bw_mine"].register_parcel(points=500_000, hs_code=UNSORTED, origin="BW", document_hash=h,
+                                                    stones=0))["result"]["parcel_id"]
+        _, h2 = self.document("bw-rom-2.json", {"mine": "Jwaneng (demo)", "lot": "ROM-2026-0412", "carats": "3200.50"})
+        self.say("BW mine registered run-of-mine parcel, 3,200.50 ct, 7102.10",
+                 c["bw_mine"].register_parcel(points=320_050, hs_code=UNSORTED, origin="BW", document_hash=h2))
+        _, gem_doc = self.document("bw-sort-gem.json", {"sorted_from": rom, "class": "gem", "carats": "3500.00"})
+        _, ind_doc = self.document("bw-sort-ind.json", {"sorted_from": rom, "class": "industrial", "carats": "1500.00"})
+        split = self.say("sorting split it into 3,500.00 ct gem (7102.31) and 1,500.00 ct industrial (7102.21)",
+                         c["bw_mine"].split_parcel(rom, [
+                             {"points": 350_000, "stones": 1_850, "hsCode": GEM, "documentHash": gem_doc},
+                             {"points": 150_000, "stones": 9_400, "hsCode": INDUSTRIAL, "documentHash": ind_doc}]))
+        gem = split["result"]["child_ids"][0]
+        self.say("BW mine offered the gem parcel to the Gaborone exporter",
+                 c["bw_mine"].offer(gem, self.addr("bw_exporter"), "BAG-BW-77"))
+        self.say("the exporter accepted it, attesting bag seal BAG-BW-77",
+                 c["bw_exporter"].accept(gem, "BAG-BW-77"))
+
+        print("Export to Antwerp under a BW certificate ...", flush=True)
+        bw_box = self.say("exporter sealed the consignment for Antwerp under seal BW-SEAL-0001",
+                          c["bw_exporter"].seal_consignment([gem], "BW-SEAL-0001"))["result"]["consignment_id"]
+        now = int(time.time())
+        bw_cert, bw_cert_hash = self.document("BW0000001.json", {
+            "title": "Kimberley Process Certificate", "number": "BW0000001", "exporter": "Gaborone Diamond Exporter",
+            "importer": "Antwerp Rough Trading NV", "carats": "3500.00", "value_usd": "41,300,000.00",
+            "parcels": 1, "hs": ["7102.31"], "origin": "BW", "seal": "BW-SEAL-0001",
+            "statement": "The rough diamonds in this shipment have been handled in accordance with the KPCS."})
+        self.say("BW authority issued certificate BW0000001 (BW -> EU)", c["bw_authority"].issue_certificate(
+            number="BW0000001", importer="EU", consignment_id=bw_box, points=350_000, parcel_count=1,
+            hs_codes=[GEM], origins=["BW"], issued_at=now - 60, expires_at=now + 30 * DAY, document_hash=bw_cert_hash))
+        self.file("bw_authority", "certificates", "BW0000001", bw_cert)
+        self.say("exporter handed the consignment to the Antwerp importer",
+                 c["bw_exporter"].offer(bw_box, self.addr("antwerp_trader"), "BW-SEAL-0001"))
+        self.say("Antwerp importer accepted it, seal BW-SEAL-0001 intact",
+                 c["antwerp_trader"].accept(bw_box, "BW-SEAL-0001"))
+        self.say("EU authority confirmed the import of BW0000001", c["eu_authority"].confirm_import("BW0000001"))
+
+        print("Canadian goods reach Antwerp ...", flush=True)
+        _, ca_doc = self.document("ca-gem.json", {"mine": "Northwest Territories (demo)", "carats": "1200.00"})
+        ca_gem = self.say("CA mine registered a gem parcel, 1,200.00 ct", c["ca_mine"].register_parcel(
+            points=120_000, hs_code=GEM, origin="CA", document_hash=ca_doc, stones=640))["result"]["parcel_id"]
+        ca_box = self.say("CA mine sealed it under CA-SEAL-0042", c["ca_mine"].seal_consignment(
+            [ca_gem], "CA-SEAL-0042"))["result"]["consignment_id"]
+        ca_cert, ca_cert_hash = self.document("CA0000001.json", {
+            "title": "Kimberley Process Certificate", "number": "CA0000001", "carats": "1200.00", "origin": "CA",
+            "value_usd": "9,950,000.00", "importer": "Antwerp Rough Trading NV"})
+        self.say("CA authority issued certificate CA0000001 (CA -> EU)", c["ca_authority"].issue_certificate(
+            number="CA0000001", importer="EU", consignment_id=ca_box, points=120_000, parcel_count=1,
+            hs_codes=[GEM], origins=["CA"], issued_at=now - 60, expires_at=now + 30 * DAY, document_hash=ca_cert_hash))
+        self.file("ca_authority", "certificates", "CA0000001", ca_cert)
+        self.say("CA mine handed it to the Antwerp importer",
+                 c["ca_mine"].offer(ca_box, self.addr("antwerp_trader"), "CA-SEAL-0042"))
+        self.say("Antwerp importer accepted it", c["antwerp_trader"].accept(ca_box, "CA-SEAL-0042"))
+        self.say("EU authority confirmed the import of CA0000001", c["eu_authority"].confirm_import("CA0000001"))
+
+        print("Mixing in Antwerp and re-export to India ...", flush=True)
+        trader = c["antwerp_trader"]
+        self.say("trader opened both consignments", trader.open_consignment(bw_box))
+        trader.open_consignment(ca_box)
+        _, mix_doc = self.document("antwerp-mix.json", {"assortment": "Antwerp mixed goods", "carats": "4700.00"})
+        mixed = self.say("trader merged BW and CA goods: 4,700.00 ct of mixed origin (BW, CA)",
+                         trader.merge_parcels(sorted([gem, ca_gem]), mix_doc))["result"]["parcel_id"]
+        _, ind_lot = self.document("for-mumbai.json", {"assortment": "for Mumbai", "carats": "2000.00"})
+        _, kept = self.document("kept-antwerp.json", {"assortment": "kept in Antwerp", "carats": "2700.00"})
+        parts = self.say("trader split off 2,000.00 ct for Mumbai", trader.split_parcel(mixed, [
+            {"points": 200_000, "stones": 1_100, "hsCode": GEM, "documentHash": ind_lot},
+            {"points": 270_000, "stones": 1_390, "hsCode": GEM, "documentHash": kept}]))
+        for_india = parts["result"]["child_ids"][0]
+        eu_box = self.say("trader sealed it under EU-SEAL-9001", trader.seal_consignment(
+            [for_india], "EU-SEAL-9001"))["result"]["consignment_id"]
+
+        print("Refused attempts (they leave no history) ...", flush=True)
+        self.refused("EU authority issues a certificate to Chinese Taipei (not a KP participant)",
+                     lambda: c["eu_authority"].issue_certificate(
+                         number="EU0000099", importer="TW", consignment_id=eu_box, points=200_000, parcel_count=1,
+                         hs_codes=[GEM], origins=["BW", "CA"], issued_at=now - 60, expires_at=now + DAY,
+                         document_hash="0x" + "11" * 32), "KPCertificatesNotParticipant")
+        gov.suspend_participant("CF", "KP plenary decision (demo)")
+        self.say("governance suspended CF (Central African Republic, as in 2013)")
+        self.refused("a CF mine registers a parcel while CF is suspended",
+                     lambda: c["cf_mine"].register_parcel(points=10_000, hs_code=UNSORTED, origin="CF",
+                                                          document_hash="0x" + "22" * 32),
+                     "KPLedgerParticipantSuspended")
+        self.refused("the trader offers the consignment under a tampered seal (EU-SEAL-9002)",
+                     lambda: trader.offer(eu_box, self.addr("mumbai_cutter"), "EU-SEAL-9002"), "KPLedgerSealMismatch")
+        self.refused("an unlicensed company registers a parcel",
+                     lambda: c["unlicensed"].register_parcel(points=1_000, hs_code=GEM, origin="BW",
+                                                             document_hash="0x" + "33" * 32), "KPLedgerNotOperator")
+
+        eu_cert, eu_cert_hash = self.document("EU0000001.json", {
+            "title": "Kimberley Process Certificate", "number": "EU0000001", "carats": "2000.00",
+            "origin": "mixed (BW, CA)", "value_usd": "23,800,000.00", "importer": "Mumbai Diamond Cutters Pvt Ltd"})
+        self.say("EU authority issued certificate EU0000001 (EU -> IN, mixed origin BW + CA)",
+                 c["eu_authority"].issue_certificate(
+                     number="EU0000001", importer="IN", consignment_id=eu_box, points=200_000, parcel_count=1,
+                     hs_codes=[GEM], origins=["BW", "CA"], issued_at=now - 60, expires_at=now + 30 * DAY,
+                     document_hash=eu_cert_hash))
+        self.file("eu_authority", "certificates", "EU0000001", eu_cert)
+        self.say("trader handed it to the Mumbai cutter",
+                 trader.offer(eu_box, self.addr("mumbai_cutter"), "EU-SEAL-9001"))
+        self.say("Mumbai cutter accepted it, seal EU-SEAL-9001 intact",
+                 c["mumbai_cutter"].accept(eu_box, "EU-SEAL-9001"))
+        self.say("IN authority confirmed the import of EU0000001", c["in_authority"].confirm_import("EU0000001"))
+        c["mumbai_cutter"].open_consignment(eu_box)
+        self.ids = {"final_parcel": for_india, "mixed_parcel": mixed, "run_of_mine": rom, "ca_parcel": ca_gem,
+                    "consignments": [bw_box, ca_box, eu_box], "certificates": ["BW0000001", "CA0000001", "EU0000001"]}
+        return {"ids": self.ids, "steps": self.log, "refusals": self.refusals}
+
+
+def run_demo(api: str, data_dir: Path) -> dict[str, Any]:
+    """Runs the journey once per data folder; later calls return the recorded summary."""
+    marker = data_dir / "demo.json"
+    if marker.exists():
+        return json.loads(marker.read_text())
+    summary = Demo(api, data_dir / "demo-documents").run()
+    marker.write_text(json.dumps(summary, indent=2) + "\n")
+    return summary
+
+
+def main() -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Load the demo journey through a running API.")
+    parser.add_argument("--api", default="http://127.0.0.1:8000")
+    parser.add_argument("--data", type=Path, default=Path("data"))
+    args = parser.parse_args()
+    summary = run_demo(args.api, args.data)
+    print(json.dumps(summary["ids"], indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,80 @@
+"""`make run`: the whole tracker on one machine: embedded chain, contracts, backend with indexer, viewer.
+
+Starts anvil with its state in the data folder (or uses one already listening), deploys the
+contracts once (addresses in data/deployment.json), serves the API and the viewer, and prints
+the URLs. With --demo it loads the demo journey once. Ctrl-C stops everything; anvil is stopped
+with SIGTERM so that it saves its state, and the next run finds the same data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import uvicorn
+
+from kpledger import localnet
+from kpledger.api.main import create_app
+from kpledger.core.config import Settings
+
+
+def wait_healthy(url: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(f"{url}/healthz did not answer")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=localnet.ROOT / "data", help="data folder")
+    parser.add_argument("--chain-port", type=int, default=8545)
+    parser.add_argument("--port", type=int, default=8000, help="API and viewer port")
+    parser.add_argument("--demo", action="store_true", help="load the demo journey (once per data folder)")
+    args = parser.parse_args(argv)
+    data = args.data.resolve()
+    chain_url = f"http://127.0.0.1:{args.chain_port}"
+    anvil = None if localnet.is_up(chain_url) else localnet.start_anvil(data, args.chain_port)
+    try:
+        localnet.wait_until_up(chain_url, anvil)
+        localnet.deploy(chain_url, data / "deployment.json")
+        os.environ.update({"KP_RPC_URL": chain_url, "KP_DATA_DIR": str(data), "KP_PORT": str(args.port)})
+        settings = Settings(rpc_url=chain_url, data_dir=data, port=args.port)
+        api = f"http://127.0.0.1:{args.port}"
+        server = uvicorn.Server(uvicorn.Config(create_app(settings), host=settings.host, port=args.port,
+                                               log_level="warning"))
+
+        def announce() -> None:
+            wait_healthy(api)
+            if args.demo:
+                from kpledger.demo import run_demo
+
+                summary = run_demo(api, data)
+                print(f"\ndemo loaded: final parcel {summary['ids']['final_parcel']}  "
+                      f"viewer {api}/#/lot/{summary['ids']['final_parcel']}")
+            print(f"\nKP Ledger is running (data in {data})\n"
+                  f"  chain (JSON-RPC)  {chain_url}\n  API               {api}  (docs {api}/docs)\n"
+                  f"  viewer            {api}/\nCtrl-C stops everything.", flush=True)
+
+        threading.Thread(target=announce, daemon=True).start()
+        with contextlib.suppress(KeyboardInterrupt):
+            server.run()  # shuts down gracefully on Ctrl-C / SIGTERM, then re-raises the interrupt
+        print("stopped.", flush=True)
+    finally:
+        if anvil is not None:
+            localnet.stop(anvil)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

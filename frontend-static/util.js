@@ -1,0 +1,98 @@
+// Small DOM and formatting helpers shared by the viewer's modules. Everything that comes from the API
+// or the chain is inserted as text (never as HTML).
+
+const SVG_NS = "http://www.w3.org/2000/svg";
+
+/** h("p", {class: "x"}, "text", child, [more]) -> HTMLElement; attributes starting with "on" are listeners. */
+export function h(tag, attrs = {}, ...children) {
+  return build(document.createElement(tag), attrs, children);
+}
+
+/** Same as h() for SVG elements. */
+export function s(tag, attrs = {}, ...children) {
+  return build(document.createElementNS(SVG_NS, tag), attrs, children);
+}
+
+function build(el, attrs, children) {
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key.startsWith("on") && typeof value === "function") el.addEventListener(key.slice(2), value);
+    else el.setAttribute(key, value === true ? "" : String(value));
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const child of children) {
+    if (child === null || child === undefined || child === false) continue;
+    if (Array.isArray(child)) append(el, child);
+    else el.append(child instanceof Node ? child : String(child));
+  }
+}
+
+export function clear(el) {
+  while (el.firstChild) el.removeChild(el.firstChild);
+  return el;
+}
+
+/** 0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65 -> 0x15d3…6A65 */
+export function shortAddr(address) {
+  if (!address) return "—";
+  return address.length > 12 ? `${address.slice(0, 6)}…${address.slice(-4)}` : address;
+}
+
+/** A 32-byte hash shortened for display: 0x3db257…f034b */
+export function shortHash(hash) {
+  if (!hash) return "—";
+  return hash.length > 16 ? `${hash.slice(0, 8)}…${hash.slice(-6)}` : hash;
+}
+
+const DATE = new Intl.DateTimeFormat("en-GB", {
+  year: "numeric", month: "short", day: "2-digit", hour: "2-digit", minute: "2-digit", timeZone: "UTC",
+});
+
+/** Unix seconds -> "28 Nov 2026, 14:04 UTC" */
+export function fmtTime(seconds) {
+  if (seconds === null || seconds === undefined) return "—";
+  return `${DATE.format(new Date(Number(seconds) * 1000))} UTC`;
+}
+
+/** ISO timestamp for <time datetime> */
+export function isoTime(seconds) {
+  return new Date(Number(seconds) * 1000).toISOString();
+}
+
+export function fmtCarats(carats) {
+  return `${Number(carats).toLocaleString("en-GB", { minimumFractionDigits: 2, maximumFractionDigits: 2 })} ct`;
+}
+
+const HS = { 710210: "unsorted", 710221: "industrial", 710231: "non-industrial (gem)" };
+
+export function hsWords(code) {
+  return HS[code] ? `${code} ${HS[code]}` : String(code);
+}
+
+/** Origins as words: "BW" or "mixed: BW, CA" */
+export function originWords(origins) {
+  if (!origins || origins.length === 0) return "—";
+  return origins.length > 1 ? `mixed: ${origins.join(", ")}` : origins[0];
+}
+
+// Reason codes used in rejectOffer, recordDiscrepancy and voidCertificate (an off-chain convention, README).
+const REASONS = {
+  1: "documents missing or wrong", 2: "weight differs", 3: "contents differ", 4: "seal or container damaged",
+  5: "recipient not expecting the goods", 6: "issued in error", 7: "superseded by a corrected certificate",
+};
+
+export function reasonWords(code) {
+  return REASONS[code] ? `${REASONS[code]} (code ${code})` : `code ${code}`;
+}
+
+/** The viewer URL of a lot (what its QR code carries): keeps ?api= / ?rpc=, drops ?lot=. */
+export function lotUrl(id) {
+  const params = new URLSearchParams(location.search);
+  params.delete("lot");
+  const query = params.toString();
+  return `${location.origin}${location.pathname}${query ? `?${query}` : ""}#/lot/${id}`;
+}

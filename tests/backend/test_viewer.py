@@ -1,0 +1,109 @@
+"""The viewer in a real browser (Debian's Chromium via Playwright) on the demo journey: what a buyer sees."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import httpx
+import pytest
+
+from kpledger.demo import Demo
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = Path(os.environ.get("KP_ARTIFACTS", ROOT / "artifacts"))
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+
+pytest.importorskip("playwright.sync_api")
+
+
+@pytest.fixture
+def demo(server, node):
+    summary = Demo(server.url, node.data_dir / "demo-documents").run()
+    return summary
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is missing: `make setup` installs Debian's chromium package")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def test_the_demo_refusals_left_no_history(server, demo):
+    assert [(r["code"]) for r in demo["refusals"]] == [
+        "KPCertificatesNotParticipant", "KPLedgerParticipantSuspended", "KPLedgerSealMismatch", "KPLedgerNotOperator"]
+    with httpx.Client(base_url=server.url) as c:
+        assert c.get("/v1/certificates/EU0000099").json()["code"] == "CertificateNotFound"
+        assert c.get("/v1/participants/CF").json()["status"] == "suspended"
+        provenance = c.get(f"/v1/parcels/{demo['ids']['final_parcel']}/provenance").json()
+    assert not [s for s in provenance["timeline"] if s["kind"] == "seal_mismatch"]
+
+
+def test_a_buyer_sees_the_whole_journey_of_the_final_parcel(server, node, demo, browser):
+    final = demo["ids"]["final_parcel"]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{server.url}/#/lot/{final}")
+    page.wait_for_selector("#verdict[data-status='ok']", timeout=20_000)
+    assert "every border crossing (3) covered by a confirmed KP certificate" in page.inner_text("#verdict-summary")
+
+    # every custody step, oldest first, with the three crossings
+    kinds = page.eval_on_selector_all("#timeline li.timeline-item", "els => els.map(e => e.dataset.kind)")
+    with httpx.Client(base_url=server.url) as c:
+        expected = [s["kind"] for s in c.get(f"/v1/parcels/{final}/provenance").json()["timeline"]]
+    assert kinds == expected and kinds[0] == "registered"
+    assert kinds.count("transferred") == 4  # the bag inside BW, then BW->EU, CA->EU and EU->IN
+    assert page.locator("#timeline .seal-bad").count() == 0
+
+    # the lineage back to both mines
+    nodes = page.eval_on_selector_all("#lineage-svg a[data-parcel]", "els => els.map(e => +e.dataset.parcel)")
+    assert demo["ids"]["run_of_mine"] in nodes and demo["ids"]["ca_parcel"] in nodes and final in nodes
+    lineage = page.text_content("#lineage-container")
+    assert "origin BW" in lineage and "origin CA" in lineage
+
+    # the certificates with their status, and the route
+    cards = page.eval_on_selector_all("#certificates article.cert-card",
+                                      "els => els.map(e => [e.dataset.number, e.dataset.status])")
+    assert sorted(cards) == [["BW0000001", "confirmed"], ["CA0000001", "confirmed"], ["EU0000001", "confirmed"]]
+    legs = page.eval_on_selector_all("#route-svg g.leg", "els => els.map(e => e.dataset.status)")
+    assert legs == ["confirmed"] * 3
+    page.screenshot(path=str(ARTIFACTS / "viewer-desktop.png"), full_page=True)
+
+    # the buyer drops the certificate document: hashed in the browser, matched against the chain's hash
+    page.set_input_files("#doc-file", str(node.data_dir / "demo-documents" / "EU0000001.json"))
+    page.wait_for_selector("#doc-local-result[data-match='true']", timeout=10_000)
+
+    # and checks what the page shows directly against the chain's JSON-RPC
+    page.fill("#rpc-url", node.url)
+    page.click("#chain-check")
+    page.wait_for_selector("#chain-summary[data-result='match']", timeout=20_000)
+    assert page.locator("#chain-table tbody tr[data-match='false']").count() == 0
+
+    phone = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
+    phone.goto(f"{server.url}/#/lot/{final}")
+    phone.wait_for_selector("#verdict[data-status='ok']", timeout=20_000)
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"page scrolls sideways on a phone ({width}px)"
+    phone.screenshot(path=str(ARTIFACTS / "viewer-phone.png"), full_page=True)
+
+
+def test_unknown_ids_and_a_tampered_document_get_clear_messages(server, node, demo, browser):
+    page = browser.new_page()
+    page.goto(f"{server.url}/#/lot/999999")
+    page.wait_for_selector("#error code.error-code", timeout=20_000)
+    assert page.inner_text("#error code.error-code") in ("ParcelNotFound", "NotFound")
+    forged = node.data_dir / "forged.json"
+    forged.write_text((node.data_dir / "demo-documents" / "EU0000001.json").read_text().replace("23,800", "2,380"))
+    page.goto(f"{server.url}/#/lot/{demo['ids']['final_parcel']}")
+    page.wait_for_selector("#verdict[data-status='ok']", timeout=20_000)
+    page.set_input_files("#doc-file", str(forged))
+    page.wait_for_selector("#doc-local-result[data-match='false']", timeout=10_000)

@@ -1,0 +1,94 @@
+"""`make run` from a clean data folder: it comes up, serves the viewer, stops cleanly and keeps its data."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+
+from kpledger.client import KPClient
+from kpledger.demo import key_of
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(data: Path, port: int, chain_port: int, log: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        ["make", "--no-print-directory", "run", f"DATA={data}", f"PORT={port}", f"CHAIN_PORT={chain_port}"],
+        cwd=ROOT, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True,
+        env={k: v for k, v in os.environ.items() if not k.startswith("KP_")})
+
+
+def wait_healthy(url: str, process: subprocess.Popen, log: Path, seconds: float = 240) -> dict:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"make run exited {process.returncode}:\n{log.read_text()[-4000:]}")
+        try:
+            answer = httpx.get(url + "/healthz", timeout=1)
+            if answer.status_code == 200:
+                return answer.json()
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise AssertionError(f"no /healthz after {seconds}s:\n{log.read_text()[-4000:]}")
+
+
+def stop(process: subprocess.Popen) -> int:
+    os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C sends to the terminal's process group
+    return process.wait(timeout=60)
+
+
+def test_make_run_starts_everything_and_keeps_its_data_across_restarts(tmp_path):
+    data, log = tmp_path / "data", tmp_path / "make-run.log"
+    port, chain_port = free_port(), free_port()
+    api = f"http://127.0.0.1:{port}"
+    first = start(data, port, chain_port, log)
+    try:
+        health = wait_healthy(api, first, log)
+        assert health["chain_id"] == 31337
+        viewer = httpx.get(api + "/", timeout=5)
+        assert viewer.status_code == 200 and "<html" in viewer.text.lower()
+        deployment = json.loads((data / "deployment.json").read_text())
+        with KPClient(api, key_of(1)) as governance:  # the development governance account
+            governance.admit_participant("BW", "Botswana")
+            deadline = time.monotonic() + 20
+            while governance.get("/v1/participants")["count"] < 1 and time.monotonic() < deadline:
+                time.sleep(0.2)
+    finally:
+        code = stop(first)
+    # make re-raises the interrupt it received (-SIGINT); what matters is that everything stopped cleanly
+    assert code in (0, -signal.SIGINT, 130), log.read_text()[-2000:]
+    assert "stopped." in log.read_text() and "Traceback" not in log.read_text()
+    assert (data / "anvil-state.json").exists()
+    for p in (port, chain_port):  # nothing left listening
+        with socket.socket() as s:
+            assert s.connect_ex(("127.0.0.1", p)) != 0
+
+    second = start(data, port, chain_port, log)
+    try:
+        wait_healthy(api, second, log)
+        assert json.loads((data / "deployment.json").read_text()) == deployment
+        deadline = time.monotonic() + 30
+        participants: dict = {}
+        while time.monotonic() < deadline:
+            participants = httpx.get(api + "/v1/participants", timeout=5).json()
+            if participants.get("count"):
+                break
+            time.sleep(0.3)
+        assert [p["code"] for p in participants["data"]] == ["BW"]
+        assert "already deployed" in log.read_text()
+    finally:
+        stop(second)
