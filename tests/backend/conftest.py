@@ -198,3 +198,37 @@ class Direct:
 @pytest.fixture
 def direct(node, actors) -> Direct:
     return Direct(node, actors)
+
+
+def _pg_bin() -> Path | None:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))
+    return found[-1].parent if found else None
+
+
+@pytest.fixture
+def postgres_url(tmp_path: Path) -> Iterator[str]:
+    """A throwaway PostgreSQL cluster on loopback (Debian's server binaries, run as the postgres user)."""
+    import pwd
+    import shutil as sh
+
+    bin_dir = _pg_bin()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL server binaries not installed (Debian package postgresql)")
+    data = Path(f"/tmp/kp-pg-{os.getpid()}-{tmp_path.name}")
+    data.mkdir(parents=True)
+    user = pwd.getpwnam("postgres")
+    os.chown(data, user.pw_uid, user.pw_gid)
+    port = free_port()
+
+    def as_postgres(*cmd: str) -> None:
+        prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        subprocess.run([*prefix, *cmd], check=True, capture_output=True)
+
+    as_postgres(str(bin_dir / "initdb"), "-D", str(data / "db"), "--auth=trust", "-U", "kp")
+    as_postgres(str(bin_dir / "pg_ctl"), "-D", str(data / "db"), "-w", "-l", str(data / "log"), "-o",
+                f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off", "start")
+    try:
+        yield f"postgresql+psycopg://kp@127.0.0.1:{port}/postgres"
+    finally:
+        as_postgres(str(bin_dir / "pg_ctl"), "-D", str(data / "db"), "-m", "immediate", "stop")
+        sh.rmtree(data, ignore_errors=True)

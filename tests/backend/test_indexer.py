@@ -145,3 +145,19 @@ def test_a_rebuild_from_stored_events_gives_the_same_index(node, direct):
     before = index_state(indexer)
     assert indexer.rebuild() > 20
     assert index_state(indexer) == before
+
+
+def test_the_index_works_on_postgresql_too(node, direct, postgres_url):
+    direct.setup_world()
+    journey(direct)
+    indexer = make_indexer(node, postgres_url)
+    catch_up(indexer)
+    assert index_state(indexer) == chain_state(direct)
+    snapshot = node.w3.provider.make_request("evm_snapshot", [])["result"]
+    direct.send("mine", direct.ledger, "registerParcel", 5, 1, GEM, "BW", doc("pg"))
+    catch_up(indexer)
+    node.w3.provider.make_request("evm_revert", [snapshot])
+    direct.send("mine", direct.ledger, "registerParcel", 6, 1, GEM, "BW", doc("pg2"))
+    direct.send("mine", direct.ledger, "registerParcel", 7, 1, GEM, "BW", doc("pg3"))
+    catch_up(indexer)
+    assert index_state(indexer) == chain_state(direct)
