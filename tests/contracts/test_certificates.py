@@ -225,3 +225,18 @@ def test_unknown_certificates_are_reported(certificates, eu_authority):
 def test_only_the_ledger_spends_certificates(certificates, shipment, outsider):
     with ape.reverts(certificates.KPCertificatesOnlyLedger):
         certificates.useForCrossing(shipment, b"BW", b"EU", outsider, sender=outsider)
+
+
+def test_a_suspended_participant_neither_receives_nor_confirms(certificates, ledger, chain, shipment, bw_authority,
+                                                               mine, eu_importer, eu_authority, world, governance):
+    certificates.issueCertificate(request(chain, shipment), sender=bw_authority)
+    ledger.offer(shipment, eu_importer, seal("box"), sender=mine)
+    world.suspendParticipant("EU", b"\x00" * 32, sender=governance)
+    with ape.reverts(ledger.KPLedgerParticipantSuspended):
+        ledger.acceptOffer(shipment, seal("box"), sender=eu_importer)
+    world.reinstateParticipant("EU", sender=governance)
+    ledger.acceptOffer(shipment, seal("box"), sender=eu_importer)
+    world.suspendParticipant("EU", b"\x00" * 32, sender=governance)
+    with ape.reverts(certificates.KPCertificatesParticipantSuspended):
+        certificates.confirmImport("BW0000001", sender=eu_authority)
+    assert certificates.certificate("BW0000001").status == 2  # readable, still awaiting confirmation
