@@ -24,7 +24,7 @@ from eth_account import Account
 from kpledger.auth import sign_request
 from kpledger.client import ClientError, KPClient, document_hash
 
-PARTICIPANTS_CSV = Path(__file__).with_name("data") / "kp-participants.csv"
+PARTICIPANTS_CSV = Path(__file__).with_name("reference") / "kp-participants.csv"
 MNEMONIC = "test test test test test test test test test test test junk"
 GEM, INDUSTRIAL, UNSORTED = 710231, 710221, 710210
 DAY = 86_400
