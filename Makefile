@@ -10,7 +10,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 
 
-.PHONY: browser setup test test-contracts test-toolchain test-backend lint gas run demo compile clean
+.PHONY: browser setup test test-contracts test-toolchain test-backend lint gas run demo compile clean bench bench-full
 
 setup: $(VENV)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION)
 
@@ -48,10 +48,17 @@ test-backend: setup compile browser
 	$(PY) -m pytest -q -p no:ape_test tests/backend tests/e2e
 
 lint: setup
-	ruff check backend scripts tests
+	ruff check backend scripts tests bench
 
 gas: setup
 	ape run gas_report --network ethereum:local:foundry
+
+# benchmarks: printed figures next to ceilings measured in the same run (not timed tests)
+bench: setup compile
+	$(PY) -m bench
+
+bench-full: setup compile
+	$(PY) -m bench --full
 
 DATA ?= $(CURDIR)/data
 PORT ?= 8000

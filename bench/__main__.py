@@ -1,0 +1,68 @@
+"""`python -m bench [--full] [--world-full] [--only gas,writes,...]`: the benchmark suite; see bench/README.md."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+from bench import gas, indexer, reads, report, world, writes
+from bench.common import Result
+
+SECTIONS = ("gas", "writes", "indexer", "reads", "world")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--full", action="store_true", help="full sizes (1M events for reads, more writes)")
+    parser.add_argument("--world-full", action="store_true", help="load a whole synthetic year (hours at today's rate)")
+    parser.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections to run")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary data folders")
+    args = parser.parse_args(argv)
+    sections = [s.strip() for s in args.only.split(",") if s.strip()]
+    unknown = set(sections) - set(SECTIONS)
+    if unknown:
+        parser.error(f"unknown sections: {', '.join(sorted(unknown))}")
+    info = report.machine()
+    print(report.header(info), flush=True)
+    started = time.perf_counter()
+    results: list[Result] = []
+    failures: dict[str, str] = {}
+    work = Path(tempfile.mkdtemp(prefix="kp-bench-"))
+    for section in sections:
+        t0 = time.perf_counter()
+        try:
+            if section == "gas":
+                results += gas.run(work)
+            elif section == "writes":
+                results += writes.run(work, args.full)
+            elif section == "indexer":
+                results += indexer.run(work, args.full)
+            elif section == "reads":
+                results += reads.run(work, args.full)
+            elif section == "world":
+                results += world.run(work, args.full, args.world_full, None)
+        except Exception:
+            failures[section] = traceback.format_exc()
+            print(f"\n{section} FAILED:\n{failures[section]}", file=sys.stderr, flush=True)
+        print(f"  .. {section} done in {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
+    seconds = time.perf_counter() - started
+    print()
+    print(report.table(results))
+    path = report.write(results, info, failures, seconds)
+    print(f"\n{len(results)} figures in {seconds:.0f} s; wrote {path} and {path.with_name('latest.md')}")
+    if not args.keep:
+        import shutil
+
+        shutil.rmtree(work, ignore_errors=True)
+    if failures:
+        print(f"BROKEN: {', '.join(failures)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,116 @@
+"""Printing the table, the machine header, and writing JSON and the Markdown snippet."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.common import ROOT, Result, verdict
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def machine() -> dict[str, Any]:
+    cpu = "unknown"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    mem_kb = next(int(x.split()[1]) for x in Path("/proc/meminfo").read_text().splitlines()
+                  if x.startswith("MemTotal"))
+    anvil = shutil.which("anvil")
+    anvil_version = (subprocess.run([anvil, "--version"], capture_output=True, text=True).stdout.splitlines() or ["?"]
+                     )[0] if anvil else "not found"
+    return {"nproc": os.cpu_count(), "cpu": cpu, "memory_gb": round(mem_kb / 2**20, 1),
+            "python": platform.python_version(), "anvil": anvil_version, "load_avg": os.getloadavg(),
+            "command": " ".join(["python -m bench", *sys.argv[1:]]), "cwd": str(ROOT)}
+
+
+def header(info: dict[str, Any]) -> str:
+    load = ", ".join(f"{x:.1f}" for x in info["load_avg"])
+    return (f"command : {info['command']}\nmachine : {info['nproc']} CPUs, {info['cpu']}, {info['memory_gb']} GB\n"
+            f"versions: python {info['python']}, {info['anvil']}\nload avg: {load} (at start)")
+
+
+def fmt(value: float | None, unit: str) -> str:
+    if value is None:
+        return ""
+    if unit == "ms":
+        return f"{value:,.2f} ms"
+    if unit == "s":
+        return f"{value:,.1f} s"
+    if unit == "gas":
+        return f"{value:,.0f}"
+    return f"{value:,.0f} {unit}" if value >= 100 else f"{value:,.1f} {unit}"
+
+
+def extra(r: Result) -> str:
+    d = r.details
+    if r.section == "gas":
+        return f"relayed {d['relayed']:,}"
+    if r.section == "writes" and "p50_ms" in d:
+        return f"p50 {d['p50_ms']} ms, p99 {d['p99_ms']} ms, {d['errors']} errors"
+    if r.section == "writes":
+        return f"before {d['before']:,} / after {d['after']:,} tx/s"
+    if r.section == "reads" and d.get("http"):
+        return f"p50 {d['p50_ms']} ms; HTTP p50 {d['http']['p50_ms']} / p99 {d['http']['p99_ms']} ms"
+    if r.section == "reads":
+        return f"p50 {d['p50_ms']} ms"
+    if r.section == "indexer":
+        return f"{d.get('indexed', d.get('events')):,} events in {d['seconds']} s"
+    if r.section == "world" and not d.get("extrapolated"):
+        return (f"{d['writes']:,} writes ({d['writes_per_s']}/s), {d['handoffs']} hand-offs, {d['errors']} errors, "
+                f"chain {d['chain_state_mb']} MB, DB {d['db_mb']} MB, backend peak {d['backend_peak_rss_mb']:.0f} MB")
+    if r.section == "world":
+        return f"{d['year_writes']:,} writes at {d['writes_per_s']}/s"
+    return ""
+
+
+def rows(results: list[Result]) -> list[list[str]]:
+    out = []
+    for r in results:
+        ratio = f"{r.ratio:.2f}" if r.ratio is not None else ""
+        out.append([r.section, r.name, fmt(r.value, r.unit), fmt(r.ceiling, r.unit if r.unit != "writes/s"
+                                                               else "tx/s"), ratio, r.goal, verdict(r.passed),
+                    extra(r)])
+    return out
+
+
+COLUMNS = ["section", "benchmark", "value", "ceiling", "ratio", "goal", "", "notes"]
+
+
+def table(results: list[Result]) -> str:
+    body = rows(results)
+    widths = [max(len(c), *(len(row[i]) for row in body)) for i, c in enumerate(COLUMNS)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(COLUMNS, widths, strict=True))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in body]
+    return "\n".join(lines)
+
+
+def markdown(results: list[Result], info: dict[str, Any]) -> str:
+    lines = [f"Measured with `{info['command']}` on {info['nproc']} CPUs ({info['cpu']}), {info['memory_gb']} GB, "
+             f"python {info['python']}, {info['anvil']}.", "",
+             "| section | benchmark | value | ceiling | ratio | goal | | notes |",
+             "|---|---|---:|---:|---:|---|---|---|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows(results)]
+    return "\n".join(lines) + "\n"
+
+
+def write(results: list[Result], info: dict[str, Any], failures: dict[str, str], seconds: float) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    data = {"machine": info, "seconds": round(seconds, 1), "failures": failures,
+            "results": [r.to_dict() for r in results]}
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    text = json.dumps(data, indent=2, default=str) + "\n"
+    (RESULTS / "latest.json").write_text(text)
+    (RESULTS / f"{stamp}.json").write_text(text)
+    (RESULTS / "latest.md").write_text(markdown(results, info))
+    return RESULTS / "latest.json"

@@ -1,0 +1,149 @@
+"""Relayed writes through the HTTP API vs the raw chain ceiling (pre-signed raw transactions in batches of 200)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.common import (
+    ROLE,
+    UNSORTED,
+    LocalChain,
+    Result,
+    Server,
+    Signer,
+    address_of,
+    dev_key,
+    log,
+    percentile,
+    sha,
+)
+from kpledger.intents import sign_intent
+
+LEVELS = (1, 4, 16, 64)
+GOAL_RATIO, GOAL_RATE = 0.5, 500.0
+FIRST_CLIENT_KEY = 21  # beyond anvil's funded accounts: the relayer pays
+RAW_PRODUCER_KEYS = range(3, 10)  # funded by anvil; they register parcels directly for the ceiling
+
+
+@dataclass(frozen=True)
+class Sizes:
+    per_level: dict[int, int]  # total requests at each concurrency
+    raw: int  # raw transactions for the ceiling
+
+
+QUICK = Sizes({1: 20, 4: 80, 16: 160, 64: 320}, 2_000)
+FULL = Sizes({1: 150, 4: 600, 16: 2_400, 64: 6_400}, 10_000)
+
+
+def signed_requests(key: bytes, count: int, chain_id: int, ledger: str, tag: str) -> list[dict[str, Any]]:
+    """`count` RegisterParcel bodies for one signer, nonces 0..count-1, signed before any clock starts."""
+    deadline = int(time.time()) + 4 * 3600
+    bodies = []
+    for nonce in range(count):
+        message = {"points": 1_000 + nonce, "stones": 1, "hsCode": UNSORTED, "origin": "BW",
+                   "documentHash": sha(f"{tag}-{nonce}")}
+        signed = sign_intent(key, "RegisterParcel", message, chain_id=chain_id, verifying_contract=ledger,
+                             nonce=nonce, deadline=deadline)
+        bodies.append({"message": message, "signer": signed.signer, "nonce": nonce, "deadline": deadline,
+                       "signature": "0x" + signed.signature.hex()})
+    return bodies
+
+
+async def _client(http: httpx.AsyncClient, bodies: list[dict[str, Any]], latencies: list[float],
+                  errors: list[str]) -> None:
+    for body in bodies:
+        started = time.perf_counter()
+        try:
+            response = await http.post("/v1/parcels", json=body)
+            ok = response.status_code == 200 and response.json().get("status") == "mined"
+            if not ok:
+                errors.append(f"{response.status_code} {response.text[:200]}")
+        except httpx.HTTPError as exc:
+            errors.append(f"{type(exc).__name__}: {exc}")
+            continue
+        if ok:
+            latencies.append(time.perf_counter() - started)
+
+
+async def _run_level(url: str, per_client: list[list[dict[str, Any]]]) -> tuple[float, list[float], list[str]]:
+    latencies: list[float] = []
+    errors: list[str] = []
+    limits = httpx.Limits(max_connections=len(per_client) + 4, max_keepalive_connections=len(per_client) + 4)
+    async with httpx.AsyncClient(base_url=url, timeout=300, limits=limits) as http:
+        await http.get("/v1/config")  # one connection warm
+        started = time.perf_counter()
+        await asyncio.gather(*(_client(http, bodies, latencies, errors) for bodies in per_client))
+        elapsed = time.perf_counter() - started
+    return elapsed, latencies, errors
+
+
+def raw_ceiling(chain: LocalChain, producers: list[Signer], count: int) -> float:
+    """Direct registerParcel calls by funded producers, pre-signed, sent in JSON-RPC batches of 200."""
+    raws = []
+    for i in range(count):
+        p = producers[i % len(producers)]
+        data = chain.calldata(chain.ledger, "registerParcel", 1_000 + i, 1, UNSORTED, "BW", bytes(32))
+        raws.append(p.sign(chain.ledger.address, data, gas=300_000))
+    return count / chain.rpc.send_raw(raws)
+
+
+def run(work: Path, full: bool) -> list[Result]:
+    sizes = FULL if full else QUICK
+    chain = LocalChain(work / "writes")
+    server: Server | None = None
+    try:
+        authority = Signer(dev_key(2))
+        chain.admit({"BW": "Botswana"})
+        chain.appoint({"BW": authority.address})
+        producers = [Signer(dev_key(i)) for i in RAW_PRODUCER_KEYS]
+        keys_by_level: dict[int, list[bytes]] = {}
+        next_key = FIRST_CLIENT_KEY
+        for level in LEVELS:
+            keys_by_level[level] = [dev_key(next_key + i) for i in range(level)]
+            next_key += level
+        accounts = [p.address for p in producers] + [address_of(k) for ks in keys_by_level.values() for k in ks]
+        chain.license(authority, accounts, ROLE["producer"])
+
+        log(f"writes: raw ceiling with {sizes.raw} pre-signed registerParcel transactions")
+        ceiling_before = raw_ceiling(chain, producers, sizes.raw)
+        server = Server(chain)
+        chain_id, ledger = chain.deployment["chainId"], chain.deployment["ledger"]
+        results: list[Result] = []
+        for level in LEVELS:
+            per = sizes.per_level[level] // level
+            log(f"writes: {level} clients x {per} pre-signed RegisterParcel intents")
+            per_client = [signed_requests(k, per, chain_id, ledger, f"c{level}-{i}")
+                          for i, k in enumerate(keys_by_level[level])]
+            elapsed, latencies, errors = asyncio.run(_run_level(server.url, per_client))
+            rate = len(latencies) / elapsed
+            results.append(Result(
+                "writes", f"relayed writes/s, {level} client{'s' if level > 1 else ''}", rate, "writes/s",
+                ceiling_before, "raw chain ceiling (direct registerParcel, batches of 200)",
+                f">= {GOAL_RATIO} x ceiling and >= {GOAL_RATE:.0f}/s",
+                not errors and rate >= GOAL_RATIO * ceiling_before and rate >= GOAL_RATE,
+                {"clients": level, "requests": level * per, "ok": len(latencies), "errors": len(errors),
+                 "first_errors": errors[:3], "seconds": round(elapsed, 3),
+                 "p50_ms": round(percentile(latencies, 50) * 1000, 1),
+                 "p99_ms": round(percentile(latencies, 99) * 1000, 1)}))
+            if errors:
+                log(f"writes: {len(errors)} errors, first: {errors[0]}")
+        server.close()
+        server = None
+        log("writes: raw ceiling again after the relayed runs (same chain, now longer)")
+        ceiling_after = raw_ceiling(chain, producers, sizes.raw)
+        for r in results:
+            r.details["ceiling_after"] = round(ceiling_after, 1)
+        results.append(Result("writes", "raw chain ceiling (before / after)", ceiling_before, "tx/s",
+                              details={"before": round(ceiling_before, 1), "after": round(ceiling_after, 1),
+                                       "transactions": sizes.raw}))
+        return results
+    finally:
+        if server is not None:
+            server.close()
+        chain.close()
