@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -31,6 +31,8 @@ class RelayRequest(Base):
     relayer_nonce: Mapped[int | None] = mapped_column(BigInteger, index=True)
     raw_tx: Mapped[str | None] = mapped_column(Text)
     tx_hash: Mapped[str | None] = mapped_column(String(66), index=True)
+    # position of the request's call in a KPRelayBatch transaction (None: a transaction of its own)
+    batch_index: Mapped[int | None] = mapped_column(Integer, nullable=True)
     block_number: Mapped[int | None] = mapped_column(BigInteger)  # of the receipt, for the answer
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     error: Mapped[dict[str, Any] | None] = mapped_column(JSON)
@@ -128,8 +130,10 @@ class ParcelLink(Base):
     """Lineage: `child_id` was made from `parent_id` by a split or a merge."""
 
     __tablename__ = "parcel_links"
-    parent_id: Mapped[int] = mapped_column(ForeignKey("parcels.id"), primary_key=True)
-    child_id: Mapped[int] = mapped_column(ForeignKey("parcels.id"), primary_key=True, index=True)
+    # no foreign keys in projections: they are consistent by construction (replayed in chain order),
+    # and constraint checks would force a flush per event
+    parent_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    child_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False, index=True)
     kind: Mapped[str] = mapped_column(String(8))  # split | merge
 
 
@@ -149,8 +153,8 @@ class Consignment(Base):
 
 class ConsignmentParcel(Base):
     __tablename__ = "consignment_parcels"
-    consignment_id: Mapped[int] = mapped_column(ForeignKey("consignments.id"), primary_key=True)
-    parcel_id: Mapped[int] = mapped_column(ForeignKey("parcels.id"), primary_key=True, index=True)
+    consignment_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    parcel_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False, index=True)
 
 
 class Offer(Base):

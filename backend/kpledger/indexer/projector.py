@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from kpledger.db import models as m
@@ -21,11 +21,19 @@ CERT_STATUS = {"CertificateUsed": "delivered", "ImportConfirmed": "confirmed", "
 
 
 class Projector:
-    """Stateless apart from a per-session cache of account -> participant."""
+    """Applies one batch of events inside one session, then `flush()`es it in bulk.
+
+    Rows touched in the batch are kept in dictionaries (the session's identity map does not hold
+    pending rows), so the session never has to flush between events; custody steps, links and
+    consignment memberships are inserted in bulk at the end.
+    """
 
     def __init__(self, session: Session):
         self.s = session
         self._countries: dict[str, str | None] = {}
+        self._rows: dict[tuple[type, Any], Any] = {}
+        self._inserts: dict[type, list[dict[str, Any]]] = {m.CustodyStep: [], m.ParcelLink: [],
+                                                            m.ConsignmentParcel: []}
         self._handlers: dict[str, Callable[[DecodedLog], None]] = {
             name[3:]: getattr(self, name) for name in dir(self) if name.startswith("on_")
         }
@@ -34,7 +42,29 @@ class Projector:
         self.ts = timestamp
         handler = self._handlers.get(log.name)
         if handler is not None:
-            handler(log)
+            with self.s.no_autoflush:
+                handler(log)
+
+    def flush(self) -> None:
+        """Writes the batch: pending ORM rows through the session, the append-only rows in bulk."""
+        self.s.flush()
+        for table, rows in self._inserts.items():
+            if rows:
+                self.s.execute(insert(table), rows)
+                rows.clear()
+
+    def get(self, table: type, key: Any) -> Any:
+        row = self._rows.get((table, key))
+        if row is None:
+            row = self.s.get(table, key)
+            if row is not None:
+                self._rows[(table, key)] = row
+        return row
+
+    def add(self, row: Any, key: Any) -> Any:
+        self.s.add(row)
+        self._rows[(type(row), key)] = row
+        return row
 
     # ------------------------------------------------------------ helpers
 
@@ -42,53 +72,62 @@ class Projector:
         if account is None:
             return None
         if account not in self._countries:
-            member = self.s.get(m.Member, account)
+            member = self.get(m.Member, account)
             self._countries[account] = member.participant if member else None
         return self._countries[account]
 
     def step(self, log: DecodedLog, lot_id: int, kind: str, sender: str | None = None,
              recipient: str | None = None, **extra: Any) -> None:
-        self.s.add(m.CustodyStep(
-            lot_id=lot_id, kind=kind, sender=sender, recipient=recipient, sender_country=self.country(sender),
-            recipient_country=self.country(recipient), block_number=log.block_number, log_index=log.log_index,
-            tx_hash=log.tx_hash, timestamp=self.ts, **extra))
+        self._inserts[m.CustodyStep].append({
+            "lot_id": lot_id, "kind": kind, "sender": sender, "recipient": recipient,
+            "sender_country": self.country(sender), "recipient_country": self.country(recipient),
+            "seal_id": None, "certificate_key": None, "reason": None, "block_number": log.block_number,
+            "log_index": log.log_index, "tx_hash": log.tx_hash, "timestamp": self.ts, **extra})
 
     def parcel(self, parcel_id: int) -> m.Parcel:
-        return self.s.get(m.Parcel, parcel_id)
+        return self.get(m.Parcel, parcel_id)
+
+    def consignment(self, consignment_id: int) -> m.Consignment | None:
+        return self.get(m.Consignment, consignment_id)
+
+    def parcels_of(self, consignment: m.Consignment) -> list[m.Parcel]:
+        return [self.parcel(pid) for pid in consignment.parcel_ids]
 
     def new_parcel(self, log: DecodedLog, parcel_id: int, holder: str, origins: list[str], kind: str,
                    stones: int = 0) -> m.Parcel:
         a = log.args
-        p = m.Parcel(id=parcel_id, holder=holder, points=a["points"], stones=stones, hs_code=a["hsCode"],
-                     origins=sorted(set(origins)), status="live", consignment_id=None, sealed=False,
-                     document_hash=a["documentHash"], created_by=kind, created_block=log.block_number,
-                     created_tx=log.tx_hash, created_at=self.ts)
-        self.s.add(p)
-        return p
+        return self.add(m.Parcel(
+            id=parcel_id, holder=holder, points=a["points"], stones=stones, hs_code=a["hsCode"],
+            origins=sorted(set(origins)), status="live", consignment_id=None, sealed=False,
+            document_hash=a["documentHash"], created_by=kind, created_block=log.block_number, created_tx=log.tx_hash,
+            created_at=self.ts), parcel_id)
+
+    def link(self, table: type, **row: Any) -> None:
+        self._inserts[table].append(row)
 
     def certificate(self, key: str) -> m.Certificate | None:
-        return self.s.get(m.Certificate, key)
+        return self.get(m.Certificate, key)
 
     # ------------------------------------------------------------ registry
 
     def on_ParticipantAdmitted(self, log: DecodedLog) -> None:
         a = log.args
-        self.s.add(m.Participant(code=a["participant"], name=a["name"], index=a["index"], status="active",
-                                 admitted_block=log.block_number, changed_at=self.ts))
+        self.add(m.Participant(code=a["participant"], name=a["name"], index=a["index"], status="active",
+                               admitted_block=log.block_number, changed_at=self.ts), a["participant"])
 
     def on_ParticipantSuspended(self, log: DecodedLog) -> None:
-        p = self.s.get(m.Participant, log.args["participant"])
+        p = self.get(m.Participant, log.args["participant"])
         p.status, p.changed_at = "suspended", self.ts
 
     def on_ParticipantReinstated(self, log: DecodedLog) -> None:
-        p = self.s.get(m.Participant, log.args["participant"])
+        p = self.get(m.Participant, log.args["participant"])
         p.status, p.changed_at = "active", self.ts
 
     def on_MemberRolesChanged(self, log: DecodedLog) -> None:
         a = log.args
-        member = self.s.get(m.Member, a["account"])
+        member = self.get(m.Member, a["account"])
         if member is None:
-            self.s.add(m.Member(address=a["account"], participant=a["participant"], roles=a["roles"]))
+            self.add(m.Member(address=a["account"], participant=a["participant"], roles=a["roles"]), a["account"])
         else:
             member.roles = a["roles"]
         self._countries[a["account"]] = a["participant"]
@@ -105,8 +144,7 @@ class Projector:
         parent = self.parcel(a["parentId"])
         parent.status, parent.holder, parent.consignment_id, parent.sealed = "closed", a["holder"], None, False
         self.new_parcel(log, a["childId"], a["holder"], parent.origins, "split", a["stones"])
-        self.s.flush()
-        self.s.add(m.ParcelLink(parent_id=a["parentId"], child_id=a["childId"], kind="split"))
+        self.link(m.ParcelLink, parent_id=a["parentId"], child_id=a["childId"], kind="split")
         self.step(log, a["childId"], "split", sender=a["holder"], recipient=a["holder"])
 
     def on_ParcelsMerged(self, log: DecodedLog) -> None:
@@ -114,10 +152,9 @@ class Projector:
         sources = [self.parcel(source_id) for source_id in a["sourceIds"]]
         origins = sorted({code for source in sources for code in source.origins})
         self.new_parcel(log, a["parcelId"], a["holder"], origins, "merged")
-        self.s.flush()
         for source in sources:
             source.status, source.holder, source.consignment_id, source.sealed = "closed", a["holder"], None, False
-            self.s.add(m.ParcelLink(parent_id=source.id, child_id=a["parcelId"], kind="merge"))
+            self.link(m.ParcelLink, parent_id=source.id, child_id=a["parcelId"], kind="merge")
         self.step(log, a["parcelId"], "merged", sender=a["holder"], recipient=a["holder"])
 
     # ------------------------------------------------------------ consignments
@@ -125,27 +162,31 @@ class Projector:
     def on_ConsignmentSealed(self, log: DecodedLog) -> None:
         a = log.args
         cid = a["consignmentId"]
-        self.s.add(m.Consignment(id=cid, holder=a["holder"], seal_id=a["sealId"], status="sealed",
-                                 parcel_ids=list(a["parcelIds"]), points=a["points"], certificate_key=None,
-                                 created_block=log.block_number, created_tx=log.tx_hash, created_at=self.ts))
-        self.s.flush()
-        for parcel_id in a["parcelIds"]:
-            self.s.add(m.ConsignmentParcel(consignment_id=cid, parcel_id=parcel_id))
-        self.s.execute(update(m.Parcel).where(m.Parcel.id.in_(a["parcelIds"]))
-                       .values(consignment_id=cid, sealed=True, holder=a["holder"]))
+        consignment = self.add(m.Consignment(
+            id=cid, holder=a["holder"], seal_id=a["sealId"], status="sealed", parcel_ids=list(a["parcelIds"]),
+            points=a["points"], certificate_key=None, created_block=log.block_number, created_tx=log.tx_hash,
+            created_at=self.ts), cid)
+        for parcel in self.parcels_of(consignment):
+            parcel.consignment_id, parcel.sealed, parcel.holder = cid, True, a["holder"]
+            self.link(m.ConsignmentParcel, consignment_id=cid, parcel_id=parcel.id)
         self.step(log, cid, "sealed", sender=a["holder"], recipient=a["holder"], seal_id=a["sealId"])
 
     def on_ConsignmentOpened(self, log: DecodedLog) -> None:
-        cid = log.args["consignmentId"]
-        self.s.get(m.Consignment, cid).status = "opened"
-        self.s.execute(update(m.Parcel).where(m.Parcel.consignment_id == cid).values(sealed=False))
-        self.step(log, cid, "opened", sender=log.args["holder"], recipient=log.args["holder"])
+        consignment = self.consignment(log.args["consignmentId"])
+        consignment.status = "opened"
+        for parcel in self.parcels_of(consignment):
+            if parcel.consignment_id == consignment.id:
+                parcel.sealed = False
+        self.step(log, consignment.id, "opened", sender=log.args["holder"], recipient=log.args["holder"])
 
     # ------------------------------------------------------------ custody
 
     def on_CustodyOffered(self, log: DecodedLog) -> None:
         a = log.args
-        self.s.merge(m.Offer(lot_id=a["lotId"], sender=a["from"], recipient=a["to"], seal_id=a["sealId"]))
+        # offers are written with plain statements (never ORM rows): one lot's offer comes and goes within a batch
+        self.s.execute(delete(m.Offer).where(m.Offer.lot_id == a["lotId"]))
+        self.s.execute(insert(m.Offer).values(lot_id=a["lotId"], sender=a["from"], recipient=a["to"],
+                                              seal_id=a["sealId"]))
         parcel = self.parcel(a["lotId"])
         if parcel is not None:
             parcel.consignment_id = None  # the contract detaches a parcel from its opened consignment here
@@ -163,7 +204,7 @@ class Projector:
         self._close_offer(log, "rejected", reason=log.args["reason"])
 
     def on_CustodySealMismatch(self, log: DecodedLog) -> None:
-        consignment = self.s.get(m.Consignment, log.args["lotId"])
+        consignment = self.consignment(log.args["lotId"])
         if consignment is not None:
             consignment.status = "compromised"
         self._close_offer(log, "seal_mismatch", seal_id=log.args["attestedSealId"])
@@ -171,11 +212,11 @@ class Projector:
     def on_CustodyTransferred(self, log: DecodedLog) -> None:
         a = log.args
         key = a["certificateKey"] if a["certificateKey"] != ZERO32 else None
-        consignment = self.s.get(m.Consignment, a["lotId"])
+        consignment = self.consignment(a["lotId"])
         if consignment is not None:
             consignment.holder = a["to"]
-            self.s.execute(update(m.Parcel).where(m.Parcel.consignment_id == consignment.id)
-                           .values(holder=a["to"]))
+            for parcel in self.parcels_of(consignment):  # a sealed consignment holds all its parcels
+                parcel.holder = a["to"]
         else:
             parcel = self.parcel(a["lotId"])
             parcel.holder, parcel.consignment_id = a["to"], None
@@ -186,14 +227,14 @@ class Projector:
     def on_CertificateIssued(self, log: DecodedLog) -> None:
         a = log.args
         c = a["certificate"]
-        self.s.add(m.Certificate(
+        self.add(m.Certificate(
             key=a["certificateKey"], number=a["number"], consignment_id=a["consignmentId"], exporter=c["exporter"],
             importer=c["importer"], points=a["points"], parcel_count=a["parcelCount"], hs_codes=list(a["hsCodes"]),
             origins=list(a["origins"]), issued_at=c["issuedAt"], expires_at=c["expiresAt"],
             document_hash=c["documentHash"], status="issued", issued_by=a["authority"],
             issued_block=log.block_number, issued_tx=log.tx_hash, importer_account=None,
-            history=[self._history(log)]))
-        consignment = self.s.get(m.Consignment, a["consignmentId"])
+            history=[self._history(log)]), a["certificateKey"])
+        consignment = self.consignment(a["consignmentId"])
         if consignment is not None:
             consignment.certificate_key = a["certificateKey"]
 
@@ -226,9 +267,13 @@ def replay(session: Session) -> int:
     clear_projections(session)
     projector = Projector(session)
     count = 0
-    rows = session.execute(select(m.Event).order_by(m.Event.block_number, m.Event.log_index)).scalars()
-    for event in rows:
-        projector.apply(DecodedLog(event.contract, event.name, event.args, event.block_number, event.block_hash,
-                                   event.timestamp, event.tx_hash, event.log_index), event.timestamp)
+    rows = session.execute(select(m.Event.contract, m.Event.name, m.Event.args, m.Event.block_number,
+                                  m.Event.block_hash, m.Event.timestamp, m.Event.tx_hash, m.Event.log_index)
+                           .order_by(m.Event.block_number, m.Event.log_index)).yield_per(5_000)
+    for contract, name, args, block, block_hash, ts, tx, log_index in rows:
+        projector.apply(DecodedLog(contract, name, args, block, block_hash, ts, tx, log_index), ts)
         count += 1
+        if count % 20_000 == 0:
+            projector.flush()
+    projector.flush()
     return count
