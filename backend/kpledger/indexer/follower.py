@@ -15,7 +15,7 @@ import threading
 import time
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 
 from kpledger.chain.contracts import Chain
 from kpledger.core.config import Settings
@@ -34,6 +34,7 @@ class Indexer:
         self.db = db
         self.decoder = LogDecoder(chain.artifacts, chain.deployment)
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._changed = threading.Condition()
         self.indexed_block = self._load_cursor()[0]
@@ -48,8 +49,13 @@ class Indexer:
 
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
+
+    def poke(self, _block_number: int | None = None) -> None:
+        """Ends the current poll pause now (the relayer just saw a block mined)."""
+        self._wake.set()
 
     def wait_for(self, block_number: int, timeout: float = 10.0) -> bool:
         """Blocks until the index has reached `block_number` (used to make reads follow writes)."""
@@ -72,7 +78,8 @@ class Indexer:
                 log.warning("indexer step failed: %s", exc)
                 advanced = False
             if not advanced:
-                self._stop.wait(self.settings.poll_interval)
+                self._wake.wait(self.settings.poll_interval)
+                self._wake.clear()
 
     # ------------------------------------------------------------ one step
 
@@ -126,8 +133,9 @@ class Indexer:
 
     def _store(self, logs: list[dict[str, Any]], to_block: int, to_hash: str) -> None:
         stamps = self._timestamps(logs)
-        with self.db.transaction() as s:
+        with self.db.transaction(durable=False) as s:  # rebuilt from the chain if ever lost (see Database)
             projector = Projector(s)
+            events = []
             for raw in logs:
                 if raw.get("removed"):
                     continue
@@ -135,10 +143,13 @@ class Indexer:
                 if decoded is None:
                     continue
                 ts = stamps[decoded.block_hash]
-                s.add(m.Event(block_number=decoded.block_number, block_hash=decoded.block_hash, timestamp=ts,
-                              tx_hash=decoded.tx_hash, log_index=decoded.log_index, contract=decoded.contract,
-                              name=decoded.name, args=decoded.args))
+                events.append({"block_number": decoded.block_number, "block_hash": decoded.block_hash,
+                               "timestamp": ts, "tx_hash": decoded.tx_hash, "log_index": decoded.log_index,
+                               "contract": decoded.contract, "name": decoded.name, "args": decoded.args})
                 projector.apply(decoded, ts)
+            if events:
+                s.execute(insert(m.Event), events)
+            projector.flush()
             # the range's last block; blocks holding events keep their hash in `events`
             s.merge(m.IndexedBlock(number=to_block, hash=to_hash, timestamp=0))
             s.merge(m.Cursor(id=1, block_number=to_block, block_hash=to_hash))
