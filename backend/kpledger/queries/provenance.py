@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import BigInteger, literal, or_, select
 from sqlalchemy.orm import Session
 
 from kpledger.core.errors import NotFound
@@ -100,21 +100,18 @@ def get_certificate(session: Session, number: str) -> dict[str, Any]:
 
 
 def lineage(session: Session, parcel_id: int) -> tuple[dict[int, m.Parcel], list[m.ParcelLink]]:
-    """The parcel, every ancestor back to the registrations at the mines, and the parcel's direct children."""
-    parcels: dict[int, m.Parcel] = {}
-    links: list[m.ParcelLink] = []
-    frontier = [parcel_id]
-    while frontier:
-        rows = session.execute(select(m.Parcel).where(m.Parcel.id.in_(frontier))).scalars().all()
-        parcels.update((p.id, p) for p in rows)
-        up = session.execute(select(m.ParcelLink).where(m.ParcelLink.child_id.in_(frontier))).scalars().all()
-        links.extend(up)
-        frontier = sorted({link.parent_id for link in up} - parcels.keys())
-    down = session.execute(select(m.ParcelLink).where(m.ParcelLink.parent_id == parcel_id)).scalars().all()
-    if down:
-        links.extend(down)
-        children = session.execute(select(m.Parcel).where(m.Parcel.id.in_([d.child_id for d in down]))).scalars()
-        parcels.update((p.id, p) for p in children)
+    """The parcel, every ancestor back to the registrations at the mines, and the parcel's direct children.
+
+    One recursive query walks the links upwards whatever the depth of the lineage.
+    """
+    ancestors = select(literal(parcel_id, BigInteger).label("id")).cte("ancestors", recursive=True)
+    ancestors = ancestors.union(
+        select(m.ParcelLink.parent_id).join(ancestors, m.ParcelLink.child_id == ancestors.c.id))
+    ids = select(ancestors.c.id)
+    links = list(session.execute(select(m.ParcelLink).where(
+        or_(m.ParcelLink.child_id.in_(ids), m.ParcelLink.parent_id == parcel_id))).scalars())
+    wanted = select(ancestors.c.id).union(select(m.ParcelLink.child_id).where(m.ParcelLink.parent_id == parcel_id))
+    parcels = {p.id: p for p in session.execute(select(m.Parcel).where(m.Parcel.id.in_(wanted))).scalars()}
     return parcels, links
 
 
