@@ -1,4 +1,4 @@
-"""Deploy the ledger (KPRegistry, KPLedger and its KPCertificates) to any JSON-RPC EVM network.
+"""Deploy the ledger (KPRegistry, KPLedger and its KPCertificates, KPRelayBatch) to any JSON-RPC EVM network.
 
     ape run deploy --network ethereum:local:foundry --account TEST::0 --governance TEST::1
     ape run deploy --network https://besu.example:8545 --account deployer --governance 0xMultisig...
@@ -36,6 +36,12 @@ def existing(record_path: Path) -> dict | None:
     return record if live else None
 
 
+def deploy_batch(account, record: dict) -> str:
+    """The relayer's batch contract, bound to the three ledger contracts of `record`."""
+    batch = account.deploy(project.KPRelayBatch, record["registry"], record["ledger"], record["certificates"])
+    return batch.address
+
+
 @click.command(cls=ConnectedProviderCommand)
 @account_option()
 @click.option("--governance", required=True,
@@ -47,6 +53,10 @@ def existing(record_path: Path) -> dict | None:
 def cli(account, governance: str, governance_delay: int, record_path: Path) -> None:
     """Deploy the Kimberley Process ledger contracts and record their addresses."""
     if (record := existing(record_path)) is not None:
+        if not record.get("batch") or not chain.provider.get_code(record["batch"]):
+            record["batch"] = deploy_batch(account, record)  # a deployment made before KPRelayBatch existed
+            record_path.write_text(json.dumps(record, indent=2) + "\n")
+            click.echo(f"relay batch contract deployed: {record['batch']}")
         click.echo(f"already deployed on chain {record['chainId']}: ledger {record['ledger']}")
         return
     governance_address = _resolve(governance)
@@ -60,10 +70,12 @@ def cli(account, governance: str, governance_delay: int, record_path: Path) -> N
         "registry": registry.address,
         "ledger": ledger.address,
         "certificates": ledger.certificates(),
+        "batch": None,
         "governance": governance_address,
         "deployer": account.address,
         "startBlock": start_block,
     }
+    record["batch"] = deploy_batch(account, record)
     record_path.parent.mkdir(parents=True, exist_ok=True)
     record_path.write_text(json.dumps(record, indent=2) + "\n")
     click.echo(json.dumps(record, indent=2))

@@ -34,6 +34,7 @@ class Services:
         self.relayer = Relayer(self.settings, self.chain, self.db)
         self.relayer.recover()
         self.indexer = Indexer(self.settings, self.chain, self.db)
+        self.relayer.on_mined = self.indexer.poke  # read-your-writes answers without waiting for the next poll
         self.indexer.start()
 
     def stop(self) -> None:

@@ -56,7 +56,7 @@ class Node:
 
 
 def deploy(w3: Web3, deployer: Actor, governance: Actor, record: Path) -> dict:
-    """Deploys KPRegistry and KPLedger (which deploys KPCertificates) from the build manifest."""
+    """Deploys KPRegistry, KPLedger (which deploys KPCertificates) and KPRelayBatch from the build manifest."""
     types = json.loads(MANIFEST.read_text())["contractTypes"]
 
     def send(tx: dict) -> dict:
@@ -78,8 +78,10 @@ def deploy(w3: Web3, deployer: Actor, governance: Actor, record: Path) -> dict:
     start = w3.eth.block_number
     registry = create("KPRegistry", governance.address, 86_400)
     ledger = create("KPLedger", registry.address)
+    certificates = ledger.functions.certificates().call()
+    batch = create("KPRelayBatch", registry.address, ledger.address, certificates)
     out = {"chainId": w3.eth.chain_id, "registry": registry.address, "ledger": ledger.address,
-           "certificates": ledger.functions.certificates().call(), "startBlock": start,
+           "certificates": certificates, "batch": batch.address, "startBlock": start,
            "governance": governance.address, "deployer": deployer.address}
     record.parent.mkdir(parents=True, exist_ok=True)
     record.write_text(json.dumps(out, indent=2))
@@ -104,7 +106,9 @@ def node(tmp_path: Path, actors) -> Iterator[Node]:
     node = Node(url, process, data, port)
     deploy(node.w3, actors["relayer"], actors["governance"], data / "deployment.json")
     yield node
-    stop(process)
+    stop(node.process)  # the crash tests restart the chain: stop the one running now
+    if node.process is not process:
+        stop(process)
 
 
 @dataclass

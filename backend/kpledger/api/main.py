@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from kpledger.core.config import Settings, get_settings
 from kpledger.core.errors import KPError, PayloadTooLarge
@@ -21,6 +23,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # sync routes run in anyio's thread pool (40 threads by default): every relayed write waits there
+        # for its batch, so allow enough of them for the batches to fill up under concurrent clients
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
         svc = services or Services.build(settings)
         app.state.services = svc
         svc.start()
@@ -38,15 +43,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"],
                        allow_headers=["*"])
 
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next):  # noqa: ANN001, ANN202 - Starlette middleware
-        documents = request.url.path.startswith(("/v1/documents", "/v1/verify"))
-        limit = settings.max_document_bytes if documents else settings.max_body_bytes
-        length = request.headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > limit:
-            return _error_response(PayloadTooLarge(f"request body over {limit} bytes",
-                                                   details={"limit": limit}))
-        return await call_next(request)
+    app.add_middleware(BodyLimit, settings=settings)
 
     @app.exception_handler(KPError)
     async def kp_error(_request: Request, exc: KPError) -> JSONResponse:
@@ -81,6 +78,26 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
         app.mount("/", StaticFiles(directory=settings.frontend_dir, html=True), name="viewer")
     return app
+
+
+class BodyLimit:
+    """Refuses a body whose declared length is over the limit (plain ASGI: Starlette's BaseHTTPMiddleware
+    costs a task and a stream per request, measurable on the write path)."""
+
+    def __init__(self, app: ASGIApp, settings: Settings):
+        self.app, self.settings = app, settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            documents = scope["path"].startswith(("/v1/documents", "/v1/verify"))
+            limit = self.settings.max_document_bytes if documents else self.settings.max_body_bytes
+            length = next((v for k, v in scope["headers"] if k == b"content-length"), None)
+            if length is not None and length.isdigit() and int(length) > limit:
+                response = _error_response(PayloadTooLarge(f"request body over {limit} bytes",
+                                                           details={"limit": limit}))
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def _error_response(exc: KPError) -> JSONResponse:

@@ -18,6 +18,7 @@ from kpledger.core.config import Settings
 from kpledger.core.errors import ChainRefusal, KPError
 
 CONTRACTS = ("KPRegistry", "KPLedger", "KPCertificates")
+BATCH = "KPRelayBatch"
 RECORD_KEYS = {"KPRegistry": "registry", "KPLedger": "ledger", "KPCertificates": "certificates"}
 
 
@@ -66,8 +67,10 @@ class Artifacts:
             raise BuildMissing(f"{manifest} not found: run `make compile`")
         types = json.loads(manifest.read_text())["contractTypes"]
         self.abis: dict[str, list[dict[str, Any]]] = {n: types[n]["abi"] for n in CONTRACTS}
+        if BATCH in types:
+            self.abis[BATCH] = types[BATCH]["abi"]
         self._errors: dict[bytes, ErrorSpec] = {}
-        for name in CONTRACTS:
+        for name in self.abis:
             notices = (types[name].get("userdoc") or {}).get("errors", {})
             for item in self.abis[name]:
                 if item["type"] != "error":
@@ -99,14 +102,17 @@ class Deployment:
     ledger: str
     certificates: str
     start_block: int
+    batch: str | None = None  # KPRelayBatch: the relayer packs requests into batch transactions when deployed
 
     @classmethod
     def load(cls, path: Path) -> Deployment:
         if not path.exists():
             raise BuildMissing(f"{path} not found: deploy first (`make run` or `ape run deploy`)")
         r = json.loads(path.read_text())
+        batch = r.get("batch")
         return cls(r["chainId"], to_checksum_address(r["registry"]), to_checksum_address(r["ledger"]),
-                   to_checksum_address(r["certificates"]), int(r.get("startBlock", 0)))
+                   to_checksum_address(r["certificates"]), int(r.get("startBlock", 0)),
+                   to_checksum_address(batch) if batch else None)
 
     def address(self, contract: str) -> str:
         return getattr(self, RECORD_KEYS[contract])

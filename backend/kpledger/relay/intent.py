@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from eth_abi import encode as abi_encode
@@ -65,7 +66,7 @@ class WriteRequest:
     def function(self) -> str:
         return INTENTS[self.action].function
 
-    @property
+    @cached_property
     def request_id(self) -> str:
         """keccak256(abi.encode(action, signer, nonce, signature)): the idempotency key."""
         i = self.intent

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from kpledger.db.models import RelayRequest
 from kpledger.db.session import Database
@@ -25,6 +25,11 @@ class Journal:
         with self.db.session() as s:
             return s.get(RelayRequest, request_id)
 
+    def status(self, request_id: str) -> str | None:
+        """The journaled request's status, None if it was never journaled (a light query for the write path)."""
+        with self.db.engine.connect() as conn:
+            return conn.execute(select(RelayRequest.status).where(RelayRequest.id == request_id)).scalar()
+
     def record(self, request_id: str, action: str, signer: str, body: dict[str, Any], *, relayer_nonce: int,
                raw_tx: str, tx_hash: str) -> None:
         """Journals a signed transaction (insert, or retry of a failed request) and commits before it is sent."""
@@ -37,6 +42,39 @@ class Journal:
             row.body, row.status, row.relayer_nonce, row.raw_tx, row.tx_hash = body, PENDING, relayer_nonce, raw_tx, \
                 tx_hash
             row.result, row.error, row.block_number, row.updated_at = None, None, None, now
+            row.batch_index = None
+
+    def record_batch(self, entries: list[tuple[str, str, str, dict[str, Any]]], *, relayer_nonce: int, raw_tx: str,
+                     tx_hash: str) -> None:
+        """Journals the requests of one batch transaction ((id, action, signer, body) in call order) in one commit."""
+        now = time.time()
+        with self.db.transaction() as s:
+            ids = [e[0] for e in entries]
+            existing = {r.id: r for r in s.scalars(select(RelayRequest).where(RelayRequest.id.in_(ids)))}
+            for index, (request_id, action, signer, body) in enumerate(entries):
+                row = existing.get(request_id)
+                if row is None:
+                    row = RelayRequest(id=request_id, action=action, signer=signer, created_at=now)
+                    s.add(row)
+                row.body, row.status, row.relayer_nonce, row.raw_tx, row.tx_hash = body, PENDING, relayer_nonce, \
+                    raw_tx, tx_hash
+                row.result, row.error, row.block_number, row.updated_at = None, None, None, now
+                row.batch_index = index
+
+    def update_many(self, changes: dict[str, dict[str, Any]], *, durable: bool = True) -> dict[str, RelayRequest]:
+        """Sets fields of several journaled requests in one commit; returns the updated rows by id.
+
+        `durable=False` for outcomes read from a receipt: a row that loses its outcome (power loss, not a
+        process crash) is still pending with its nonce used, and the reconciler finalises it again."""
+        now = time.time()
+        with self.db.transaction(durable=durable) as s:
+            rows = {r.id: r for r in s.scalars(select(RelayRequest).where(RelayRequest.id.in_(list(changes))))}
+            for request_id, fields in changes.items():
+                row = rows[request_id]
+                for name, value in fields.items():
+                    setattr(row, name, value)
+                row.updated_at = now
+        return rows
 
     def update(self, request_id: str, **fields: Any) -> None:
         """Sets fields of a journaled request and commits."""
@@ -45,6 +83,12 @@ class Journal:
             for name, value in fields.items():
                 setattr(row, name, value)
             row.updated_at = time.time()
+
+    def mark_sent(self, request_ids: list[str]) -> None:
+        """Marks requests `sent` if they are still `pending` (never overwrites an outcome)."""
+        with self.db.transaction() as s:
+            s.execute(update(RelayRequest).where(RelayRequest.id.in_(request_ids), RelayRequest.status == PENDING)
+                      .values(status=SENT, updated_at=time.time()))
 
     def next_nonce(self) -> int:
         """One past the highest relayer nonce the journal used (0 when empty)."""

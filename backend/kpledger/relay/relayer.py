@@ -1,38 +1,63 @@
 """The relayer: checks a signed intent, journals its pre-signed transaction, sends it and answers from the receipt.
 
+Batching (when the deployment record names a `KPRelayBatch`, `"batch"`; without one every request is a
+transaction of its own, the path described by the points below with "the call" for "the batch"):
+requests that passed the checks are queued; one sender thread takes everything queued (up to BATCH_MAX
+calls, lingering `batch_linger`, 1 ms, for company when the queue is short), simulates the whole batch
+with ONE `eth_call` of `KPRelayBatch.simulate` (which runs every call and reverts with each call's
+success, gas used and return/revert data), answers the calls that would fail with their decoded custom
+error (they are not journaled and not sent), cuts the batch at BATCH_GAS_BUDGET of simulated gas (the
+rest goes back to the head of the queue), journals every included request (the shared raw tx, relayer
+nonce and tx hash, and the request's `batch_index`) in one commit, sends one `execute` transaction and
+goes on with the next batch. A second thread waits for each batch's receipt, splits its logs per call
+(`execute` emits `RelayCallDone(i)` / `RelayCallFailed(i, reason)` after call i, so the logs of call i
+are those between marker i-1 and marker i), records every outcome in one commit and answers each
+request with its own ids; a call that failed on chain despite the simulation answers its refusal (4xx)
+and its row is failed. Batches do not weaken any guarantee below: they are journaled before they leave
+the process, a batch tx is exactly-once through its relayer nonce, and a call inside it is once-only
+through its intent nonce.
+
 Guarantees and how they hold:
 
 * Refused requests send nothing. The body is validated by the route's schema, the EIP-712 signature
   is recovered off chain (a contract signer, ERC-1271, is left to the chain), the deadline is checked
-  and the `...BySig` call is simulated (eth_estimateGas from the relayer's address); a revert becomes
-  the contract's custom error (`Artifacts.decode_error`). Nothing is journaled for a refusal.
+  and the `...BySig` call is simulated (the batch simulation, or eth_estimateGas from the relayer's
+  address); a revert becomes the contract's custom error (`Artifacts.decode_error`). Nothing is journaled
+  for a refusal.
 * Idempotency. `request_id = keccak(abi.encode(action, signer, nonce, signature))`. Requests of one
-  signer are processed one at a time (a lock per signer, which is also a lock per request id), and a
-  request already journaled is answered from the journal (`duplicate: true`) instead of being run
-  again. A journaled request that failed (reverted on chain, or refused by the node before it took
-  its nonce) was not executed: submitting it again runs it again under the same id.
+  signer are processed one at a time (a lock per signer, which is also a lock per request id, held until
+  the answer: a signer's requests go out in consecutive batches, in order), and a request already
+  journaled is answered from the journal (`duplicate: true`) instead of being run again. A journaled
+  request that failed (reverted on chain, or refused by the node before it took its nonce) was not
+  executed: submitting it again runs it again under the same id.
 * Nothing acknowledged is lost. The relayer nonce is taken from a lock-protected counter (initialised
   from `eth_getTransactionCount(pending)` and the journal), the transaction is signed locally (its
   hash is known before sending; EIP-1559 when the chain has a base fee, legacy otherwise, gas =
-  estimate * 1.2 + margin), and the journal row (raw tx, relayer nonce, tx hash, status `pending`) is
-  committed with SQLite synchronous=FULL before the transaction leaves the process. The answer (200,
-  status `mined`, ids read from the receipt's events) is given only after the receipt, and after the
-  row is marked `mined` and committed.
+  estimate * 1.2 + margin, or for a batch the simulated gas of each call * 64/63 * 1.2 plus overheads),
+  and the journal rows (raw tx, relayer nonce, tx hash, status `pending`) are committed with SQLite
+  synchronous=FULL before the transaction leaves the process. The answer (200, status `mined`, ids read
+  from the receipt's events) is given only after the receipt, and after the rows are marked `mined` and
+  committed (that commit is not fsynced: it survives a kill -9, and were it lost to a power cut the rows
+  would be pending with their nonce used, and the reconciler finalises them again from the receipt).
 * Exactly once on chain. Every journaled transaction has a fixed relayer nonce, so re-sending it can
   never execute it twice: the chain refuses a used nonce ("nonce too low" / "already known" count as
   sent; the receipt decides). `reconcile()` runs at start-up (`recover()`), every second in a thread,
-  and before a request when the chain's nonce went back: it finalises rows whose nonce the chain used,
-  and re-sends, in relayer-nonce order, every journaled transaction from the chain's current nonce on
-  (a backend killed after journaling; a chain restarted from an older state dump, which forgets its
-  last blocks, acknowledged ones included). A lost transaction that had reverted is replaced by an
-  empty self-transfer (its refusal was already answered; it must not run later), and a nonce hole is
-  filled the same way, so later transactions are never stuck behind it.
+  and before a request (a batch) when the chain's nonce went back: it finalises rows whose nonce the
+  chain used (a batch's rows from its one receipt, by their `batch_index`), and re-sends, in relayer-nonce
+  order and once per transaction, every journaled transaction from the chain's current nonce on (a
+  backend killed after journaling; a chain restarted from an older state dump, which forgets its last
+  blocks, acknowledged ones included). A lost transaction whose requests all failed is replaced by an
+  empty self-transfer (their refusals were already answered; they must not run later), and a nonce hole
+  is filled the same way, so later transactions are never stuck behind it. (A lost batch that mixes
+  mined and failed calls is re-sent as it was, for the mined ones: its failed calls run again on the same
+  state, so they normally fail again; were one to succeed, a client that resubmits learns nothing new
+  from its failed row. Only a chain that forgets blocks, a development chain, can cause this.)
 * Chain unreachable. Before journaling: 503 ChainUnavailable, nothing stored, not acknowledged. After
-  journaling (the send or the receipt failed): the row stays `pending`, the request waits up to
-  `receipt_timeout` for the chain to come back, then answers 503 ChainUnavailable with the request id.
-  It is not acknowledged, but it WILL be executed when the chain is back (the reconciler sends it):
-  a client that resubmits the same signed request gets its outcome (the same id, never a second
-  execution). We do not mark such a row failed: its transaction may have reached the node, and a
+  journaling (the send or the receipt failed): the rows stay `pending`, the requests wait up to
+  `receipt_timeout` for the chain to come back, then answer 503 ChainUnavailable with the request id.
+  They are not acknowledged, but they WILL be executed when the chain is back (the reconciler sends
+  them): a client that resubmits the same signed request gets its outcome (the same id, never a second
+  execution). We do not mark such rows failed: their transaction may have reached the node, and a
   failed row could be retried under a new nonce and run twice.
 
 Assumption: the relayer key is used by this one backend process only (any other use of its nonces is
@@ -43,14 +68,20 @@ request fail).
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 import weakref
+from collections import deque
+from collections.abc import Callable
 from typing import Any
 
+from eth_abi import decode as abi_decode
+from eth_abi import encode as abi_encode
 from eth_account import Account
+from eth_utils import function_signature_to_4byte_selector, keccak
 
-from kpledger.chain.contracts import CONTRACTS, Chain
+from kpledger.chain.contracts import BATCH, CONTRACTS, Chain, _type_string
 from kpledger.core.config import Settings
 from kpledger.core.errors import ChainRefusal, ChainUnavailable, InvalidSignature, KPError
 from kpledger.db.models import RelayRequest
@@ -59,21 +90,59 @@ from kpledger.intents import INTENTS
 from kpledger.relay import rpc
 from kpledger.relay.errors import IntentExpired, RpcError
 from kpledger.relay.intent import WriteRequest
-from kpledger.relay.journal import FAILED, MINED, SENT, Journal
+from kpledger.relay.journal import FAILED, MINED, PENDING, SENT, Journal
 from kpledger.relay.nonces import NonceCounter
 from kpledger.relay.results import ReceiptDecoder, result_of
 
 log = logging.getLogger(__name__)
+SIMULATED_SELECTOR = keccak(text="KPRelayBatchSimulated((bool,uint256,bytes)[])")[:4]
+EXECUTE_SELECTOR = function_signature_to_4byte_selector("execute((address,bytes)[])")
+SIMULATE_SELECTOR = function_signature_to_4byte_selector("simulate((address,bytes)[])")
+
+
+def _batch_calldata(selector: bytes, calls: list[tuple[str, bytes]]) -> str:
+    """KPRelayBatch.execute / simulate calldata (eth_abi directly: web3's encode_abi re-hashes the whole ABI)."""
+    return "0x" + (selector + abi_encode(["(address,bytes)[]"], [calls])).hex()
 
 GAS_FACTOR, GAS_MARGIN = 1.2, 25_000
 FILLER_GAS = 21_000
+# batches: at most BATCH_MAX calls and BATCH_GAS_BUDGET gas of calls (measured by the simulation) per transaction
+BATCH_MAX, BATCH_GAS_BUDGET = 200, 12_000_000
+BATCH_TX_OVERHEAD, BATCH_CALL_OVERHEAD = 60_000, 12_000  # execute's loop, markers, copies (generous)
+DONE_TOPIC = "0x" + keccak(text="RelayCallDone(uint256)").hex()
+FAILED_TOPIC = "0x" + keccak(text="RelayCallFailed(uint256,bytes)").hex()
+
+
+def _clone(exc: BaseException) -> BaseException:
+    """A copy of an exception, so that every waiting request raises its own instance."""
+    new = exc.__class__.__new__(exc.__class__)
+    new.__dict__.update(exc.__dict__)
+    new.args = exc.args
+    return new
+
+
+class _Queued:
+    """A validated request waiting for the batch sender; `done` is set with its final row or its error."""
+
+    __slots__ = ("req", "to", "data", "done", "row", "error")
+
+    def __init__(self, req: WriteRequest, to: str, data: str):
+        self.req, self.to, self.data = req, to, data
+        self.done = threading.Event()
+        self.row: RelayRequest | None = None
+        self.error: BaseException | None = None
+
+    def resolve(self, row: RelayRequest | None = None, error: BaseException | None = None) -> None:
+        if not self.done.is_set():
+            self.row, self.error = row, error
+            self.done.set()
 
 
 class Relayer:
     """Submits signed intents from the relayer account, exactly once, with a journal that survives crashes."""
 
     def __init__(self, settings: Settings, chain: Chain, db: Database, *, reconcile_interval: float = 1.0,
-                 receipt_timeout: float = 30.0):
+                 receipt_timeout: float = 30.0, batch_linger: float = 0.001):
         self.settings = settings
         self.chain = chain
         self.journal = Journal(db)
@@ -89,6 +158,24 @@ class Relayer:
         self._confirmed = 0  # one past the highest relayer nonce seen on chain by this process
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # batching (when the deployment has a KPRelayBatch): one sender thread drains the queue
+        self.batch = None
+        if chain.deployment.batch and BATCH in chain.artifacts.abis:
+            self.batch = chain.w3.eth.contract(address=chain.deployment.batch, abi=chain.artifacts.abis[BATCH])
+        elif chain.deployment.batch:
+            log.warning("KPRelayBatch is deployed but not in the build manifest: relaying one request per transaction")
+        self.batch_linger = batch_linger
+        self.on_mined: Callable[[int], None] | None = None  # called with the block of each mined batch
+        self._queue: deque[_Queued] = deque()
+        self._queue_cv = threading.Condition()
+        self._sender: threading.Thread | None = None
+        self._resent_lost = False  # reconcile re-sent transactions the chain had forgotten: settle them soon
+        # sent batches wait for their receipt in a second thread, so the sender goes on with the next batch
+        self._sent: queue.Queue[tuple[list[_Queued], str, str, int] | None] = queue.Queue()
+        self._completer: threading.Thread | None = None
+        self._fee_cache: tuple[float, dict[str, int]] | None = None
+        self._encoders: dict[str, tuple[bytes, list[str]]] = {}
+        self._in_flight: set[str] = set()  # batch transactions sent whose receipt the receipt thread awaits
 
     # ------------------------------------------------------------ lifecycle
 
@@ -100,12 +187,26 @@ class Relayer:
             log.warning("relayer recovery postponed, chain not reachable: %s", exc)
         self._thread = threading.Thread(target=self._run, name="relayer-reconcile", daemon=True)
         self._thread.start()
+        self._start_sender()
 
     def close(self) -> None:
-        """Stops the reconciliation thread."""
+        """Stops the reconciliation and batch sender threads."""
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        with self._queue_cv:
+            self._queue_cv.notify_all()
+        self._sent.put(None)
+        for thread in (self._thread, self._sender, self._completer):
+            if thread is not None:
+                thread.join(timeout=10)
+
+    def _start_sender(self) -> None:
+        with self._queue_cv:
+            if self.batch is not None and self._sender is None:
+                self._sender = threading.Thread(target=self._send_loop, name="relayer-batch-sender", daemon=True)
+                self._completer = threading.Thread(target=self._complete_loop, name="relayer-batch-receipts",
+                                                   daemon=True)
+                self._sender.start()
+                self._completer.start()
 
     def _run(self) -> None:
         while not self._stop.wait(self.reconcile_interval):
@@ -123,17 +224,261 @@ class Relayer:
         req = WriteRequest.from_body(action, body)
         self._verify_signature(req)
         with self._lock_for(req.intent.signer):
-            row = self.journal.get(req.request_id)
-            if row is not None and row.status != FAILED:
+            status = self.journal.status(req.request_id)
+            if status is not None and status != FAILED and (row := self.journal.get(req.request_id)) is not None:
                 return self._answer(self._wait(row), duplicate=True)
             if req.intent.deadline < time.time():
                 raise IntentExpired("the intent's deadline has passed",
                                     details={"signer": req.intent.signer, "deadline": req.intent.deadline})
+            if self.batch is not None:
+                return self._answer(self._submit_batched(req), duplicate=False)
             self._check_chain()
             data = self._calldata(req)
             gas = self._simulate(req.contract, data)
             self._journal_and_send(req, data, gas)
             return self._answer(self._wait(self.journal.get(req.request_id)), duplicate=False)
+
+    # ------------------------------------------------------------ the batched write path
+
+    def _submit_batched(self, req: WriteRequest) -> RelayRequest:
+        """Queues the request for the batch sender and waits for its final row (the signer's lock is held)."""
+        self._start_sender()
+        item = _Queued(req, self.chain.deployment.address(req.contract), self._calldata(req))
+        with self._queue_cv:
+            self._queue.append(item)
+            self._queue_cv.notify()
+        if not item.done.wait(self.receipt_timeout + 60):
+            raise ChainUnavailable("the relayer did not answer in time; resubmit the request to learn its outcome",
+                                   details={"request_id": req.request_id})
+        if item.error is not None:
+            raise item.error
+        assert item.row is not None
+        return item.row
+
+    def _take(self) -> list[_Queued]:
+        """The next batch: everything queued (up to BATCH_MAX), after lingering `batch_linger` for company."""
+        with self._queue_cv:
+            while not self._queue and not self._stop.is_set():
+                self._queue_cv.wait(0.5)
+            if not self._queue:
+                return []
+            linger_end = time.monotonic() + self.batch_linger
+            while len(self._queue) < BATCH_MAX and (left := linger_end - time.monotonic()) > 0:
+                self._queue_cv.wait(left)
+            return [self._queue.popleft() for _ in range(min(len(self._queue), BATCH_MAX))]
+
+    def _requeue(self, items: list[_Queued]) -> None:
+        with self._queue_cv:
+            self._queue.extendleft(reversed(items))
+            self._queue_cv.notify()
+
+    def _send_loop(self) -> None:
+        while not self._stop.is_set():
+            items = self._take()
+            if not items:
+                continue
+            try:
+                self._run_batch(items)
+            except KPError as exc:
+                for item in items:
+                    item.resolve(error=_clone(exc))
+            except Exception as exc:  # never let the sender die; these requests are answered with the failure
+                log.exception("relay batch failed")
+                for item in items:
+                    item.resolve(error=KPError(f"the relayer failed: {exc}", code="RelayFailed"))
+
+    def _simulate_batch(self, items: list[_Queued]) -> list[tuple[bool, int, bytes]]:
+        """(ok, gas used, return or revert data) per call, from one eth_call of KPRelayBatch.simulate."""
+        assert self.batch is not None
+        calls = [(item.to, bytes.fromhex(item.data[2:])) for item in items]
+        tx = {"from": self.address, "to": self.batch.address, "data": _batch_calldata(SIMULATE_SELECTOR, calls)}
+        try:  # "pending": on top of the batches sent whose receipt is not read yet
+            self._rpc("eth_call", [tx, "pending"])
+        except RpcError as exc:
+            revert = rpc.revert_data(exc)
+            if revert is None:
+                raise
+            if revert[:4] == SIMULATED_SELECTOR:
+                (outcomes,) = abi_decode(["(bool,uint256,bytes)[]"], revert[4:])
+                return [(bool(ok), int(gas), bytes(data)) for ok, gas, data in outcomes]
+            raise self.chain.artifacts.decode_error(revert) from None
+        raise KPError("KPRelayBatch.simulate did not revert", code="RelayFailed")
+
+    def _run_batch(self, items: list[_Queued]) -> None:
+        """Simulates, journals (one commit) and sends one transaction; the receipt thread answers the requests."""
+        assert self.batch is not None
+        self._check_chain()
+        outcomes = self._simulate_batch(items)
+        cut, total = len(items), 0
+        for i, (_ok, gas, _data) in enumerate(outcomes):
+            if i > 0 and total + gas > BATCH_GAS_BUDGET:  # the rest waits for the next batch (simulated again)
+                cut = i
+                break
+            total += gas
+        self._requeue(items[cut:])
+        del items[cut:]  # the caller answers only what this batch owns
+        included: list[_Queued] = []
+        gas_limit = BATCH_TX_OVERHEAD
+        for item, (ok, gas, data) in zip(items[:cut], outcomes, strict=False):
+            if ok:
+                included.append(item)
+                gas_limit += int(gas * 64 / 63 * GAS_FACTOR) + BATCH_CALL_OVERHEAD + 16 * (len(item.data) // 2)
+            else:
+                item.resolve(error=self.chain.artifacts.decode_error(data))
+        if not included:
+            return
+        calls = [(item.to, bytes.fromhex(item.data[2:])) for item in included]
+        data = _batch_calldata(EXECUTE_SELECTOR, calls)
+        entries = [(i.req.request_id, i.req.action, i.req.intent.signer, i.req.body()) for i in included]
+        tx_hash, raw, nonce = self._journal_and_send_batch(entries, data, gas_limit)
+        self._in_flight.add(tx_hash)
+        self._sent.put((included, tx_hash, raw, nonce))
+
+    def _complete_loop(self) -> None:
+        while True:
+            sent = self._sent.get()
+            if sent is None:
+                return
+            try:
+                self._complete(*sent)
+                self._in_flight.discard(sent[1])
+            except KPError as exc:
+                self._in_flight.discard(sent[1])
+                for item in sent[0]:
+                    item.resolve(error=_clone(exc))
+            except Exception as exc:  # never let the thread die; the rows stay pending for the reconciler
+                self._in_flight.discard(sent[1])
+                log.exception("relay batch completion failed")
+                for item in sent[0]:
+                    item.resolve(error=KPError(f"the relayer failed: {exc}", code="RelayFailed"))
+
+    def _complete(self, included: list[_Queued], tx_hash: str, raw: str, nonce: int) -> None:
+        """Waits for a sent batch's receipt, records every request's outcome (one commit) and answers them."""
+        receipt = self._await_receipt(tx_hash, raw)
+        if receipt is None:
+            for item in included:
+                item.resolve(error=ChainUnavailable(
+                    "the chain did not mine the request in time; resubmit it to learn its outcome",
+                    details={"request_id": item.req.request_id, "status": PENDING, "tx_hash": tx_hash}))
+            return
+        self._confirmed = max(self._confirmed, nonce + 1)
+        segments = self._segments(receipt)
+        changes = {item.req.request_id: self._outcome(item.req, index, receipt, tx_hash, segments)
+                   for index, item in enumerate(included)}
+        rows = self.journal.update_many(changes, durable=False)
+        for item in included:
+            item.resolve(row=rows[item.req.request_id])
+        if self._resent_lost:  # this nonce is mined, so are the re-sent ones below it
+            self._resent_lost = False
+            with self.nonces.lock:
+                receipts: dict[str, dict[str, Any] | None] = {}
+                for row in self.journal.unfinished_below(nonce):
+                    self._settle(row, receipts)
+        if self.on_mined is not None:
+            self.on_mined(int(receipt["blockNumber"], 16))
+
+    def _journal_and_send_batch(self, entries: list[tuple[str, str, str, dict[str, Any]]], data: str,
+                                gas: int) -> tuple[str, str, int]:
+        """Allocates a relayer nonce, signs, journals every request of the batch in one commit, then sends.
+
+        Returns (tx hash, raw tx, relayer nonce) once journaled (sent, or to be sent by the receipt wait or the
+        reconciler when the chain is unreachable); raises RelayFailed when the node refused the transaction
+        outright (nothing ran; the rows are marked failed)."""
+        assert self.batch is not None
+        ids = [e[0] for e in entries]
+        with self.nonces.lock:
+            self._init_nonces()
+            for _attempt in range(3):
+                nonce = self.nonces.allocate()
+                try:
+                    raw, tx_hash = self._sign(self.batch.address, data, gas, nonce)
+                    self.journal.record_batch(entries, relayer_nonce=nonce, raw_tx=raw, tx_hash=tx_hash)
+                except BaseException:
+                    self.nonces.release(nonce)
+                    raise
+                try:
+                    self._rpc("eth_sendRawTransaction", [raw])
+                    return tx_hash, raw, nonce
+                except ChainUnavailable:
+                    return tx_hash, raw, nonce
+                except RpcError as exc:
+                    if rpc.is_nonce_too_low(exc):  # the key was used elsewhere: move on and re-sign
+                        self.nonces.release(nonce)
+                        self.nonces.sync(self._chain_nonce("pending"), 0)
+                        continue
+                    if rpc.is_known_transaction(exc):
+                        return tx_hash, raw, nonce
+                    self.nonces.release(nonce)
+                    error = {"code": "RelayFailed", "message": f"the node refused the transaction: {exc.message}",
+                             "details": {}}
+                    self.journal.update_many({i: {"status": FAILED, "relayer_nonce": None, "raw_tx": None,
+                                                  "error": error} for i in ids})
+                    raise KPError(error["message"], code="RelayFailed") from exc
+            raise KPError("could not find a free relayer nonce", code="RelayFailed")
+
+    def _await_receipt(self, tx_hash: str, raw: str) -> dict[str, Any] | None:
+        """The transaction's receipt (re-sending it now and then), None after `receipt_timeout`."""
+        deadline = time.monotonic() + self.receipt_timeout
+        last_send, pause = time.monotonic(), 0.001
+        while not self._stop.is_set():
+            try:
+                receipt = self._rpc("eth_getTransactionReceipt", [tx_hash])
+                if receipt is not None:
+                    return receipt
+                if time.monotonic() - last_send > 1.0:
+                    last_send = time.monotonic()
+                    self._resend(raw)
+            except (ChainUnavailable, RpcError):
+                pass
+            if time.monotonic() > deadline:
+                return None
+            time.sleep(pause)
+            pause = min(pause * 2, 0.02)
+        return None
+
+    def _segments(self, receipt: dict[str, Any]) -> dict[int, tuple[bool, list[dict[str, Any]], bytes | None]]:
+        """A batch receipt's logs per call: {index: (ok, the call's own logs, revert data when it failed)}."""
+        batch = (receipt.get("to") or "").lower()
+        out: dict[int, tuple[bool, list[dict[str, Any]], bytes | None]] = {}
+        current: list[dict[str, Any]] = []
+        for entry in receipt.get("logs", []):
+            topics = entry.get("topics") or []
+            if entry["address"].lower() == batch and topics and topics[0] in (DONE_TOPIC, FAILED_TOPIC):
+                index = int(topics[1], 16)
+                if topics[0] == DONE_TOPIC:
+                    out[index] = (True, current, None)
+                else:
+                    (reason,) = abi_decode(["bytes"], bytes.fromhex(entry["data"][2:]))
+                    out[index] = (False, [], bytes(reason))
+                current = []
+            else:
+                current.append(entry)
+        return out
+
+    def _outcome(self, req: WriteRequest, index: int | None, receipt: dict[str, Any], tx_hash: str | None,
+                 segments: dict[int, tuple[bool, list[dict[str, Any]], bytes | None]] | None = None,
+                 ) -> dict[str, Any]:
+        """The journal fields a receipt gives one request (its call `index` of a batch, or a whole transaction)."""
+        block = int(receipt["blockNumber"], 16)
+        error: dict[str, Any] | None = None
+        if int(receipt["status"], 16) == 1:
+            logs, ok, reason = receipt.get("logs", []), True, None
+            if index is not None:
+                ok, logs, reason = (segments if segments is not None else self._segments(receipt)).get(
+                    index, (False, [], None))
+            if ok:
+                result = result_of(req.action, req.intent.message, self.decoder.decode({"logs": logs}))
+                return {"status": MINED, "result": result, "block_number": block, "error": None}
+            if reason is not None:
+                error = self.chain.artifacts.decode_error(reason).to_dict()
+        if error is None:
+            try:
+                self._simulate(req.contract, self._calldata(req))
+                error = {"code": "Reverted", "message": "the transaction reverted on chain", "details": {}}
+            except ChainRefusal as refusal:
+                error = refusal.to_dict()
+        error["details"] = {**error["details"], "tx_hash": tx_hash}
+        return {"status": FAILED, "error": error, "block_number": block}
 
     def intent_nonces(self, address: str) -> dict[str, int]:
         """Next key-0 intent nonce of `address` per contract, counting accepted requests not mined yet."""
@@ -173,8 +518,16 @@ class Relayer:
                                details={"signer": req.intent.signer, "recovered": recovered})
 
     def _calldata(self, req: WriteRequest) -> str:
-        contract = self.contracts[req.contract]
-        return contract.encode_abi(req.function, args=[*req.intent.args, req.intent.authorization])
+        """The `...BySig` call's ABI encoding (selector and argument types read once from the ABI)."""
+        spec = self._encoders.get(req.action)
+        if spec is None:
+            item = next(i for i in self.chain.artifacts.abis[req.contract]
+                        if i["type"] == "function" and i["name"] == req.function)
+            types = [_type_string(i) for i in item["inputs"]]
+            spec = self._encoders[req.action] = (
+                function_signature_to_4byte_selector(f"{req.function}({','.join(types)})"), types)
+        selector, types = spec
+        return "0x" + (selector + abi_encode(types, [*req.intent.args, req.intent.authorization])).hex()
 
     def _simulate(self, contract: str, data: str) -> int:
         """Runs the call from the relayer's address; returns the gas limit to sign or raises the refusal."""
@@ -189,7 +542,16 @@ class Relayer:
         return int(estimate * GAS_FACTOR) + GAS_MARGIN
 
     def _fees(self) -> dict[str, int]:
-        """EIP-1559 fees when the latest block has a base fee, a legacy gas price otherwise."""
+        """EIP-1559 fees when the latest block has a base fee, a legacy gas price otherwise (read once a second:
+        a max fee of twice the base fee covers its growth over several full blocks)."""
+        cached = self._fee_cache
+        if cached is not None and time.monotonic() - cached[0] < 1.0:
+            return cached[1]
+        fees = self._read_fees()
+        self._fee_cache = (time.monotonic(), fees)
+        return fees
+
+    def _read_fees(self) -> dict[str, int]:
         block = self._rpc("eth_getBlockByNumber", ["latest", False])
         base = block.get("baseFeePerGas")
         if base is None:
@@ -264,22 +626,10 @@ class Relayer:
             row = self.journal.get(row.id)
 
     def _finalize(self, row: RelayRequest, receipt: dict[str, Any]) -> None:
-        """Records a receipt: mined with its result, or failed with the refusal that made it revert."""
-        block = int(receipt["blockNumber"], 16)
+        """Records a receipt: mined with its result, or failed with the refusal that made it (or its call) revert."""
         self._confirmed = max(self._confirmed, (row.relayer_nonce or 0) + 1)
         req = WriteRequest.from_body(row.action, row.body)
-        if int(receipt["status"], 16) == 1:
-            result = result_of(row.action, req.intent.message, self.decoder.decode(receipt))
-            self.journal.update(row.id, status=MINED, result=result, block_number=block, error=None)
-            return
-        try:
-            self._simulate(req.contract, self._calldata(req))
-            error: dict[str, Any] = {"code": "Reverted", "message": "the transaction reverted on chain",
-                                     "details": {}}
-        except ChainRefusal as refusal:
-            error = refusal.to_dict()
-        error["details"] = {**error["details"], "tx_hash": row.tx_hash}
-        self.journal.update(row.id, status=FAILED, error=error, block_number=block)
+        self.journal.update(row.id, **self._outcome(req, row.batch_index, receipt, row.tx_hash))
 
     def _answer(self, row: RelayRequest, *, duplicate: bool) -> dict[str, Any]:
         if row.status == FAILED:
@@ -321,35 +671,48 @@ class Relayer:
         self._resend("0x" + self.account.sign_transaction(tx).raw_transaction.hex())
 
     def reconcile(self) -> None:
-        """Finalises journaled transactions the chain has, re-sends (in nonce order) those it lacks."""
+        """Finalises journaled transactions the chain has, re-sends (in nonce order) those it lacks.
+
+        A batch transaction is one relayer nonce shared by several rows: it is checked and re-sent once."""
         with self.nonces.lock:
             latest, pending = self._chain_nonce("latest"), self._chain_nonce("pending")
             self.nonces.sync(pending, self.journal.next_nonce())
+            receipts: dict[str, dict[str, Any] | None] = {}
             for row in self.journal.unfinished_below(latest):
-                self._settle(row)
+                if row.tx_hash not in self._in_flight:  # the receipt thread is finalising those
+                    self._settle(row, receipts)
             self._confirmed = max(self._confirmed, latest)
             expected = latest
+            groups: dict[tuple[int, str | None], list[RelayRequest]] = {}
             for row in self.journal.from_nonce(latest):
-                for hole in range(max(expected, pending), row.relayer_nonce):
+                groups.setdefault((row.relayer_nonce, row.tx_hash), []).append(row)
+            for (nonce, tx_hash), rows in groups.items():
+                for hole in range(max(expected, pending), nonce):
                     self._send_filler(hole)
-                expected = row.relayer_nonce + 1
-                if row.status in (MINED, FAILED):
-                    if self._rpc("eth_getTransactionReceipt", [row.tx_hash]) is not None:
+                expected = max(expected, nonce + 1)
+                if all(r.status in (MINED, FAILED) for r in rows):
+                    if self._rpc("eth_getTransactionReceipt", [tx_hash]) is not None:
                         continue  # mined since `latest` was read
-                    log.warning("request %s (relayer nonce %s, %s) is no longer on chain", row.id,
-                                row.relayer_nonce, row.status)
-                    if row.status == FAILED:  # its refusal was answered: burn the nonce, never run it late
-                        self._send_filler(row.relayer_nonce)
+                    log.warning("relayer nonce %s (%s, %d requests) is no longer on chain", nonce, tx_hash, len(rows))
+                    if all(r.status == FAILED for r in rows):  # refusals answered: burn the nonce, never run late
+                        self._send_filler(nonce)
                         continue
-                self._resend(row.raw_tx)
-                if row.status != SENT:
-                    self.journal.update(row.id, status=SENT)
+                self._resend(rows[0].raw_tx)
+                lost = [r.id for r in rows if r.status == MINED]
+                if lost:  # finalised again from the new receipt (by the next batch, or the next reconciliation)
+                    self.journal.update_many({i: {"status": SENT} for i in lost})
+                    self._resent_lost = True
+                if any(r.status == PENDING for r in rows):
+                    self.journal.mark_sent([r.id for r in rows])
             for hole in range(max(expected, pending), self.nonces.peek()):
                 self._send_filler(hole)
 
-    def _settle(self, row: RelayRequest) -> None:
+    def _settle(self, row: RelayRequest, receipts: dict[str, dict[str, Any] | None] | None = None) -> None:
         """Finalises an unfinished row whose relayer nonce the chain has used."""
-        receipt = self._rpc("eth_getTransactionReceipt", [row.tx_hash])
+        receipts = {} if receipts is None else receipts
+        if row.tx_hash not in receipts:
+            receipts[row.tx_hash] = self._rpc("eth_getTransactionReceipt", [row.tx_hash])
+        receipt = receipts[row.tx_hash]
         if receipt is not None:
             self._finalize(row, receipt)
             return
