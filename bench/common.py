@@ -21,6 +21,7 @@ from eth_account.hdaccount import key_from_seed, seed_from_mnemonic
 from eth_utils import keccak, to_checksum_address
 from web3 import HTTPProvider, Web3
 
+from kpledger.chain.deploy import deploy_ledger
 from kpledger.localnet import start_anvil, stop, wait_until_up
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -236,36 +237,16 @@ class LocalChain:
         self.abis = {name: types[name]["abi"] for name in ("KPRegistry", "KPLedger", "KPCertificates")}
         self.deployer = Signer(dev_key(0))  # also the relayer's key: no direct use once the server runs
         self.governance = Signer(dev_key(1))
-        registry = self._create(types["KPRegistry"], self.governance.address, 86_400)
-        ledger = self._create(types["KPLedger"], registry)
-        self.start_block = 0
-        self.deployment = {"chainId": CHAIN_ID, "registry": registry, "ledger": ledger,
-                           "certificates": self.contract("KPLedger", ledger).functions.certificates().call(),
-                           "startBlock": self.start_block, "governance": self.governance.address,
-                           "deployer": self.deployer.address}
-        (data_dir / "deployment.json").write_text(json.dumps(self.deployment, indent=2))
-        self.registry = self.contract("KPRegistry", registry)
-        self.ledger = self.contract("KPLedger", ledger)
+        self.deployment = deploy_ledger(self.w3, dev_key(0), self.governance.address, MANIFEST,
+                                        data_dir / "deployment.json")
+        self.deployer.nonce = self.w3.eth.get_transaction_count(self.deployer.address)
+        self.start_block = self.deployment["startBlock"]
+        self.registry = self.contract("KPRegistry", self.deployment["registry"])
+        self.ledger = self.contract("KPLedger", self.deployment["ledger"])
         self.certificates = self.contract("KPCertificates", self.deployment["certificates"])
 
     def contract(self, name: str, address: str) -> Any:
         return self.w3.eth.contract(address=to_checksum_address(address), abi=self.abis[name])
-
-    def _create(self, contract_type: dict[str, Any], *args: Any) -> str:
-        bytecode = contract_type["deploymentBytecode"]["bytecode"]
-        factory = self.w3.eth.contract(abi=contract_type["abi"], bytecode=bytecode)
-        data = factory.constructor(*args).data_in_transaction
-        fields = [self.deployer.nonce, GAS_PRICE, 15_000_000, b"", 0, bytes.fromhex(data[2:])]
-        digest = keccak(rlp.encode([*fields, CHAIN_ID, 0, 0]))
-        sig = self.deployer.key.sign_recoverable(digest, hasher=None)
-        raw = rlp.encode([*fields, sig[64] + 35 + 2 * CHAIN_ID, int.from_bytes(sig[:32], "big"),
-                          int.from_bytes(sig[32:64], "big")])
-        self.deployer.nonce += 1
-        tx_hash = self.rpc.call("eth_sendRawTransaction", ["0x" + raw.hex()])
-        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash)
-        if receipt.status != 1:
-            raise RuntimeError("deployment failed")
-        return receipt.contractAddress
 
     def calldata(self, contract: Any, function: str, *args: Any) -> bytes:
         return bytes.fromhex(contract.encode_abi(function, args=list(args))[2:])

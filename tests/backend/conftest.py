@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import subprocess
@@ -17,6 +16,7 @@ import pytest
 from eth_account import Account
 from web3 import HTTPProvider, Web3
 
+from kpledger.chain.deploy import deploy_ledger
 from kpledger.localnet import start_anvil, stop, wait_until_up
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,36 +56,8 @@ class Node:
 
 
 def deploy(w3: Web3, deployer: Actor, governance: Actor, record: Path) -> dict:
-    """Deploys KPRegistry, KPLedger (which deploys KPCertificates) and KPRelayBatch from the build manifest."""
-    types = json.loads(MANIFEST.read_text())["contractTypes"]
-
-    def send(tx: dict) -> dict:
-        tx.setdefault("from", deployer.address)
-        tx["nonce"] = w3.eth.get_transaction_count(deployer.address)
-        tx["gas"] = w3.eth.estimate_gas(tx)
-        tx["chainId"] = w3.eth.chain_id
-        signed = Account.sign_transaction(tx, deployer.key)
-        receipt = w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(signed.raw_transaction))
-        assert receipt.status == 1
-        return receipt
-
-    def create(name: str, *args):
-        t = types[name]
-        factory = w3.eth.contract(abi=t["abi"], bytecode=t["deploymentBytecode"]["bytecode"])
-        receipt = send(factory.constructor(*args).build_transaction({"from": deployer.address}))
-        return w3.eth.contract(address=receipt.contractAddress, abi=t["abi"])
-
-    start = w3.eth.block_number
-    registry = create("KPRegistry", governance.address, 86_400)
-    ledger = create("KPLedger", registry.address)
-    certificates = ledger.functions.certificates().call()
-    batch = create("KPRelayBatch", registry.address, ledger.address, certificates)
-    out = {"chainId": w3.eth.chain_id, "registry": registry.address, "ledger": ledger.address,
-           "certificates": certificates, "batch": batch.address, "startBlock": start,
-           "governance": governance.address, "deployer": deployer.address}
-    record.parent.mkdir(parents=True, exist_ok=True)
-    record.write_text(json.dumps(out, indent=2))
-    return out
+    """Deploys the ledger contracts from the build manifest (kpledger.chain.deploy)."""
+    return deploy_ledger(w3, deployer.key, governance.address, MANIFEST, record)
 
 
 @pytest.fixture(scope="session")
