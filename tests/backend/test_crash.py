@@ -93,6 +93,23 @@ def assert_exactly_once(node, stream: Stream, timeout: float = 20) -> None:
     assert len(set(ids)) == len(ids)
 
 
+def assert_index_matches_chain(node, server_url: str, timeout: float = 30) -> None:
+    """After recovery the index shows exactly the chain's parcels: holder, weight and status of every lot."""
+    ledger = contracts(node.w3, node.data_dir, MANIFEST)["KPLedger"]
+    with httpx.Client(base_url=server_url, timeout=10) as http:
+        deadline = time.monotonic() + timeout
+        while http.get("/healthz").json()["indexed_block"] < node.w3.eth.block_number:
+            assert time.monotonic() < deadline, "the index did not catch up with the chain"
+            time.sleep(0.1)
+        last = ledger.functions.lastLotId().call()
+        for lot in range(1, last + 1):
+            holder, points, _, status, *_ = ledger.functions.parcel(lot).call()
+            indexed = http.get(f"/v1/parcels/{lot}").json()
+            assert (indexed["holder"], indexed["points"], indexed["status"]) == (
+                holder, points, {1: "live", 2: "closed"}[status]), lot
+        assert http.get(f"/v1/parcels/{last + 1}").status_code == 404
+
+
 def test_killing_the_backend_loses_no_acknowledged_write(node, actors):
     server = start_server(node)
     port = int(server.url.rsplit(":", 1)[1])
@@ -112,6 +129,7 @@ def test_killing_the_backend_loses_no_acknowledged_write(node, actors):
         stream.join(45)
         assert_exactly_once(node, stream)
         assert len(stream.acked) >= 30
+        assert_index_matches_chain(node, server.url)
     finally:
         stop(server.process)
 
@@ -159,6 +177,7 @@ def test_killing_the_chain_loses_no_acknowledged_write(node, actors):
         stream.halt.set()
         stream.join(45)
         assert_exactly_once(node, stream)
+        assert_index_matches_chain(node, server.url)
         print(f"blocks forgotten by the restarted chain: {forgotten}; acknowledged writes: {len(stream.acked)}")
     finally:
         stop(server.process)
