@@ -26,11 +26,11 @@ class BuildMissing(KPError):
     code = "BuildMissing"
 
 
-def _type_string(param: dict[str, Any]) -> str:
+def abi_type(param: dict[str, Any]) -> str:
     """Canonical ABI type of a parameter, tuples expanded (for selectors and decoding)."""
     t = param["type"]
     if t.startswith("tuple"):
-        inner = ",".join(_type_string(c) for c in param["components"])
+        inner = ",".join(abi_type(c) for c in param["components"])
         return f"({inner}){t[5:]}"
     return t
 
@@ -43,7 +43,7 @@ class ErrorSpec:
 
     @property
     def signature(self) -> str:
-        return f"{self.name}({','.join(_type_string(i) for i in self.inputs)})"
+        return f"{self.name}({','.join(abi_type(i) for i in self.inputs)})"
 
 
 def _jsonable(value: Any, typ: str = "") -> Any:
@@ -89,7 +89,7 @@ class Artifacts:
                 return ChainRefusal(reason, code="Reverted")
             return ChainRefusal("the contract refused the call without a known reason", code="Reverted",
                                 details={"data": "0x" + bytes(data).hex()})
-        values = abi_decode([_type_string(i) for i in spec.inputs], data[4:])
+        values = abi_decode([abi_type(i) for i in spec.inputs], data[4:])
         pairs = enumerate(zip(spec.inputs, values, strict=True))
         details = {i["name"] or f"arg{n}": _jsonable(v, i["type"]) for n, (i, v) in pairs}
         return ChainRefusal(spec.notice, code=spec.name, details=details)

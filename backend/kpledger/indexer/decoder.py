@@ -8,7 +8,7 @@ from typing import Any
 from eth_abi import decode as abi_decode
 from eth_utils import event_abi_to_log_topic, to_checksum_address
 
-from kpledger.chain.contracts import CONTRACTS, Artifacts, Deployment, _type_string
+from kpledger.chain.contracts import CONTRACTS, Artifacts, Deployment, abi_type
 
 
 @dataclass(frozen=True)
@@ -60,8 +60,8 @@ class LogDecoder:
                     continue
                 spec = EventSpec(
                     contract, item["name"],
-                    tuple((i["name"], _type_string(i)) for i in item["inputs"] if i["indexed"]),
-                    tuple((i["name"], _type_string(i), i) for i in item["inputs"] if not i["indexed"]),
+                    tuple((i["name"], abi_type(i)) for i in item["inputs"] if i["indexed"]),
+                    tuple((i["name"], abi_type(i), i) for i in item["inputs"] if not i["indexed"]),
                 )
                 self._specs[(contract, event_abi_to_log_topic(item))] = (spec, item)
 

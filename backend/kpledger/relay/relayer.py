@@ -81,7 +81,7 @@ from eth_abi import encode as abi_encode
 from eth_account import Account
 from eth_utils import function_signature_to_4byte_selector, keccak
 
-from kpledger.chain.contracts import BATCH, CONTRACTS, Chain, _type_string
+from kpledger.chain.contracts import BATCH, CONTRACTS, Chain, abi_type
 from kpledger.core.config import Settings
 from kpledger.core.errors import ChainRefusal, ChainUnavailable, InvalidSignature, KPError
 from kpledger.db.models import RelayRequest
@@ -523,7 +523,7 @@ class Relayer:
         if spec is None:
             item = next(i for i in self.chain.artifacts.abis[req.contract]
                         if i["type"] == "function" and i["name"] == req.function)
-            types = [_type_string(i) for i in item["inputs"]]
+            types = [abi_type(i) for i in item["inputs"]]
             spec = self._encoders[req.action] = (
                 function_signature_to_4byte_selector(f"{req.function}({','.join(types)})"), types)
         selector, types = spec

@@ -4,56 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from eth_abi import decode as abi_decode
-from eth_utils import event_abi_to_log_topic, to_checksum_address
-
-from kpledger.chain.contracts import CONTRACTS, Chain, _type_string
+from kpledger.chain.contracts import Chain
+from kpledger.indexer.decoder import LogDecoder
 
 Logs = list[tuple[str, dict[str, Any]]]
 
 
-def _value(value: Any, type_: str) -> Any:
-    if type_ == "bytes2":
-        return value.rstrip(b"\x00").decode("ascii", "replace")
-    if type_ == "address":
-        return to_checksum_address(value)
-    if isinstance(value, bytes):
-        return "0x" + value.hex()
-    if isinstance(value, tuple | list):
-        return [_value(v, type_.rstrip("[]")) for v in value] if type_.endswith("[]") else list(value)
-    return value
-
-
 class ReceiptDecoder:
-    """Decodes the ledger contracts' logs of a raw receipt into (event name, args)."""
+    """The ledger contracts' events of a receipt's logs, in log order (the indexer's decoder)."""
 
     def __init__(self, chain: Chain):
-        self.addresses = {chain.deployment.address(c).lower() for c in CONTRACTS}
-        self.events: dict[bytes, dict[str, Any]] = {}
-        for contract in CONTRACTS:
-            for item in chain.artifacts.abis[contract]:
-                if item["type"] == "event" and not item.get("anonymous"):
-                    self.events[event_abi_to_log_topic(item)] = item
+        self.logs = LogDecoder(chain.artifacts, chain.deployment)
 
     def decode(self, receipt: dict[str, Any]) -> Logs:
-        """The receipt's ledger events in log order."""
-        out: Logs = []
-        for log in receipt.get("logs", []):
-            if log["address"].lower() not in self.addresses or not log["topics"]:
-                continue
-            abi = self.events.get(bytes.fromhex(log["topics"][0][2:]))
-            if abi is None:
-                continue
-            indexed = [i for i in abi["inputs"] if i["indexed"]]
-            plain = [i for i in abi["inputs"] if not i["indexed"]]
-            args: dict[str, Any] = {}
-            for i, topic in zip(indexed, log["topics"][1:], strict=False):
-                (v,) = abi_decode([_type_string(i)], bytes.fromhex(topic[2:]))
-                args[i["name"]] = _value(v, i["type"])
-            values = abi_decode([_type_string(i) for i in plain], bytes.fromhex(log["data"][2:]))
-            args.update({i["name"]: _value(v, i["type"]) for i, v in zip(plain, values, strict=True)})
-            out.append((abi["name"], args))
-        return out
+        decoded = (self.logs.decode(log) for log in receipt.get("logs", []))
+        return [(d.name, d.args) for d in decoded if d is not None]
 
 
 def _first(logs: Logs, name: str) -> dict[str, Any] | None:
