@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from eth_abi import decode as abi_decode
@@ -31,6 +32,26 @@ class DecodedLog:
     log_index: int
 
 
+@lru_cache(maxsize=100_000)
+def _checksum(value: str) -> str:
+    """Checksummed address (a keccak per call, so cached: the same few accounts recur in every log)."""
+    return to_checksum_address(value)
+
+
+def _topic(topic: str, typ: str) -> Any:
+    """One indexed topic, decoded by hand for the types the ledger's events index (eth_abi otherwise)."""
+    if typ.startswith("uint"):
+        return int(topic, 16)
+    if typ == "address":
+        return _checksum("0x" + topic[-40:])
+    if typ == "bytes32":
+        return topic.lower()
+    if typ == "bytes2":
+        return bytes.fromhex(topic[2:6]).rstrip(b"\x00").decode("ascii", "replace")
+    (value,) = abi_decode([typ], bytes.fromhex(topic[2:]))
+    return value
+
+
 def _json(value: Any, abi_input: dict[str, Any]) -> Any:
     """ABI value -> JSON value: bytes as 0x-hex (bytes2 as its ASCII code), addresses checksummed."""
     t = abi_input["type"]
@@ -42,7 +63,7 @@ def _json(value: Any, abi_input: dict[str, Any]) -> Any:
     if t == "bytes2":
         return value.rstrip(b"\x00").decode("ascii", "replace")
     if t == "address":
-        return to_checksum_address(value)
+        return _checksum(value)
     if isinstance(value, bytes):
         return "0x" + value.hex()
     return value
@@ -76,10 +97,8 @@ class LogDecoder:
             return None  # e.g. AccessControl's own RoleGranted: our events carry what we need
         spec, item = found
         args: dict[str, Any] = {}
-        inputs = {i["name"]: i for i in item["inputs"]}
         for (name, typ), topic in zip(spec.indexed, topics[1:], strict=True):
-            (value,) = abi_decode([typ], bytes.fromhex(topic[2:]))
-            args[name] = _json(value, inputs[name])
+            args[name] = _topic(topic, typ)
         if spec.data:
             values = abi_decode([t for _, t, _ in spec.data], bytes.fromhex(log["data"][2:]))
             for (name, _, abi_input), value in zip(spec.data, values, strict=True):

@@ -34,6 +34,7 @@ class Projector:
         self._rows: dict[tuple[type, Any], Any] = {}
         self._inserts: dict[type, list[dict[str, Any]]] = {m.CustodyStep: [], m.ParcelLink: [],
                                                             m.ConsignmentParcel: []}
+        self._offers: dict[int, dict[str, Any] | None] = {}  # lot id -> open offer (None: closed) this batch
         self._handlers: dict[str, Callable[[DecodedLog], None]] = {
             name[3:]: getattr(self, name) for name in dir(self) if name.startswith("on_")
         }
@@ -52,6 +53,12 @@ class Projector:
             if rows:
                 self.s.execute(insert(table), rows)
                 rows.clear()
+        if self._offers:
+            self.s.execute(delete(m.Offer).where(m.Offer.lot_id.in_(list(self._offers))))
+            opened = [row for row in self._offers.values() if row is not None]
+            if opened:
+                self.s.execute(insert(m.Offer), opened)
+            self._offers.clear()
 
     def get(self, table: type, key: Any) -> Any:
         row = self._rows.get((table, key))
@@ -183,10 +190,9 @@ class Projector:
 
     def on_CustodyOffered(self, log: DecodedLog) -> None:
         a = log.args
-        # offers are written with plain statements (never ORM rows): one lot's offer comes and goes within a batch
-        self.s.execute(delete(m.Offer).where(m.Offer.lot_id == a["lotId"]))
-        self.s.execute(insert(m.Offer).values(lot_id=a["lotId"], sender=a["from"], recipient=a["to"],
-                                              seal_id=a["sealId"]))
+        # offers are kept per lot for the batch and written at flush: one lot's offer often comes and goes
+        self._offers[a["lotId"]] = {"lot_id": a["lotId"], "sender": a["from"], "recipient": a["to"],
+                                    "seal_id": a["sealId"]}
         parcel = self.parcel(a["lotId"])
         if parcel is not None:
             parcel.consignment_id = None  # the contract detaches a parcel from its opened consignment here
@@ -194,7 +200,7 @@ class Projector:
 
     def _close_offer(self, log: DecodedLog, kind: str, **extra: Any) -> None:
         a = log.args
-        self.s.execute(delete(m.Offer).where(m.Offer.lot_id == a["lotId"]))
+        self._offers[a["lotId"]] = None
         self.step(log, a["lotId"], kind, a["from"], a["to"], **extra)
 
     def on_CustodyOfferWithdrawn(self, log: DecodedLog) -> None:
