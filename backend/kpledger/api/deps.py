@@ -11,7 +11,8 @@ from kpledger.core.config import Settings
 from kpledger.db.session import Database
 
 
-def get_services(request: Request) -> Any:
+async def get_services(request: Request) -> Any:
+    # async: a sync dependency costs every request (relayed writes included) a hop through the thread pool
     return request.app.state.services
 
 

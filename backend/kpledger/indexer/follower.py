@@ -10,6 +10,8 @@ after it and rebuilds the projections from the remaining events.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import threading
 import time
@@ -37,6 +39,8 @@ class Indexer:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._changed = threading.Condition()
+        # async read-your-writes waiters: (block, loop, future), released together when the index reaches them
+        self._waiters: list[tuple[int, asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
         self.indexed_block = self._load_cursor()[0]
         self.reorgs = 0
         self.last_error: str | None = None
@@ -67,6 +71,44 @@ class Indexer:
                     return False
                 self._changed.wait(remaining)
         return True
+
+    async def wait_for_async(self, block_number: int, timeout: float = 10.0) -> bool:
+        """`wait_for` for an event loop: awaits the index reaching `block_number` without holding a thread."""
+        if self.indexed_block >= block_number:
+            return True
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        entry = (block_number, loop, future)
+        with self._changed:
+            if self.indexed_block >= block_number:
+                return True
+            self._waiters.append(entry)
+        try:
+            await asyncio.wait_for(future, timeout)
+            return True
+        except TimeoutError:
+            return self.indexed_block >= block_number
+        finally:
+            if not future.done():
+                with self._changed:
+                    if entry in self._waiters:
+                        self._waiters.remove(entry)
+
+    def _release(self) -> None:
+        """Wakes the async waiters the index has reached: one callback per event loop (under `_changed`)."""
+        if not self._waiters:
+            return
+        ready: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
+        rest = []
+        for entry in self._waiters:
+            if entry[0] <= self.indexed_block:
+                ready.setdefault(entry[1], []).append(entry[2])
+            else:
+                rest.append(entry)
+        self._waiters = rest
+        for loop, futures in ready.items():
+            with contextlib.suppress(RuntimeError):  # RuntimeError: the loop is closed
+                loop.call_soon_threadsafe(_wake_all, futures)
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -160,6 +202,7 @@ class Indexer:
         with self._changed:
             self.indexed_block = block
             self._changed.notify_all()
+            self._release()
 
     def _rewind(self) -> None:
         """Finds the fork point among the recent block hashes, drops later events, rebuilds projections."""
@@ -190,3 +233,9 @@ class Indexer:
         """Rebuilds the projections from stored events (no chain access); returns the event count."""
         with self.db.transaction() as s:
             return replay(s)
+
+
+def _wake_all(futures: list[asyncio.Future[None]]) -> None:
+    for future in futures:
+        if not future.done():
+            future.set_result(None)

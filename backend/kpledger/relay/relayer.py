@@ -3,7 +3,8 @@
 Batching (when the deployment record names a `KPRelayBatch`, `"batch"`; without one every request is a
 transaction of its own, the path described by the points below with "the call" for "the batch"):
 requests that passed the checks are queued; one sender thread takes everything queued (up to BATCH_MAX
-calls, lingering `batch_linger`, 1 ms, for company when the queue is short), simulates the whole batch
+calls, lingering `batch_linger`, 1 ms, for company when the queue is short, BUSY_LINGER, 4 ms, after a
+batch of 8 calls or more), simulates the whole batch
 with ONE `eth_call` of `KPRelayBatch.simulate` (which runs every call and reverts with each call's
 success, gas used and return/revert data), answers the calls that would fail with their decoded custom
 error (they are not journaled and not sent), cuts the batch at BATCH_GAS_BUDGET of simulated gas (the
@@ -26,7 +27,10 @@ Guarantees and how they hold:
   for a refusal.
 * Idempotency. `request_id = keccak(abi.encode(action, signer, nonce, signature))`. Requests of one
   signer are processed one at a time (a lock per signer, which is also a lock per request id, held until
-  the answer: a signer's requests go out in consecutive batches, in order), and a request already
+  the answer: a signer's requests go out in consecutive batches, in order; the API's async handlers use
+  `submit_async`, whose lock is an asyncio.Lock per signer on the event loop, held until the answer even
+  if the handler is cancelled, and whose wait is a future the receipt thread resolves, not a thread),
+  and a request already
   journaled is answered from the journal (`duplicate: true`) instead of being run again. A journaled
   request that failed (reverted on chain, or refused by the node before it took its nonce) was not
   executed: submitting it again runs it again under the same id.
@@ -67,6 +71,8 @@ request fail).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import queue
 import threading
@@ -76,6 +82,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+import anyio.to_thread
 from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
 from eth_account import Account
@@ -108,6 +115,7 @@ GAS_FACTOR, GAS_MARGIN = 1.2, 25_000
 FILLER_GAS = 21_000
 # batches: at most BATCH_MAX calls and BATCH_GAS_BUDGET gas of calls (measured by the simulation) per transaction
 BATCH_MAX, BATCH_GAS_BUDGET = 200, 12_000_000
+BUSY_LINGER = 0.004  # linger after a batch of 8 calls or more
 BATCH_TX_OVERHEAD, BATCH_CALL_OVERHEAD = 60_000, 12_000  # execute's loop, markers, copies (generous)
 DONE_TOPIC = "0x" + keccak(text="RelayCallDone(uint256)").hex()
 FAILED_TOPIC = "0x" + keccak(text="RelayCallFailed(uint256,bytes)").hex()
@@ -124,18 +132,30 @@ def _clone(exc: BaseException) -> BaseException:
 class _Queued:
     """A validated request waiting for the batch sender; `done` is set with its final row or its error."""
 
-    __slots__ = ("req", "to", "data", "done", "row", "error")
+    __slots__ = ("req", "to", "data", "done", "row", "error", "loop", "future")
 
-    def __init__(self, req: WriteRequest, to: str, data: str):
+    def __init__(self, req: WriteRequest, to: str, data: str, future: asyncio.Future[None] | None = None):
         self.req, self.to, self.data = req, to, data
         self.done = threading.Event()
         self.row: RelayRequest | None = None
         self.error: BaseException | None = None
+        # an async caller (the API's handlers) awaits `future` on its event loop instead of blocking a thread
+        self.future = future
+        self.loop = future.get_loop() if future is not None else None
 
     def resolve(self, row: RelayRequest | None = None, error: BaseException | None = None) -> None:
         if not self.done.is_set():
             self.row, self.error = row, error
             self.done.set()
+            if self.loop is not None:
+                # RuntimeError: the loop is closed (shutdown), nobody awaits the answer any more
+                with contextlib.suppress(RuntimeError):
+                    self.loop.call_soon_threadsafe(_wake_future, self.future)
+
+
+def _wake_future(future: asyncio.Future[None] | None) -> None:
+    if future is not None and not future.done():
+        future.set_result(None)
 
 
 class Relayer:
@@ -154,6 +174,8 @@ class Relayer:
         self.reconcile_interval = reconcile_interval
         self.receipt_timeout = receipt_timeout
         self._signer_locks: weakref.WeakValueDictionary[str, threading.Lock] = weakref.WeakValueDictionary()
+        # the same per-signer lock for async callers (used on the event loop's thread only)
+        self._async_signer_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._locks_guard = threading.Lock()
         self._confirmed = 0  # one past the highest relayer nonce seen on chain by this process
         self._stop = threading.Event()
@@ -175,6 +197,7 @@ class Relayer:
         self._completer: threading.Thread | None = None
         self._fee_cache: tuple[float, dict[str, int]] | None = None
         self._encoders: dict[str, tuple[bytes, list[str]]] = {}
+        self._last_batch = 0  # size of the last batch taken (lingers longer when busy)
         self._in_flight: set[str] = set()  # batch transactions sent whose receipt the receipt thread awaits
 
     # ------------------------------------------------------------ lifecycle
@@ -238,6 +261,56 @@ class Relayer:
             self._journal_and_send(req, data, gas)
             return self._answer(self._wait(self.journal.get(req.request_id)), duplicate=False)
 
+    async def submit_async(self, action: str, body: dict[str, Any]) -> dict[str, Any]:
+        """`submit` for an event loop: same checks, guarantees and answers, without a thread per waiting request.
+
+        With a batch contract the request is queued and its answer awaited (the receipt thread wakes the
+        loop); a signer's requests are processed one at a time under an asyncio lock per signer held until
+        the answer. Without one, `submit` runs in a worker thread."""
+        if self.batch is None:
+            return await anyio.to_thread.run_sync(self.submit, action, body)
+        req = WriteRequest.from_body(action, body)
+        verifying = self.chain.deployment.address(req.contract)
+        if req.recovered_signer(self.chain.deployment.chain_id, verifying) != req.intent.signer:
+            await anyio.to_thread.run_sync(self._verify_signature, req)  # may ask the chain (ERC-1271 signer)
+        async with self._async_lock_for(req.intent.signer):
+            status = self.journal.status(req.request_id)
+            if status is not None and status != FAILED and (row := self.journal.get(req.request_id)) is not None:
+                if row.status not in (MINED, FAILED):
+                    row = await anyio.to_thread.run_sync(self._wait, row)
+                return self._answer(row, duplicate=True)
+            if req.intent.deadline < time.time():
+                raise IntentExpired("the intent's deadline has passed",
+                                    details={"signer": req.intent.signer, "deadline": req.intent.deadline})
+            self._start_sender()
+            future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            item = _Queued(req, verifying, self._calldata(req), future)
+            with self._queue_cv:
+                self._queue.append(item)
+                self._queue_cv.notify()
+            limit = self.receipt_timeout + 60
+            try:
+                await asyncio.wait_for(asyncio.shield(future), limit)
+            except TimeoutError:
+                raise ChainUnavailable("the relayer did not answer in time; resubmit the request to learn its "
+                                       "outcome", details={"request_id": req.request_id}) from None
+            except asyncio.CancelledError:
+                # keep the signer's lock until the request is answered (order and idempotency), then go
+                with contextlib.suppress(BaseException):
+                    await asyncio.wait_for(asyncio.shield(future), limit)
+                raise
+            if item.error is not None:
+                raise item.error
+            assert item.row is not None
+            return self._answer(item.row, duplicate=False)
+
+    def _async_lock_for(self, signer: str) -> asyncio.Lock:
+        lock = self._async_signer_locks.get(signer)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._async_signer_locks[signer] = lock
+        return lock
+
     # ------------------------------------------------------------ the batched write path
 
     def _submit_batched(self, req: WriteRequest) -> RelayRequest:
@@ -262,10 +335,13 @@ class Relayer:
                 self._queue_cv.wait(0.5)
             if not self._queue:
                 return []
-            linger_end = time.monotonic() + self.batch_linger
+            # a lone request goes at once (1 ms); after a large batch, linger a few ms more for company
+            linger = self.batch_linger if self._last_batch < 8 else max(self.batch_linger, BUSY_LINGER)
+            linger_end = time.monotonic() + linger
             while len(self._queue) < BATCH_MAX and (left := linger_end - time.monotonic()) > 0:
                 self._queue_cv.wait(left)
-            return [self._queue.popleft() for _ in range(min(len(self._queue), BATCH_MAX))]
+            self._last_batch = min(len(self._queue), BATCH_MAX)
+            return [self._queue.popleft() for _ in range(self._last_batch)]
 
     def _requeue(self, items: list[_Queued]) -> None:
         with self._queue_cv:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from eth_utils import to_checksum_address
@@ -60,20 +60,21 @@ REFUSALS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _endpoint(action: str, name: str, param: str | None) -> Callable[..., dict[str, Any]]:
+def _endpoint(action: str, name: str, param: str | None) -> Callable[..., Awaitable[dict[str, Any]]]:
     """A handler with its own body schema (and path parameter) for `action`."""
     body_model = REQUESTS[action]
 
-    def handler(services: Any, body: Any, **path: Any) -> dict[str, Any]:
+    async def handler(services: Any, body: Any, **path: Any) -> dict[str, Any]:
+        # async: a request waiting for its batch's receipt holds no thread (the relayer wakes the event loop)
         if param is not None and getattr(body.message, param) != path[param]:
             raise PathMismatch(f"path parameter {param} differs from the message's",
                                details={"path": path[param], "message": getattr(body.message, param)})
         if services.relayer is None:
             raise ChainUnavailable("the relayer is not running")
-        answer = services.relayer.submit(action, body.model_dump())
+        answer = await services.relayer.submit_async(action, body.model_dump())
         # read-your-writes: answer once the index shows the write (bounded; the write is on chain anyway)
         if services.indexer is not None and answer.get("block_number") is not None:
-            answer["indexed"] = services.indexer.wait_for(answer["block_number"], timeout=5.0)
+            answer["indexed"] = await services.indexer.wait_for_async(answer["block_number"], timeout=5.0)
         return answer
 
     kw = inspect.Parameter.KEYWORD_ONLY
