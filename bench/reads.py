@@ -265,10 +265,12 @@ def synthesise(db: Database, target: int, deep: int) -> tuple[int, list[int], li
             count += 1
             if len(rows) >= 20_000:
                 s.execute(insert(m.Event), rows)
+                projector.flush()
                 s.commit()
                 rows = []
         if rows:
             s.execute(insert(m.Event), rows)
+        projector.flush()
         s.commit()
         s.execute(text("ANALYZE"))
     return count, deep_ids, synth.numbers, time.perf_counter() - started

@@ -72,7 +72,9 @@ class Projector:
             changed = [dict(row) for k, row in rows.items() if k not in new and loaded.get(k) != row]
             if changed:
                 self.s.execute(update(table), changed)
-            loaded.update({k: dict(row) for k, row in rows.items()})
+            # written: later events read them back from the database (the caches stay bounded)
+            rows.clear()
+            loaded.clear()
             new.clear()
         for table, rows in self._inserts.items():
             if rows:
