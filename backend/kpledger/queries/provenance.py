@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from sqlalchemy import BigInteger, literal, or_, select
+from sqlalchemy import BigInteger, literal, select
 from sqlalchemy.orm import Session
 
 from kpledger.core.errors import NotFound
@@ -108,8 +108,9 @@ def lineage(session: Session, parcel_id: int) -> tuple[dict[int, m.Parcel], list
     ancestors = ancestors.union(
         select(m.ParcelLink.parent_id).join(ancestors, m.ParcelLink.child_id == ancestors.c.id))
     ids = select(ancestors.c.id)
-    links = list(session.execute(select(m.ParcelLink).where(
-        or_(m.ParcelLink.child_id.in_(ids), m.ParcelLink.parent_id == parcel_id))).scalars())
+    # two indexed lookups: an OR of the two would scan the links table
+    links = list(session.execute(select(m.ParcelLink).where(m.ParcelLink.child_id.in_(ids))).scalars())
+    links += session.execute(select(m.ParcelLink).where(m.ParcelLink.parent_id == parcel_id)).scalars()
     wanted = select(ancestors.c.id).union(select(m.ParcelLink.child_id).where(m.ParcelLink.parent_id == parcel_id))
     parcels = {p.id: p for p in session.execute(select(m.Parcel).where(m.Parcel.id.in_(wanted))).scalars()}
     return parcels, links
@@ -152,8 +153,11 @@ def provenance(session: Session, parcel_id: int) -> dict[str, Any]:
         select(m.CustodyStep).where(m.CustodyStep.lot_id.in_(lots))
         .order_by(m.CustodyStep.block_number, m.CustodyStep.log_index)).scalars()]
     keys = {s["certificate_key"] for s in steps if s["certificate_key"]}
-    certs = session.execute(select(m.Certificate).where(or_(
-        m.Certificate.key.in_(keys), m.Certificate.consignment_id.in_(consignment_ids)))).scalars().all()
+    # two indexed lookups (an OR of the two would scan the table)
+    certs = {c.key: c for c in session.execute(select(m.Certificate).where(m.Certificate.key.in_(keys))).scalars()}
+    certs.update((c.key, c) for c in session.execute(
+        select(m.Certificate).where(m.Certificate.consignment_id.in_(consignment_ids))).scalars())
+    certs = list(certs.values())
     certificates = {c.key: certificate_view(c) for c in certs}
     crossings = [s for s in steps if s["kind"] == "transferred" and s["from_country"] != s["to_country"]]
     mines = sorted({p.id for p in parcels.values() if p.created_by == "registered" and p.id in ancestry_ids})
