@@ -462,35 +462,15 @@ class Relayer:
         outright (nothing ran; the rows are marked failed)."""
         assert self.batch is not None
         ids = [e[0] for e in entries]
-        with self.nonces.lock:
-            self._init_nonces()
-            for _attempt in range(3):
-                nonce = self.nonces.allocate()
-                try:
-                    raw, tx_hash = self._sign(self.batch.address, data, gas, nonce)
-                    self.journal.record_batch(entries, relayer_nonce=nonce, raw_tx=raw, tx_hash=tx_hash)
-                except BaseException:
-                    self.nonces.release(nonce)
-                    raise
-                try:
-                    self._rpc("eth_sendRawTransaction", [raw])
-                    return tx_hash, raw, nonce
-                except ChainUnavailable:
-                    return tx_hash, raw, nonce
-                except RpcError as exc:
-                    if rpc.is_nonce_too_low(exc):  # the key was used elsewhere: move on and re-sign
-                        self.nonces.release(nonce)
-                        self.nonces.sync(self._chain_nonce("pending"), 0)
-                        continue
-                    if rpc.is_known_transaction(exc):
-                        return tx_hash, raw, nonce
-                    self.nonces.release(nonce)
-                    error = {"code": "RelayFailed", "message": f"the node refused the transaction: {exc.message}",
-                             "details": {}}
-                    self.journal.update_many({i: {"status": FAILED, "relayer_nonce": None, "raw_tx": None,
-                                                  "error": error} for i in ids})
-                    raise KPError(error["message"], code="RelayFailed") from exc
-            raise KPError("could not find a free relayer nonce", code="RelayFailed")
+
+        def record(nonce: int, raw: str, tx_hash: str) -> None:
+            self.journal.record_batch(entries, relayer_nonce=nonce, raw_tx=raw, tx_hash=tx_hash)
+
+        def fail(error: dict[str, Any]) -> None:
+            self.journal.update_many({i: {"status": FAILED, "relayer_nonce": None, "raw_tx": None, "error": error}
+                                      for i in ids})
+
+        return self._journal_and_push(self.batch.address, data, gas, record, fail)
 
     def _await_receipt(self, tx_hash: str, raw: str) -> dict[str, Any] | None:
         """The transaction's receipt (re-sending it now and then), None after `receipt_timeout`."""
@@ -647,35 +627,53 @@ class Relayer:
 
     def _journal_and_send(self, req: WriteRequest, data: str, gas: int) -> None:
         """Allocates a relayer nonce, signs, commits the journal row, then sends (all under the nonce lock)."""
-        to = self.chain.deployment.address(req.contract)
+        def record(nonce: int, raw: str, tx_hash: str) -> None:
+            self.journal.record(req.request_id, req.action, req.intent.signer, req.body(), relayer_nonce=nonce,
+                                raw_tx=raw, tx_hash=tx_hash)
+
+        def fail(error: dict[str, Any]) -> None:
+            self.journal.update(req.request_id, status=FAILED, relayer_nonce=None, raw_tx=None, error=error)
+
+        self._journal_and_push(self.chain.deployment.address(req.contract), data, gas, record, fail,
+                               on_sent=lambda: self.journal.update(req.request_id, status=SENT))
+
+    def _journal_and_push(self, to: str, data: str, gas: int, record: Callable[[int, str, str], None],
+                          fail: Callable[[dict[str, Any]], None],
+                          on_sent: Callable[[], None] | None = None) -> tuple[str, str, int]:
+        """Under the nonce lock: allocates a relayer nonce, signs, journals (`record`), then sends.
+
+        Returns (tx hash, raw tx, nonce) once journaled: sent, or to be sent by the receipt wait or the
+        reconciler when the chain is unreachable. A nonce the key used elsewhere is skipped and the transaction
+        re-signed. When the node refuses the transaction outright (nothing ran), `fail` marks the journal and
+        RelayFailed is raised."""
         with self.nonces.lock:
             self._init_nonces()
             for _attempt in range(3):
                 nonce = self.nonces.allocate()
                 try:
                     raw, tx_hash = self._sign(to, data, gas, nonce)
-                    self.journal.record(req.request_id, req.action, req.intent.signer, req.body(),
-                                        relayer_nonce=nonce, raw_tx=raw, tx_hash=tx_hash)
+                    record(nonce, raw, tx_hash)
                 except BaseException:
                     self.nonces.release(nonce)
                     raise
                 try:
                     self._rpc("eth_sendRawTransaction", [raw])
-                    self.journal.update(req.request_id, status=SENT)
-                    return
                 except ChainUnavailable:
-                    return  # journaled: the wait below, or the reconciler, sends it when the chain is back
+                    return tx_hash, raw, nonce  # journaled: sent when the chain is back
                 except RpcError as exc:
                     if rpc.is_nonce_too_low(exc):  # the key was used elsewhere: move on and re-sign
                         self.nonces.release(nonce)
                         self.nonces.sync(self._chain_nonce("pending"), 0)
                         continue
-                    if rpc.is_known_transaction(exc):
-                        return
-                    self.nonces.release(nonce)
-                    self.journal.update(req.request_id, status=FAILED, relayer_nonce=None, raw_tx=None,
-                                        error={"code": "RelayFailed", "message": exc.message, "details": {}})
-                    raise KPError(f"the node refused the transaction: {exc.message}", code="RelayFailed") from exc
+                    if not rpc.is_known_transaction(exc):
+                        self.nonces.release(nonce)
+                        error = {"code": "RelayFailed",
+                                 "message": f"the node refused the transaction: {exc.message}", "details": {}}
+                        fail(error)
+                        raise KPError(error["message"], code="RelayFailed") from exc
+                if on_sent is not None:
+                    on_sent()
+                return tx_hash, raw, nonce
             raise KPError("could not find a free relayer nonce", code="RelayFailed")
 
     def _wait(self, row: RelayRequest) -> RelayRequest:
