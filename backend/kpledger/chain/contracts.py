@@ -14,6 +14,7 @@ from web3 import HTTPProvider, Web3
 from web3.contract import Contract
 from web3.middleware import ExtraDataToPOAMiddleware
 
+from kpledger.chain.jsonrpc import JsonRpc
 from kpledger.core.config import Settings
 from kpledger.core.errors import ChainRefusal, KPError
 
@@ -126,6 +127,8 @@ class Chain:
         self.artifacts = artifacts or Artifacts(settings.build_manifest)
         self.deployment = deployment or Deployment.load(settings.deployment_file)
         self.w3 = Web3(HTTPProvider(settings.rpc_url, request_kwargs={"timeout": 30}))
+        # the relayer's and the indexer's calls: plain JSON-RPC, batched where it saves round trips
+        self.rpc = JsonRpc(settings.rpc_url, timeout=30)
         if settings.poa_chain:
             self.w3.middleware_onion.inject(ExtraDataToPOAMiddleware, layer=0)
 

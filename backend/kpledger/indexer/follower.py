@@ -126,10 +126,7 @@ class Indexer:
     # ------------------------------------------------------------ one step
 
     def _rpc(self, method: str, params: list[Any]) -> Any:
-        answer = self.chain.w3.provider.make_request(method, params)
-        if "error" in answer:
-            raise RuntimeError(f"{method}: {answer['error']}")
-        return answer["result"]
+        return self.chain.rpc.call(method, params)
 
     def _load_cursor(self) -> tuple[int, str | None]:
         with self.db.session() as s:
@@ -139,22 +136,34 @@ class Indexer:
             return cursor.block_number, cursor.block_hash
 
     def step(self) -> bool:
-        """Indexes the next block range; returns whether anything advanced."""
+        """Indexes the next block range; returns whether anything advanced (two JSON-RPC round trips)."""
         number, block_hash = self._load_cursor()
-        if block_hash is not None and self._block_hash(number) != block_hash:
+        calls: list[tuple[str, list[Any]]] = [("eth_blockNumber", [])]
+        if block_hash is not None:
+            calls.append(("eth_getBlockByNumber", [hex(number), False]))
+        answers = self._batch(calls)
+        if block_hash is not None and (answers[1] or {}).get("hash") != block_hash:
             self._rewind()
             return True
-        head = int(self._rpc("eth_blockNumber", []), 16)
+        head = int(answers[0], 16)
         if head <= number:
             return False
         to_block = min(head, number + self.settings.log_range)
-        logs = self._rpc("eth_getLogs", [{
-            "address": list(self.chain.addresses.values()), "fromBlock": hex(number + 1), "toBlock": hex(to_block)}])
-        to_hash = self._block_hash(to_block)
-        if to_hash is None:
+        logs, to_header = self._batch([
+            ("eth_getLogs", [{"address": list(self.chain.addresses.values()), "fromBlock": hex(number + 1),
+                              "toBlock": hex(to_block)}]),
+            ("eth_getBlockByNumber", [hex(to_block), False])])
+        if to_header is None:
             return False
-        self._store(logs, to_block, to_hash)
+        self._store(logs, to_block, to_header["hash"])
         return True
+
+    def _batch(self, calls: list[tuple[str, list[Any]]]) -> list[Any]:
+        answers = self.chain.rpc.batch(calls)
+        for (method, _params), answer in zip(calls, answers, strict=True):
+            if isinstance(answer, Exception):
+                raise RuntimeError(f"{method}: {answer}")
+        return answers
 
     def _block_hash(self, number: int) -> str | None:
         if number < 0:
@@ -163,14 +172,21 @@ class Indexer:
         return block["hash"] if block else None
 
     def _timestamps(self, logs: list[dict[str, Any]]) -> dict[str, int]:
-        """Block timestamps by block hash: from the logs when the node provides them, else from headers."""
+        """Block timestamps by block hash: from the logs when the node provides them (anvil, geth, Besu
+        recent versions), else from the headers, read in one batch request."""
         stamps: dict[str, int] = {}
+        missing: dict[str, None] = {}  # ordered set
         for raw in logs:
             if raw.get("blockTimestamp"):
                 stamps[raw["blockHash"]] = int(raw["blockTimestamp"], 16)
             elif raw["blockHash"] not in stamps:
-                header = self._rpc("eth_getBlockByHash", [raw["blockHash"], False])
-                stamps[raw["blockHash"]] = int(header["timestamp"], 16)
+                missing[raw["blockHash"]] = None
+        if missing:
+            headers = self._batch([("eth_getBlockByHash", [h, False]) for h in missing])
+            for block_hash, header in zip(list(missing), headers, strict=True):
+                if header is None:
+                    raise RuntimeError(f"block {block_hash} is no longer known (reorganised)")
+                stamps[block_hash] = int(header["timestamp"], 16)
         return stamps
 
     def _store(self, logs: list[dict[str, Any]], to_block: int, to_hash: str) -> None:

@@ -30,6 +30,12 @@ class Journal:
         with self.db.engine.connect() as conn:
             return conn.execute(select(RelayRequest.status).where(RelayRequest.id == request_id)).scalar()
 
+    def run_rows(self, request_ids: list[str]) -> dict[str, RelayRequest]:
+        """The rows of those requests that are journaled and not failed (one query for a whole batch)."""
+        with self.db.session() as s:
+            q = select(RelayRequest).where(RelayRequest.id.in_(request_ids), RelayRequest.status != FAILED)
+            return {row.id: row for row in s.scalars(q)}
+
     def record(self, request_id: str, action: str, signer: str, body: dict[str, Any], *, relayer_nonce: int,
                raw_tx: str, tx_hash: str) -> None:
         """Journals a signed transaction (insert, or retry of a failed request) and commits before it is sent."""

@@ -132,13 +132,14 @@ def _clone(exc: BaseException) -> BaseException:
 class _Queued:
     """A validated request waiting for the batch sender; `done` is set with its final row or its error."""
 
-    __slots__ = ("req", "to", "data", "done", "row", "error", "loop", "future")
+    __slots__ = ("req", "to", "data", "done", "row", "error", "loop", "future", "duplicate")
 
     def __init__(self, req: WriteRequest, to: str, data: str, future: asyncio.Future[None] | None = None):
         self.req, self.to, self.data = req, to, data
         self.done = threading.Event()
         self.row: RelayRequest | None = None
         self.error: BaseException | None = None
+        self.duplicate = False  # the sender found the request journaled already: `row` is that journal row
         # an async caller (the API's handlers) awaits `future` on its event loop instead of blocking a thread
         self.future = future
         self.loop = future.get_loop() if future is not None else None
@@ -247,14 +248,15 @@ class Relayer:
         req = WriteRequest.from_body(action, body)
         self._verify_signature(req)
         with self._lock_for(req.intent.signer):
-            status = self.journal.status(req.request_id)
-            if status is not None and status != FAILED and (row := self.journal.get(req.request_id)) is not None:
+            if (row := self._journaled(req.request_id)) is not None:
                 return self._answer(self._wait(row), duplicate=True)
             if req.intent.deadline < time.time():
                 raise IntentExpired("the intent's deadline has passed",
                                     details={"signer": req.intent.signer, "deadline": req.intent.deadline})
             if self.batch is not None:
-                return self._answer(self._submit_batched(req), duplicate=False)
+                item = self._submit_batched(req)
+                assert item.row is not None
+                return self._answer(self._wait(item.row) if item.duplicate else item.row, duplicate=item.duplicate)
             self._check_chain()
             data = self._calldata(req)
             gas = self._simulate(req.contract, data)
@@ -274,16 +276,15 @@ class Relayer:
         if req.recovered_signer(self.chain.deployment.chain_id, verifying) != req.intent.signer:
             await anyio.to_thread.run_sync(self._verify_signature, req)  # may ask the chain (ERC-1271 signer)
         async with self._async_lock_for(req.intent.signer):
-            status = self.journal.status(req.request_id)
-            if status is not None and status != FAILED and (row := self.journal.get(req.request_id)) is not None:
-                if row.status not in (MINED, FAILED):
-                    row = await anyio.to_thread.run_sync(self._wait, row)
-                return self._answer(row, duplicate=True)
-            if req.intent.deadline < time.time():
-                raise IntentExpired("the intent's deadline has passed",
-                                    details={"signer": req.intent.signer, "deadline": req.intent.deadline})
+            if req.intent.deadline < time.time():  # a journaled request is answered from the journal even late
+                row = self._journaled(req.request_id)
+                if row is None:
+                    raise IntentExpired("the intent's deadline has passed",
+                                        details={"signer": req.intent.signer, "deadline": req.intent.deadline})
+                return await self._answer_duplicate(row)
             self._start_sender()
             future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            # the duplicate check (is this request journaled?) is made by the sender, for a whole batch at once
             item = _Queued(req, verifying, self._calldata(req), future)
             with self._queue_cv:
                 self._queue.append(item)
@@ -302,7 +303,21 @@ class Relayer:
             if item.error is not None:
                 raise item.error
             assert item.row is not None
+            if item.duplicate:
+                return await self._answer_duplicate(item.row)
             return self._answer(item.row, duplicate=False)
+
+    def _journaled(self, request_id: str) -> RelayRequest | None:
+        """The journal row of a request that was run (not failed), or None: such a request is not run again."""
+        status = self.journal.status(request_id)
+        if status is None or status == FAILED:
+            return None
+        return self.journal.get(request_id)
+
+    async def _answer_duplicate(self, row: RelayRequest) -> dict[str, Any]:
+        if row.status not in (MINED, FAILED):
+            row = await anyio.to_thread.run_sync(self._wait, row)
+        return self._answer(row, duplicate=True)
 
     def _async_lock_for(self, signer: str) -> asyncio.Lock:
         lock = self._async_signer_locks.get(signer)
@@ -313,8 +328,8 @@ class Relayer:
 
     # ------------------------------------------------------------ the batched write path
 
-    def _submit_batched(self, req: WriteRequest) -> RelayRequest:
-        """Queues the request for the batch sender and waits for its final row (the signer's lock is held)."""
+    def _submit_batched(self, req: WriteRequest) -> _Queued:
+        """Queues the request for the batch sender and waits for its answer (the signer's lock is held)."""
         self._start_sender()
         item = _Queued(req, self.chain.deployment.address(req.contract), self._calldata(req))
         with self._queue_cv:
@@ -325,8 +340,7 @@ class Relayer:
                                    details={"request_id": req.request_id})
         if item.error is not None:
             raise item.error
-        assert item.row is not None
-        return item.row
+        return item
 
     def _take(self) -> list[_Queued]:
         """The next batch: everything queued (up to BATCH_MAX), after lingering `batch_linger` for company."""
@@ -364,26 +378,45 @@ class Relayer:
                     item.resolve(error=KPError(f"the relayer failed: {exc}", code="RelayFailed"))
 
     def _simulate_batch(self, items: list[_Queued]) -> list[tuple[bool, int, bytes]]:
-        """(ok, gas used, return or revert data) per call, from one eth_call of KPRelayBatch.simulate."""
+        """(ok, gas used, return or revert data) per call, from one eth_call of KPRelayBatch.simulate.
+
+        The same JSON-RPC request reads the relayer's mined nonce: when the chain forgot transactions this
+        process saw mined (a restarted chain) the journal is reconciled first and the batch simulated again."""
         assert self.batch is not None
         calls = [(item.to, bytes.fromhex(item.data[2:])) for item in items]
         tx = {"from": self.address, "to": self.batch.address, "data": _batch_calldata(SIMULATE_SELECTOR, calls)}
-        try:  # "pending": on top of the batches sent whose receipt is not read yet
-            self._rpc("eth_call", [tx, "pending"])
-        except RpcError as exc:
-            revert = rpc.revert_data(exc)
-            if revert is None:
-                raise
-            if revert[:4] == SIMULATED_SELECTOR:
-                (outcomes,) = abi_decode(["(bool,uint256,bytes)[]"], revert[4:])
-                return [(bool(ok), int(gas), bytes(data)) for ok, gas, data in outcomes]
-            raise self.chain.artifacts.decode_error(revert) from None
-        raise KPError("KPRelayBatch.simulate did not revert", code="RelayFailed")
+        # "pending": on top of the batches sent whose receipt is not read yet
+        count, simulated = self.chain.rpc.batch([("eth_getTransactionCount", [self.address, "latest"]),
+                                                 ("eth_call", [tx, "pending"])])
+        if isinstance(count, RpcError):
+            raise count
+        if int(count, 16) < self._confirmed:
+            log.warning("the chain lost relayed transactions: reconciling before the next batch")
+            self.reconcile()
+            simulated = self.chain.rpc.batch([("eth_call", [tx, "pending"])])[0]
+        if not isinstance(simulated, RpcError):
+            raise KPError("KPRelayBatch.simulate did not revert", code="RelayFailed")
+        revert = rpc.revert_data(simulated)
+        if revert is None:
+            raise simulated
+        if revert[:4] == SIMULATED_SELECTOR:
+            (outcomes,) = abi_decode(["(bool,uint256,bytes)[]"], revert[4:])
+            return [(bool(ok), int(gas), bytes(data)) for ok, gas, data in outcomes]
+        raise self.chain.artifacts.decode_error(revert) from None
 
     def _run_batch(self, items: list[_Queued]) -> None:
         """Simulates, journals (one commit) and sends one transaction; the receipt thread answers the requests."""
         assert self.batch is not None
-        self._check_chain()
+        known = self.journal.run_rows([item.req.request_id for item in items])
+        if known:  # requests journaled before (a client's retry): answered from the journal, not run again
+            for item in items:
+                row = known.get(item.req.request_id)
+                if row is not None:
+                    item.duplicate = True
+                    item.resolve(row=row)
+            items[:] = [item for item in items if not item.duplicate]
+            if not items:
+                return
         outcomes = self._simulate_batch(items)
         cut, total = len(items), 0
         for i, (_ok, gas, _data) in enumerate(outcomes):
@@ -560,7 +593,7 @@ class Relayer:
             return lock
 
     def _rpc(self, method: str, params: list[Any]) -> Any:
-        return rpc.call(self.chain.w3, method, params)
+        return self.chain.rpc.call(method, params)
 
     def _verify_signature(self, req: WriteRequest) -> None:
         """Recovers the EIP-712 signer off chain; a contract signer (ERC-1271) is left to the simulation."""

@@ -1,32 +1,8 @@
-"""Raw JSON-RPC calls with two outcomes kept apart: the node answered an error, or it was unreachable."""
+"""How the relayer reads a node's JSON-RPC refusals (the calls themselves go through `kpledger.chain.jsonrpc`)."""
 
 from __future__ import annotations
 
-from typing import Any
-
-import requests
-from web3 import Web3
-
-from kpledger.core.errors import ChainUnavailable
 from kpledger.relay.errors import RpcError
-
-TRANSPORT_ERRORS = (requests.RequestException, OSError, TimeoutError)
-
-
-def call(w3: Web3, method: str, params: list[Any]) -> Any:
-    """The result of one JSON-RPC call; RpcError when the node refuses it, ChainUnavailable when unreachable."""
-    try:
-        answer = w3.provider.make_request(method, params)  # type: ignore[arg-type]
-    except TRANSPORT_ERRORS as exc:
-        raise ChainUnavailable(f"chain not reachable: {type(exc).__name__}") from exc
-    except Exception as exc:  # web3 wraps some transport failures (e.g. bad JSON from a dying node)
-        raise ChainUnavailable(f"chain not reachable: {exc}") from exc
-    error = answer.get("error")
-    if error:
-        if isinstance(error, str):
-            raise RpcError(error)
-        raise RpcError(str(error.get("message", "")), rpc_code=error.get("code"), data=error.get("data"))
-    return answer.get("result")
 
 
 def revert_data(error: RpcError) -> bytes | None:

@@ -1,0 +1,100 @@
+"""The relayer's direct EIP-712 digests and request ids agree with eth_account / eth_abi on random intents."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from eth_abi import encode as abi_encode
+from eth_account import Account
+from eth_account.messages import _hash_eip191_message, encode_typed_data
+from eth_utils import keccak
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kpledger import eip712
+from kpledger.intents import CHILD, INTENTS, sign_intent
+from kpledger.relay.intent import WriteRequest, _encode_request_key
+
+VERIFYING = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+KEY = bytes.fromhex("59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d")  # anvil #1
+STRUCTS = {CHILD[0]: CHILD[1]}
+
+
+def value_of(type_: str) -> st.SearchStrategy[Any]:
+    """Random JSON values of an EIP-712 type, as a client sends them."""
+    if type_.endswith("[]"):
+        return st.lists(value_of(type_[:-2]), max_size=4)
+    if type_ in STRUCTS:
+        return st.fixed_dictionaries({n: value_of(t) for n, t in STRUCTS[type_]})
+    if type_ == "string":
+        return st.text(max_size=40)
+    if type_ == "address":
+        return st.binary(min_size=20, max_size=20).map(lambda b: "0x" + b.hex())
+    if type_ == "bool":
+        return st.booleans()
+    if type_ == "bytes32":
+        return st.binary(min_size=32, max_size=32).map(lambda b: "0x" + b.hex())
+    bits = int(type_.removeprefix("uint"))
+    return st.integers(min_value=0, max_value=2**bits - 1)
+
+
+intents = st.sampled_from(sorted(INTENTS)).flatmap(lambda action: st.tuples(
+    st.just(action),
+    st.fixed_dictionaries({n: value_of(t) for n, t in INTENTS[action].fields}),
+    st.integers(min_value=0, max_value=2**256 - 1),
+    st.integers(min_value=0, max_value=2**64),
+    st.integers(min_value=1, max_value=2**64),
+))
+
+
+def request(action: str, message: dict[str, Any], nonce: int, deadline: int, signature: bytes) -> WriteRequest:
+    body = {"message": message, "signer": Account.from_key(KEY).address, "nonce": nonce, "deadline": deadline,
+            "signature": "0x" + signature.hex()}
+    return WriteRequest.from_body(action, body)
+
+
+@settings(max_examples=300, deadline=None)
+@given(intents)
+def test_digest_matches_eth_account(intent: tuple[str, dict[str, Any], int, int, int]) -> None:
+    action, message, nonce, deadline, chain_id = intent
+    req = request(action, message, nonce, deadline, b"\1" * 65)
+    expected = _hash_eip191_message(encode_typed_data(full_message=req.typed_data(chain_id, VERIFYING)))
+    i = req.intent
+    assert eip712.digest(action, i.message, i.nonce, i.deadline, chain_id=chain_id,
+                         verifying_contract=VERIFYING) == expected
+
+
+@settings(max_examples=60, deadline=None)
+@given(intents)
+def test_recovers_the_signer(intent: tuple[str, dict[str, Any], int, int, int]) -> None:
+    action, message, nonce, deadline, chain_id = intent
+    converted = request(action, message, nonce, deadline, b"\1" * 65).intent.message
+    signed = sign_intent(KEY, action, converted, chain_id=chain_id, verifying_contract=VERIFYING, nonce=nonce,
+                         deadline=deadline)
+    req = request(action, message, nonce, deadline, signed.signature)
+    assert req.recovered_signer(chain_id, VERIFYING) == signed.signer
+    # the same signature over another nonce recovers somebody else
+    other = request(action, message, (nonce + 1) % 2**256, deadline, signed.signature)
+    assert other.recovered_signer(chain_id, VERIFYING) != signed.signer
+
+
+@pytest.mark.parametrize("signature", [b"", b"\0" * 65, b"\1" * 64 + b"\x1d", b"\xff" * 65, b"\1" * 66])
+def test_malformed_signatures_recover_nobody(signature: bytes) -> None:
+    digest = keccak(b"anything")
+    assert eip712.recover(digest, signature) is None
+
+
+def test_out_of_range_values_recover_nobody() -> None:
+    req = request("RegisterParcel", {"points": 2**48, "stones": 1, "hsCode": 1, "origin": "BW",
+                                     "documentHash": "0x" + "00" * 32}, 0, 1, b"\1" * 65)
+    assert req.recovered_signer(1, VERIFYING) is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=80), st.binary(min_size=20, max_size=20), st.integers(min_value=0, max_value=2**256 - 1),
+       st.binary(max_size=200))
+def test_request_key_matches_eth_abi(action: str, signer: bytes, nonce: int, signature: bytes) -> None:
+    address = "0x" + signer.hex()
+    expected = abi_encode(["string", "address", "uint256", "bytes"], [action, address, nonce, signature])
+    assert _encode_request_key(action, address, nonce, signature) == expected
