@@ -62,12 +62,14 @@ def anvil_binary() -> str:
     return found
 
 
-def start_anvil(data_dir: Path, port: int, state_interval: int = 1) -> subprocess.Popen:
-    """Starts anvil with its state file in `data_dir` (reloaded if present)."""
+def start_anvil(data_dir: Path, port: int, state_interval: int = 1, gas_limit: int | None = None) -> subprocess.Popen:
+    """Starts anvil with its state file in `data_dir` (reloaded if present); `gas_limit` per block if given."""
     data_dir.mkdir(parents=True, exist_ok=True)
     state = data_dir / "anvil-state.json"
     cmd = [anvil_binary(), "--port", str(port), "--host", "127.0.0.1", "--chain-id", "31337", "--hardfork", "shanghai",
            "--state", str(state), "--state-interval", str(state_interval), "--silent"]
+    if gas_limit is not None:
+        cmd += ["--gas-limit", str(gas_limit)]
     log = open(data_dir / "anvil.log", "ab")  # noqa: SIM115 - lives as long as the process
     return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 

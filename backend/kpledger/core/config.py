@@ -27,6 +27,11 @@ class Settings(BaseSettings):
     build_manifest: Path = ROOT / ".build" / "__local__.json"
     database_url: str | None = None
     relayer_key: SecretStr = SecretStr(ANVIL_DEV_KEY)
+    # relayer: many signed requests go out as one KPRelayBatch transaction
+    batch_max_calls: int = Field(200, ge=1, le=5_000, description="most calls in one batch transaction")
+    batch_gas: int = Field(12_000_000, ge=1_000_000, le=2_000_000_000,
+                           description="most simulated gas of calls in one batch (also kept under 80% of the block "
+                                       "gas limit)")
     # indexer
     log_range: int = Field(2_000, ge=1, le=100_000, description="blocks per eth_getLogs call (Besu caps at 5,000)")
     poll_interval: float = Field(0.2, gt=0, le=60)

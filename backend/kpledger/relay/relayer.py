@@ -1,22 +1,21 @@
 """The relayer: checks a signed intent, journals its pre-signed transaction, sends it and answers from the receipt.
 
 Batching (when the deployment record names a `KPRelayBatch`, `"batch"`; without one every request is a
-transaction of its own, the path described by the points below with "the call" for "the batch"):
-requests that passed the checks are queued; one sender thread takes everything queued (up to BATCH_MAX
-calls, lingering `batch_linger`, 1 ms, for company when the queue is short, BUSY_LINGER, 4 ms, after a
-batch of 8 calls or more), simulates the whole batch
-with ONE `eth_call` of `KPRelayBatch.simulate` (which runs every call and reverts with each call's
-success, gas used and return/revert data), answers the calls that would fail with their decoded custom
-error (they are not journaled and not sent), cuts the batch at BATCH_GAS_BUDGET of simulated gas (the
-rest goes back to the head of the queue), journals every included request (the shared raw tx, relayer
-nonce and tx hash, and the request's `batch_index`) in one commit, sends one `execute` transaction and
-goes on with the next batch. A second thread waits for each batch's receipt, splits its logs per call
-(`execute` emits `RelayCallDone(i)` / `RelayCallFailed(i, reason)` after call i, so the logs of call i
-are those between marker i-1 and marker i), records every outcome in one commit and answers each
-request with its own ids; a call that failed on chain despite the simulation answers its refusal (4xx)
-and its row is failed. Batches do not weaken any guarantee below: they are journaled before they leave
-the process, a batch tx is exactly-once through its relayer nonce, and a call inside it is once-only
-through its intent nonce.
+transaction of its own, the path described by the points below with "the call" for "the batch"): requests that
+passed the checks are queued; one sender thread takes everything queued (up to `batch_max_calls` calls,
+lingering `batch_linger`, 1 ms, for company when the queue is short, BUSY_LINGER, 4 ms, after a batch of 8
+calls or more), simulates the whole batch with ONE `eth_call` of `KPRelayBatch.simulate` (which runs every
+call and reverts with each call's success, gas used and return/revert data), answers the calls that would fail
+with their decoded custom error (they are not journaled and not sent), cuts the batch at `batch_gas` of
+simulated gas, within 80% of the block gas limit (the rest goes back to the head of the queue), journals every
+included request (the shared raw tx, relayer nonce and tx hash, and the request's `batch_index`) in one
+commit, sends one `execute` transaction and goes on with the next batch. A second thread waits for each
+batch's receipt, splits its logs per call (`execute` emits `RelayCallDone(i)` / `RelayCallFailed(i, reason)`
+after call i, so the logs of call i are those between marker i-1 and marker i), records every outcome in one
+commit and answers each request with its own ids; a call that failed on chain despite the simulation answers
+its refusal (4xx) and its row is failed. Batches do not weaken any guarantee below: they are journaled before
+they leave the process, a batch tx is exactly-once through its relayer nonce, and a call inside it is once-
+only through its intent nonce.
 
 Guarantees and how they hold:
 
@@ -113,8 +112,9 @@ def _batch_calldata(selector: bytes, calls: list[tuple[str, bytes]]) -> str:
 
 GAS_FACTOR, GAS_MARGIN = 1.2, 25_000
 FILLER_GAS = 21_000
-# batches: at most BATCH_MAX calls and BATCH_GAS_BUDGET gas of calls (measured by the simulation) per transaction
-BATCH_MAX, BATCH_GAS_BUDGET = 200, 12_000_000
+# batches: at most Settings.batch_max_calls calls and Settings.batch_gas gas of calls (measured by the
+# simulation) per transaction, and never more than BLOCK_SHARE of the chain's block gas limit
+BLOCK_SHARE = 0.8
 BUSY_LINGER = 0.004  # linger after a batch of 8 calls or more
 BATCH_TX_OVERHEAD, BATCH_CALL_OVERHEAD = 60_000, 12_000  # execute's loop, markers, copies (generous)
 DONE_TOPIC = "0x" + keccak(text="RelayCallDone(uint256)").hex()
@@ -197,6 +197,7 @@ class Relayer:
         self._sent: queue.Queue[tuple[list[_Queued], str, str, int] | None] = queue.Queue()
         self._completer: threading.Thread | None = None
         self._fee_cache: tuple[float, dict[str, int]] | None = None
+        self._block_gas_limit: int | None = None  # read with the fees
         self._encoders: dict[str, tuple[bytes, list[str]]] = {}
         self._last_batch = 0  # size of the last batch taken (lingers longer when busy)
         self._in_flight: set[str] = set()  # batch transactions sent whose receipt the receipt thread awaits
@@ -343,7 +344,7 @@ class Relayer:
         return item
 
     def _take(self) -> list[_Queued]:
-        """The next batch: everything queued (up to BATCH_MAX), after lingering `batch_linger` for company."""
+        """The next batch: everything queued (up to `batch_max_calls`), after lingering `batch_linger` for company."""
         with self._queue_cv:
             while not self._queue and not self._stop.is_set():
                 self._queue_cv.wait(0.5)
@@ -352,9 +353,10 @@ class Relayer:
             # a lone request goes at once (1 ms); after a large batch, linger a few ms more for company
             linger = self.batch_linger if self._last_batch < 8 else max(self.batch_linger, BUSY_LINGER)
             linger_end = time.monotonic() + linger
-            while len(self._queue) < BATCH_MAX and (left := linger_end - time.monotonic()) > 0:
+            most = self.settings.batch_max_calls
+            while len(self._queue) < most and (left := linger_end - time.monotonic()) > 0:
                 self._queue_cv.wait(left)
-            self._last_batch = min(len(self._queue), BATCH_MAX)
+            self._last_batch = min(len(self._queue), most)
             return [self._queue.popleft() for _ in range(self._last_batch)]
 
     def _requeue(self, items: list[_Queued]) -> None:
@@ -418,9 +420,9 @@ class Relayer:
             if not items:
                 return
         outcomes = self._simulate_batch(items)
-        cut, total = len(items), 0
+        cut, total, budget = len(items), 0, self._batch_gas_budget()
         for i, (_ok, gas, _data) in enumerate(outcomes):
-            if i > 0 and total + gas > BATCH_GAS_BUDGET:  # the rest waits for the next batch (simulated again)
+            if i > 0 and total + gas > budget:  # the rest waits for the next batch (simulated again)
                 cut = i
                 break
             total += gas
@@ -630,6 +632,15 @@ class Relayer:
             raise self.chain.artifacts.decode_error(revert) from None
         return int(estimate * GAS_FACTOR) + GAS_MARGIN
 
+    def _batch_gas_budget(self) -> int:
+        """Simulated gas of calls one batch may hold: the setting, within BLOCK_SHARE of the block gas limit."""
+        self._fees()  # reads the block gas limit with the fees (once a second)
+        budget = self.settings.batch_gas
+        if self._block_gas_limit:
+            # the gas limit signed is the simulated gas * 64/63 * GAS_FACTOR plus overheads
+            budget = min(budget, int(self._block_gas_limit * BLOCK_SHARE / (GAS_FACTOR * 64 / 63)))
+        return budget
+
     def _fees(self) -> dict[str, int]:
         """EIP-1559 fees when the latest block has a base fee, a legacy gas price otherwise (read once a second:
         a max fee of twice the base fee covers its growth over several full blocks)."""
@@ -642,6 +653,8 @@ class Relayer:
 
     def _read_fees(self) -> dict[str, int]:
         block = self._rpc("eth_getBlockByNumber", ["latest", False])
+        if block.get("gasLimit"):
+            self._block_gas_limit = int(block["gasLimit"], 16)
         base = block.get("baseFeePerGas")
         if base is None:
             return {"gasPrice": int(self._rpc("eth_gasPrice", []), 16)}
