@@ -29,6 +29,8 @@ class RelayRequest(Base):
     body: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16), index=True)  # pending | sent | mined | failed
     relayer_nonce: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    # the signed transaction is journaled once in relay_transactions (a batch's is shared by all its requests);
+    # this column is read only for journals written before that table existed
     raw_tx: Mapped[str | None] = mapped_column(Text)
     tx_hash: Mapped[str | None] = mapped_column(String(66), index=True)
     # position of the request's call in a KPRelayBatch transaction (None: a transaction of its own)
@@ -38,6 +40,16 @@ class RelayRequest(Base):
     error: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[float] = mapped_column()
     updated_at: Mapped[float] = mapped_column()
+
+
+class RelayTransaction(Base):
+    """A signed relayer transaction (one request, or a batch of them), journaled before it is sent."""
+
+    __tablename__ = "relay_transactions"
+    tx_hash: Mapped[str] = mapped_column(String(66), primary_key=True)
+    relayer_nonce: Mapped[int] = mapped_column(BigInteger, index=True)
+    raw_tx: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[float] = mapped_column()
 
 
 class Document(Base):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, insert, select, update
 
-from kpledger.db.models import RelayRequest
+from kpledger.db.models import RelayRequest, RelayTransaction
 from kpledger.db.session import Database
 
 PENDING, SENT, MINED, FAILED = "pending", "sent", "mined", "failed"
@@ -39,33 +39,46 @@ class Journal:
     def record(self, request_id: str, action: str, signer: str, body: dict[str, Any], *, relayer_nonce: int,
                raw_tx: str, tx_hash: str) -> None:
         """Journals a signed transaction (insert, or retry of a failed request) and commits before it is sent."""
-        now = time.time()
-        with self.db.transaction() as s:
-            row = s.get(RelayRequest, request_id)
-            if row is None:
-                row = RelayRequest(id=request_id, action=action, signer=signer, created_at=now)
-                s.add(row)
-            row.body, row.status, row.relayer_nonce, row.raw_tx, row.tx_hash = body, PENDING, relayer_nonce, raw_tx, \
-                tx_hash
-            row.result, row.error, row.block_number, row.updated_at = None, None, None, now
-            row.batch_index = None
+        self.record_batch([(request_id, action, signer, body)], relayer_nonce=relayer_nonce, raw_tx=raw_tx,
+                          tx_hash=tx_hash, batch=False)
 
     def record_batch(self, entries: list[tuple[str, str, str, dict[str, Any]]], *, relayer_nonce: int, raw_tx: str,
-                     tx_hash: str) -> None:
-        """Journals the requests of one batch transaction ((id, action, signer, body) in call order) in one commit."""
+                     tx_hash: str, batch: bool = True) -> None:
+        """Journals the requests of one transaction ((id, action, signer, body) in call order) in one commit.
+
+        The raw transaction is stored once (relay_transactions), new requests are inserted in bulk, and a
+        failed request submitted again (a retry, rare) is updated in place. `batch=False`: a transaction of its
+        own (no call index)."""
         now = time.time()
+        ids = [e[0] for e in entries]
         with self.db.transaction() as s:
-            ids = [e[0] for e in entries]
-            existing = {r.id: r for r in s.scalars(select(RelayRequest).where(RelayRequest.id.in_(ids)))}
-            for index, (request_id, action, signer, body) in enumerate(entries):
-                row = existing.get(request_id)
-                if row is None:
-                    row = RelayRequest(id=request_id, action=action, signer=signer, created_at=now)
-                    s.add(row)
-                row.body, row.status, row.relayer_nonce, row.raw_tx, row.tx_hash = body, PENDING, relayer_nonce, \
-                    raw_tx, tx_hash
-                row.result, row.error, row.block_number, row.updated_at = None, None, None, now
-                row.batch_index = index
+            s.execute(insert(RelayTransaction), [{"tx_hash": tx_hash, "relayer_nonce": relayer_nonce,
+                                                 "raw_tx": raw_tx, "created_at": now}])
+            retried = set(s.scalars(select(RelayRequest.id).where(RelayRequest.id.in_(ids))))
+            rows = [{"id": request_id, "action": action, "signer": signer, "body": body, "status": PENDING,
+                     "relayer_nonce": relayer_nonce, "raw_tx": None, "tx_hash": tx_hash,
+                     "batch_index": index if batch else None, "block_number": None, "result": None,
+                     "error": None, "created_at": now, "updated_at": now}
+                    for index, (request_id, action, signer, body) in enumerate(entries)]
+            if fresh := [r for r in rows if r["id"] not in retried]:
+                s.execute(insert(RelayRequest), fresh)
+            for row in rows:
+                if row["id"] in retried:
+                    fields = {k: v for k, v in row.items() if k not in ("id", "action", "signer", "created_at")}
+                    s.execute(update(RelayRequest).where(RelayRequest.id == row["id"]).values(**fields))
+
+    def raw_tx(self, row: RelayRequest) -> str | None:
+        """The signed transaction of a journaled request (None once it was refused outright)."""
+        if row.tx_hash is None or row.relayer_nonce is None:
+            return None
+        with self.db.session() as s:
+            raw = s.scalar(select(RelayTransaction.raw_tx).where(RelayTransaction.tx_hash == row.tx_hash))
+        return raw if raw is not None else row.raw_tx
+
+    def forget_transaction(self, tx_hash: str) -> None:
+        """Drops a signed transaction the node refused outright (its nonce is reused by another one)."""
+        with self.db.transaction() as s:
+            s.execute(delete(RelayTransaction).where(RelayTransaction.tx_hash == tx_hash))
 
     def update_many(self, changes: dict[str, dict[str, Any]], *, durable: bool = True) -> dict[str, RelayRequest]:
         """Sets fields of several journaled requests in one commit; returns the updated rows by id.

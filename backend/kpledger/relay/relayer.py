@@ -502,8 +502,7 @@ class Relayer:
             self.journal.record_batch(entries, relayer_nonce=nonce, raw_tx=raw, tx_hash=tx_hash)
 
         def fail(error: dict[str, Any]) -> None:
-            self.journal.update_many({i: {"status": FAILED, "relayer_nonce": None, "raw_tx": None, "error": error}
-                                      for i in ids})
+            self.journal.update_many({i: {"status": FAILED, "relayer_nonce": None, "error": error} for i in ids})
 
         return self._journal_and_push(self.batch.address, data, gas, record, fail)
 
@@ -678,7 +677,7 @@ class Relayer:
                                 raw_tx=raw, tx_hash=tx_hash)
 
         def fail(error: dict[str, Any]) -> None:
-            self.journal.update(req.request_id, status=FAILED, relayer_nonce=None, raw_tx=None, error=error)
+            self.journal.update(req.request_id, status=FAILED, relayer_nonce=None, error=error)
 
         self._journal_and_push(self.chain.deployment.address(req.contract), data, gas, record, fail,
                                on_sent=lambda: self.journal.update(req.request_id, status=SENT))
@@ -713,6 +712,7 @@ class Relayer:
                         continue
                     if not rpc.is_known_transaction(exc):
                         self.nonces.release(nonce)
+                        self.journal.forget_transaction(tx_hash)
                         error = {"code": "RelayFailed",
                                  "message": f"the node refused the transaction: {exc.message}", "details": {}}
                         fail(error)
@@ -735,7 +735,7 @@ class Relayer:
                     self._finalize(row, receipt)
                 elif time.monotonic() - last_send > 1.0:
                     last_send = time.monotonic()
-                    self._resend(row.raw_tx)
+                    self._resend(self.journal.raw_tx(row))
             except (ChainUnavailable, RpcError):
                 pass
             if time.monotonic() > deadline:
@@ -817,7 +817,7 @@ class Relayer:
                     if all(r.status == FAILED for r in rows):  # refusals answered: burn the nonce, never run late
                         self._send_filler(nonce)
                         continue
-                self._resend(rows[0].raw_tx)
+                self._resend(self.journal.raw_tx(rows[0]))
                 lost = [r.id for r in rows if r.status == MINED]
                 if lost:  # finalised again from the new receipt (by the next batch, or the next reconciliation)
                     self.journal.update_many({i: {"status": SENT} for i in lost})
