@@ -10,7 +10,7 @@ encoded by the rules of EIP-712 (`encodeData`), and the signer is recovered with
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from coincurve import PublicKey
@@ -22,6 +22,12 @@ DOMAIN_TYPEHASH = keccak(text="EIP712Domain(string name,string version,uint256 c
 _UINT = re.compile(r"uint(\d+)$")
 _BYTES_N = re.compile(r"bytes(\d+)$")
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+
+
+@lru_cache(maxsize=65_536)
+def checksum(address: str | bytes) -> str:
+    """The EIP-55 form of an address (memoised: the same signers and contracts come back on every request)."""
+    return to_checksum_address(address)
 
 
 def _encode_type(name: str, fields: tuple[tuple[str, str], ...]) -> str:
@@ -55,7 +61,7 @@ def _word(type_: str, value: Any, action: str) -> bytes:
     if type_ == "bytes":
         return keccak(bytes.fromhex(value[2:]) if isinstance(value, str) else bytes(value))
     if type_ == "address":
-        raw = bytes.fromhex(to_checksum_address(value)[2:])
+        raw = bytes.fromhex(checksum(value)[2:])
         return raw.rjust(32, b"\0")
     if type_ == "bool":
         if not isinstance(value, bool):
@@ -84,7 +90,7 @@ def hash_struct(action: str, struct: str, value: dict[str, Any]) -> bytes:
 def domain_separator(contract: str, chain_id: int, verifying_contract: str) -> bytes:
     """The domain separator of one of the ledger's contracts (name = contract name, version 1)."""
     return keccak(DOMAIN_TYPEHASH + keccak(text=contract) + keccak(text="1") + chain_id.to_bytes(32, "big")
-                  + bytes.fromhex(to_checksum_address(verifying_contract)[2:]).rjust(32, b"\0"))
+                  + bytes.fromhex(checksum(verifying_contract)[2:]).rjust(32, b"\0"))
 
 
 def digest(action: str, message: dict[str, Any], nonce: int, deadline: int, *, chain_id: int,
@@ -108,4 +114,4 @@ def recover(message_digest: bytes, signature: bytes) -> str | None:
         key = PublicKey.from_signature_and_message(signature[:64] + bytes([v]), message_digest, hasher=None)
     except Exception:  # not a point on the curve: no signer
         return None
-    return to_checksum_address(keccak(key.format(compressed=False)[1:])[-20:])
+    return checksum(keccak(key.format(compressed=False)[1:])[-20:])

@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         summary="Chain-of-custody ledger for rough diamonds under the Kimberley Process",
         version="0.1.0",
         lifespan=lifespan,
+        telemetry=None if settings.telemetry else {"tracing": False, "metrics": False, "logs": False},
     )
     app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"],
                        allow_headers=["*"])

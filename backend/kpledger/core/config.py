@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     max_document_bytes: int = Field(4 * 1024 * 1024, ge=1024, le=64 * 1024 * 1024)
     cors_origins: list[str] = ["*"]
     frontend_dir: Path = ROOT / "frontend-static"
+    # FastAPI's native OpenTelemetry (traces, metrics, logs to the globally configured OTEL providers); off by
+    # default: when on it checks the providers on every request, a measurable cost on the write path
+    telemetry: bool = False
     auth_window_seconds: int = Field(300, ge=10, le=86_400)
 
     @model_validator(mode="after")

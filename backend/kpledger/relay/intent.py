@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from eth_utils import keccak, to_checksum_address
+from eth_utils import keccak
 
 from kpledger import eip712
 from kpledger.intents import CHILD, INTENTS, SignedIntent, domain
@@ -25,7 +25,7 @@ def _convert(type_: str, value: Any) -> Any:
     if type_.startswith("bytes"):
         return bytes.fromhex(value[2:]) if isinstance(value, str) else bytes(value)
     if type_ == "address":
-        return to_checksum_address(value)
+        return eip712.checksum(value)
     return value
 
 
@@ -71,7 +71,7 @@ class WriteRequest:
         kind = INTENTS[action]
         message = {name: _convert(t, body["message"][name]) for name, t in kind.fields}
         signature = bytes.fromhex(body["signature"][2:])
-        intent = SignedIntent(action, message, to_checksum_address(body["signer"]), int(body["nonce"]),
+        intent = SignedIntent(action, message, eip712.checksum(body["signer"]), int(body["nonce"]),
                               int(body["deadline"]), signature)
         return cls(action, intent)
 

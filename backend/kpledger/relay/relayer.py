@@ -83,10 +83,10 @@ from typing import Any
 
 import anyio.to_thread
 from eth_abi import decode as abi_decode
-from eth_abi import encode as abi_encode
 from eth_account import Account
 from eth_utils import function_signature_to_4byte_selector, keccak
 
+from kpledger.chain import abi
 from kpledger.chain.contracts import BATCH, CONTRACTS, Chain, abi_type
 from kpledger.core.config import Settings
 from kpledger.core.errors import ChainRefusal, ChainUnavailable, InvalidSignature, KPError
@@ -108,7 +108,7 @@ SIMULATE_SELECTOR = function_signature_to_4byte_selector("simulate((address,byte
 
 def _batch_calldata(selector: bytes, calls: list[tuple[str, bytes]]) -> str:
     """KPRelayBatch.execute / simulate calldata (eth_abi directly: web3's encode_abi re-hashes the whole ABI)."""
-    return "0x" + (selector + abi_encode(["(address,bytes)[]"], [calls])).hex()
+    return "0x" + (selector + abi.encode(["(address,bytes)[]"], [calls])).hex()
 
 GAS_FACTOR, GAS_MARGIN = 1.2, 25_000
 FILLER_GAS = 21_000
@@ -442,7 +442,6 @@ class Relayer:
         data = _batch_calldata(EXECUTE_SELECTOR, calls)
         entries = [(i.req.request_id, i.req.action, i.req.intent.signer, i.req.body()) for i in included]
         tx_hash, raw, nonce = self._journal_and_send_batch(entries, data, gas_limit)
-        self._in_flight.add(tx_hash)
         self._sent.put((included, tx_hash, raw, nonce))
 
     def _complete_loop(self) -> None:
@@ -498,13 +497,26 @@ class Relayer:
         assert self.batch is not None
         ids = [e[0] for e in entries]
 
+        sent: list[str] = []
+
         def record(nonce: int, raw: str, tx_hash: str) -> None:
             self.journal.record_batch(entries, relayer_nonce=nonce, raw_tx=raw, tx_hash=tx_hash)
+            # the receipt thread owns it from now on: the reconciler leaves its rows alone (marked before the
+            # nonce lock is released, so a reconciliation never finalises a batch the receipt thread is reading)
+            self._in_flight.add(tx_hash)
+            sent.append(tx_hash)
 
         def fail(error: dict[str, Any]) -> None:
+            self._in_flight.difference_update(sent)
             self.journal.update_many({i: {"status": FAILED, "relayer_nonce": None, "error": error} for i in ids})
 
-        return self._journal_and_push(self.batch.address, data, gas, record, fail)
+        try:
+            tx_hash, raw, nonce = self._journal_and_push(self.batch.address, data, gas, record, fail)
+        except BaseException:
+            self._in_flight.difference_update(sent)  # nothing for the receipt thread: the reconciler decides
+            raise
+        self._in_flight.difference_update(set(sent) - {tx_hash})  # transactions re-signed under another nonce
+        return tx_hash, raw, nonce
 
     def _await_receipt(self, tx_hash: str, raw: str) -> dict[str, Any] | None:
         """The transaction's receipt (re-sending it now and then), None after `receipt_timeout`."""
@@ -617,7 +629,7 @@ class Relayer:
             spec = self._encoders[req.action] = (
                 function_signature_to_4byte_selector(f"{req.function}({','.join(types)})"), types)
         selector, types = spec
-        return "0x" + (selector + abi_encode(types, [*req.intent.args, req.intent.authorization])).hex()
+        return "0x" + (selector + abi.encode(types, [*req.intent.args, req.intent.authorization])).hex()
 
     def _simulate(self, contract: str, data: str) -> int:
         """Runs the call from the relayer's address; returns the gas limit to sign or raises the refusal."""

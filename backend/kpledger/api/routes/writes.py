@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from eth_utils import to_checksum_address
-from fastapi import APIRouter, Body, Path
+from fastapi import APIRouter, Body, Path, Request
 from fastapi.responses import JSONResponse
 
 from kpledger.api.deps import ServicesDep
@@ -65,11 +65,13 @@ def _endpoint(action: str, name: str, param: str | None) -> Callable[..., Awaita
     """A handler with its own body schema (and path parameter) for `action`."""
     body_model = REQUESTS[action]
 
-    async def handler(services: Any, body: Any, **path: Any) -> JSONResponse:
+    async def handler(request: Request, body: Any, **path: Any) -> JSONResponse:
         # async: a request waiting for its batch's receipt holds no thread (the relayer wakes the event loop)
         if param is not None and getattr(body.message, param) != path[param]:
             raise PathMismatch(f"path parameter {param} differs from the message's",
                                details={"path": path[param], "message": getattr(body.message, param)})
+        # the services straight from the app: a FastAPI dependency costs every write its dependency solving
+        services = request.app.state.services
         if services.relayer is None:
             raise ChainUnavailable("the relayer is not running")
         answer = await services.relayer.submit_async(action, body.model_dump())
@@ -82,7 +84,7 @@ def _endpoint(action: str, name: str, param: str | None) -> Callable[..., Awaita
 
     kw = inspect.Parameter.KEYWORD_ONLY
     params = [inspect.Parameter("body", kw, annotation=Annotated[body_model, Body()]),
-              inspect.Parameter("services", kw, annotation=ServicesDep)]
+              inspect.Parameter("request", kw, annotation=Request)]
     if param is not None:
         params.insert(0, inspect.Parameter(param, kw, annotation=PATH_TYPES[param]))
     handler.__signature__ = inspect.Signature(params, return_annotation=WriteResult)  # type: ignore[attr-defined]

@@ -1,0 +1,156 @@
+"""ABI encoding of call arguments for the relayer's hot path (the subset of types the ledger's functions use).
+
+eth_abi validates every value through several layers (address checks alone cost tens of microseconds), and
+the relayer encodes each relayed call and each batch on the write path. This encoder follows the Solidity
+ABI specification for uintN, bool, address, bytesN, bytes, string, T[] and tuples, checks ranges and
+lengths, and is compared with eth_abi on random values of every `...BySig` signature by the tests.
+Anything else (intN, fixed-size arrays) raises ValueError, so a future signature cannot be encoded wrongly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+from typing import Any
+
+WORD = 32
+
+
+class _Type:
+    dynamic = False
+
+    def encode(self, value: Any) -> bytes:
+        raise NotImplementedError
+
+
+class _Uint(_Type):
+    def __init__(self, bits: int):
+        self.limit = 1 << bits
+
+    def encode(self, value: Any) -> bytes:
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < self.limit:
+            raise ValueError(f"value {value!r} out of range for uint{self.limit.bit_length() - 1}")
+        return value.to_bytes(WORD, "big")
+
+
+class _Bool(_Type):
+    def encode(self, value: Any) -> bytes:
+        if not isinstance(value, bool):
+            raise ValueError(f"not a bool: {value!r}")
+        return int(value).to_bytes(WORD, "big")
+
+
+class _Address(_Type):
+    def encode(self, value: Any) -> bytes:
+        raw = bytes.fromhex(value[2:]) if isinstance(value, str) and value[:2] in ("0x", "0X") else value
+        if not isinstance(raw, bytes | bytearray) or len(raw) != 20:
+            raise ValueError(f"not an address: {value!r}")
+        return bytes(raw).rjust(WORD, b"\0")
+
+
+class _FixedBytes(_Type):
+    def __init__(self, size: int):
+        self.size = size
+
+    def encode(self, value: Any) -> bytes:
+        raw = bytes.fromhex(value[2:]) if isinstance(value, str) else value
+        if not isinstance(raw, bytes | bytearray) or len(raw) > self.size:
+            raise ValueError(f"not a bytes{self.size}: {value!r}")
+        return bytes(raw).ljust(WORD, b"\0")
+
+
+class _Bytes(_Type):
+    dynamic = True
+
+    def __init__(self, text: bool):
+        self.text = text
+
+    def encode(self, value: Any) -> bytes:
+        if self.text:
+            if not isinstance(value, str):
+                raise ValueError(f"not a string: {value!r}")
+            raw = value.encode()
+        else:
+            raw = bytes.fromhex(value[2:]) if isinstance(value, str) else value
+            if not isinstance(raw, bytes | bytearray):
+                raise ValueError(f"not bytes: {value!r}")
+        padded = -(-len(raw) // WORD) * WORD
+        return len(raw).to_bytes(WORD, "big") + bytes(raw).ljust(padded, b"\0")
+
+
+class _Tuple(_Type):
+    def __init__(self, items: Sequence[_Type]):
+        self.items = tuple(items)
+        self.dynamic = any(t.dynamic for t in self.items)
+
+    def encode(self, value: Any) -> bytes:
+        if not isinstance(value, list | tuple) or len(value) != len(self.items):
+            raise ValueError(f"expected {len(self.items)} values, got {value!r}")
+        return _encode_sequence(self.items, value)
+
+
+class _Array(_Type):
+    dynamic = True
+
+    def __init__(self, item: _Type):
+        self.item = item
+
+    def encode(self, value: Any) -> bytes:
+        if not isinstance(value, list | tuple):
+            raise ValueError(f"not an array: {value!r}")
+        return len(value).to_bytes(WORD, "big") + _encode_sequence([self.item] * len(value), value)
+
+
+def _encode_sequence(types: Sequence[_Type], values: Sequence[Any]) -> bytes:
+    """Heads then tails: a static value in place, a dynamic one as the offset of its tail."""
+    heads: list[bytes] = []
+    tails: list[bytes] = []
+    offset = WORD * len(types)
+    for t, v in zip(types, values, strict=True):
+        encoded = t.encode(v)
+        if t.dynamic:
+            heads.append(offset.to_bytes(WORD, "big"))
+            tails.append(encoded)
+            offset += len(encoded)
+        else:
+            heads.append(encoded)
+    return b"".join(heads) + b"".join(tails)
+
+
+def _split(inner: str) -> list[str]:
+    """Top-level comma-separated components of a tuple's inside."""
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(inner):
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append(inner[start:i])
+            start = i + 1
+    parts.append(inner[start:])
+    return [p for p in parts if p]
+
+
+@cache
+def _parse(type_: str) -> _Type:
+    if type_.endswith("[]"):
+        return _Array(_parse(type_[:-2]))
+    if type_.startswith("(") and type_.endswith(")"):
+        return _Tuple([_parse(p) for p in _split(type_[1:-1])])
+    if type_ in ("string", "bytes"):
+        return _Bytes(text=type_ == "string")
+    if type_ == "address":
+        return _Address()
+    if type_ == "bool":
+        return _Bool()
+    if type_.startswith("uint") and type_[4:].isdigit() and 8 <= int(type_[4:]) <= 256 and int(type_[4:]) % 8 == 0:
+        return _Uint(int(type_[4:]))
+    if type_.startswith("bytes") and type_[5:].isdigit() and 1 <= int(type_[5:]) <= 32:
+        return _FixedBytes(int(type_[5:]))
+    raise ValueError(f"ABI type {type_} is not supported by kpledger.chain.abi")
+
+
+def encode(types: Sequence[str], values: Sequence[Any]) -> bytes:
+    """abi.encode(values) for the given types (as eth_abi.encode would produce it)."""
+    return _parse(f"({','.join(types)})").encode(list(values))
