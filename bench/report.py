@@ -56,9 +56,11 @@ def extra(r: Result) -> str:
     if r.section == "gas":
         return f"relayed {d['relayed']:,}"
     if r.section == "writes" and "p50_ms" in d:
-        return f"p50 {d['p50_ms']} ms, p99 {d['p99_ms']} ms, {d['errors']} errors"
+        return (f"p50 {d['p50_ms']} ms, p99 {d['p99_ms']} ms, {d['errors']} errors, server CPU "
+                f"{d.get('server_cpu_ms_per_write', '?')} ms/write")
     if r.section == "writes":
-        return f"before {d['before']:,} / after {d['after']:,} tx/s"
+        return (f"first level {d['first']:,} / last level {d['last']:,} / after {d['after']:,} tx/s "
+                f"({d['blocks']:,} blocks)")
     if r.section == "reads" and d.get("http"):
         return f"p50 {d['p50_ms']} ms; HTTP p50 {d['http']['p50_ms']} / p99 {d['http']['p99_ms']} ms"
     if r.section == "reads":
