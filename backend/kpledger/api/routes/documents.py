@@ -10,14 +10,17 @@ import hashlib
 import time
 from typing import Annotated
 
+import anyio.to_thread
 from fastapi import APIRouter, Path, Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kpledger.api.deps import DbDep, SettingsDep
 from kpledger.auth import verify_request
+from kpledger.core.config import Settings
 from kpledger.core.errors import Forbidden, InvalidRequest, NotFound
 from kpledger.db import models as m
+from kpledger.db.session import Database
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
 
@@ -91,39 +94,60 @@ def _serve(s: Session, anchored: str) -> Response:
                     headers={"X-KP-SHA256": document.sha256, "Cache-Control": "private, no-store"})
 
 
+def _anchored(s: Session, kind: str, reference: str) -> tuple[str, set[str]]:
+    """The hash anchored on chain for a certificate's or a parcel's document, and who is entitled to it."""
+    if kind == "certificate":
+        cert, parties = certificate_parties(s, reference)
+        return cert.document_hash, parties
+    parcel, parties = parcel_parties(s, int(reference))
+    return parcel.document_hash, parties
+
+
+def _file(db: Database, kind: str, reference: str, signer: str, body: bytes, content_type: str) -> dict:
+    with db.transaction() as s:
+        anchored, parties = _anchored(s, kind, reference)
+        _entitled(signer, parties)
+        return _store(s, kind, reference, anchored, body, content_type, signer)
+
+
+def _read(db: Database, kind: str, reference: str, signer: str) -> Response:
+    with db.session() as s:
+        anchored, parties = _anchored(s, kind, reference)
+        _entitled(signer, parties)
+        return _serve(s, anchored)
+
+
+async def _filed(request: Request, db: Database, settings: Settings, kind: str, reference: str) -> dict:
+    """Files a document: the body is read on the event loop, the database work runs in a worker thread."""
+    signer, body = await _caller(request, settings)
+    content_type = request.headers.get("content-type", "application/octet-stream")
+    return await anyio.to_thread.run_sync(_file, db, kind, reference, signer, body, content_type)
+
+
+async def _served(request: Request, db: Database, settings: Settings, kind: str, reference: str) -> Response:
+    signer, _ = await _caller(request, settings)
+    return await anyio.to_thread.run_sync(_read, db, kind, reference, signer)
+
+
 @router.put("/certificates/{number}")
 async def file_certificate_document(number: Number, request: Request, db: DbDep, settings: SettingsDep) -> dict:
-    signer, body = await _caller(request, settings)
-    with db.transaction() as s:
-        cert, parties = certificate_parties(s, number)
-        _entitled(signer, parties)
-        return _store(s, "certificate", number, cert.document_hash, body,
-                      request.headers.get("content-type", "application/octet-stream"), signer)
+    """Files the certificate's document (its SHA-256 must be the hash anchored on chain)."""
+    return await _filed(request, db, settings, "certificate", number)
 
 
 @router.get("/certificates/{number}")
 async def read_certificate_document(number: Number, request: Request, db: DbDep, settings: SettingsDep) -> Response:
-    signer, _ = await _caller(request, settings)
-    with db.session() as s:
-        cert, parties = certificate_parties(s, number)
-        _entitled(signer, parties)
-        return _serve(s, cert.document_hash)
+    """The certificate's document, for its parties and the authorities concerned (signed request)."""
+    return await _served(request, db, settings, "certificate", number)
 
 
 @router.put("/parcels/{parcel_id}")
 async def file_parcel_document(parcel_id: ParcelId, request: Request, db: DbDep, settings: SettingsDep) -> dict:
-    signer, body = await _caller(request, settings)
-    with db.transaction() as s:
-        parcel, parties = parcel_parties(s, parcel_id)
-        _entitled(signer, parties)
-        return _store(s, "parcel", str(parcel_id), parcel.document_hash, body,
-                      request.headers.get("content-type", "application/octet-stream"), signer)
+    """Files a parcel's document (its SHA-256 must be the hash anchored on chain)."""
+    return await _filed(request, db, settings, "parcel", str(parcel_id))
 
 
 @router.get("/parcels/{parcel_id}")
 async def read_parcel_document(parcel_id: ParcelId, request: Request, db: DbDep, settings: SettingsDep) -> Response:
-    signer, _ = await _caller(request, settings)
-    with db.session() as s:
-        parcel, parties = parcel_parties(s, parcel_id)
-        _entitled(signer, parties)
-        return _serve(s, parcel.document_hash)
+    """A parcel's document, for those who held it and the authorities concerned (signed request)."""
+    return await _served(request, db, settings, "parcel", str(parcel_id))
