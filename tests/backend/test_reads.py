@@ -133,3 +133,16 @@ def test_oversized_bodies_are_refused(server):
         document = c.post("/v1/verify", content=b"x" * (4 * 1024 * 1024 + 1))
     assert (write.status_code, write.json()["code"]) == (413, "PayloadTooLarge")
     assert (document.status_code, document.json()["code"]) == (413, "PayloadTooLarge")
+
+
+def test_oversized_chunked_bodies_are_refused(server):
+    """A body streamed without Content-Length is counted as it arrives."""
+    def chunks(total: int):
+        for _ in range(total // 4096 + 1):
+            yield b"x" * 4096
+
+    with server.client() as c:
+        write = c.post("/v1/parcels", content=chunks(64 * 1024 + 1), headers={"Content-Type": "application/json"})
+        document = c.post("/v1/verify", content=chunks(4 * 1024 * 1024 + 1))
+    assert (write.status_code, write.json()["code"]) == (413, "PayloadTooLarge")
+    assert (document.status_code, document.json()["code"]) == (413, "PayloadTooLarge")

@@ -53,7 +53,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         # unknown paths and methods answer in the same {code, message} shape as every other refusal
-        code = {404: "NotFound", 405: "MethodNotAllowed"}.get(exc.status_code, f"HTTP{exc.status_code}")
+        code = {404: "NotFound", 405: "MethodNotAllowed", 413: "PayloadTooLarge"}.get(exc.status_code,
+                                                                                     f"HTTP{exc.status_code}")
         return JSONResponse(status_code=exc.status_code, content={
             "code": code, "message": str(exc.detail), "details": {}}, headers=getattr(exc, "headers", None))
 
@@ -66,13 +67,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     from kpledger.api.routes import health
 
-    app.include_router(health.router)
-    for module in ("writes", "reads", "documents"):
-        try:
-            routes = __import__(f"kpledger.api.routes.{module}", fromlist=["router"])
-        except ModuleNotFoundError:
-            continue
-        app.include_router(routes.router)
+    # body limits: BodyLimit refuses a declared Content-Length early; FastAPI's per-router limit counts the bytes
+    # actually streamed (a chunked body declares none). Reads carry documents to verify, like document routes.
+    app.include_router(health.router, max_body_size=settings.max_body_bytes)
+    for module, limit in (("writes", settings.max_body_bytes), ("reads", settings.max_document_bytes),
+                          ("documents", settings.max_document_bytes)):
+        routes = __import__(f"kpledger.api.routes.{module}", fromlist=["router"])
+        app.include_router(routes.router, max_body_size=limit)
     if settings.frontend_dir.is_dir():
         # the static viewer (frontend-static/): mounted last, so every API route above takes precedence
         from fastapi.staticfiles import StaticFiles
