@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -19,6 +20,10 @@ class EventSpec:
     indexed: tuple[tuple[str, str], ...]  # (name, type)
     data: tuple[tuple[str, str, dict[str, Any]], ...]  # (name, type, abi input)
     static_data: bool  # only static elementary types in the data: decoded by slicing words
+    # readers chosen once per event type, not per log: (name, reader) for the topics, (name, start, reader)
+    # for the words of static data
+    topic_readers: tuple[tuple[str, Callable[[str], Any]], ...] = ()
+    word_readers: tuple[tuple[str, int, Callable[[str], Any]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -39,31 +44,53 @@ def _checksum(value: str) -> str:
     return to_checksum_address(value)
 
 
-def _topic(topic: str, typ: str) -> Any:
-    """One indexed topic, decoded by hand for the types the ledger's events index (eth_abi otherwise)."""
+def _uint(value: str) -> int:
+    return int(value, 16)
+
+
+def _topic_address(topic: str) -> str:
+    return _checksum("0x" + topic[-40:])
+
+
+def _word_address(word: str) -> str:
+    return _checksum("0x" + word[24:])
+
+
+def _bytes2(value: str) -> str:
+    """A bytes2 country code (the first 4 hex digits of a topic or word, after any 0x) as ASCII."""
+    return bytes.fromhex(value[:4]).rstrip(b"\x00").decode("ascii", "replace")
+
+
+def _topic_reader(typ: str) -> Callable[[str], Any]:
+    """Reads one indexed topic, by hand for the types the ledger's events index (eth_abi otherwise)."""
     if typ.startswith("uint"):
-        return int(topic, 16)
+        return _uint
     if typ == "address":
-        return _checksum("0x" + topic[-40:])
+        return _topic_address
     if typ == "bytes32":
-        return topic.lower()
+        return str.lower
     if typ == "bytes2":
-        return bytes.fromhex(topic[2:6]).rstrip(b"\x00").decode("ascii", "replace")
-    (value,) = abi_decode([typ], bytes.fromhex(topic[2:]))
-    return value
+        return lambda topic: _bytes2(topic[2:])
+
+    def other(topic: str) -> Any:
+        (value,) = abi_decode([typ], bytes.fromhex(topic[2:]))
+        return value
+
+    return other
 
 
-def _word(word: str, typ: str) -> Any:
-    """One 32-byte ABI word (64 hex digits) of a static elementary type, as its JSON value."""
+def _word_reader(typ: str) -> Callable[[str], Any]:
+    """Reads one 32-byte ABI word (64 hex digits) of a static elementary type, as its JSON value."""
     if typ.startswith("uint"):
-        return int(word, 16)
+        return _uint
     if typ == "address":
-        return _checksum("0x" + word[24:])
+        return _word_address
     if typ == "bool":
-        return word[-1] == "1"
+        return lambda word: word[-1] == "1"
     if typ == "bytes2":
-        return bytes.fromhex(word[:4]).rstrip(b"\x00").decode("ascii", "replace")
-    return "0x" + word[: 2 * int(typ[5:])]  # bytesN
+        return _bytes2
+    digits = 2 * int(typ[5:])  # bytesN
+    return lambda word: "0x" + word[:digits]
 
 
 def _static(typ: str) -> bool:
@@ -95,38 +122,42 @@ class LogDecoder:
 
     def __init__(self, artifacts: Artifacts, deployment: Deployment):
         self.addresses = {deployment.address(c).lower(): c for c in CONTRACTS}
-        self._specs: dict[tuple[str, bytes], tuple[EventSpec, dict[str, Any]]] = {}
+        # (address, topic0 as lower-case hex) -> spec: the raw log's strings are looked up as they come
+        self._specs: dict[tuple[str, str], tuple[EventSpec, dict[str, Any]]] = {}
+        by_contract = {c: a for a, c in self.addresses.items()}
         for contract in CONTRACTS:
             for item in artifacts.abis[contract]:
                 if item["type"] != "event" or item.get("anonymous"):
                     continue
+                indexed = tuple((i["name"], abi_type(i)) for i in item["inputs"] if i["indexed"])
                 data = tuple((i["name"], abi_type(i), i) for i in item["inputs"] if not i["indexed"])
+                static = all(_static(t) for _, t, _ in data)
                 spec = EventSpec(
-                    contract, item["name"], tuple((i["name"], abi_type(i)) for i in item["inputs"] if i["indexed"]),
-                    data, all(_static(t) for _, t, _ in data))
-                self._specs[(contract, event_abi_to_log_topic(item))] = (spec, item)
+                    contract, item["name"], indexed, data, static,
+                    tuple((name, _topic_reader(t)) for name, t in indexed),
+                    tuple((name, 64 * n, _word_reader(t)) for n, (name, t, _) in enumerate(data)) if static else ())
+                topic0 = "0x" + event_abi_to_log_topic(item).hex()
+                self._specs[(by_contract[contract], topic0)] = (spec, item)
 
     def decode(self, log: dict[str, Any]) -> DecodedLog | None:
         """A raw JSON-RPC log (hex strings) -> DecodedLog, or None for logs of no interest."""
-        contract = self.addresses.get(log["address"].lower())
         topics = log["topics"]
-        if contract is None or not topics:
+        if not topics:
             return None
-        found = self._specs.get((contract, bytes.fromhex(topics[0][2:])))
+        found = self._specs.get((log["address"].lower(), topics[0].lower()))
         if found is None:
-            return None  # e.g. AccessControl's own RoleGranted: our events carry what we need
-        spec, item = found
-        args: dict[str, Any] = {}
-        for (name, typ), topic in zip(spec.indexed, topics[1:], strict=True):
-            args[name] = _topic(topic, typ)
+            return None  # not ours, or e.g. AccessControl's own RoleGranted: our events carry what we need
+        spec = found[0]
+        args: dict[str, Any] = {name: read(topic)
+                                for (name, read), topic in zip(spec.topic_readers, topics[1:], strict=True)}
         if spec.data and spec.static_data:
             data = log["data"][2:]  # static words only: sliced by hand, ~10x faster than eth_abi
-            for n, (name, typ, _) in enumerate(spec.data):
-                args[name] = _word(data[64 * n: 64 * n + 64], typ)
+            for name, start, read in spec.word_readers:
+                args[name] = read(data[start: start + 64])
         elif spec.data:
             values = abi_decode([t for _, t, _ in spec.data], bytes.fromhex(log["data"][2:]))
             for (name, _, abi_input), value in zip(spec.data, values, strict=True):
                 args[name] = _json(value, abi_input)
         ts = log.get("blockTimestamp")
-        return DecodedLog(contract, spec.name, args, int(log["blockNumber"], 16), log["blockHash"],
+        return DecodedLog(spec.contract, spec.name, args, int(log["blockNumber"], 16), log["blockHash"],
                           int(ts, 16) if ts else None, log["transactionHash"], int(log["logIndex"], 16))

@@ -6,18 +6,31 @@ gets the consignment's holder written on every hand-off, so reads never have to 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from kpledger.db import models as m
+from kpledger.indexer.bulk import insert_rows, update_rows
 from kpledger.indexer.decoder import DecodedLog
 
 ZERO32 = "0x" + "00" * 32
 CERT_STATUS = {"CertificateUsed": "delivered", "ImportConfirmed": "confirmed", "ImportDiscrepancy": "disputed",
                "CertificateVoided": "voided"}
+
+_SHARED_IDS = {m.Parcel: m.Consignment, m.Consignment: m.Parcel}  # a lot id names one or the other
+# for `prefetch`: the arguments that may name an existing row of a table (reading one too many is harmless),
+# and the ones that name a row the event creates (so not in the database before)
+_REFERS = {m.Participant: ("participant",), m.Member: ("account", "producer", "holder", "from", "to"),
+           m.Consignment: ("lotId", "consignmentId"), m.Parcel: ("lotId", "parentId", "sourceIds", "parcelIds"),
+           m.Certificate: ("certificateKey",)}
+_CREATES = {"ParticipantAdmitted": (m.Participant, "participant"), "ParcelRegistered": (m.Parcel, "parcelId"),
+            "ParcelSplit": (m.Parcel, "childId"), "ParcelsMerged": (m.Parcel, "parcelId"),
+            "ConsignmentSealed": (m.Consignment, "consignmentId"),
+            "CertificateIssued": (m.Certificate, "certificateKey")}
+_IN_CHUNK = 500  # keys per SELECT ... IN (...)
 
 
 class _Row(dict):
@@ -47,7 +60,7 @@ class Projector:
     def __init__(self, session: Session):
         self.s = session
         self._countries: dict[str, str | None] = {}
-        self._rows: dict[type, dict[Any, _Row]] = {t: {} for t in self.TABLES}
+        self._rows: dict[type, dict[Any, _Row | None]] = {t: {} for t in self.TABLES}
         self._new: dict[type, set[Any]] = {t: set() for t in self.TABLES}
         self._loaded: dict[type, dict[Any, dict[str, Any]]] = {t: {} for t in self.TABLES}  # as read from the DB
         self._inserts: dict[type, list[dict[str, Any]]] = {m.CustodyStep: [], m.ParcelLink: [],
@@ -68,36 +81,83 @@ class Projector:
         for table in self.TABLES:
             rows, new, loaded = self._rows[table], self._new[table], self._loaded[table]
             if new:
-                self.s.execute(insert(table), [dict(rows[k]) for k in new])
-            changed = [dict(row) for k, row in rows.items() if k not in new and loaded.get(k) != row]
+                insert_rows(self.s, table.__table__, [rows[k] for k in new])
+            changed = [row for k, row in rows.items() if row is not None and k not in new and loaded.get(k) != row]
             if changed:
-                self.s.execute(update(table), changed)
+                update_rows(self.s, table.__table__, changed)
             # written: later events read them back from the database (the caches stay bounded)
             rows.clear()
             loaded.clear()
             new.clear()
         for table, rows in self._inserts.items():
             if rows:
-                self.s.execute(insert(table), rows)
+                insert_rows(self.s, table.__table__, rows)
                 rows.clear()
         if self._offers:
             self.s.execute(delete(m.Offer).where(m.Offer.lot_id.in_(list(self._offers))))
-            opened = [row for row in self._offers.values() if row is not None]
-            if opened:
-                self.s.execute(insert(m.Offer), opened)
+            insert_rows(self.s, m.Offer.__table__, [row for row in self._offers.values() if row is not None])
             self._offers.clear()
 
     def get(self, table: type, key: Any) -> _Row | None:
+        """The row of `key` (None: absent), read once per batch; absences are remembered too (a lot id is
+        looked up as a consignment and as a parcel, and only one of them exists)."""
         rows = self._rows[table]
-        row = rows.get(key)
-        if row is None:
-            pk = table.__mapper__.primary_key[0]
-            found = self.s.execute(select(table.__table__).where(pk == key)).mappings().first()
-            if found is None:
-                return None
-            row = rows[key] = _Row(found)
-            self._loaded[table][key] = dict(found)
+        if key in rows:
+            return rows[key]
+        other = _SHARED_IDS.get(table)
+        if other is not None and self._rows[other].get(key) is not None:
+            rows[key] = None  # parcels and consignments share one id space (KPLedger._nextId)
+            return None
+        pk = table.__mapper__.primary_key[0]
+        found = self.s.execute(select(table.__table__).where(pk == key)).mappings().first()
+        if found is None:
+            rows[key] = None
+            return None
+        row = rows[key] = _Row(found)
+        self._loaded[table][key] = dict(found)
         return row
+
+    def prefetch(self, logs: Iterable[DecodedLog]) -> None:
+        """Reads, a few hundred keys per query, the rows the coming events will `get`: one SELECT per row
+        costs more than the rest of an event's work. Rows the events create are not looked for."""
+        wanted: dict[type, set[Any]] = {t: set() for t in self.TABLES}
+        created: dict[type, set[Any]] = {t: set() for t in self.TABLES}
+        for log in logs:
+            a = log.args
+            for table, names in _REFERS.items():
+                keys = wanted[table]
+                for name in names:
+                    value = a.get(name)
+                    if isinstance(value, list):
+                        keys.update(value)
+                    elif value is not None:
+                        keys.add(value)
+            made = _CREATES.get(log.name)
+            if made is not None:
+                created[made[0]].add(a[made[1]])
+        wanted[m.Member].difference_update(self._countries)
+        for table in (m.Participant, m.Member, m.Certificate, m.Consignment):
+            self._read(table, wanted[table] - created[table])
+        # a consignment's hand-off or opening reaches all its parcels
+        for row in self._rows[m.Consignment].values():
+            if row is not None:
+                wanted[m.Parcel].update(row.parcel_ids)
+        self._read(m.Parcel, wanted[m.Parcel] - created[m.Parcel])
+
+    def _read(self, table: type, keys: set[Any]) -> None:
+        rows, loaded = self._rows[table], self._loaded[table]
+        missing = [k for k in keys if k not in rows]
+        if not missing:
+            return
+        pk = table.__mapper__.primary_key[0]
+        for i in range(0, len(missing), _IN_CHUNK):
+            chunk = missing[i:i + _IN_CHUNK]
+            for found in self.s.execute(select(table.__table__).where(pk.in_(chunk))).mappings():
+                key = found[pk.name]
+                rows[key] = _Row(found)
+                loaded[key] = dict(found)
+            for key in chunk:
+                rows.setdefault(key, None)  # absent: remembered, as by `get`
 
     def add(self, table: type, pk: Any, /, **values: Any) -> _Row:
         row = self._rows[table][pk] = _Row(values)
@@ -300,7 +360,7 @@ def clear_projections(session: Session) -> None:
         session.execute(delete(table))
 
 
-def replay(session: Session) -> int:
+def replay(session: Session, batch: int = 20_000) -> int:
     """Rebuilds every projection from the stored events; returns how many were applied."""
     clear_projections(session)
     projector = Projector(session)
@@ -308,10 +368,12 @@ def replay(session: Session) -> int:
     rows = session.execute(select(m.Event.contract, m.Event.name, m.Event.args, m.Event.block_number,
                                   m.Event.block_hash, m.Event.timestamp, m.Event.tx_hash, m.Event.log_index)
                            .order_by(m.Event.block_number, m.Event.log_index)).yield_per(5_000)
-    for contract, name, args, block, block_hash, ts, tx, log_index in rows:
-        projector.apply(DecodedLog(contract, name, args, block, block_hash, ts, tx, log_index), ts)
-        count += 1
-        if count % 20_000 == 0:
-            projector.flush()
-    projector.flush()
+    for chunk in rows.partitions(batch):
+        logs = [DecodedLog(contract, name, args, block, block_hash, ts, tx, log_index)
+                for contract, name, args, block, block_hash, ts, tx, log_index in chunk]
+        projector.prefetch(logs)
+        for log in logs:
+            projector.apply(log, log.timestamp)
+        projector.flush()
+        count += len(logs)
     return count
