@@ -19,11 +19,11 @@ class EventSpec:
     name: str
     indexed: tuple[tuple[str, str], ...]  # (name, type)
     data: tuple[tuple[str, str, dict[str, Any]], ...]  # (name, type, abi input)
-    static_data: bool  # only static elementary types in the data: decoded by slicing words
-    # readers chosen once per event type, not per log: (name, reader) for the topics, (name, start, reader)
-    # for the words of static data
+    by_hand: bool  # static elementary types and arrays of them in the data: decoded by slicing words
+    # readers chosen once per event type, not per log: (name, reader) for the topics, (name, reader of the
+    # data and a head's position) for the data
     topic_readers: tuple[tuple[str, Callable[[str], Any]], ...] = ()
-    word_readers: tuple[tuple[str, int, Callable[[str], Any]], ...] = ()
+    data_readers: tuple[tuple[str, Callable[[str, int], Any]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -93,6 +93,24 @@ def _word_reader(typ: str) -> Callable[[str], Any]:
     return lambda word: "0x" + word[:digits]
 
 
+def _head_reader(typ: str) -> Callable[[str, int], Any] | None:
+    """Reads one parameter of the data from its head word: a static elementary value, or a dynamic array
+    of them (the head holds the offset of its length word, the elements follow); None for other types."""
+    if _static(typ):
+        read = _word_reader(typ)
+        return lambda data, at: read(data[at: at + 64])
+    if typ.endswith("[]") and _static(typ[:-2]):
+        read = _word_reader(typ[:-2])
+
+        def array(data: str, at: int) -> list[Any]:
+            length_at = 2 * int(data[at: at + 64], 16)
+            first = length_at + 64
+            return [read(data[i: i + 64]) for i in range(first, first + 64 * int(data[length_at: first], 16), 64)]
+
+        return array
+    return None
+
+
 def _static(typ: str) -> bool:
     """A static elementary type (one word): no arrays, tuples, strings or dynamic bytes."""
     if "[" in typ or "(" in typ:
@@ -131,11 +149,12 @@ class LogDecoder:
                     continue
                 indexed = tuple((i["name"], abi_type(i)) for i in item["inputs"] if i["indexed"])
                 data = tuple((i["name"], abi_type(i), i) for i in item["inputs"] if not i["indexed"])
-                static = all(_static(t) for _, t, _ in data)
+                heads = [(name, _head_reader(t)) for name, t, _ in data]
+                by_hand = all(read is not None for _, read in heads)
                 spec = EventSpec(
-                    contract, item["name"], indexed, data, static,
+                    contract, item["name"], indexed, data, by_hand,
                     tuple((name, _topic_reader(t)) for name, t in indexed),
-                    tuple((name, 64 * n, _word_reader(t)) for n, (name, t, _) in enumerate(data)) if static else ())
+                    tuple((name, read) for name, read in heads if read is not None) if by_hand else ())
                 topic0 = "0x" + event_abi_to_log_topic(item).hex()
                 self._specs[(by_contract[contract], topic0)] = (spec, item)
 
@@ -150,10 +169,10 @@ class LogDecoder:
         spec = found[0]
         args: dict[str, Any] = {name: read(topic)
                                 for (name, read), topic in zip(spec.topic_readers, topics[1:], strict=True)}
-        if spec.data and spec.static_data:
-            data = log["data"][2:]  # static words only: sliced by hand, ~10x faster than eth_abi
-            for name, start, read in spec.word_readers:
-                args[name] = read(data[start: start + 64])
+        if spec.data and spec.by_hand:
+            data = log["data"][2:]  # sliced by hand, ~10x faster than eth_abi
+            for n, (name, read) in enumerate(spec.data_readers):
+                args[name] = read(data, 64 * n)
         elif spec.data:
             values = abi_decode([t for _, t, _ in spec.data], bytes.fromhex(log["data"][2:]))
             for (name, _, abi_input), value in zip(spec.data, values, strict=True):

@@ -136,6 +136,8 @@ class Projector:
             if made is not None:
                 created[made[0]].add(a[made[1]])
         wanted[m.Member].difference_update(self._countries)
+        lots = created[m.Parcel] | created[m.Consignment]  # one id space: a new parcel is no old consignment
+        created[m.Parcel] = created[m.Consignment] = lots
         for table in (m.Participant, m.Member, m.Certificate, m.Consignment):
             self._read(table, wanted[table] - created[table])
         # a consignment's hand-off or opening reaches all its parcels
