@@ -153,10 +153,16 @@ class Indexer:
             return False
         to_block = min(head, number + self.settings.log_range)
         with _collector_paused():
-            logs, to_header = self._batch([
-                ("eth_getLogs", [{"address": list(self.chain.addresses.values()), "fromBlock": hex(number + 1),
-                                  "toBlock": hex(to_block)}]),
-                ("eth_getBlockByNumber", [hex(to_block), False])])
+            calls = [("eth_getLogs", [{"address": list(self.chain.addresses.values()),
+                                       "fromBlock": hex(number + 1), "toBlock": hex(to_block)}]),
+                     ("eth_getBlockByNumber", [hex(to_block), False])]
+            if block_hash is not None:  # the cursor's block checked again with the logs: no reorg in between
+                calls.append(("eth_getBlockByNumber", [hex(number), False]))
+            answers = self._batch(calls)
+            logs, to_header = answers[0], answers[1]
+            if block_hash is not None and (answers[2] or {}).get("hash") != block_hash:
+                self._rewind()
+                return True
             if to_header is None:
                 return False
             self._store(logs, to_block, to_header["hash"])
