@@ -68,7 +68,8 @@ def start_anvil(data_dir: Path, port: int, state_interval: int = 1, gas_limit: i
     `--prune-history 16`: anvil keeps the states of the last 16 blocks in memory (enough for the reorgs and
     snapshots of the tests) instead of every block's, later ones written to disk: on a chain that has grown to
     thousands of blocks that roughly doubled the transactions it mines per second. The number is kept small
-    because kept states cost memory: with 256 of them anvil grew to 11 GB during a fifth of a synthetic year.
+    because kept states cost memory (anvil's memory grows with a large chain; how much of it is these states
+    was not measured).
     Blocks, receipts and logs are all kept (the indexer reads logs from the deployment block on)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     state = data_dir / "anvil-state.json"
