@@ -15,10 +15,28 @@ from bench.common import Result
 SECTIONS = ("gas", "writes", "indexer", "reads", "world")
 
 
+def world_size(args: argparse.Namespace) -> world.Size:
+    """Quick: 1/200 of a year; --full: 1/20; --world-full: a year; --world-fraction: any fraction."""
+    if args.world_fraction is not None:
+        if not 0 < args.world_fraction <= 1:
+            raise ValueError("--world-fraction must be in (0, 1]")
+        if args.world_fraction == 1:
+            return world.YEAR
+        return world.Size("custom", args.world_fraction, world.YEAR.limit_s, None)
+    return world.YEAR if args.world_full else world.MIDDLE if args.full else world.QUICK
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--full", action="store_true", help="full sizes (1M events for reads, more writes)")
-    parser.add_argument("--world-full", action="store_true", help="load a whole synthetic year (hours at today's rate)")
+    parser.add_argument("--world-full", action="store_true",
+                        help=f"load a whole synthetic year, stopped at a {world.YEAR.limit_s:.0f} s wall-time cap")
+    parser.add_argument("--world-fraction", type=float, help="world: load this fraction of a year instead (e.g. 0.1)")
+    parser.add_argument("--world-flows", type=int, help=f"world: concurrent flows (default {world.FLOWS})")
+    parser.add_argument("--world-limit", type=float, help="world: wall-time cap of the load, in seconds")
+    parser.add_argument("--world-block-time", type=int,
+                        help=f"world: seconds between blocks, 0 for automine (default {world.BLOCK_S}; with "
+                             "interval mining anvil's memory grew ~10x faster)")
     parser.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections to run")
     parser.add_argument("--keep", action="store_true", help="keep the temporary data folders")
     args = parser.parse_args(argv)
@@ -44,7 +62,8 @@ def main(argv: list[str] | None = None) -> int:
             elif section == "reads":
                 results += reads.run(work, args.full)
             elif section == "world":
-                results += world.run(work, args.full, args.world_full, None)
+                results += world.run(work, world_size(args), args.world_flows, args.world_limit,
+                                     args.world_block_time)
         except Exception:
             failures[section] = traceback.format_exc()
             print(f"\n{section} FAILED:\n{failures[section]}", file=sys.stderr, flush=True)

@@ -224,12 +224,12 @@ def topic_int(value: str) -> int:
 class LocalChain:
     """anvil in a temporary data folder with the contracts deployed (like tests/backend/conftest.py)."""
 
-    def __init__(self, data_dir: Path):
+    def __init__(self, data_dir: Path, gas_limit: int | None = None):
         self.data_dir = data_dir
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         # state dumped on exit only: a dump every second would tax a chain of 100k blocks
-        self.process = start_anvil(data_dir, self.port, state_interval=86_400)
+        self.process = start_anvil(data_dir, self.port, state_interval=86_400, gas_limit=gas_limit)
         wait_until_up(self.url, self.process)
         self.w3 = Web3(HTTPProvider(self.url, request_kwargs={"timeout": 120}))
         self.rpc = Rpc(self.url)
