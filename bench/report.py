@@ -90,7 +90,7 @@ COLUMNS = ["section", "benchmark", "value", "ceiling", "ratio", "goal", "", "not
 
 def table(results: list[Result]) -> str:
     body = rows(results)
-    widths = [max(len(c), *(len(row[i]) for row in body)) for i, c in enumerate(COLUMNS)]
+    widths = [max([len(c), *(len(row[i]) for row in body)]) for i, c in enumerate(COLUMNS)]  # body may be empty
     lines = ["  ".join(c.ljust(w) for c, w in zip(COLUMNS, widths, strict=True))]
     lines.append("  ".join("-" * w for w in widths))
     lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in body]
