@@ -115,6 +115,7 @@ FILLER_GAS = 21_000
 # batches: at most Settings.batch_max_calls calls and Settings.batch_gas gas of calls (measured by the
 # simulation) per transaction, and never more than BLOCK_SHARE of the chain's block gas limit
 BLOCK_SHARE = 0.8
+BATCH_MAX_HEX_CHARS = 1_000_000  # call data per batch, in hex characters (about 500 KB of calldata)
 BUSY_LINGER = 0.004  # linger after a batch of 8 calls or more
 BATCH_TX_OVERHEAD, BATCH_CALL_OVERHEAD = 60_000, 12_000  # execute's loop, markers, copies (generous)
 DONE_TOPIC = "0x" + keccak(text="RelayCallDone(uint256)").hex()
@@ -344,7 +345,8 @@ class Relayer:
         return item
 
     def _take(self) -> list[_Queued]:
-        """The next batch: everything queued (up to `batch_max_calls`), after lingering `batch_linger` for company."""
+        """The next batch: everything queued (up to `batch_max_calls` and BATCH_MAX_HEX_CHARS of call data), after
+        lingering `batch_linger` for company."""
         with self._queue_cv:
             while not self._queue and not self._stop.is_set():
                 self._queue_cv.wait(0.5)
@@ -356,8 +358,17 @@ class Relayer:
             most = self.settings.batch_max_calls
             while len(self._queue) < most and (left := linger_end - time.monotonic()) > 0:
                 self._queue_cv.wait(left)
-            self._last_batch = min(len(self._queue), most)
-            return [self._queue.popleft() for _ in range(self._last_batch)]
+            taken: list[_Queued] = []
+            size = 0
+            while self._queue and len(taken) < most:
+                # the calls' hex data, which the simulation request and the signed transaction each carry:
+                # kept well under the 2 MiB request limit of common nodes (anvil refuses larger bodies)
+                size += len(self._queue[0].data)
+                if taken and size > BATCH_MAX_HEX_CHARS:
+                    break
+                taken.append(self._queue.popleft())
+            self._last_batch = len(taken)
+            return taken
 
     def _requeue(self, items: list[_Queued]) -> None:
         with self._queue_cv:
