@@ -79,6 +79,21 @@ def vm_hwm_mb(pid: int) -> float | None:
     return None
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a live process (all its threads), in seconds; None once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def memory_total_mb() -> float:
+    """The machine's memory (MemTotal), in MB."""
+    return next(int(x.split()[1]) for x in Path("/proc/meminfo").read_text().splitlines()
+                if x.startswith("MemTotal")) / 1024
+
+
 def dir_size_mb(path: Path, pattern: str = "*") -> float:
     return sum(p.stat().st_size for p in path.glob(pattern) if p.is_file()) / 2**20
 

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import ROOT, Result, verdict
+from bench.common import ROOT, Result, memory_total_mb, verdict
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -23,8 +23,7 @@ def machine() -> dict[str, Any]:
         if line.startswith("model name"):
             cpu = line.split(":", 1)[1].strip()
             break
-    mem_kb = next(int(x.split()[1]) for x in Path("/proc/meminfo").read_text().splitlines()
-                  if x.startswith("MemTotal"))
+    mem_kb = memory_total_mb() * 1024
     anvil = shutil.which("anvil")
     anvil_version = (subprocess.run([anvil, "--version"], capture_output=True, text=True).stdout.splitlines() or ["?"]
                      )[0] if anvil else "not found"

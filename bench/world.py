@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import shutil
 import time
 from collections import deque
@@ -45,7 +44,9 @@ from bench.common import (
     Server,
     Signer,
     address_of,
+    cpu_seconds,
     log,
+    memory_total_mb,
     sha,
     vm_hwm_mb,
 )
@@ -81,8 +82,7 @@ GOAL_QUICK_S = 120.0
 SAMPLE_S = 2.0  # progress sampling period
 EDGE = 0.2  # the start and end rates: the first and last 20% of the load (before flows run out of exports)
 RETRIES = 2  # re-posts of the same signed body after a dropped keep-alive connection
-MEMORY_MB = next(int(x.split()[1]) for x in Path("/proc/meminfo").read_text().splitlines()
-                 if x.startswith("MemTotal")) / 1024
+MEMORY_MB = memory_total_mb()
 MAX_ANVIL_SHARE = 0.6  # stop the load before anvil (its whole chain in memory) takes the shared machine's memory
 KEEPALIVE_S = 3.0  # below uvicorn's 5 s keep-alive timeout, so the client closes idle connections first
 DAY = 86_400
@@ -425,15 +425,6 @@ class World:
 
 
 # ---------------------------------------------------------------- analysis
-
-
-def cpu_seconds(pid: int) -> float | None:
-    """User + system CPU time of a live process (all its threads), in seconds."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ from bench.common import (
     Server,
     Signer,
     address_of,
+    cpu_seconds,
     dev_key,
     log,
     percentile,
@@ -102,12 +102,6 @@ def raw_ceiling(chain: LocalChain, producers: list[Signer], count: int) -> float
     return count / chain.rpc.send_raw(raws)
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a process so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def run(work: Path, full: bool) -> list[Result]:
     """Per level: the raw ceiling measured on the chain as it is just before (anvil slows down as its storage
     grows, so a ceiling from a fresh chain would flatter it), then the relayed writes with a fresh server."""
@@ -142,9 +136,9 @@ def run(work: Path, full: bool) -> list[Result]:
             log(f"writes: {level} clients x {per} pre-signed RegisterParcel intents")
             per_client = [signed_requests(k, per, chain_id, ledger, f"c{level}-{i}")
                           for i, k in enumerate(keys_by_level[level])]
-            cpu_before = _cpu_seconds(server.pid)
+            cpu_before = cpu_seconds(server.pid) or 0.0
             elapsed, latencies, errors = asyncio.run(_run_level(server.url, per_client))
-            server_cpu = _cpu_seconds(server.pid) - cpu_before
+            server_cpu = (cpu_seconds(server.pid) or cpu_before) - cpu_before
             server.close()
             server = None
             rate = len(latencies) / elapsed
