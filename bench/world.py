@@ -69,8 +69,8 @@ OPERATOR_ROLES = {"mine": ROLE["producer"] | ROLE["exporter"], "exporter": ROLE[
 FLOWS = 1_600  # concurrent flows for a year: enough waiting requests for full batches (BATCH_CAP) late in the year
 OFFICER_SHARE = 4  # flows per authority officer
 GAS_LIMIT = 4_000_000_000  # anvil's block gas limit: a batch of hundreds of calls must fit
-# anvil refuses a JSON-RPC body over 2 MiB: a batch's hex calldata must stay under it. This trade's largest call
-# (IssueCertificate, ~1.15 KB in the batch) caps a batch at ~900 calls; the relayer has no byte limit.
+# anvil refuses a JSON-RPC body over 2 MiB: the relayer also cuts a batch at KP_BATCH_MAX_BYTES (900 KB of encoded
+# calldata, 1.8 MB in hex): with this trade's mix (~1 KB a call) about 800 calls, BATCH_CAP
 BATCH_CAP = 800
 BATCH_ENV = {"KP_BATCH_MAX_CALLS": str(BATCH_CAP), "KP_BATCH_GAS": "2000000000"}
 SETUP_TXS_PER_BLOCK = 400

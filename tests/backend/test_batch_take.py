@@ -1,4 +1,4 @@
-"""How the relayer's sender takes a batch off its queue: by count and by call-data size (no chain needed)."""
+"""How the relayer's sender takes a batch off its queue: by count and by encoded size (no chain needed)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,16 @@ import threading
 from collections import deque
 from types import SimpleNamespace
 
-from kpledger.relay import relayer as relayer_module
-from kpledger.relay.relayer import BATCH_MAX_HEX_CHARS, Relayer
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kpledger.core.config import Settings
+from kpledger.relay.relayer import EXECUTE_SELECTOR, Relayer, _batch_calldata
+
+ADDRESS = "0x" + "11" * 20
 
 
-def sender_with(queue_data: list[str], max_calls: int = 200) -> Relayer:
+def sender_with(queue_data: list[str], max_calls: int = 200, max_bytes: int = 900_000) -> Relayer:
     """A Relayer with only what `_take` uses: its queue of (call data) items and its batch settings."""
     r = Relayer.__new__(Relayer)
     r._queue = deque(SimpleNamespace(data=d) for d in queue_data)  # type: ignore[misc]
@@ -18,8 +23,14 @@ def sender_with(queue_data: list[str], max_calls: int = 200) -> Relayer:
     r._stop = threading.Event()
     r._last_batch = 0
     r.batch_linger = 0.0
-    r.settings = SimpleNamespace(batch_max_calls=max_calls)  # type: ignore[assignment]
+    r.settings = SimpleNamespace(batch_max_calls=max_calls, batch_max_bytes=max_bytes)  # type: ignore[assignment]
     return r
+
+
+def encoded_size(items: list[SimpleNamespace]) -> int:
+    """The size in bytes of the execute calldata the relayer builds for these calls."""
+    calldata = _batch_calldata(EXECUTE_SELECTOR, [(ADDRESS, bytes.fromhex(i.data[2:])) for i in items])
+    return (len(calldata) - 2) // 2
 
 
 def test_takes_at_most_the_call_count() -> None:
@@ -28,23 +39,32 @@ def test_takes_at_most_the_call_count() -> None:
     assert len(r._queue) == 6
 
 
-def test_cuts_a_batch_at_the_call_data_budget_and_keeps_the_rest_in_order() -> None:
-    call = "0x" + "ab" * 10_000  # 20,002 hex characters
-    per_batch = BATCH_MAX_HEX_CHARS // len(call)
-    r = sender_with([call] * (per_batch + 5), max_calls=10_000)
-    first = r._take()
-    assert len(first) == per_batch
-    assert sum(len(i.data) for i in first) <= BATCH_MAX_HEX_CHARS
-    assert len(r._take()) == 5
+@settings(max_examples=60, deadline=None)
+@given(sizes=st.lists(st.integers(0, 3_000), min_size=1, max_size=120), budget=st.integers(2_000, 60_000))
+def test_a_batch_is_the_longest_prefix_whose_encoding_fits_the_budget(sizes: list[int], budget: int) -> None:
+    queue = ["0x" + "ab" * n for n in sizes]
+    r = sender_with(queue, max_calls=10_000, max_bytes=budget)
+    taken, rest = [], list(queue)
+    while r._queue:
+        batch = r._take()
+        assert batch and [i.data for i in batch] == rest[:len(batch)]  # in order, nothing lost
+        rest = rest[len(batch):]
+        if len(batch) > 1:  # a lone call over the budget still goes (on its own)
+            assert encoded_size(batch) <= budget
+        if rest:  # and one more would not have fitted
+            assert encoded_size([*batch, SimpleNamespace(data=rest[0])]) > budget
+        taken += batch
+    assert [i.data for i in taken] == queue
 
 
 def test_a_single_oversized_call_still_goes_alone() -> None:
-    huge = "0x" + "00" * (BATCH_MAX_HEX_CHARS // 2 + 1)
+    huge = "0x" + "00" * 1_000_000
     r = sender_with([huge, "0x00"])
     assert [i.data for i in r._take()] == [huge]
     assert len(r._take()) == 1
 
 
-def test_the_budget_is_well_under_a_2_mib_request() -> None:
-    # the simulation request and the signed transaction each carry the calls once, hex-encoded
-    assert relayer_module.BATCH_MAX_HEX_CHARS * 1.2 < 2 * 1024 * 1024
+def test_the_default_budget_fits_a_2_mib_request() -> None:
+    # the simulation request and the signed transaction each carry the encoded batch once, hex-encoded, with a
+    # JSON-RPC envelope of a few hundred bytes (anvil refuses bodies over 2 MiB)
+    assert 2 * Settings().batch_max_bytes + 4_096 < 2 * 1024 * 1024

@@ -29,6 +29,11 @@ class Settings(BaseSettings):
     relayer_key: SecretStr = SecretStr(ANVIL_DEV_KEY)
     # relayer: many signed requests go out as one KPRelayBatch transaction
     batch_max_calls: int = Field(200, ge=1, le=5_000, description="most calls in one batch transaction")
+    batch_max_bytes: int = Field(900_000, ge=10_000, le=64_000_000,
+                                 description="most bytes of ABI-encoded calldata in one batch transaction; its "
+                                             "simulation and the signed transaction carry it hex-encoded (twice "
+                                             "the size): keep that under the node's JSON-RPC body limit (anvil "
+                                             "2 MiB) and its largest accepted transaction")
     batch_gas: int = Field(12_000_000, ge=1_000_000, le=2_000_000_000,
                            description="most simulated gas of calls in one batch (also kept under 80% of the block "
                                        "gas limit)")

@@ -1,21 +1,20 @@
 """The relayer: checks a signed intent, journals its pre-signed transaction, sends it and answers from the receipt.
 
-Batching (when the deployment record names a `KPRelayBatch`, `"batch"`; without one every request is a
-transaction of its own, the path described by the points below with "the call" for "the batch"): requests that
-passed the checks are queued; one sender thread takes everything queued (up to `batch_max_calls` calls,
-lingering `batch_linger`, 1 ms, for company when the queue is short, BUSY_LINGER, 4 ms, after a batch of 8
-calls or more), simulates the whole batch with ONE `eth_call` of `KPRelayBatch.simulate` (which runs every
-call and reverts with each call's success, gas used and return/revert data), answers the calls that would fail
-with their decoded custom error (they are not journaled and not sent), cuts the batch at `batch_gas` of
+Batching (when the deployment record names a `KPRelayBatch`, `"batch"`; without one every request is a transaction
+of its own, the path described by the points below with "the call" for "the batch"): requests that passed the
+checks are queued; one sender thread takes everything queued (up to `batch_max_calls` calls and `batch_max_bytes`
+of encoded calldata, lingering `batch_linger`, 1 ms, for company when the queue is short, BUSY_LINGER, 4 ms, after
+a batch of 8 calls or more), simulates the whole batch with ONE `eth_call` of `KPRelayBatch.simulate` (which runs
+every call and reverts with each call's success, gas used and return/revert data), answers the calls that would
+fail with their decoded custom error (they are not journaled and not sent), cuts the batch at `batch_gas` of
 simulated gas, within 80% of the block gas limit (the rest goes back to the head of the queue), journals every
-included request (the shared raw tx, relayer nonce and tx hash, and the request's `batch_index`) in one
-commit, sends one `execute` transaction and goes on with the next batch. A second thread waits for each
-batch's receipt, splits its logs per call (`execute` emits `RelayCallDone(i)` / `RelayCallFailed(i, reason)`
-after call i, so the logs of call i are those between marker i-1 and marker i), records every outcome in one
-commit and answers each request with its own ids; a call that failed on chain despite the simulation answers
-its refusal (4xx) and its row is failed. Batches do not weaken any guarantee below: they are journaled before
-they leave the process, a batch tx is exactly-once through its relayer nonce, and a call inside it is once-
-only through its intent nonce.
+included request (the shared raw tx, relayer nonce and tx hash, and the request's `batch_index`) in one commit,
+sends one `execute` transaction and goes on with the next batch. A second thread waits for each batch's receipt,
+splits its logs per call (`execute` emits `RelayCallDone(i)` / `RelayCallFailed(i, reason)` after call i, so the
+logs of call i are those between marker i-1 and marker i), records every outcome in one commit and answers each
+request with its own ids; a call that failed on chain despite the simulation answers its refusal (4xx) and its row
+is failed. Batches do not weaken any guarantee below: they are journaled before they leave the process, a batch tx
+is exactly-once through its relayer nonce, and a call inside it is once-only through its intent nonce.
 
 Guarantees and how they hold:
 
@@ -115,7 +114,18 @@ FILLER_GAS = 21_000
 # batches: at most Settings.batch_max_calls calls and Settings.batch_gas gas of calls (measured by the
 # simulation) per transaction, and never more than BLOCK_SHARE of the chain's block gas limit
 BLOCK_SHARE = 0.8
-BATCH_MAX_HEX_CHARS = 1_000_000  # call data per batch, in hex characters (about 500 KB of calldata)
+# a batch's size: its ABI-encoded `execute` calldata, cut at Settings.batch_max_bytes (the simulation request and
+# the signed transaction each carry it once, hex-encoded: twice as many characters)
+BATCH_HEAD_BYTES = 4 + 32 + 32  # selector, offset of the array, its length
+BATCH_CALL_BYTES = 32 + 3 * 32  # per call: its offset in the array, then (address, offset of data, data length)
+
+
+def encoded_call_bytes(data: str) -> int:
+    """What one call (0x-hex call data) adds to the ABI-encoded batch: 128 bytes plus its data padded to 32."""
+    size = (len(data) - 2) // 2
+    return BATCH_CALL_BYTES + -(-size // 32) * 32
+
+
 BUSY_LINGER = 0.004  # linger after a batch of 8 calls or more
 BATCH_TX_OVERHEAD, BATCH_CALL_OVERHEAD = 60_000, 12_000  # execute's loop, markers, copies (generous)
 DONE_TOPIC = "0x" + keccak(text="RelayCallDone(uint256)").hex()
@@ -345,8 +355,8 @@ class Relayer:
         return item
 
     def _take(self) -> list[_Queued]:
-        """The next batch: everything queued (up to `batch_max_calls` and BATCH_MAX_HEX_CHARS of call data), after
-        lingering `batch_linger` for company."""
+        """The next batch: everything queued (up to `batch_max_calls` calls and `batch_max_bytes` of encoded
+        calldata), after lingering `batch_linger` for company."""
         with self._queue_cv:
             while not self._queue and not self._stop.is_set():
                 self._queue_cv.wait(0.5)
@@ -359,12 +369,12 @@ class Relayer:
             while len(self._queue) < most and (left := linger_end - time.monotonic()) > 0:
                 self._queue_cv.wait(left)
             taken: list[_Queued] = []
-            size = 0
+            size, budget = BATCH_HEAD_BYTES, self.settings.batch_max_bytes
             while self._queue and len(taken) < most:
-                # the calls' hex data, which the simulation request and the signed transaction each carry:
-                # kept well under the 2 MiB request limit of common nodes (anvil refuses larger bodies)
-                size += len(self._queue[0].data)
-                if taken and size > BATCH_MAX_HEX_CHARS:
+                # the simulation request and the signed transaction each carry the encoded batch once, in hex:
+                # kept under the node's request limit (anvil refuses bodies over 2 MiB); a lone call always goes
+                size += encoded_call_bytes(self._queue[0].data)
+                if taken and size > budget:
                     break
                 taken.append(self._queue.popleft())
             self._last_batch = len(taken)
