@@ -8,7 +8,6 @@ import signal
 import sqlite3
 import threading
 import time
-from collections import Counter
 from typing import Any
 
 import httpx
@@ -21,7 +20,7 @@ from kpledger.relay.intent import WriteRequest
 from kpledger.relay.relayer import Relayer
 
 from conftest import KEYS, MANIFEST, start_server
-from writes_support import UNSORTED, Api, b32, contracts, setup_world
+from writes_support import UNSORTED, Api, b32, contracts, registered, setup_world
 
 
 class Stream(threading.Thread):
@@ -63,13 +62,6 @@ class Stream(threading.Thread):
             time.sleep(0.02)
 
 
-def registered(node) -> Counter:
-    """How many ParcelRegistered events the chain holds per document hash."""
-    ledger = contracts(node.w3, node.data_dir, MANIFEST)["KPLedger"]
-    logs = ledger.events.ParcelRegistered.get_logs(from_block=0)
-    return Counter("0x" + e["args"]["documentHash"].hex() for e in logs)
-
-
 def journal(node) -> dict[str, str]:
     with sqlite3.connect(node.data_dir / "kp.db") as db:
         return dict(db.execute("select id, status from relay_requests"))
@@ -79,7 +71,7 @@ def assert_exactly_once(node, stream: Stream, timeout: float = 20) -> None:
     """Every acknowledged write is on chain exactly once (waiting for recovery), none twice, journaled mined."""
     deadline = time.monotonic() + timeout
     while True:
-        counts = registered(node)
+        counts = registered(node, MANIFEST)
         missing = [d for d in stream.acked if counts[d] != 1]
         if not missing or time.monotonic() > deadline:
             break
@@ -217,6 +209,6 @@ def test_a_request_journaled_but_never_sent_is_sent_once_on_recovery(node, actor
         assert node.w3.eth.get_transaction_receipt(tx_hash)["blockNumber"] == block + 1
         again = second.submit("RegisterParcel", body)
         assert again["duplicate"] is True and again["tx_hash"] == tx_hash and again["result"]["parcel_id"] == 1
-        assert registered(node)[b32("unsent")] == 1
+        assert registered(node, MANIFEST)[b32("unsent")] == 1
     finally:
         second.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from typing import Any
 
 import httpx
@@ -61,6 +62,13 @@ def contracts(w3: Web3, data_dir: Any, manifest: Any) -> dict[str, Any]:
     types = json.loads(manifest.read_text())["contractTypes"]
     keys = {"KPRegistry": "registry", "KPLedger": "ledger", "KPCertificates": "certificates"}
     return {name: w3.eth.contract(address=record[key], abi=types[name]["abi"]) for name, key in keys.items()}
+
+
+def registered(node: Any, manifest: Any) -> Counter:
+    """How many ParcelRegistered events the chain holds per document hash."""
+    ledger = contracts(node.w3, node.data_dir, manifest)["KPLedger"]
+    logs = ledger.events.ParcelRegistered.get_logs(from_block=0)
+    return Counter("0x" + e["args"]["documentHash"].hex() for e in logs)
 
 
 def setup_world(api: Api, actors: dict[str, Any]) -> None:

@@ -127,6 +127,9 @@ def encoded_call_bytes(data: str) -> int:
 
 
 BUSY_LINGER = 0.004  # linger after a batch of 8 calls or more
+# a sent transaction without a receipt is sent again after 1 s, then 2, 4 and every 8 s: a node that restarted has
+# forgotten it, but one that is slow to mine a large batch is not asked to parse it (up to 1 MB) again every second
+RESEND_AFTER, RESEND_MAX = 1.0, 8.0
 BATCH_TX_OVERHEAD, BATCH_CALL_OVERHEAD = 60_000, 12_000  # execute's loop, markers, copies (generous)
 DONE_TOPIC = "0x" + keccak(text="RelayCallDone(uint256)").hex()
 FAILED_TOPIC = "0x" + keccak(text="RelayCallFailed(uint256,bytes)").hex()
@@ -542,14 +545,15 @@ class Relayer:
     def _await_receipt(self, tx_hash: str, raw: str) -> dict[str, Any] | None:
         """The transaction's receipt (re-sending it now and then), None after `receipt_timeout`."""
         deadline = time.monotonic() + self.receipt_timeout
-        last_send, pause = time.monotonic(), 0.001
+        next_send, every, pause = time.monotonic() + RESEND_AFTER, RESEND_AFTER, 0.001
         while not self._stop.is_set():
             try:
                 receipt = self._rpc("eth_getTransactionReceipt", [tx_hash])
                 if receipt is not None:
                     return receipt
-                if time.monotonic() - last_send > 1.0:
-                    last_send = time.monotonic()
+                if time.monotonic() > next_send:
+                    every = min(every * 2, RESEND_MAX)
+                    next_send = time.monotonic() + every
                     self._resend(raw)
             except (ChainUnavailable, RpcError):
                 pass
@@ -758,7 +762,7 @@ class Relayer:
     def _wait(self, row: RelayRequest) -> RelayRequest:
         """Waits for the row's receipt (re-sending its transaction now and then) and returns the final row."""
         deadline = time.monotonic() + self.receipt_timeout
-        last_send = time.monotonic()
+        next_send, every = time.monotonic() + RESEND_AFTER, RESEND_AFTER
         while True:
             if row.status in (MINED, FAILED):
                 return row
@@ -766,8 +770,9 @@ class Relayer:
                 receipt = self._rpc("eth_getTransactionReceipt", [row.tx_hash])
                 if receipt is not None:
                     self._finalize(row, receipt)
-                elif time.monotonic() - last_send > 1.0:
-                    last_send = time.monotonic()
+                elif time.monotonic() > next_send:
+                    every = min(every * 2, RESEND_MAX)
+                    next_send = time.monotonic() + every
                     self._resend(self.journal.raw_tx(row))
             except (ChainUnavailable, RpcError):
                 pass
@@ -843,6 +848,8 @@ class Relayer:
                 for hole in range(max(expected, pending), nonce):
                     self._send_filler(hole)
                 expected = max(expected, nonce + 1)
+                if tx_hash in self._in_flight:  # the receipt thread awaits it, and re-sends it when needed
+                    continue
                 if all(r.status in (MINED, FAILED) for r in rows):
                     if self._rpc("eth_getTransactionReceipt", [tx_hash]) is not None:
                         continue  # mined since `latest` was read
