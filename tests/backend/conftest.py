@@ -17,6 +17,7 @@ from eth_account import Account
 from web3 import HTTPProvider, Web3
 
 from kpledger.chain.deploy import deploy_ledger
+from kpledger.core.config import Settings
 from kpledger.localnet import start_anvil, stop, wait_until_up
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -112,6 +113,23 @@ def start_server(node: Node, port: int | None = None, extra_env: dict[str, str] 
             pass
         time.sleep(0.1)
     raise TimeoutError("server did not answer /healthz")
+
+
+def signed_offline(node: Node, actors: dict[str, Actor], tag: str, points: int) -> tuple[Settings, dict]:
+    """For tests that drive a Relayer in-process: sets the world up through a server that is then stopped, and
+    returns the relayer's Settings and a signed RegisterParcel body (document hash `tag`) not sent yet."""
+    from writes_support import UNSORTED, Api, b32, setup_world
+
+    server = start_server(node)
+    try:
+        api = Api(server.url)
+        setup_world(api, actors)
+        body = api.body(actors["mine"], "RegisterParcel", {"points": points, "stones": 1, "hsCode": UNSORTED,
+                                                           "origin": "BW", "documentHash": b32(tag)})
+    finally:
+        stop(server.process)
+    settings = Settings(environment="test", rpc_url=node.url, data_dir=node.data_dir, relayer_key="0x" + KEYS[0].hex())
+    return settings, body
 
 
 @pytest.fixture

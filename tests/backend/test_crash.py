@@ -13,13 +13,12 @@ from typing import Any
 import httpx
 
 from kpledger.chain.contracts import Chain
-from kpledger.core.config import Settings
 from kpledger.db.session import Database
 from kpledger.localnet import start_anvil, stop, wait_until_up
 from kpledger.relay.intent import WriteRequest
 from kpledger.relay.relayer import Relayer
 
-from conftest import KEYS, MANIFEST, start_server
+from conftest import MANIFEST, signed_offline, start_server
 from writes_support import UNSORTED, Api, b32, contracts, registered, setup_world
 
 
@@ -177,15 +176,7 @@ def test_killing_the_chain_loses_no_acknowledged_write(node, actors):
 
 def test_a_request_journaled_but_never_sent_is_sent_once_on_recovery(node, actors):
     """The backend dies between committing the journal row and sending: the next start sends it, once."""
-    settings = Settings(environment="test", rpc_url=node.url, data_dir=node.data_dir, relayer_key="0x" + KEYS[0].hex())
-    server = start_server(node)
-    try:
-        api = Api(server.url)
-        setup_world(api, actors)
-        body = api.body(actors["mine"], "RegisterParcel", {"points": 3, "stones": 1, "hsCode": UNSORTED,
-                                                           "origin": "BW", "documentHash": b32("unsent")})
-    finally:
-        stop(server.process)
+    settings, body = signed_offline(node, actors, "unsent", points=3)
     first = Relayer(settings, Chain(settings), Database(settings.database_url))
     req = WriteRequest.from_body("RegisterParcel", body)
     data = first._calldata(req)

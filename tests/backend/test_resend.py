@@ -7,25 +7,15 @@ import threading
 import time
 
 from kpledger.chain.contracts import Chain
-from kpledger.core.config import Settings
 from kpledger.db.session import Database
-from kpledger.localnet import stop
 from kpledger.relay.relayer import Relayer
 
-from conftest import KEYS, MANIFEST, start_server
-from writes_support import UNSORTED, Api, b32, registered, setup_world
+from conftest import MANIFEST, signed_offline
+from writes_support import b32, registered
 
 
 def test_an_unmined_batch_is_resent_with_backoff_by_its_receipt_thread_only(node, actors):
-    server = start_server(node)
-    try:
-        api = Api(server.url)
-        setup_world(api, actors)
-        body = api.body(actors["mine"], "RegisterParcel", {"points": 7, "stones": 1, "hsCode": UNSORTED,
-                                                           "origin": "BW", "documentHash": b32("slow-node")})
-    finally:
-        stop(server.process)
-    settings = Settings(environment="test", rpc_url=node.url, data_dir=node.data_dir, relayer_key="0x" + KEYS[0].hex())
+    settings, body = signed_offline(node, actors, "slow-node", points=7)
     # a reconciler 4x as eager as the default: before, it re-sent every unmined transaction on every round
     relayer = Relayer(settings, Chain(settings), Database(settings.database_url), reconcile_interval=0.25)
     assert relayer.batch is not None, "the deployment has a KPRelayBatch"

@@ -135,6 +135,22 @@ DONE_TOPIC = "0x" + keccak(text="RelayCallDone(uint256)").hex()
 FAILED_TOPIC = "0x" + keccak(text="RelayCallFailed(uint256,bytes)").hex()
 
 
+class _ResendClock:
+    """When to send an unmined transaction again: RESEND_AFTER after it was sent, then at doubling intervals up to
+    RESEND_MAX."""
+
+    def __init__(self) -> None:
+        self.every = RESEND_AFTER
+        self.next = time.monotonic() + RESEND_AFTER
+
+    def due(self) -> bool:
+        if time.monotonic() <= self.next:
+            return False
+        self.every = min(self.every * 2, RESEND_MAX)
+        self.next = time.monotonic() + self.every
+        return True
+
+
 def _clone(exc: BaseException) -> BaseException:
     """A copy of an exception, so that every waiting request raises its own instance."""
     new = exc.__class__.__new__(exc.__class__)
@@ -545,15 +561,13 @@ class Relayer:
     def _await_receipt(self, tx_hash: str, raw: str) -> dict[str, Any] | None:
         """The transaction's receipt (re-sending it now and then), None after `receipt_timeout`."""
         deadline = time.monotonic() + self.receipt_timeout
-        next_send, every, pause = time.monotonic() + RESEND_AFTER, RESEND_AFTER, 0.001
+        resends, pause = _ResendClock(), 0.001
         while not self._stop.is_set():
             try:
                 receipt = self._rpc("eth_getTransactionReceipt", [tx_hash])
                 if receipt is not None:
                     return receipt
-                if time.monotonic() > next_send:
-                    every = min(every * 2, RESEND_MAX)
-                    next_send = time.monotonic() + every
+                if resends.due():
                     self._resend(raw)
             except (ChainUnavailable, RpcError):
                 pass
@@ -762,7 +776,7 @@ class Relayer:
     def _wait(self, row: RelayRequest) -> RelayRequest:
         """Waits for the row's receipt (re-sending its transaction now and then) and returns the final row."""
         deadline = time.monotonic() + self.receipt_timeout
-        next_send, every = time.monotonic() + RESEND_AFTER, RESEND_AFTER
+        resends = _ResendClock()
         while True:
             if row.status in (MINED, FAILED):
                 return row
@@ -770,9 +784,7 @@ class Relayer:
                 receipt = self._rpc("eth_getTransactionReceipt", [row.tx_hash])
                 if receipt is not None:
                     self._finalize(row, receipt)
-                elif time.monotonic() > next_send:
-                    every = min(every * 2, RESEND_MAX)
-                    next_send = time.monotonic() + every
+                elif resends.due():
                     self._resend(self.journal.raw_tx(row))
             except (ChainUnavailable, RpcError):
                 pass
