@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from kpledger.epcis.query import MATCHERS
 
-EventType = Literal["ObjectEvent", "AggregationEvent", "TransformationEvent", "TransactionEvent", "AssociationEvent"]
+EVENT_TYPES = ("ObjectEvent", "AggregationEvent", "TransformationEvent", "TransactionEvent", "AssociationEvent")
 Values = Annotated[list[Annotated[str, Field(min_length=1, max_length=1000)]], Field(max_length=20)]
 MAX_VALUES = 50  # per parameter, after splitting `a|b|c`
 MAX_VALUE_LENGTH = 300
@@ -38,7 +38,7 @@ class Paging(BaseModel):
 class EventsQuery(Paging):
     """EPCIS 2.0 SimpleEventQuery parameters this ledger answers (EPCIS names, hence the mixed case)."""
 
-    eventType: Annotated[list[EventType], Field(max_length=5)] | None = None  # noqa: N815
+    eventType: Values | None = None  # noqa: N815
     GE_eventTime: AwareDatetime | None = None  # noqa: N815
     LT_eventTime: AwareDatetime | None = None  # noqa: N815
     GE_recordTime: AwareDatetime | None = None  # noqa: N815
@@ -70,6 +70,15 @@ class EventsQuery(Paging):
     @classmethod
     def _lists(cls, values: list[str] | None) -> list[str] | None:
         return _split(values)
+
+    @field_validator("eventType", mode="after")
+    @classmethod
+    def _event_types(cls, values: list[str] | None) -> list[str] | None:
+        values = _split(values)
+        unknown = sorted(set(values or ()) - set(EVENT_TYPES))
+        if unknown:
+            raise ValueError(f"unknown EPCIS event type {unknown[0][:40]!r}: one of {', '.join(EVENT_TYPES)}")
+        return values
 
     def matches(self) -> dict[str, set[str]]:
         return {name: set(getattr(self, name)) for name in MATCHERS if getattr(self, name) is not None}
