@@ -3,21 +3,18 @@ resolver of the ledger's identifiers (`/id/lot/7`: JSON for API clients, the vie
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any
 
-from eth_utils import to_checksum_address
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from sqlalchemy.orm import Session
 
 from kpledger.api.deps import DbDep, SettingsDep
 from kpledger.api.schemas.epcis import EventsQuery, Paging, PeriodQuery
 from kpledger.core.errors import NotFound
-from kpledger.db import models as m
 from kpledger.epcis.document import context, epcis_document, master_data, query_document
-from kpledger.epcis.identifiers import KEY_PATTERNS, Identifiers
+from kpledger.epcis.identifiers import Identifiers
 from kpledger.epcis.query import EventFilter, EventSource, decode_token, encode_token
+from kpledger.epcis.resolver import describe
 from kpledger.queries import provenance as q
 
 router = APIRouter(tags=["epcis"])
@@ -87,9 +84,7 @@ def read_participant_epcis(request: Request, code: Code, query: Annotated[Period
                            ids: IdsDep) -> JSONResponse:
     """Every event that names the participant (as party, place or route end) in a period, as an EPCIS document."""
     with db.session() as s:
-        if s.get(m.Participant, code) is None:
-            raise NotFound(f"{code} is not a KP participant on this ledger", code="ParticipantNotFound",
-                           details={"code": code})
+        q.get_participant(s, code)  # 404 ParticipantNotFound
     start, end = query.bounds()
     wanted = EventFilter(ge_event_time=start, lt_event_time=end, place=ids.participant(code))
     return _page(request, db, ids, wanted, query, "document")
@@ -106,30 +101,11 @@ def _wants_html(request: Request) -> bool:
     return html is not None and (not json_at or html < min(json_at))
 
 
-def _describe(s: Session, kind: str, key: str) -> dict[str, Any] | None:
-    """What the resolver answers API clients about an identifier (None: no such thing on the ledger)."""
-    if not re.fullmatch(KEY_PATTERNS.get(kind, r"(?!)"), key):
-        return None
-    try:
-        if kind == "lot":
-            lot_id = int(key)
-            if s.get(m.Consignment, lot_id) is not None:
-                return q.get_consignment(s, lot_id)
-            return q.get_parcel(s, lot_id)
-        if kind == "operator":
-            return q.get_account(s, to_checksum_address(key))
-        if kind == "participant":
-            return q.get_participant(s, key)
-        return q.get_certificate(s, key)
-    except NotFound:
-        return None
-
-
 @router.get("/id/{kind}/{key}", response_model=None)
 def resolve_identifier(kind: str, key: str, request: Request, db: DbDep, ids: IdsDep) -> Response:
     """Resolves one of the ledger's identifiers: browsers are redirected to the viewer, API clients get JSON."""
     with db.session() as s:
-        found = _describe(s, kind, key)
+        found = describe(s, kind, key)
     if found is None:
         raise NotFound(f"{ids.base}/id/{kind}/{key} names nothing on this ledger", code="IdentifierNotFound",
                        details={"kind": kind[:40], "key": key[:100]})
