@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     # default: when on it checks the providers on every request, a measurable cost on the write path
     telemetry: bool = False
     auth_window_seconds: int = Field(300, ge=10, le=86_400)
+    # GS1 EPCIS export: the base of the URIs this ledger mints for lots, operators, participants and certificates
+    # (resolved by the API under /id/...), and the public URL of the viewer; both default to the URL the API was
+    # reached at. Set them in production: event IDs (CBV event hashes) cover these URIs.
+    id_base_url: str | None = Field(None, pattern=r"^https?://[^\s?#]+$", max_length=200)
+    public_base_url: str | None = Field(None, pattern=r"^https?://[^\s?#]+$", max_length=200)
 
     @model_validator(mode="after")
     def _defaults_and_secrets(self) -> Settings:

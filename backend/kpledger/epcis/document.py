@@ -1,0 +1,106 @@
+"""EPCIS 2.0 documents: the JSON-LD context, event IDs, the master data of the lots and parties the events name,
+and the two envelopes (EPCISDocument for exports, EPCISQueryDocument for query results)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from kpledger.epcis.hashing import event_hash
+from kpledger.epcis.identifiers import Identifiers
+from kpledger.epcis.ledger import LedgerReader
+from kpledger.epcis.mapping import lot_master_data
+from kpledger.epcis.parties import operator_master_data, participant_master_data
+from kpledger.epcis.vocabulary import CLASS_VTYPE, EPCIS_CONTEXT, PARTY_VTYPE, SCHEMA_VERSION, timestamp
+
+_QUANTITY_LISTS = ("quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList")
+
+
+def context(ids: Identifiers) -> list[Any]:
+    """GS1's EPCIS 2.0 context, and the project's namespace for the terms CBV does not have."""
+    return [EPCIS_CONTEXT, {"kp": ids.vocabulary}]
+
+
+def with_event_id(event: dict[str, Any], ctx: list[Any]) -> dict[str, Any]:
+    """The event with its eventID (the CBV canonical hash) right after its type."""
+    return {"type": event["type"], "eventID": event_hash(event, ctx), **event}
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def master_data(ids: Identifiers, reader: LedgerReader, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """EPCIS master data for the events: every parcel (EPCClass: weight, HS code, origins) and every operator and
+    participant (Party) they name."""
+    lots: set[int] = set()
+    operators: set[str] = set()
+    participants: set[str] = set()
+    for event in events:
+        for name in _QUANTITY_LISTS:
+            lots.update(ids.lot_id(q["epcClass"]) for q in event.get(name, ()))
+        for text in _strings(event):
+            parsed = ids.parse(text)
+            if parsed is not None and parsed[0] == "operator":
+                operators.add(parsed[1])
+            elif parsed is not None and parsed[0] == "participant":
+                participants.add(parsed[1])
+    members = [x for x in (reader.member(a) for a in sorted(operators)) if x is not None]
+    participants |= {x.participant for x in members}
+    rows = [x for x in (reader.participant(c) for c in sorted(participants)) if x is not None]
+    classes = []
+    for lot_id in sorted(x for x in lots if x is not None):
+        parcel = reader.parcel(lot_id)
+        if parcel is not None:
+            attributes = [{"id": _attribute_id(k), "attribute": _attribute_value(v)}
+                          for k, v in lot_master_data(parcel).items()]
+            classes.append({"id": ids.lot(lot_id), "attributes": attributes})
+    parties = [operator_master_data(ids, x) for x in members] + [participant_master_data(ids, x) for x in rows]
+    vocabularies = []
+    if classes:
+        vocabularies.append({"type": CLASS_VTYPE, "vocabularyElementList": classes})
+    if parties:
+        vocabularies.append({"type": PARTY_VTYPE, "vocabularyElementList": parties})
+    return vocabularies
+
+
+def _attribute_id(ilmd_key: str) -> str:
+    # CBV names an attribute `cbvmda:x` inside ilmd and `urn:epcglobal:cbv:mda#x` as master data
+    return ilmd_key.replace("cbvmda:", "urn:epcglobal:cbv:mda#")
+
+
+def _attribute_value(value: Any) -> Any:
+    # a master data attribute is a number, a string or an object
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return " ".join(str(x) for x in value)
+    return value
+
+
+def epcis_document(ids: Identifiers, events: list[dict[str, Any]], vocabularies: list[dict[str, Any]],
+                   ctx: list[Any]) -> dict[str, Any]:
+    document: dict[str, Any] = {"@context": ctx, "type": "EPCISDocument", "schemaVersion": SCHEMA_VERSION,
+                                "creationDate": timestamp(int(time.time()))}
+    if vocabularies:
+        document["epcisHeader"] = {"epcisMasterData": {"vocabularyList": vocabularies}}
+    document["epcisBody"] = {"eventList": events}
+    return document
+
+
+def query_document(events: list[dict[str, Any]], vocabularies: list[dict[str, Any]], ctx: list[Any],
+                   query_name: str = "SimpleEventQuery") -> dict[str, Any]:
+    results: dict[str, Any] = {"eventList": events}
+    if vocabularies:
+        results["vocabularyList"] = vocabularies
+    return {"@context": ctx, "type": "EPCISQueryDocument", "schemaVersion": SCHEMA_VERSION,
+            "creationDate": timestamp(int(time.time())),
+            "epcisBody": {"queryResults": {"queryName": query_name, "resultsBody": results}}}
