@@ -26,6 +26,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
 
+from kpledger.auth import sign_request
 from kpledger.core.actions import ACTIONS
 from kpledger.core.constants import ROLES, role_bits, role_names
 from kpledger.eip712 import sign_intent
@@ -156,16 +157,25 @@ class KPClient:
     def request(self, method: str, path: str, body: Any = None, content: bytes | None = None) -> Any:
         """One HTTP exchange (a JSON `body` or raw `content`); returns the parsed JSON answer or raises ClientError."""
         headers = {"content-type": "application/octet-stream"} if content is not None else None
+        response = self._exchange(method, path, json=body, content=content, headers=headers)
         try:
-            response = self.http.request(method, path, json=body, content=content, headers=headers)
+            return response.json()
+        except ValueError:
+            return None
+
+    def _exchange(self, method: str, path: str, **kw: Any) -> httpx.Response:
+        """One HTTP exchange; the response if it succeeded, else ClientError with the API's code and message."""
+        try:
+            response = self.http.request(method, path, **kw)
         except httpx.HTTPError as exc:
-            raise ClientError("Unreachable", f"{self.base_url}: {exc}") from exc
+            raise ClientError("Unreachable", f"the KP Ledger API at {self.base_url} is not reachable "
+                                             f"({type(exc).__name__}): is it running? (make run)") from exc
+        if response.is_success:
+            return response
         try:
             data = response.json()
         except ValueError:
             data = None
-        if response.is_success:
-            return data
         if isinstance(data, dict) and "code" in data:
             raise ClientError(str(data["code"]), str(data.get("message", "")), data.get("details") or {},
                               response.status_code)
@@ -334,6 +344,29 @@ class KPClient:
     def certificate(self, number: str) -> dict[str, Any]:
         """GET /v1/certificates/{number}."""
         return self.get(f"/v1/certificates/{number}")
+
+    # ------------------------------------------------------------ off-chain documents (signed requests)
+
+    def _signed(self, method: str, path: str, body: bytes = b"", content_type: str = "") -> dict[str, str]:
+        if self.account is None:
+            raise ClientError("NoKey", "documents are shown to the parties only: this client has no key to sign with")
+        headers = sign_request(self.account.key, method, self.base_url + path, body, content_type=content_type,
+                               chain_id=int(self.config["chain_id"]))
+        return {**headers, "content-type": content_type} if content_type else headers
+
+    def file_document(self, kind: str, reference: str | int, content: bytes,
+                      content_type: str = "application/octet-stream") -> dict[str, Any]:
+        """Files the off-chain document of a certificate (`kind` "certificates", reference its number) or a parcel
+        ("parcels", its id): its SHA-256 must be the hash the record anchored."""
+        path = f"/v1/documents/{kind}/{quote(str(reference), safe='')}"
+        headers = self._signed("PUT", path, content, content_type)
+        return self._exchange("PUT", path, content=content, headers=headers).json()
+
+    def document(self, kind: str, reference: str | int) -> tuple[bytes, str]:
+        """A record's filed document and its content type (for the parties and authorities concerned)."""
+        path = f"/v1/documents/{kind}/{quote(str(reference), safe='')}"
+        response = self._exchange("GET", path, headers=self._signed("GET", path))
+        return response.content, response.headers.get("content-type", "application/octet-stream")
 
     def verify(self, document: bytes, number: str | None = None) -> dict[str, Any]:
         """Checks a document: against certificate `number`, or against everything anchored (POST /v1/verify)."""

@@ -19,13 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from eth_account import Account
-
-from kpledger.auth import sign_request
 from kpledger.client import ClientError, KPClient, document_hash
+from kpledger.core.devkeys import dev_key
 
 PARTICIPANTS_CSV = Path(__file__).with_name("reference") / "kp-participants.csv"
-MNEMONIC = "test test test test test test test test test test test junk"
 GEM, INDUSTRIAL, UNSORTED = 710231, 710221, 710210
 DAY = 86_400
 
@@ -47,11 +44,6 @@ CAST: dict[str, tuple[int, str, tuple[str, ...]]] = {
 }
 
 
-def key_of(index: int) -> bytes:
-    Account.enable_unaudited_hdwallet_features()
-    return bytes(Account.from_mnemonic(MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}").key)
-
-
 @dataclass
 class Demo:
     api: str
@@ -61,7 +53,7 @@ class Demo:
     ids: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.keys = {name: key_of(index) for name, (index, _, _) in CAST.items()}
+        self.keys = {name: dev_key(index) for name, (index, _, _) in CAST.items()}
         self.clients = {name: KPClient(self.api, key) for name, key in self.keys.items()}
         self.documents_dir.mkdir(parents=True, exist_ok=True)
 
@@ -91,10 +83,7 @@ class Demo:
         return path, document_hash(path)
 
     def file(self, who: str, kind: str, reference: str, path: Path) -> None:
-        body = path.read_bytes()
-        route = f"/v1/documents/{kind}/{reference}"
-        headers = {**sign_request(self.keys[who], "PUT", route, body), "content-type": "application/json"}
-        self.clients[who].http.put(route, content=body, headers=headers).raise_for_status()
+        self.clients[who].file_document(kind, reference, path.read_bytes(), "application/json")
 
     # ------------------------------------------------------------ the journey
 

@@ -20,30 +20,19 @@ from typing import Any, NamedTuple
 import httpx
 import rlp
 from coincurve import PrivateKey
-from eth_account.hdaccount import key_from_seed, seed_from_mnemonic
 from eth_utils import keccak, to_checksum_address
 from web3 import HTTPProvider, Web3
 
 from kpledger.chain.contracts import CONTRACTS, RECORD_KEYS
 from kpledger.chain.deploy import deploy_ledger
 from kpledger.chain.jsonrpc import JsonRpc
+from kpledger.core.devkeys import MNEMONIC, address_of, dev_key
 from kpledger.localnet import ROOT, start_anvil, stop, wait_until_up
 
 MANIFEST = ROOT / ".build" / "__local__.json"
-MNEMONIC = "test test test test test test test test test test test junk"
 CHAIN_ID = 31337
 GAS_PRICE = 10 * 10**9
-_SEED = seed_from_mnemonic(MNEMONIC, "")
-
-
-def dev_key(index: int) -> bytes:
-    """Key `index` of anvil's public test mnemonic (0-9 are funded by anvil; 0 deploys and relays, 1 governs)."""
-    return key_from_seed(_SEED, f"m/44'/60'/0'/0/{index}")
-
-
-def address_of(key: bytes) -> str:
-    pub = PrivateKey(key).public_key.format(compressed=False)[1:]
-    return to_checksum_address(keccak(pub)[-20:])
+__all__ = ["MNEMONIC", "address_of", "dev_key"]
 
 
 def free_port() -> int:

@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings(rpc_url=chain_url, data_dir=data, port=args.port)
         api = f"http://127.0.0.1:{args.port}"
         server = uvicorn.Server(uvicorn.Config(create_app(settings), host=settings.host, port=args.port,
-                                               log_level="warning"))
+                                               log_level="warning", limit_concurrency=settings.max_connections))
 
         def announce() -> None:
             wait_healthy(api)

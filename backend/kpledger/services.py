@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, field
 
+from kpledger.auth import ReplayGuard
 from kpledger.chain.contracts import Chain
 from kpledger.core.config import Settings
 from kpledger.db.session import Database
 from kpledger.indexer.follower import Indexer
 from kpledger.relay import Relayer
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -18,6 +22,10 @@ class Services:
     db: Database
     indexer: Indexer | None = None
     relayer: Relayer | None = None
+    replays: ReplayGuard = field(init=False)  # signed document requests seen, each accepted once
+
+    def __post_init__(self) -> None:
+        self.replays = ReplayGuard(self.settings.auth_window_seconds)
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -25,6 +33,10 @@ class Services:
 
     def start(self) -> None:
         """Lets the relayer recover its journal and starts the indexer thread."""
+        index = self.settings.relayer_dev_key_index(limit=32)
+        if index is not None:
+            log.warning("THE RELAYER KEY IS KEY #%d OF THE PUBLIC DEVELOPMENT MNEMONIC: anyone can sign with it. "
+                        "Fine on the embedded development chain; refused with KP_ENVIRONMENT=production.", index)
         self.relayer = Relayer(self.settings, self.chain, self.db)
         self.relayer.recover()
         self.indexer = Indexer(self.settings, self.chain, self.db)

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from eth_account import Account
 
+from kpledger.auth import sign_request
 from kpledger.core.config import Settings
 from kpledger.core.constants import AUTHORITY, EXPORTER, IMPORTER, MANUFACTURER, PRODUCER, TRADER
 from kpledger.devstack import MANIFEST, ApiServer, LocalChain, dev_key, free_port
@@ -36,6 +37,13 @@ class Actor:
 
 
 Node = LocalChain  # a test's chain: anvil in the test's tmp_path with the contracts deployed
+
+
+def signed(server: Any, key: bytes, method: str, path: str, body: bytes = b"", chain_id: int = 31337,
+           content_type: str = "", **kw: Any) -> dict[str, str]:
+    """Headers of a signed document request to `server` (kpledger.auth.sign_request), with its content type."""
+    headers = sign_request(key, method, server.url + path, body, chain_id=chain_id, content_type=content_type, **kw)
+    return {**headers, "content-type": content_type} if content_type else headers
 
 
 def submit(relayer: Any, action: str, body: dict[str, Any]) -> dict[str, Any]:

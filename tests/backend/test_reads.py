@@ -7,9 +7,7 @@ import time
 
 import pytest
 
-from kpledger.auth import sign_request
-
-from conftest import Direct, Server
+from conftest import Direct, Server, signed
 from scenarios import ThreeCountries
 
 
@@ -107,23 +105,23 @@ def test_certificate_documents_are_served_only_to_the_parties(server, journey, d
     with server.client() as c:
         # filing needs a party and the anchored bytes
         assert c.put(path, content=body).json()["code"] == "AuthenticationRequired"
-        wrong = c.put(path, content=b"other", headers=sign_request(eu_authority.key, "PUT", path, b"other"))
+        wrong = c.put(path, content=b"other", headers=signed(server, eu_authority.key, "PUT", path, b"other"))
         assert (wrong.status_code, wrong.json()["code"]) == (422, "DocumentMismatch")
-        stranger = c.put(path, content=body, headers=sign_request(outsider.key, "PUT", path, body))
+        stranger = c.put(path, content=body, headers=signed(server, outsider.key, "PUT", path, body))
         assert (stranger.status_code, stranger.json()["code"]) == (403, "NotEntitled")
-        filed = c.put(path, content=body, headers=sign_request(eu_authority.key, "PUT", path, body))
+        filed = c.put(path, content=body, headers=signed(server, eu_authority.key, "PUT", path, body))
         assert filed.json()["stored"]
         # anonymous readers never see it; parties do
         assert c.get(path).status_code == 401
-        assert c.get(path, headers=sign_request(outsider.key, "GET", path)).status_code == 403
-        stale = sign_request(in_cutter.key, "GET", path, timestamp=int(time.time()) - 3600)
+        assert c.get(path, headers=signed(server, outsider.key, "GET", path)).status_code == 403
+        stale = signed(server, in_cutter.key, "GET", path, timestamp=int(time.time()) - 3600)
         assert c.get(path, headers=stale).json()["code"] == "StaleRequest"
-        forged = {**sign_request(outsider.key, "GET", path), "X-KP-Signer": in_cutter.address}
+        forged = {**signed(server, outsider.key, "GET", path), "X-KP-Signer": in_cutter.address}
         assert c.get(path, headers=forged).json()["code"] == "InvalidSignature"
-        seen = c.get(path, headers=sign_request(in_cutter.key, "GET", path))
+        seen = c.get(path, headers=signed(server, in_cutter.key, "GET", path))
         assert seen.status_code == 200 and seen.content == body
         assert c.get("/v1/documents/certificates/BW0000001",
-                     headers=sign_request(eu_authority.key, "GET", "/v1/documents/certificates/BW0000001")
+                     headers=signed(server, eu_authority.key, "GET", "/v1/documents/certificates/BW0000001")
                      ).json()["code"] == "DocumentNotFiled"
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 
 from kpledger.client import KPClient
-from kpledger.demo import key_of
+from kpledger.core.devkeys import dev_key
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -62,7 +62,7 @@ def test_make_run_starts_everything_and_keeps_its_data_across_restarts(tmp_path)
         viewer = httpx.get(api + "/", timeout=5)
         assert viewer.status_code == 200 and "<html" in viewer.text.lower()
         deployment = json.loads((data / "deployment.json").read_text())
-        with KPClient(api, key_of(1)) as governance:  # the development governance account
+        with KPClient(api, dev_key(1)) as governance:  # the development governance account
             governance.admit_participant("BW", "Botswana")
             deadline = time.monotonic() + 20
             while governance.get("/v1/participants")["count"] < 1 and time.monotonic() < deadline:

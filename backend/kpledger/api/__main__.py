@@ -10,7 +10,8 @@ from kpledger.core.config import get_settings
 
 def main() -> None:
     settings = get_settings()
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info",
+                limit_concurrency=settings.max_connections)
 
 
 if __name__ == "__main__":

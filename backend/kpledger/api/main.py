@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -10,12 +11,14 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.routing import Match, Mount
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kpledger.api.routes import documents, epcis, health, reads, writes
 from kpledger.core.config import Settings, get_settings
-from kpledger.core.errors import KPError, PayloadTooLarge
+from kpledger.core.errors import KPError, PayloadTooLarge, RequestTimeout
 from kpledger.services import Services
 
 
@@ -45,11 +48,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"],
                        allow_headers=["*"])
 
-    app.add_middleware(BodyLimit, settings=settings)
+    app.add_middleware(BodyGuard, settings=settings)
 
     add_error_handlers(app)
 
-    # body limits: BodyLimit refuses a declared Content-Length early; FastAPI's per-router limit counts the bytes
+    # body limits: BodyGuard refuses a declared Content-Length early; FastAPI's per-router limit counts the bytes
     # actually streamed (a chunked body declares none). Reads carry documents to verify, like document routes.
     app.include_router(health.router, max_body_size=settings.max_body_bytes)
     app.include_router(writes.router, max_body_size=settings.max_body_bytes)
@@ -57,11 +60,23 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(documents.router, max_body_size=settings.max_document_bytes)
     app.include_router(epcis.router, max_body_size=settings.max_body_bytes)
     if settings.frontend_dir.is_dir():
-        # the static viewer (frontend-static/): mounted last, so every API route above takes precedence
-        from fastapi.staticfiles import StaticFiles
-
-        app.mount("/", StaticFiles(directory=settings.frontend_dir, html=True), name="viewer")
+        # the static viewer (frontend-static/): mounted last, and never for the API's own paths, so a wrong method
+        # on an API path is answered by the API (405 with its Allow header), not by the files
+        app.router.routes.append(ViewerMount("/", StaticFiles(directory=settings.frontend_dir, html=True),
+                                             name="viewer"))
     return app
+
+
+API_PREFIXES = ("/v1/", "/id/", "/healthz", "/docs", "/redoc", "/openapi.json")
+
+
+class ViewerMount(Mount):
+    """The viewer's static files at "/", for every path but the API's."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] == "http" and scope["path"].startswith(API_PREFIXES):
+            return Match.NONE, {}
+        return super().matches(scope)
 
 
 def add_error_handlers(app: FastAPI) -> None:
@@ -87,24 +102,37 @@ def add_error_handlers(app: FastAPI) -> None:
             "details": {"errors": errors}})
 
 
-class BodyLimit:
-    """Refuses a body whose declared length is over the limit (plain ASGI: Starlette's BaseHTTPMiddleware
-    costs a task and a stream per request, measurable on the write path)."""
+class BodyGuard:
+    """Bounds every request body: its declared length (refused at once over the limit) and the time it takes to
+    arrive (`body_timeout_seconds`: a client trickling bytes gets 408 and holds no connection). Plain ASGI:
+    Starlette's BaseHTTPMiddleware costs a task and a stream per request, measurable on the write path."""
 
     def __init__(self, app: ASGIApp, settings: Settings):
         self.app, self.settings = app, settings
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            documents = scope["path"].startswith(("/v1/documents", "/v1/verify"))
-            limit = self.settings.max_document_bytes if documents else self.settings.max_body_bytes
-            length = next((v for k, v in scope["headers"] if k == b"content-length"), None)
-            if length is not None and length.isdigit() and int(length) > limit:
-                response = _error_response(PayloadTooLarge(f"request body over {limit} bytes",
-                                                           details={"limit": limit}))
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        documents = scope["path"].startswith(("/v1/documents", "/v1/verify"))
+        limit = self.settings.max_document_bytes if documents else self.settings.max_body_bytes
+        length = next((v for k, v in scope["headers"] if k == b"content-length"), None)
+        if length is not None and length.isdigit() and len(length) < 20 and int(length) > limit:
+            response = _error_response(PayloadTooLarge(f"request body over {limit} bytes", details={"limit": limit}))
+            await response(scope, receive, send)
+            return
+        loop = asyncio.get_running_loop()
+        timeout = self.settings.body_timeout_seconds
+        deadline = loop.time() + timeout
+
+        async def timed_receive() -> Message:
+            try:
+                return await asyncio.wait_for(receive(), max(0.0, deadline - loop.time()))
+            except TimeoutError:
+                raise RequestTimeout(f"the request body did not arrive within {timeout:g} s",
+                                     details={"timeout_seconds": timeout}) from None
+
+        await self.app(scope, timed_receive, send)
 
 
 def _error_response(exc: KPError) -> JSONResponse:

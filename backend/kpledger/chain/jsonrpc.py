@@ -101,14 +101,14 @@ class JsonRpc:
                 if attempt == 0 and isinstance(exc, (http.client.RemoteDisconnected, BrokenPipeError,
                                                      ConnectionResetError)):
                     continue
-                raise ChainUnavailable(f"chain not reachable: {type(exc).__name__}: {exc}") from exc
+                # the exception's text may name the node (and credentials in its URL): only its kind is told
+                raise ChainUnavailable(f"the chain is not reachable ({type(exc).__name__})") from exc
             if response.will_close:
                 self.close()
             try:
                 return json.loads(data)
             except ValueError as exc:
-                raise ChainUnavailable(f"the node answered HTTP {response.status} without JSON-RPC: "
-                                       f"{data[:200]!r}") from exc
+                raise ChainUnavailable(f"the node answered HTTP {response.status}, not JSON-RPC") from exc
         raise AssertionError("unreachable")
 
 

@@ -9,9 +9,12 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from kpledger.core.devkeys import CHECKED_INDEXES, dev_key_index
+
 ROOT = Path(__file__).resolve().parents[3]
 
-# anvil's well-known first test key: fine on the embedded development chain, refused elsewhere
+# anvil's first public test key (kpledger.core.devkeys): fine on the embedded development chain, refused in
+# production like every key of the public test mnemonic
 ANVIL_DEV_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
 
 
@@ -53,6 +56,10 @@ class Settings(BaseSettings):
     # default: when on it checks the providers on every request, a measurable cost on the write path
     telemetry: bool = False
     auth_window_seconds: int = Field(300, ge=10, le=86_400)
+    # a request body must arrive within this time (a client trickling bytes holds no connection for long)
+    body_timeout_seconds: float = Field(30.0, gt=0, le=3_600)
+    # most connections served at once; beyond, new ones get 503 (uvicorn's limit_concurrency)
+    max_connections: int = Field(1_024, ge=16, le=100_000)
     # GS1 EPCIS export: the base of the URIs this ledger mints for lots, operators, participants and certificates
     # (resolved by the API under /id/...), and the public URL of the viewer; both default to the URL the API was
     # reached at. Set them in production: event IDs (CBV event hashes) cover these URIs.
@@ -65,9 +72,17 @@ class Settings(BaseSettings):
             self.deployment_file = self.data_dir / "deployment.json"
         if self.database_url is None:
             self.database_url = f"sqlite:///{self.data_dir / 'kp.db'}"
-        if self.environment == "production" and self.relayer_key.get_secret_value() == ANVIL_DEV_KEY:
-            raise ValueError("KP_RELAYER_KEY must be set to a real key outside development")
+        if self.environment == "production" and (index := self.relayer_dev_key_index()) is not None:
+            raise ValueError(f"KP_RELAYER_KEY is key #{index} of the public development mnemonic: set a real key "
+                             "in production")
         return self
+
+    def relayer_dev_key_index(self, limit: int = CHECKED_INDEXES) -> int | None:
+        """The development-mnemonic index of the relayer key, if it is one of those public keys."""
+        try:
+            return dev_key_index(self.relayer_key.get_secret_value(), limit)
+        except ValueError as exc:
+            raise ValueError("KP_RELAYER_KEY is not a private key (64 hex digits, with or without 0x)") from exc
 
 
 @lru_cache

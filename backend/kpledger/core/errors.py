@@ -34,6 +34,10 @@ class PayloadTooLarge(KPError, ValueError):
     code, status = "PayloadTooLarge", 413
 
 
+class RequestTimeout(KPError, TimeoutError):
+    code, status = "RequestTimeout", 408
+
+
 class NotFound(KPError, LookupError):
     code, status = "NotFound", 404
 

@@ -52,12 +52,13 @@ class RelayTransaction(Base):
 
 
 class Document(Base):
-    """An off-chain document (certificate or parcel document), served only to those entitled."""
+    """The off-chain document of one record (a certificate's or a parcel's), served only through that record and
+    to those entitled to it. Its content type is the one of its first filing."""
 
-    __tablename__ = "documents"
-    sha256: Mapped[str] = mapped_column(String(66), primary_key=True)  # = the hash anchored on chain
-    kind: Mapped[str] = mapped_column(String(16))  # certificate | parcel | evidence
-    reference: Mapped[str] = mapped_column(String(64), index=True)  # certificate number or parcel id
+    __tablename__ = "record_documents"
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # certificate | parcel
+    reference: Mapped[str] = mapped_column(String(64), primary_key=True)  # certificate number or parcel id
+    sha256: Mapped[str] = mapped_column(String(66), index=True)  # = the hash the record anchored on chain
     content_type: Mapped[str] = mapped_column(String(100))
     content: Mapped[bytes] = mapped_column(LargeBinary)
     uploaded_by: Mapped[str] = mapped_column(String(42))

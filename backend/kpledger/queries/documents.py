@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kpledger.core.constants import AUTHORITY
-from kpledger.core.errors import NotFound
+from kpledger.core.errors import Conflict, NotFound
 from kpledger.db import models as m
 from kpledger.queries.views import certificate_status
 
@@ -80,14 +80,25 @@ def anchored(s: Session, kind: str, reference: str) -> tuple[str, set[str]]:
     return parcel.document_hash, parties
 
 
-def store(s: Session, kind: str, reference: str, digest: str, body: bytes, content_type: str, by: str) -> None:
-    """Files a document under its hash."""
-    s.merge(m.Document(sha256=digest, kind=kind, reference=reference, content_type=content_type[:100],
-                       content=body, uploaded_by=by, uploaded_at=time.time()))
+def store(s: Session, kind: str, reference: str, digest: str, body: bytes, content_type: str, by: str) -> bool:
+    """Files the document of a record; False if it was filed already (the first filing's content type stays: a
+    different one is refused)."""
+    content_type = content_type[:100]
+    existing = s.get(m.Document, (kind, reference))
+    if existing is not None:
+        if existing.sha256 != digest or existing.content_type != content_type:
+            raise Conflict("this record's document is filed already, with its content type fixed by that filing",
+                           code="DocumentAlreadyFiled",
+                           details={"content_type": existing.content_type, "sha256": existing.sha256})
+        return False
+    s.add(m.Document(kind=kind, reference=reference, sha256=digest, content_type=content_type, content=body,
+                     uploaded_by=by, uploaded_at=time.time()))
+    return True
 
 
-def filed(s: Session, digest: str) -> m.Document:
-    document = s.get(m.Document, digest)
-    if document is None:
+def filed(s: Session, kind: str, reference: str, digest: str) -> m.Document:
+    """The document filed for a record, if it is the one the record anchored."""
+    document = s.get(m.Document, (kind, reference))
+    if document is None or document.sha256 != digest:
         raise NotFound("the document has not been filed with this backend", code="DocumentNotFiled")
     return document

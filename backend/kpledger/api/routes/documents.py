@@ -12,9 +12,8 @@ from typing import Annotated
 import anyio.to_thread
 from fastapi import APIRouter, Path, Request, Response
 
-from kpledger.api.deps import DbDep, SettingsDep
+from kpledger.api.deps import DbDep, services_of
 from kpledger.auth import verify_request
-from kpledger.core.config import Settings
 from kpledger.core.errors import Forbidden, InvalidRequest
 from kpledger.db.session import Database
 from kpledger.queries import documents as q
@@ -25,10 +24,17 @@ Number = Annotated[str, Path(pattern=r"^[A-Z]{2}[A-Z0-9-]{1,30}$")]
 ParcelId = Annotated[int, Path(ge=1, le=2**40)]
 
 
-async def _caller(request: Request, settings: SettingsDep) -> tuple[str, bytes]:
+async def _caller(request: Request) -> tuple[str, bytes]:
+    """The signer of a signed request (its signature checked once, over method, host, path and query, chain, time
+    and body) and the body."""
     body = await request.body()
-    signer = verify_request(dict(request.headers), request.method, request.url.path, body,
-                            settings.auth_window_seconds)
+    services = services_of(request)
+    raw_path = request.scope.get("raw_path") or request.url.path.encode()
+    query = request.scope.get("query_string") or b""
+    target = raw_path.decode("latin-1") + (f"?{query.decode('latin-1')}" if query else "")
+    signer = verify_request(dict(request.headers), request.method, request.headers.get("host", ""), target, body,
+                            chain_id=services.chain.deployment.chain_id, window=services.settings.auth_window_seconds,
+                            replays=services.replays)
     return signer, body
 
 
@@ -46,50 +52,50 @@ def _file(db: Database, kind: str, reference: str, signer: str, body: bytes, con
         if digest != anchored:
             raise InvalidRequest("the document's SHA-256 is not the hash anchored on chain", code="DocumentMismatch",
                                  details={"sha256": digest, "anchored": anchored})
-        q.store(s, kind, reference, digest, body, content_type, signer)
-        return {"sha256": digest, "kind": kind, "reference": reference, "stored": True}
+        fresh = q.store(s, kind, reference, digest, body, content_type, signer)
+        return {"sha256": digest, "kind": kind, "reference": reference, "stored": True, "already_filed": not fresh}
 
 
 def _read(db: Database, kind: str, reference: str, signer: str) -> Response:
     with db.session() as s:
         anchored, parties = q.anchored(s, kind, reference)
         _entitled(signer, parties)
-        document = q.filed(s, anchored)
+        document = q.filed(s, kind, reference, anchored)
         return Response(document.content, media_type=document.content_type,
                         headers={"X-KP-SHA256": document.sha256, "Cache-Control": "private, no-store"})
 
 
-async def _filed(request: Request, db: Database, settings: Settings, kind: str, reference: str) -> dict:
+async def _filed(request: Request, db: Database, kind: str, reference: str) -> dict:
     """Files a document: the body is read on the event loop, the database work runs in a worker thread."""
-    signer, body = await _caller(request, settings)
+    signer, body = await _caller(request)
     content_type = request.headers.get("content-type", "application/octet-stream")
     return await anyio.to_thread.run_sync(_file, db, kind, reference, signer, body, content_type)
 
 
-async def _served(request: Request, db: Database, settings: Settings, kind: str, reference: str) -> Response:
-    signer, _ = await _caller(request, settings)
+async def _served(request: Request, db: Database, kind: str, reference: str) -> Response:
+    signer, _ = await _caller(request)
     return await anyio.to_thread.run_sync(_read, db, kind, reference, signer)
 
 
 @router.put("/certificates/{number}")
-async def file_certificate_document(number: Number, request: Request, db: DbDep, settings: SettingsDep) -> dict:
+async def file_certificate_document(number: Number, request: Request, db: DbDep) -> dict:
     """Files the certificate's document (its SHA-256 must be the hash anchored on chain)."""
-    return await _filed(request, db, settings, "certificate", number)
+    return await _filed(request, db, "certificate", number)
 
 
 @router.get("/certificates/{number}")
-async def read_certificate_document(number: Number, request: Request, db: DbDep, settings: SettingsDep) -> Response:
+async def read_certificate_document(number: Number, request: Request, db: DbDep) -> Response:
     """The certificate's document, for its parties and the authorities concerned (signed request)."""
-    return await _served(request, db, settings, "certificate", number)
+    return await _served(request, db, "certificate", number)
 
 
 @router.put("/parcels/{parcel_id}")
-async def file_parcel_document(parcel_id: ParcelId, request: Request, db: DbDep, settings: SettingsDep) -> dict:
+async def file_parcel_document(parcel_id: ParcelId, request: Request, db: DbDep) -> dict:
     """Files a parcel's document (its SHA-256 must be the hash anchored on chain)."""
-    return await _filed(request, db, settings, "parcel", str(parcel_id))
+    return await _filed(request, db, "parcel", str(parcel_id))
 
 
 @router.get("/parcels/{parcel_id}")
-async def read_parcel_document(parcel_id: ParcelId, request: Request, db: DbDep, settings: SettingsDep) -> Response:
+async def read_parcel_document(parcel_id: ParcelId, request: Request, db: DbDep) -> Response:
     """A parcel's document, for those who held it and the authorities concerned (signed request)."""
-    return await _served(request, db, settings, "parcel", str(parcel_id))
+    return await _served(request, db, "parcel", str(parcel_id))

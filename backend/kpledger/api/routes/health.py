@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter
 from pydantic import BaseModel
 
 from kpledger.api.deps import ServicesDep
+from kpledger.api.schemas.writes import ErrorBody
+from kpledger.chain.errors import RpcError
 from kpledger.core.errors import ChainUnavailable
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["health"])
 
@@ -25,12 +31,14 @@ class Config(BaseModel):
     start_block: int
 
 
-@router.get("/healthz", response_model=Health)
+@router.get("/healthz", response_model=Health, responses={503: {"model": ErrorBody}})
 def read_health(services: ServicesDep) -> Health:
     try:
-        latest = services.chain.w3.eth.block_number
-    except Exception as exc:  # any transport failure means the chain is not reachable
-        raise ChainUnavailable(f"chain not reachable: {exc}") from exc
+        latest = int(services.chain.rpc.call("eth_blockNumber"), 16)
+    except (ChainUnavailable, RpcError) as exc:
+        # the node's address may carry credentials: it is logged for the operator, never answered
+        log.warning("health check: chain not reachable (%s)", exc.code)
+        raise ChainUnavailable("the chain is not reachable from the backend") from None
     indexed = services.indexer.indexed_block if services.indexer is not None else -1
     lag = max(0, latest - indexed)
     return Health(status="ok" if lag <= 5 else "lagging", chain_id=services.chain.deployment.chain_id,
