@@ -71,7 +71,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     # actually streamed (a chunked body declares none). Reads carry documents to verify, like document routes.
     app.include_router(health.router, max_body_size=settings.max_body_bytes)
     for module, limit in (("writes", settings.max_body_bytes), ("reads", settings.max_document_bytes),
-                          ("documents", settings.max_document_bytes)):
+                          ("documents", settings.max_document_bytes),
+                          ("actions", settings.max_body_bytes),
+                          ("inbox", settings.max_body_bytes)):
         routes = __import__(f"kpledger.api.routes.{module}", fromlist=["router"])
         app.include_router(routes.router, max_body_size=limit)
     if settings.frontend_dir.is_dir():
