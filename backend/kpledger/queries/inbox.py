@@ -38,7 +38,8 @@ def _lot_summaries(session: Session, lot_ids: list[int]) -> dict[int, dict[str, 
     parcel_ids = set(lot_ids) | {p for c in consignments for p in c.parcel_ids}
     parcels = {p.id: p for p in session.execute(select(m.Parcel).where(m.Parcel.id.in_(parcel_ids))).scalars()}
     keys = [c.certificate_key for c in consignments if c.certificate_key]
-    numbers = dict(session.execute(select(m.Certificate.key, m.Certificate.number).where(m.Certificate.key.in_(keys))))
+    numbers = {key: number for key, number in session.execute(
+        select(m.Certificate.key, m.Certificate.number).where(m.Certificate.key.in_(keys)))}
     for c in consignments:
         inside = [parcels[p] for p in c.parcel_ids if p in parcels]
         out[c.id] = {"kind": "consignment", "points": c.points, "parcel_count": len(c.parcel_ids),

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from kpledger.api.deps import ServicesDep
 from kpledger.api.routes.writes import ENDPOINTS
 from kpledger.intents import INTENTS, domain
+from kpledger.queries.roles import ROLES
 
 router = APIRouter(prefix="/v1", tags=["writes"])
 
@@ -61,6 +62,7 @@ class ActionsPublic(BaseModel):
     chain_id: int
     actions: list[ActionPublic]
     count: int
+    roles: dict[str, int] = Field(description="the registry's role bits by name (LicenseOperator's `roles`)")
 
 
 def action_table(chain_id: int, addresses: dict[str, str]) -> list[dict[str, Any]]:
@@ -82,4 +84,4 @@ def read_actions(services: ServicesDep) -> dict[str, Any]:
     """The write actions: path, EIP-712 types and domain, and who signs each (see WRITES.md)."""
     chain_id = services.chain.deployment.chain_id
     actions = action_table(chain_id, services.chain.addresses)
-    return {"chain_id": chain_id, "actions": actions, "count": len(actions)}
+    return {"chain_id": chain_id, "actions": actions, "count": len(actions), "roles": ROLES}
