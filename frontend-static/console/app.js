@@ -49,7 +49,7 @@ function announce(text) {
 
 /** An error in words: the API's stable code, its explanation in the current language, and the API's message. */
 function errorBlock(error, title) {
-  const code = error instanceof ApiError ? error.code : error instanceof WalletError ? error.key : "Error";
+  const code = error instanceof ApiError || error instanceof WalletError ? error.code : "Error";
   const words = error instanceof ApiError
     ? (has(`code.${code}`) ? t(`code.${code}`) : null)
     : error instanceof WalletError ? t(error.key) : null;
@@ -146,7 +146,8 @@ function renderAccount() {
   }
   const roles = inbox.roles.filter((r) => r !== "authority");
   fact(t("account.roles"), h("span", { id: "account-roles" },
-    [inbox.governance ? t("account.governance") : null, inbox.roles.includes("authority") ? t("account.authority") : null]
+    [inbox.governance ? t("account.governance") : null, inbox.roles.includes("authority") ? t("account.authority") : null,
+      roles.length ? t("account.operator") : null]
       .filter(Boolean).join(" · ") || "—"));
   fact(t("account.licence"), h("span", { id: "account-licence" },
     roles.length ? roles.map((r) => t(`role.${r}`)).join(", ") : t("account.noLicence")));
@@ -420,6 +421,7 @@ async function sign() {
   $("progress-heading").textContent = t("progress.heading", { action: t(`action.${action.action}`) });
   for (const name of STEPS) step(name, "waiting");
   clear($("progress-result"));
+  $("progress-edit").hidden = true;
   focusHeading("progress-heading");
   let current = "signed";
   try {
@@ -445,14 +447,16 @@ async function sign() {
     renderResult(action, typed.message, answer);
     announce(t("status.done", { action: t(`action.${action.action}`) }));
     state.pending = null;
-    await refreshAccount().catch(() => {});
+    state.busy = false;
+    await refreshAccount().catch(() => {}); // the inbox changed: fresh when the person goes back to it
   } catch (error) {
     step(current, "failed");
     showError(error, t("error.write", { action: t(`action.${action.action}`) }));
     const out = clear($("progress-result"));
-    out.append(h("div", { class: "error", id: "write-refused", "data-code": error.code || error.key || "Error" },
+    out.append(h("div", { class: "error", id: "write-refused", "data-code": error.code || "Error" },
       ...errorBlock(error, t("progress.refused"))));
     announce(t("status.refused"));
+    $("progress-edit").hidden = false; // the form keeps what was typed: correct it and sign again
   } finally {
     state.busy = false;
   }
@@ -524,6 +528,11 @@ async function start() {
   $("action-form").addEventListener("submit", review);
   $("sign").addEventListener("click", sign);
   $("back-to-form").addEventListener("click", () => {
+    state.pending = null;
+    show("form-section");
+    focusHeading("form-heading");
+  });
+  $("progress-edit").addEventListener("click", () => {
     state.pending = null;
     show("form-section");
     focusHeading("form-heading");

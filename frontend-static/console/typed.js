@@ -20,11 +20,22 @@ export function typedData(action, fields, { signer, nonce, deadline }) {
     else if (name in fields) message[name] = fields[name];
     else throw new Error(`missing field ${name} of ${action.primary_type}`);
   }
+  for (const { name, type } of action.types[action.primary_type]) message[name] = normalise(type, message[name], action.types);
   const types = {};
   for (const [name, members] of Object.entries(action.types)) {
     types[name] = members.map(({ name: n, type }) => ({ name: n, type }));
   }
   return { domain: { ...action.domain }, types, primaryType: action.primary_type, message };
+}
+
+/** A value in the form the write API and ethers take: uints as BigInt, addresses checksummed, hex lower case. */
+function normalise(type, value, types) {
+  if (type.endsWith("[]")) return value.map((item) => normalise(type.slice(0, -2), item, types));
+  if (types[type]) return Object.fromEntries(types[type].map((f) => [f.name, normalise(f.type, value[f.name], types)]));
+  if (/^u?int\d*$/.test(type)) return BigInt(value);
+  if (type === "address") return getAddress(value);
+  if (/^bytes\d*$/.test(type)) return String(value).toLowerCase();
+  return value;
 }
 
 /** What eth_signTypedData_v4 receives: the JSON payload with EIP712Domain (as ethers' own signer sends it). */

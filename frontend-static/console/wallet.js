@@ -5,7 +5,8 @@ import { getAddress } from "../vendor/ethers.min.js";
 export class WalletError extends Error {
   constructor(key, detail = "") {
     super(detail || key);
-    this.key = key;
+    this.key = key; // text key of the explanation; `code` is the stable name shown with it
+    this.code = `Wallet${key.charAt(7).toUpperCase()}${key.slice(8)}`;
     this.detail = detail;
   }
 }

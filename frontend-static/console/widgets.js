@@ -119,7 +119,11 @@ export const WIDGETS = {
   },
 
   count(spec, ctx) {
-    return WIDGETS.uint({ ...spec, initial: spec.initial ?? "0" }, ctx);
+    return textWidget({ ...spec, initial: spec.initial ?? "0" }, ctx, {
+      attrs: { inputmode: "numeric" },
+      parse: (raw) => parseUint(raw, Number((spec.type.match(/^uint(\d+)$/) || [0, 32])[1])),
+      describe: (value) => formatInteger(value, locale()),
+    });
   },
 
   carats(spec, ctx) {

@@ -90,16 +90,11 @@ def open_console(browser: Any, url: str, key: bytes, chain_id: int, *, viewport:
         context.expose_binding("__kpWallet", lambda _source, method, params: test_wallet.answer(method, params))
         context.add_init_script(WALLET_SCRIPT)
     page = context.new_page()
-    page.on("pageerror", lambda error: pytest_fail(f"page error: {error}"))
+    page.kp_errors = []  # uncaught script errors of the page (the tests assert there are none)
+    page.on("pageerror", lambda error: page.kp_errors.append(str(error)))
     page.goto(f"{url}/console/{query}")
     page.wait_for_selector("body[data-ready='true']", timeout=20_000)
     return page, test_wallet
-
-
-def pytest_fail(text: str) -> None:
-    import pytest
-
-    pytest.fail(text)
 
 
 def screenshot(page: Any, tmp_path: Path, name: str) -> None:

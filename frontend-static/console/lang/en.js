@@ -30,6 +30,7 @@ export default {
   "account.licence": "Licence",
   "account.governance": "KP governance (Chair / Secretariat)",
   "account.authority": "KP authority",
+  "account.operator": "licensed operator",
   "account.noLicence": "no operator licence",
   "account.notMember": "This account is not a member of any KP participant: it can read the ledger but not write to it. Ask your KP authority to license it.",
   "account.suspended": "{code} is suspended: the ledger refuses its writes until it is reinstated (licences may still be revoked).",

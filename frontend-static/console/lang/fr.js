@@ -28,6 +28,7 @@ export default {
   "account.licence": "Licence",
   "account.governance": "Gouvernance du PK (présidence / secrétariat)",
   "account.authority": "Autorité du PK",
+  "account.operator": "opérateur agréé",
   "account.noLicence": "aucune licence d'opérateur",
   "account.notMember": "Ce compte n'est membre d'aucun participant au PK : il peut lire le registre mais pas y écrire. Demandez à votre autorité PK de lui accorder une licence.",
   "account.suspended": "{code} est suspendu : le registre refuse ses écritures jusqu'à sa réintégration (les licences peuvent encore être révoquées).",
