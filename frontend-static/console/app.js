@@ -451,10 +451,10 @@ async function sign() {
     await refreshAccount().catch(() => {}); // the inbox changed: fresh when the person goes back to it
   } catch (error) {
     step(current, "failed");
-    showError(error, t("error.write", { action: t(`action.${action.action}`) }));
     const out = clear($("progress-result"));
-    out.append(h("div", { class: "error", id: "write-refused", "data-code": error.code || "Error" },
-      ...errorBlock(error, t("progress.refused"))));
+    out.append(h("div", { class: "error", id: "write-refused", role: "alert", "data-code": error.code || "Error" },
+      ...errorBlock(error, t("error.write", { action: t(`action.${action.action}`) })),
+      h("p", {}, t("progress.refused"))));
     announce(t("status.refused"));
     $("progress-edit").hidden = false; // the form keeps what was typed: correct it and sign again
   } finally {

@@ -10,7 +10,8 @@ import { formatCarats } from "./units.js";
 import { WIDGETS, hsWords } from "./widgets.js";
 
 const doc = { widget: "document" };
-const fromConsignment = (take, words) => ({ widget: "fromLot", from: "consignmentId", take, words });
+const fromConsignment = (take, words) => ({ widget: "fromLot", from: "consignmentId", take, words,
+  hint: "hint.fromConsignment" });
 const list = (values) => values.join(", ");
 const carats = (points) => formatCarats(points, locale());
 
