@@ -4,6 +4,8 @@
 // generic widget of its type (FALLBACK). Labels are text keys: `field.<name>` unless `label` says otherwise.
 //
 // To add an action or a field (e.g. LicenseOperator's `name`): add a line below and its texts in lang/*.js.
+// Widget options: `label` / `hint` (text keys), `optional` (text, document: empty is allowed), `source` (lists
+// from the inbox), `filter` (participants), `from` / `take` / `words` (values taken from a chosen lot).
 import { locale, t } from "./i18n.js";
 import { businessFields } from "./typed.js";
 import { formatCarats } from "./units.js";

@@ -97,6 +97,7 @@ export const WIDGETS = {
       attrs: spec.maxLength ? { maxlength: spec.maxLength } : {},
       parse(raw) {
         const value = spec.upper ? raw.trim().toUpperCase() : raw.trim();
+        if (!value && spec.optional) return "";
         if (!value) throw new InputError("err.required");
         if (spec.pattern && !spec.pattern.test(value)) throw new InputError(spec.patternError || "err.format");
         return value;

@@ -161,6 +161,26 @@ def test_the_inbox_refuses_bad_input_with_a_stable_code(server):
     assert set(empty["counts"].values()) == {0}
 
 
+def test_the_inbox_caps_each_list_and_counts_them_all(server, actors, world):
+    mine = actors["mine"]
+    for i in range(3):
+        world.do(mine, "RegisterParcel", {"points": 100 + i, "stones": 1, "hsCode": GEM, "origin": "BW",
+                                          "documentHash": "0x" + f"{i + 1:064x}"})
+    world.do(mine, "OfferCustody", {"lotId": 1, "recipient": actors["bw_exporter"].address,
+                                    "sealId": seal_id("BAG-1")})
+    with server.client() as c:
+        inbox = c.get(f"/v1/accounts/{mine.address.lower()}/inbox", params={"limit": 2}).json()
+        exporter = c.get(f"/v1/accounts/{actors['bw_exporter'].address}/inbox").json()
+    assert inbox["address"] == mine.address and inbox["roles"] == ["producer", "exporter"]
+    assert inbox["participant"]["code"] == "BW" and inbox["governance"] is False
+    assert inbox["counts"]["parcels"] == 3 and [p["id"] for p in inbox["parcels"]] == [1, 2]
+    assert inbox["parcels"][0]["offered"] is True and inbox["counts"]["my_offers"] == 1
+    offer = exporter["offers_to_me"][0]
+    assert (offer["lot_id"], offer["from"], offer["seal_id"], offer["kind"], offer["points"]) == (
+        1, mine.address, seal_id("BAG-1"), "parcel", 100)
+    assert exporter["counts"]["offers_to_me"] == 1 and exporter["counts"]["parcels"] == 0
+
+
 # ---------------------------------------------------------------- typed data: byte for byte what the backend expects
 
 
