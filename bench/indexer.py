@@ -24,10 +24,10 @@ from bench.common import (
     topic_int,
 )
 from kpledger.chain.contracts import Chain
+from kpledger.chain.decoder import LogDecoder
 from kpledger.core.config import Settings
 from kpledger.db import models as m
 from kpledger.db.session import Database
-from kpledger.indexer.decoder import LogDecoder
 from kpledger.indexer.follower import Indexer
 
 GOAL = 10_000.0
@@ -63,25 +63,15 @@ class Generator:
         chain.appoint({"BW": authority.address})
         chain.license(authority, [p.address for p in self.producers], ROLE["producer"] | ROLE["trader"])
         chain.license(authority, [t.address for t in self.traders], ROLE["trader"])
-        chain.rpc.call("evm_setBlockGasLimit", [hex(2_000_000_000)])
-        chain.rpc.call("evm_setAutomine", [False])
+        chain.call("evm_setBlockGasLimit", [hex(2_000_000_000)])
+        chain.call("evm_setAutomine", [False])
         self.first_block = chain.head() + 1
 
     def mine(self, txs: list[RawTx]) -> None:
-        rpc = self.chain.rpc
-        for i in range(0, len(txs), TXS_PER_BLOCK):
-            chunk = txs[i:i + TXS_PER_BLOCK]
-            answers = rpc.batch("eth_sendRawTransaction", [[tx.raw] for tx in chunk])
-            errors = [a["error"] for a in answers if "error" in a]
-            if errors:
-                raise RuntimeError(f"{len(errors)} transactions refused, first: {errors[0]}")
-            rpc.call("evm_mine")
-        receipt = rpc.call("eth_getTransactionReceipt", [txs[-1].hash])
-        if receipt is None or receipt["status"] != "0x1":
-            raise RuntimeError(f"generator transaction failed: {receipt}")
+        self.chain.send_packed(txs, TXS_PER_BLOCK)
 
     def logs(self, topic0: str, since: int) -> list[dict]:
-        return self.chain.rpc.logs(self.chain.ledger.address, topic0, since)
+        return self.chain.logs(self.chain.ledger.address, topic0, since)
 
     def run(self, roots: int) -> int:
         c, ledger, n = self.chain, self.chain.ledger, len(self.producers)

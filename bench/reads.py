@@ -19,11 +19,13 @@ import httpx
 from sqlalchemy import insert, select, text
 
 from bench.common import GEM, UNSORTED, LocalChain, Result, Server, log, percentile, sha
+from kpledger.chain.decoder import DecodedLog
 from kpledger.db import models as m
 from kpledger.db.session import Database
-from kpledger.indexer.decoder import DecodedLog
 from kpledger.indexer.projector import Projector
-from kpledger.queries.provenance import certificate_status, get_certificate, provenance
+from kpledger.queries.certificates import get_certificate
+from kpledger.queries.provenance import provenance
+from kpledger.queries.views import certificate_status
 
 GOAL_MS = 20.0
 PRODUCERS = ["BW", "RU", "CA", "AO", "ZA", "CD", "NA", "ZW", "AU", "SL", "LS", "TZ", "GN", "CF", "GH"]
@@ -353,7 +355,7 @@ def http_latencies(work: Path, db_path: Path, deep_ids: list[int], numbers: list
         record = json.loads((chain.data_dir / "deployment.json").read_text())
         record["startBlock"] = chain.head() + 1  # nothing of this chain to index: the synthetic index stays as is
         (chain.data_dir / "deployment.json").write_text(json.dumps(record))
-        server = Server(chain, env={"KP_DATABASE_URL": f"sqlite:///{db_path}"})
+        server = Server(chain.url, chain.data_dir, env={"KP_DATABASE_URL": f"sqlite:///{db_path}"})
         log("reads: HTTP latencies (reference)")
         with httpx.Client(base_url=server.url, timeout=60) as client:
             client.get(f"/v1/parcels/{deep_ids[0]}/provenance").raise_for_status()

@@ -45,14 +45,15 @@ from bench.common import (
     Signer,
     address_of,
     cpu_seconds,
+    dir_size_mb,
     log,
     memory_total_mb,
     sha,
     vm_hwm_mb,
 )
 from kpledger import eip712
-from kpledger.client import PATHS
-from kpledger.intents import INTENTS, sign_intent
+from kpledger.core.actions import ACTIONS
+from kpledger.eip712 import sign_intent
 from kpledger.localnet import stop
 
 YEAR_CERTIFICATES = 100_000
@@ -191,21 +192,11 @@ def _call(signer: Signer, to: str, signature: str, types: list[str], args: list[
 
 def _packed(chain: LocalChain, txs: list[RawTx]) -> None:
     """Sends direct transactions SETUP_TXS_PER_BLOCK to a block (automine off, evm_mine) and checks them all."""
-    rpc = chain.rpc
-    rpc.call("evm_setAutomine", [False])
+    chain.call("evm_setAutomine", [False])
     try:
-        for i in range(0, len(txs), SETUP_TXS_PER_BLOCK):
-            chunk = txs[i:i + SETUP_TXS_PER_BLOCK]
-            errors = [a["error"] for a in rpc.batch("eth_sendRawTransaction", [[t.raw] for t in chunk]) if "error" in a]
-            if errors:
-                raise RuntimeError(f"{len(errors)} setup transactions refused, first: {errors[0]}")
-            rpc.call("evm_mine")
-            receipts = rpc.batch("eth_getTransactionReceipt", [[t.hash] for t in chunk])
-            bad = [r for r in receipts if not r.get("result") or r["result"]["status"] != "0x1"]
-            if bad:
-                raise RuntimeError(f"{len(bad)} setup transactions not mined or reverted, first: {bad[0]}")
+        chain.send_packed(txs, SETUP_TXS_PER_BLOCK)
     finally:
-        rpc.call("evm_setAutomine", [True])
+        chain.call("evm_setAutomine", [True])
 
 
 def setup(chain: LocalChain, table: list[Desk]) -> None:
@@ -258,16 +249,16 @@ class World:
 
     def body(self, actor: Actor, action: str, message: dict[str, Any]) -> dict[str, Any]:
         """A signed request body: EIP-712 digest computed directly, signed with coincurve (v = recid + 27)."""
-        contract = INTENTS[action].contract
+        contract = ACTIONS[action].contract
         nonce, deadline = actor.nonces[contract], int(time.time()) + 3600
-        digest = eip712.digest(action, message, nonce, deadline, chain_id=self.chain_id,
+        digest = eip712.digest(action, message, actor.address, nonce, deadline, chain_id=self.chain_id,
                                verifying_contract=self.verifying[contract])
         sig = actor.key.sign_recoverable(digest, hasher=None)
         return {"message": message, "signer": actor.address, "nonce": nonce, "deadline": deadline,
                 "signature": "0x" + sig[:64].hex() + f"{sig[64] + 27:02x}"}
 
     def check_signing(self) -> None:
-        """The fast signature must be eth_account's (kpledger.intents.sign_intent) bit for bit."""
+        """The fast signature must be eth_account's (kpledger.eip712.sign_intent) bit for bit."""
         actor, doc = self.table[0].mine, sha("check")
         child = {"points": 1, "stones": 1, "hsCode": GEM, "documentHash": doc}
         for action, message in (
@@ -279,18 +270,18 @@ class World:
                                       "expiresAt": 2, "documentHash": doc})):
             fast = self.body(actor, action, message)
             slow = sign_intent(actor.secret, action, message, chain_id=self.chain_id,
-                               verifying_contract=self.verifying[INTENTS[action].contract], nonce=fast["nonce"],
+                               verifying_contract=self.verifying[ACTIONS[action].contract], nonce=fast["nonce"],
                                deadline=fast["deadline"])
             if slow.signer != actor.address or "0x" + slow.signature.hex() != fast["signature"]:
-                raise RuntimeError(f"fast EIP-712 signing of {action} disagrees with kpledger.intents.sign_intent")
+                raise RuntimeError(f"fast EIP-712 signing of {action} disagrees with kpledger.eip712.sign_intent")
 
     async def write(self, actor: Actor, action: str, message: dict[str, Any]) -> dict[str, Any]:
         assert self.http is not None
-        contract = INTENTS[action].contract
+        contract = ACTIONS[action].contract
         async with actor.lock:  # one signer's requests in nonce order
             if self.stopped:
                 raise Stopped
-            path = PATHS[action].format(**{k: str(v) for k, v in message.items()})
+            path = ACTIONS[action].path_for(message)
             body = self.body(actor, action, message)
             for attempt in range(RETRIES + 1):
                 try:
@@ -482,7 +473,7 @@ def empty_block_ms(chain: LocalChain, count: int = 5) -> float:
     times = []
     for _ in range(count):
         started = time.perf_counter()
-        chain.rpc.call("evm_mine")
+        chain.call("evm_mine")
         times.append((time.perf_counter() - started) * 1000)
     return sorted(times)[count // 2]
 
@@ -511,9 +502,9 @@ def run(work: Path, size: Size, year_flows: int | None = None, limit_s: float | 
         world.check_signing()
         block_ms0 = empty_block_ms(chain)
         if block_s:
-            chain.rpc.call("evm_setAutomine", [False])
-            chain.rpc.call("evm_setIntervalMining", [block_s])
-        server = Server(chain, env=BATCH_ENV)
+            chain.call("evm_setAutomine", [False])
+            chain.call("evm_setIntervalMining", [block_s])
+        server = Server(chain.url, chain.data_dir, env=BATCH_ENV)
         world.url = server.url
         world.pids = (server.pid, chain.process.pid)
         signers = len({a.address for d in table for a in (d.mine, d.exporter, d.importer, d.cutter,
@@ -531,7 +522,7 @@ def run(work: Path, size: Size, year_flows: int | None = None, limit_s: float | 
         server.wait_indexed(head)
         wall = time.perf_counter() - started
         cpu = {k: round(v - cpu0[k], 1) for k, v in cpu_now(server, chain).items()}
-        memory = server.peak_memory_mb()
+        memory = vm_hwm_mb(server.pid)
         anvil_mb = vm_hwm_mb(chain.process.pid)
         server.close()
         server = None
@@ -539,7 +530,7 @@ def run(work: Path, size: Size, year_flows: int | None = None, limit_s: float | 
         db_mb = sum(p.stat().st_size for p in chain.data_dir.glob("kp.db*")) / 2**20
         stop(chain.process, timeout=DUMP_TIMEOUT_S)  # anvil dumps its state on exit: the chain's size
         chain.close()
-        chain_mb = chain.state_size_mb() if chain.process.returncode == 0 else None
+        chain_mb = dir_size_mb(chain.data_dir, "anvil-state.json") if chain.process.returncode == 0 else None
         measured = Measured(wall, load_s, head - head0, block_ms, memory, anvil_mb, db_mb, chain_mb, cpu)
         return report(size, world, exports, flows, limit, measured, year_flows or FLOWS)
     finally:

@@ -25,7 +25,7 @@ from bench.common import (
     percentile,
     sha,
 )
-from kpledger.intents import sign_intent
+from kpledger.eip712 import sign_intent
 
 LEVELS = (1, 4, 16, 64)
 GOAL_RATIO, GOAL_RATE = 0.5, 500.0
@@ -99,7 +99,7 @@ def raw_ceiling(chain: LocalChain, producers: list[Signer], count: int) -> float
         p = producers[i % len(producers)]
         data = chain.calldata(chain.ledger, "registerParcel", 1_000 + i, 1, UNSORTED, "BW", bytes(32))
         raws.append(p.sign(chain.ledger.address, data, gas=300_000))
-    return count / chain.rpc.send_raw(raws)
+    return count / chain.send_raw(raws)
 
 
 def run(work: Path, full: bool) -> list[Result]:
@@ -130,7 +130,7 @@ def run(work: Path, full: bool) -> list[Result]:
                 f"{chain.head()})")
             ceiling = raw_ceiling(chain, producers, raw_count)
             ceilings.append(ceiling)
-            server = Server(chain)
+            server = Server(chain.url, chain.data_dir)
             server.wait_indexed(chain.head())  # the raw blocks indexed before the clock starts
             per = requests // level
             log(f"writes: {level} clients x {per} pre-signed RegisterParcel intents")

@@ -30,7 +30,8 @@ from ape.logging import LogLevel, logger
 from eth_utils import keccak, to_checksum_address
 from hexbytes import HexBytes
 
-from kpledger.intents import INTENTS, SignedIntent, sign_intent
+from kpledger.core.actions import ACTIONS
+from kpledger.eip712 import SignedIntent, sign_intent
 
 GOAL_RATIO = 2.0  # a complete single hand-off may cost at most twice its floor
 CONSIGNMENT_TOLERANCE = 0.01  # consignment hand-offs of 1, 10, 100 parcels within 1%
@@ -178,7 +179,7 @@ class Bench:
     def send(self, contract: ContractInstance, actor: Actor, action: str, message: dict[str, Any],
              relayed: bool = False) -> ReceiptAPI:
         """Runs `action` as `actor`: directly, or signed by `actor` and submitted by the relayer."""
-        intent = INTENTS[action]
+        intent = ACTIONS[action]
         assert contract.contract_type.name == intent.contract, (action, contract.contract_type.name)
         if not relayed:
             args = SignedIntent(action, message, actor.address, 0, 0, b"").args

@@ -20,12 +20,11 @@ from eth_utils import is_address, to_checksum_address
 
 from kpledger import client as kc
 from kpledger.client import ClientError, KPClient, Part
+from kpledger.core.constants import reasons_help
 
 DEFAULT_API = "http://127.0.0.1:8000"
 DEFAULT_KEYSTORE = Path.home() / ".kp" / "keystore.json"
-REASONS_HELP = ("Reason codes: 1 documents missing or wrong, 2 weight differs, 3 contents differ, "
-                "4 seal or container damaged, 5 recipient not expecting the goods, 6 issued in error, "
-                "7 superseded by a corrected certificate.")
+REASONS_HELP = reasons_help()
 
 
 # ---------------------------------------------------------------- parameter types

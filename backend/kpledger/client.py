@@ -26,35 +26,15 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
 
-from kpledger.intents import INTENTS, sign_intent
+from kpledger.core.actions import ACTIONS
+from kpledger.core.constants import ROLES, role_bits, role_names
+from kpledger.eip712 import sign_intent
+
+__all__ = ["ROLES", "ClientError", "KPClient", "Part", "carats", "document_hash", "points", "role_bits", "role_names",
+           "seal_id", "text_bytes32"]
 
 ZERO32 = "0x" + "00" * 32
 DEFAULT_TTL = 3600
-ROLES: dict[str, int] = {"authority": 1, "producer": 2, "exporter": 4, "importer": 8, "trader": 16,
-                         "manufacturer": 32}
-
-# action -> path template (WRITES.md); placeholders are message fields of the same name
-PATHS: dict[str, str] = {
-    "AdmitParticipant": "/v1/participants",
-    "SuspendParticipant": "/v1/participants/{code}/suspend",
-    "ReinstateParticipant": "/v1/participants/{code}/reinstate",
-    "SetAuthority": "/v1/participants/{participant}/authorities",
-    "LicenseOperator": "/v1/operators/license",
-    "RevokeOperator": "/v1/operators/revoke",
-    "RegisterParcel": "/v1/parcels",
-    "SplitParcel": "/v1/parcels/{parcelId}/split",
-    "MergeParcels": "/v1/parcels/merge",
-    "SealConsignment": "/v1/consignments",
-    "OpenConsignment": "/v1/consignments/{consignmentId}/open",
-    "OfferCustody": "/v1/lots/{lotId}/offer",
-    "WithdrawOffer": "/v1/lots/{lotId}/withdraw",
-    "AcceptCustody": "/v1/lots/{lotId}/accept",
-    "RejectCustody": "/v1/lots/{lotId}/reject",
-    "IssueCertificate": "/v1/certificates",
-    "ConfirmImport": "/v1/certificates/{number}/confirm",
-    "RecordDiscrepancy": "/v1/certificates/{number}/discrepancy",
-    "VoidCertificate": "/v1/certificates/{number}/void",
-}
 
 
 class ClientError(Exception):
@@ -125,22 +105,6 @@ def points(carats: str | int | Decimal) -> int:
 def carats(points_: int) -> str:
     """A carat amount with 2 decimals from points: 12345 -> "123.45"."""
     return f"{Decimal(points_) / 100:.2f}"
-
-
-def role_bits(names: Iterable[str]) -> int:
-    """The role bitmask of role names ("producer", "exporter", ...); refuses unknown names."""
-    bits = 0
-    for name in names:
-        key = name.strip().lower()
-        if key not in ROLES:
-            raise ValueError(f"unknown role {name!r} (known: {', '.join(ROLES)})")
-        bits |= ROLES[key]
-    return bits
-
-
-def role_names(bits: int) -> list[str]:
-    """The role names of a bitmask, in bit order."""
-    return [name for name, bit in ROLES.items() if bits & bit]
 
 
 @dataclass(frozen=True)
@@ -232,11 +196,12 @@ class KPClient:
 
     def submit(self, action: str, message: Mapping[str, Any]) -> dict[str, Any]:
         """Signs `message` as the intent `action` and posts it to the action's endpoint."""
-        if action not in INTENTS:
+        if action not in ACTIONS:
             raise ValueError(f"unknown action {action}")
         if self.account is None:
             raise ClientError("NoKey", "this client has no key to sign with")
-        contract = INTENTS[action].contract
+        spec = ACTIONS[action]
+        contract = spec.contract
         nonce = self.nonce(contract)
         deadline = int(time.time()) + self.ttl
         signed = sign_intent(self.account.key, action, dict(message), chain_id=int(self.config["chain_id"]),
@@ -244,8 +209,7 @@ class KPClient:
                              deadline=deadline)
         body = {"message": dict(message), "signer": signed.signer, "nonce": nonce, "deadline": deadline,
                 "signature": "0x" + signed.signature.hex()}
-        path = PATHS[action].format(**{k: quote(str(v), safe="") for k, v in message.items()})
-        return self.post(path, body)
+        return self.post(spec.path_for(message), body)
 
     # ------------------------------------------------------------ governance and authorities
 

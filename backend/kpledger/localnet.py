@@ -62,8 +62,10 @@ def anvil_binary() -> str:
     return found
 
 
-def start_anvil(data_dir: Path, port: int, state_interval: int = 1, gas_limit: int | None = None) -> subprocess.Popen:
-    """Starts anvil with its state file in `data_dir` (reloaded if present); `gas_limit` per block if given.
+def start_anvil(data_dir: Path, port: int, state_interval: int = 1, gas_limit: int | None = None,
+                block_time: float | None = None) -> subprocess.Popen:
+    """Starts anvil with its state file in `data_dir` (reloaded if present); `gas_limit` per block if given;
+    `block_time`: a block every so many seconds (as a QBFT network's block period) instead of one per transaction.
 
     `--prune-history 16`: anvil keeps the states of the last 16 blocks in memory (enough for the reorgs and
     snapshots of the tests) instead of every block's, later ones written to disk: on a chain that has grown to
@@ -77,6 +79,8 @@ def start_anvil(data_dir: Path, port: int, state_interval: int = 1, gas_limit: i
            "--state", str(state), "--state-interval", str(state_interval), "--prune-history", "16", "--silent"]
     if gas_limit is not None:
         cmd += ["--gas-limit", str(gas_limit)]
+    if block_time is not None:
+        cmd += ["--block-time", str(block_time)]
     log = open(data_dir / "anvil.log", "ab")  # noqa: SIM115 - lives as long as the process
     return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from kpledger.chain.contracts import Chain
 from kpledger.core.config import Settings
 from kpledger.db.session import Database
-
-log = logging.getLogger(__name__)
+from kpledger.indexer.follower import Indexer
+from kpledger.relay import Relayer
 
 
 @dataclass
@@ -18,19 +16,15 @@ class Services:
     settings: Settings
     chain: Chain
     db: Database
-    indexer: Any = None  # kpledger.indexer.follower.Indexer
-    relayer: Any = None  # kpledger.relay.relayer.Relayer
-    extras: dict[str, Any] = field(default_factory=dict)
+    indexer: Indexer | None = None
+    relayer: Relayer | None = None
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
         return cls(settings=settings, chain=Chain(settings), db=Database(settings.database_url))
 
     def start(self) -> None:
-        """Starts the indexer thread and lets the relayer recover its journal."""
-        from kpledger.indexer.follower import Indexer
-        from kpledger.relay.relayer import Relayer
-
+        """Lets the relayer recover its journal and starts the indexer thread."""
         self.relayer = Relayer(self.settings, self.chain, self.db)
         self.relayer.recover()
         self.indexer = Indexer(self.settings, self.chain, self.db)

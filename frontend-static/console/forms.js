@@ -30,7 +30,6 @@ export const FORMS = {
 
   // licensed operators: parcels, consignments, custody
   RegisterParcel: {
-    roles: ["producer"],
     fields: {
       points: { widget: "carats" }, stones: { widget: "count" }, hsCode: { widget: "hs" },
       origin: { widget: "ownParticipant" }, documentHash: doc,
@@ -113,15 +112,12 @@ export function fieldSpecs(action) {
   });
 }
 
-/** Whether the account may take the action: the action's signers (from the API), refined by the roles here. */
+/** Whether the account may take the action: who signs it and the roles it needs, from the API's action list. */
 export function mayAct(action, inbox) {
   if (!inbox) return false;
   if (action.signers === "governance") return Boolean(inbox.governance);
   if (!inbox.member) return false;
-  if (action.signers === "authority") return inbox.roles.includes("authority");
-  const needed = (FORMS[action.action] || {}).roles;
-  const operatorRoles = inbox.roles.filter((r) => r !== "authority");
-  return needed ? needed.some((r) => inbox.roles.includes(r)) : operatorRoles.length > 0;
+  return action.signer_roles.some((r) => inbox.roles.includes(r));
 }
 
 /**

@@ -2,36 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-import httpx
 import pytest
 from eth_account import Account
-from web3 import HTTPProvider, Web3
 
-from kpledger.chain.deploy import deploy_ledger
 from kpledger.core.config import Settings
-from kpledger.localnet import start_anvil, stop, wait_until_up
+from kpledger.core.constants import AUTHORITY, EXPORTER, IMPORTER, MANUFACTURER, PRODUCER, TRADER
+from kpledger.devstack import MANIFEST, ApiServer, LocalChain, dev_key, free_port
+from kpledger.localnet import stop
 
 ROOT = Path(__file__).resolve().parents[2]
-MANIFEST = ROOT / ".build" / "__local__.json"
-MNEMONIC = "test test test test test test test test test test test junk"
-Account.enable_unaudited_hdwallet_features()
-KEYS = [Account.from_mnemonic(MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}").key for i in range(12)]
-ROLE_AUTHORITY, ROLE_PRODUCER, ROLE_EXPORTER, ROLE_IMPORTER, ROLE_TRADER, ROLE_MANUFACTURER = 1, 2, 4, 8, 16, 32
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+KEYS = [dev_key(i) for i in range(12)]
+ROLE_AUTHORITY, ROLE_PRODUCER, ROLE_EXPORTER, ROLE_IMPORTER, ROLE_TRADER, ROLE_MANUFACTURER = (
+    AUTHORITY, PRODUCER, EXPORTER, IMPORTER, TRADER, MANUFACTURER)
+__all__ = ["MANIFEST", "free_port"]
 
 
 @dataclass
@@ -44,21 +35,12 @@ class Actor:
         return Account.from_key(self.key).address
 
 
-@dataclass
-class Node:
-    url: str
-    process: subprocess.Popen
-    data_dir: Path
-    port: int
-
-    @property
-    def w3(self) -> Web3:
-        return Web3(HTTPProvider(self.url))
+Node = LocalChain  # a test's chain: anvil in the test's tmp_path with the contracts deployed
 
 
-def deploy(w3: Web3, deployer: Actor, governance: Actor, record: Path) -> dict:
-    """Deploys the ledger contracts from the build manifest (kpledger.chain.deploy)."""
-    return deploy_ledger(w3, deployer.key, governance.address, MANIFEST, record)
+def submit(relayer: Any, action: str, body: dict[str, Any]) -> dict[str, Any]:
+    """Runs one request through an in-process Relayer (its write path is async) and returns the answer."""
+    return asyncio.run(relayer.submit_async(action, body))
 
 
 @pytest.fixture(scope="session")
@@ -69,50 +51,18 @@ def actors() -> dict[str, Actor]:
 
 
 @pytest.fixture
-def node(tmp_path: Path, actors) -> Iterator[Node]:
+def node(tmp_path: Path, actors) -> Iterator[LocalChain]:
     """A fresh anvil with the contracts deployed; its data folder is the test's tmp_path."""
-    port = free_port()
-    data = tmp_path / "data"
-    process = start_anvil(data, port)
-    url = f"http://127.0.0.1:{port}"
-    wait_until_up(url, process)
-    node = Node(url, process, data, port)
-    deploy(node.w3, actors["relayer"], actors["governance"], data / "deployment.json")
-    yield node
-    stop(node.process)  # the crash tests restart the chain: stop the one running now
-    if node.process is not process:
-        stop(process)
+    chain = LocalChain(tmp_path / "data")
+    yield chain
+    chain.close()  # the crash tests restart the chain: this stops the one running now
 
 
-@dataclass
-class Server:
-    url: str
-    process: subprocess.Popen
-    env: dict[str, str]
-
-    def client(self) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=30)
+Server = ApiServer
 
 
-def start_server(node: Node, port: int | None = None, extra_env: dict[str, str] | None = None) -> Server:
-    port = port or free_port()
-    env = {**os.environ, "KP_ENVIRONMENT": "test", "KP_RPC_URL": node.url, "KP_DATA_DIR": str(node.data_dir),
-           "KP_PORT": str(port), "KP_RELAYER_KEY": "0x" + KEYS[0].hex(), **(extra_env or {})}
-    log = open(node.data_dir / f"server-{port}.log", "ab")  # noqa: SIM115 - lives as long as the process
-    process = subprocess.Popen([sys.executable, "-m", "kpledger.api"], env=env, stdout=log,
-                               stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited: {(node.data_dir / f'server-{port}.log').read_text()[-3000:]}")
-        try:
-            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                return Server(url, process, env)
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise TimeoutError("server did not answer /healthz")
+def start_server(node: LocalChain, port: int | None = None, extra_env: dict[str, str] | None = None) -> ApiServer:
+    return ApiServer(node.url, node.data_dir, env=extra_env, port=port)
 
 
 def signed_offline(node: Node, actors: dict[str, Actor], tag: str, points: int) -> tuple[Settings, dict]:
@@ -142,18 +92,12 @@ def server(node) -> Iterator[Server]:
 class Direct:
     """Sends contract calls straight to the node, signed with an actor's key (test setup, not the relayer)."""
 
-    def __init__(self, node: Node, actors: dict[str, Actor]):
-        from kpledger.chain.contracts import Artifacts, Deployment
-
+    def __init__(self, node: LocalChain, actors: dict[str, Actor]):
+        self.node = node
         self.w3 = node.w3
         self.actors = actors
-        artifacts = Artifacts(MANIFEST)
-        deployment = Deployment.load(node.data_dir / "deployment.json")
-        self.contracts = {name: self.w3.eth.contract(address=deployment.address(name), abi=artifacts.abis[name])
-                          for name in ("KPRegistry", "KPLedger", "KPCertificates")}
-        self.registry = self.contracts["KPRegistry"]
-        self.ledger = self.contracts["KPLedger"]
-        self.certificates = self.contracts["KPCertificates"]
+        self.contracts = node.contracts
+        self.registry, self.ledger, self.certificates = node.registry, node.ledger, node.certificates
 
     def send(self, actor: str, contract, function: str, *args) -> dict:
         a = self.actors[actor]
@@ -186,7 +130,7 @@ class Direct:
 
     def fund(self, actor: str) -> None:
         """anvil funds ten accounts; later actors get gas money directly."""
-        self.w3.provider.make_request("anvil_setBalance", [self.actors[actor].address, hex(10**21)])
+        self.node.fund([self.actors[actor].address], 10**21)
 
 
 @pytest.fixture

@@ -10,26 +10,27 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kpledger.core.config import Settings
-from kpledger.relay.relayer import EXECUTE_SELECTOR, Relayer, _batch_calldata
+from kpledger.relay.batcher import Batcher
+from kpledger.relay.calls import EXECUTE_SELECTOR, batch_calldata
 
 ADDRESS = "0x" + "11" * 20
 
 
-def sender_with(queue_data: list[str], max_calls: int = 200, max_bytes: int = 900_000) -> Relayer:
-    """A Relayer with only what `_take` uses: its queue of (call data) items and its batch settings."""
-    r = Relayer.__new__(Relayer)
+def sender_with(queue_data: list[str], max_calls: int = 200, max_bytes: int = 900_000) -> Batcher:
+    """A Batcher with only what `_take` uses: its queue of (call data) items and its batch settings."""
+    r = Batcher.__new__(Batcher)
     r._queue = deque(SimpleNamespace(data=d) for d in queue_data)  # type: ignore[misc]
-    r._queue_cv = threading.Condition()
+    r._cv = threading.Condition()
     r._stop = threading.Event()
     r._last_batch = 0
-    r.batch_linger = 0.0
+    r.linger = 0.0
     r.settings = SimpleNamespace(batch_max_calls=max_calls, batch_max_bytes=max_bytes)  # type: ignore[assignment]
     return r
 
 
 def encoded_size(items: list[SimpleNamespace]) -> int:
     """The size in bytes of the execute calldata the relayer builds for these calls."""
-    calldata = _batch_calldata(EXECUTE_SELECTOR, [(ADDRESS, bytes.fromhex(i.data[2:])) for i in items])
+    calldata = batch_calldata(EXECUTE_SELECTOR, [(ADDRESS, bytes.fromhex(i.data[2:])) for i in items])
     return (len(calldata) - 2) // 2
 
 

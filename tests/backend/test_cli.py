@@ -16,9 +16,10 @@ from eth_account.messages import encode_typed_data
 from eth_utils import keccak
 
 from kpledger import client as kc
+from kpledger import eip712
 from kpledger.cli import cli
 from kpledger.client import ClientError, KPClient, Part
-from kpledger.intents import INTENTS, domain
+from kpledger.core.actions import ACTIONS
 
 GEM, UNSORTED = 710231, 710210
 PASSWORD = "correct horse battery staple"
@@ -104,15 +105,9 @@ def stub(posts: list[tuple[str, dict]], refuse: dict | None = None) -> httpx.Cli
 
 
 def recover(action: str, body: dict[str, Any]) -> str:
-    kind = INTENTS[action]
-    typed = {
-        "types": {"EIP712Domain": [{"name": "name", "type": "string"}, {"name": "version", "type": "string"},
-                                   {"name": "chainId", "type": "uint256"},
-                                   {"name": "verifyingContract", "type": "address"}], **kind.types()},
-        "primaryType": action,
-        "domain": domain(kind.contract, CONFIG["chain_id"], CONFIG["contracts"][kind.contract]),
-        "message": {**body["message"], "nonce": body["nonce"], "deadline": body["deadline"]},
-    }
+    contract = ACTIONS[action].contract
+    typed = eip712.typed_data(action, body["message"], body["signer"], body["nonce"], body["deadline"],
+                              chain_id=CONFIG["chain_id"], verifying_contract=CONFIG["contracts"][contract])
     return Account.recover_message(encode_typed_data(full_message=typed), signature=body["signature"])
 
 
@@ -130,7 +125,7 @@ def test_the_client_signs_each_action_for_its_contract_with_the_next_nonce():
     actions = ["SplitParcel", "OfferCustody", "LicenseOperator", "ConfirmImport"]
     for (_, body), action in zip(posts, actions, strict=True):
         assert recover(action, body) == body["signer"] == Account.from_key(key).address
-        assert body["nonce"] == {"KPRegistry": 3, "KPLedger": 5, "KPCertificates": 0}[INTENTS[action].contract]
+        assert body["nonce"] == {"KPRegistry": 3, "KPLedger": 5, "KPCertificates": 0}[ACTIONS[action].contract]
     split = posts[0][1]["message"]
     assert split["children"][1] == {"points": 4_000, "stones": 0, "hsCode": GEM, "documentHash": kc.ZERO32}
     assert posts[1][1]["message"]["sealId"] == seal

@@ -19,17 +19,15 @@ from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_utils import keccak
 
-from kpledger.api.routes.writes import ENDPOINTS
 from kpledger.client import seal_id
+from kpledger.core.actions import ACTIONS
+from kpledger.core.constants import INDUSTRIAL, UNSORTED
+from kpledger.core.constants import NON_INDUSTRIAL as GEM
 from kpledger.eip712 import digest
-from kpledger.intents import INTENTS
 
 from writes_support import Api, setup_world
 
 pytest.importorskip("playwright.sync_api")
-
-GEM, INDUSTRIAL, UNSORTED = 710231, 710221, 710210
-
 
 @pytest.fixture
 def browser():
@@ -138,15 +136,19 @@ def test_the_actions_are_the_write_routes_with_their_intent_types_and_domains(se
     with server.client() as c:
         listing = c.get("/v1/actions").json()
         config = c.get("/v1/config").json()
-    assert listing["chain_id"] == config["chain_id"] and listing["count"] == len(ENDPOINTS)
-    assert [a["action"] for a in listing["actions"]] == [e[0] for e in ENDPOINTS]
-    for action, (name, path, _handler, param) in zip(listing["actions"], ENDPOINTS, strict=True):
-        kind = INTENTS[name]
-        assert (action["path"], action["path_param"], action["method"]) == (path, param, "POST")
+    assert listing["chain_id"] == config["chain_id"] and listing["count"] == len(ACTIONS)
+    assert [a["action"] for a in listing["actions"]] == list(ACTIONS)
+    for action, kind in zip(listing["actions"], ACTIONS.values(), strict=True):
+        name = kind.name
+        assert (action["path"], action["path_param"], action["method"]) == (kind.path, kind.path_param, "POST")
         assert action["types"] == kind.types() and "EIP712Domain" not in action["types"]
         assert action["domain"] == {"name": kind.contract, "version": "1", "chainId": config["chain_id"],
                                     "verifyingContract": config["contracts"][kind.contract]}
         assert action["signers"] == EXPECTED_SIGNERS.get(name, "operator"), name
+        expected_roles = ["producer"] if name == "RegisterParcel" else (
+            ["authority"] if action["signers"] == "authority" else [] if action["signers"] == "governance"
+            else ["producer", "exporter", "importer", "trader", "manufacturer"])
+        assert action["signer_roles"] == expected_roles, name
     assert listing["roles"]["exporter"] == 4 and listing["roles"]["authority"] == 1
 
 
@@ -220,7 +222,7 @@ def test_the_typed_data_the_console_builds_has_the_backends_digest_for_every_act
             return {digest: typed.digest(data), payload: typed.walletPayload(data),
                     body: typed.writeBody(data, auth.signer, '0x00')};
         }""", [action, as_js, {"signer": actors["outsider"].address, "nonce": str(nonce), "deadline": str(deadline)}])
-        expected = digest(name, message, nonce, deadline, chain_id=listing["chain_id"],
+        expected = digest(name, message, actors["outsider"].address, nonce, deadline, chain_id=listing["chain_id"],
                           verifying_contract=action["domain"]["verifyingContract"])
         assert built["digest"] == "0x" + expected.hex(), name
         # what the wallet receives hashes, with eth_account, to the same digest

@@ -14,11 +14,11 @@ import httpx
 
 from kpledger.chain.contracts import Chain
 from kpledger.db.session import Database
-from kpledger.localnet import start_anvil, stop, wait_until_up
-from kpledger.relay.intent import WriteRequest
-from kpledger.relay.relayer import Relayer
+from kpledger.localnet import stop
+from kpledger.relay import Relayer, calls
+from kpledger.relay.request import WriteRequest
 
-from conftest import MANIFEST, signed_offline, start_server
+from conftest import MANIFEST, signed_offline, start_server, submit
 from writes_support import UNSORTED, Api, b32, contracts, registered, setup_world
 
 
@@ -137,13 +137,10 @@ def snapshot(node) -> tuple[bytes, int]:
 
 def kill_chain(node, stale_state: bytes | None = None) -> None:
     """kill -9 the chain, optionally put back an older state dump, and restart it on the same port and folder."""
-    os.killpg(node.process.pid, signal.SIGKILL)  # the group: npm's `anvil` is a wrapper around the real binary
+    os.killpg(node.process.pid, signal.SIGKILL)  # its whole process group
     node.process.wait()
-    if stale_state is not None:
-        (node.data_dir / "anvil-state.json").write_bytes(stale_state)
     time.sleep(0.3)
-    node.process = start_anvil(node.data_dir, node.port)
-    wait_until_up(node.url, node.process)
+    node.restart(stale_state)
 
 
 def test_killing_the_chain_loses_no_acknowledged_write(node, actors):
@@ -179,14 +176,15 @@ def test_a_request_journaled_but_never_sent_is_sent_once_on_recovery(node, actor
     settings, body = signed_offline(node, actors, "unsent", points=3)
     first = Relayer(settings, Chain(settings), Database(settings.database_url))
     req = WriteRequest.from_body("RegisterParcel", body)
-    data = first._calldata(req)
-    gas = first._simulate(req.contract, data)
-    with first.nonces.lock:  # what _journal_and_send does, up to the crash before the send
-        first._init_nonces()
-        nonce = first.nonces.allocate()
-        raw, tx_hash = first._sign(node.w3.to_checksum_address(first.chain.deployment.ledger), data, gas, nonce)
-        first.journal.record(req.request_id, req.action, req.intent.signer, req.body(), relayer_nonce=nonce,
-                             raw_tx=raw, tx_hash=tx_hash)
+    ledger = first.chain.deployment.ledger
+    data = calls.batch_calldata(calls.EXECUTE_SELECTOR, [(ledger, bytes.fromhex(calls.calldata(req)[2:]))])
+    sender = first.sender
+    with sender.nonces.lock:  # what Sender.journal_and_send does, up to the crash before the send
+        sender.init_nonces()
+        nonce = sender.nonces.allocate()
+        raw, tx_hash = sender.sign(first.chain.deployment.batch, data, 1_000_000, nonce)
+        first.journal.record_batch([(req.request_id, req.action, req.intent.signer, req.body())],
+                                   relayer_nonce=nonce, raw_tx=raw, tx_hash=tx_hash)
     block = node.w3.eth.block_number
     assert journal(node)[req.request_id] == "pending"
 
@@ -198,7 +196,7 @@ def test_a_request_journaled_but_never_sent_is_sent_once_on_recovery(node, actor
             assert time.monotonic() < deadline
             time.sleep(0.05)
         assert node.w3.eth.get_transaction_receipt(tx_hash)["blockNumber"] == block + 1
-        again = second.submit("RegisterParcel", body)
+        again = submit(second, "RegisterParcel", body)
         assert again["duplicate"] is True and again["tx_hash"] == tx_hash and again["result"]["parcel_id"] == 1
         assert registered(node, MANIFEST)[b32("unsent")] == 1
     finally:

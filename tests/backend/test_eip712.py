@@ -13,20 +13,21 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kpledger import eip712
-from kpledger.intents import CHILD, INTENTS, sign_intent
-from kpledger.relay.intent import WriteRequest, _encode_request_key
+from kpledger.core.actions import ACTIONS, Kind
+from kpledger.eip712 import sign_intent
+from kpledger.relay.request import WriteRequest, _encode_request_key
 
 VERIFYING = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 KEY = bytes.fromhex("59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d")  # anvil #1
-STRUCTS = {CHILD[0]: CHILD[1]}
 
 
-def value_of(type_: str) -> st.SearchStrategy[Any]:
-    """Random JSON values of an EIP-712 type, as a client sends them."""
+def value_of(kind: Kind | str) -> st.SearchStrategy[Any]:
+    """Random JSON values of a field kind (or EIP-712 type), as a client sends them."""
+    if isinstance(kind, Kind) and kind.struct is not None:
+        return st.lists(st.fixed_dictionaries({n: value_of(k) for n, k in kind.struct.fields}), max_size=4)
+    type_ = kind.eip712 if isinstance(kind, Kind) else kind
     if type_.endswith("[]"):
         return st.lists(value_of(type_[:-2]), max_size=4)
-    if type_ in STRUCTS:
-        return st.fixed_dictionaries({n: value_of(t) for n, t in STRUCTS[type_]})
     if type_ == "string":
         return st.text(max_size=40)
     if type_ == "address":
@@ -39,9 +40,9 @@ def value_of(type_: str) -> st.SearchStrategy[Any]:
     return st.integers(min_value=0, max_value=2**bits - 1)
 
 
-intents = st.sampled_from(sorted(INTENTS)).flatmap(lambda action: st.tuples(
+intents = st.sampled_from(sorted(ACTIONS)).flatmap(lambda action: st.tuples(
     st.just(action),
-    st.fixed_dictionaries({n: value_of(t) for n, t in INTENTS[action].fields}),
+    st.fixed_dictionaries({n: value_of(k) for n, k in ACTIONS[action].fields}),
     st.integers(min_value=0, max_value=2**256 - 1),
     st.integers(min_value=0, max_value=2**64),
     st.integers(min_value=1, max_value=2**64),
@@ -59,9 +60,11 @@ def request(action: str, message: dict[str, Any], nonce: int, deadline: int, sig
 def test_digest_matches_eth_account(intent: tuple[str, dict[str, Any], int, int, int]) -> None:
     action, message, nonce, deadline, chain_id = intent
     req = request(action, message, nonce, deadline, b"\1" * 65)
-    expected = _hash_eip191_message(encode_typed_data(full_message=req.typed_data(chain_id, VERIFYING)))
     i = req.intent
-    assert eip712.digest(action, i.message, i.nonce, i.deadline, chain_id=chain_id,
+    typed = eip712.typed_data(action, i.message, i.signer, i.nonce, i.deadline, chain_id=chain_id,
+                              verifying_contract=VERIFYING)
+    expected = _hash_eip191_message(encode_typed_data(full_message=typed))
+    assert eip712.digest(action, i.message, i.signer, i.nonce, i.deadline, chain_id=chain_id,
                          verifying_contract=VERIFYING) == expected
 
 

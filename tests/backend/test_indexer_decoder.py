@@ -11,7 +11,7 @@ from eth_abi import encode as abi_encode
 from eth_utils import event_abi_to_log_topic, to_checksum_address
 
 from kpledger.chain.contracts import CONTRACTS, Artifacts, Deployment, abi_type
-from kpledger.indexer.decoder import LogDecoder, _json
+from kpledger.chain.decoder import LogDecoder, _json
 
 from conftest import MANIFEST
 

@@ -10,7 +10,7 @@ from kpledger.chain.contracts import Chain
 from kpledger.db.session import Database
 from kpledger.relay.relayer import Relayer
 
-from conftest import MANIFEST, signed_offline
+from conftest import MANIFEST, signed_offline, submit
 from writes_support import b32, registered
 
 
@@ -18,21 +18,20 @@ def test_an_unmined_batch_is_resent_with_backoff_by_its_receipt_thread_only(node
     settings, body = signed_offline(node, actors, "slow-node", points=7)
     # a reconciler 4x as eager as the default: before, it re-sent every unmined transaction on every round
     relayer = Relayer(settings, Chain(settings), Database(settings.database_url), reconcile_interval=0.25)
-    assert relayer.batch is not None, "the deployment has a KPRelayBatch"
     resends: list[float] = []
-    resend = relayer._resend
+    resend = relayer.sender.resend
 
     def counting_resend(raw_tx: str | None) -> None:
         resends.append(time.monotonic())
         resend(raw_tx)
 
-    relayer._resend = counting_resend  # type: ignore[method-assign]
+    relayer.sender.resend = counting_resend  # type: ignore[method-assign]
     relayer.recover()
     answers: list[dict] = []
     try:
         node.w3.provider.make_request("evm_setAutomine", [False])  # a node that takes its time to mine
         started = time.monotonic()
-        worker = threading.Thread(target=lambda: answers.append(relayer.submit("RegisterParcel", body)))
+        worker = threading.Thread(target=lambda: answers.append(submit(relayer, "RegisterParcel", body)))
         worker.start()
         time.sleep(3.6)
         # the receipt thread re-sent it after ~1 s and ~3 s (then every 8 s at most); the reconciler, 14 rounds

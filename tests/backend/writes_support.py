@@ -10,11 +10,12 @@ from typing import Any
 import httpx
 from web3 import Web3
 
-from kpledger.api.routes.writes import ENDPOINTS
-from kpledger.intents import INTENTS, sign_intent
+from kpledger.core.actions import ACTIONS
+from kpledger.core.constants import INDUSTRIAL, UNSORTED
+from kpledger.core.constants import NON_INDUSTRIAL as GEM
+from kpledger.eip712 import sign_intent
 
-PATHS = {action: path for action, path, _name, _param in ENDPOINTS}
-UNSORTED, INDUSTRIAL, GEM = 710210, 710221, 710231
+__all__ = ["GEM", "INDUSTRIAL", "UNSORTED"]
 
 
 def b32(text: str) -> str:
@@ -35,7 +36,7 @@ class Api:
     def body(self, actor: Any, action: str, message: dict[str, Any], *, nonce: int | None = None,
              deadline: int | None = None, signer: str | None = None) -> dict[str, Any]:
         """A signed request body; `signer` overrides the claimed signer (to forge)."""
-        contract = INTENTS[action].contract
+        contract = ACTIONS[action].contract
         if nonce is None:
             nonce = self.nonce(signer or actor.address, contract)
         signed = sign_intent(actor.key, action, message, chain_id=self.config["chain_id"],
@@ -45,7 +46,7 @@ class Api:
                 "deadline": signed.deadline, "signature": "0x" + signed.signature.hex()}
 
     def post(self, action: str, body: dict[str, Any], path: str | None = None) -> httpx.Response:
-        return self.http.post(path or PATHS[action].format(**body["message"]), json=body)
+        return self.http.post(path or ACTIONS[action].path_for(body["message"]), json=body)
 
     def do(self, actor: Any, action: str, message: dict[str, Any]) -> dict[str, Any]:
         """Signs, posts, asserts 200 and returns the answer."""

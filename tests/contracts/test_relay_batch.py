@@ -7,7 +7,7 @@ import pytest
 from eth_abi import decode as abi_decode
 from eth_utils import keccak
 
-from kpledger.intents import INTENTS
+from kpledger.core.actions import ACTIONS
 
 from conftest import UNSORTED, doc
 
@@ -24,7 +24,7 @@ def batch(project, deployer, registry, ledger, certificates):
 
 def call(contract, signed):
     """A batch Call (target, calldata) for a signed intent."""
-    fn = getattr(contract, INTENTS[signed.action].function)
+    fn = getattr(contract, ACTIONS[signed.action].function)
     return (contract.address, fn.as_transaction(*signed.args, signed.authorization).data)
 
 

@@ -3,7 +3,7 @@
 import ape
 import pytest
 
-from kpledger.intents import INTENTS
+from kpledger.core.actions import ACTIONS
 
 from conftest import DAY, GEM, ROLE_TRADER, UNSORTED, doc, seal
 
@@ -14,11 +14,11 @@ def relayer(accounts):
 
 
 def relay(contract, signed, relayer):
-    return getattr(contract, INTENTS[signed.action].function)(*signed.args, signed.authorization, sender=relayer)
+    return getattr(contract, ACTIONS[signed.action].function)(*signed.args, signed.authorization, sender=relayer)
 
 
 def test_every_action_has_a_relayed_twin_in_its_contract(project):
-    for kind in INTENTS.values():
+    for kind in ACTIONS.values():
         abi_names = {m.name for m in getattr(project, kind.contract).contract_type.mutable_methods}
         assert kind.function in abi_names, kind
 

@@ -2,33 +2,39 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Request
 
 from kpledger.chain.contracts import Chain
 from kpledger.core.config import Settings
 from kpledger.db.session import Database
+from kpledger.services import Services
 
 
-async def get_services(request: Request) -> Any:
-    # async: a sync dependency costs every request (relayed writes included) a hop through the thread pool
+def services_of(request: Request) -> Services:
+    """The services of the app serving `request` (also used without dependency injection on the write path)."""
     return request.app.state.services
 
 
+async def get_services(request: Request) -> Services:
+    # async: a sync dependency costs every request (relayed writes included) a hop through the thread pool
+    return services_of(request)
+
+
 def get_settings_dep(request: Request) -> Settings:
-    return request.app.state.services.settings
+    return services_of(request).settings
 
 
 def get_chain(request: Request) -> Chain:
-    return request.app.state.services.chain
+    return services_of(request).chain
 
 
 def get_db(request: Request) -> Database:
-    return request.app.state.services.db
+    return services_of(request).db
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 ChainDep = Annotated[Chain, Depends(get_chain)]
 DbDep = Annotated[Database, Depends(get_db)]
-ServicesDep = Annotated[Any, Depends(get_services)]
+ServicesDep = Annotated[Services, Depends(get_services)]

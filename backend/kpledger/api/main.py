@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from kpledger.api.routes import actions, documents, health, inbox, reads, writes
 from kpledger.core.config import Settings, get_settings
 from kpledger.core.errors import KPError, PayloadTooLarge
 from kpledger.services import Services
@@ -23,8 +24,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # sync routes run in anyio's thread pool (40 threads by default): every relayed write waits there
-        # for its batch, so allow enough of them for the batches to fill up under concurrent clients
+        # sync routes (reads) and the document routes' database work run in anyio's thread pool (40 threads by
+        # default); relayed writes are async and hold no thread while they wait for their batch
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
         svc = services or Services.build(settings)
         app.state.services = svc
@@ -46,13 +47,34 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     app.add_middleware(BodyLimit, settings=settings)
 
+    add_error_handlers(app)
+
+    # body limits: BodyLimit refuses a declared Content-Length early; FastAPI's per-router limit counts the bytes
+    # actually streamed (a chunked body declares none). Reads carry documents to verify, like document routes.
+    app.include_router(health.router, max_body_size=settings.max_body_bytes)
+    app.include_router(writes.router, max_body_size=settings.max_body_bytes)
+    app.include_router(reads.router, max_body_size=settings.max_document_bytes)
+    app.include_router(documents.router, max_body_size=settings.max_document_bytes)
+    app.include_router(actions.router, max_body_size=settings.max_body_bytes)
+    app.include_router(inbox.router, max_body_size=settings.max_body_bytes)
+    if settings.frontend_dir.is_dir():
+        # the static viewer (frontend-static/): mounted last, so every API route above takes precedence
+        from fastapi.staticfiles import StaticFiles
+
+        app.mount("/", StaticFiles(directory=settings.frontend_dir, html=True), name="viewer")
+    return app
+
+
+def add_error_handlers(app: FastAPI) -> None:
+    """Every refusal in one shape, `{"code", "message", "details"}`: the backend's errors, unknown paths and
+    methods, and schema violations."""
+
     @app.exception_handler(KPError)
     async def kp_error(_request: Request, exc: KPError) -> JSONResponse:
         return _error_response(exc)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        # unknown paths and methods answer in the same {code, message} shape as every other refusal
         code = {404: "NotFound", 405: "MethodNotAllowed", 413: "PayloadTooLarge"}.get(exc.status_code,
                                                                                      f"HTTP{exc.status_code}")
         return JSONResponse(status_code=exc.status_code, content={
@@ -64,24 +86,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         return JSONResponse(status_code=422, content={
             "code": "InvalidRequest", "message": "the request does not match the schema",
             "details": {"errors": errors}})
-
-    from kpledger.api.routes import health
-
-    # body limits: BodyLimit refuses a declared Content-Length early; FastAPI's per-router limit counts the bytes
-    # actually streamed (a chunked body declares none). Reads carry documents to verify, like document routes.
-    app.include_router(health.router, max_body_size=settings.max_body_bytes)
-    for module, limit in (("writes", settings.max_body_bytes), ("reads", settings.max_document_bytes),
-                          ("documents", settings.max_document_bytes),
-                          ("actions", settings.max_body_bytes),
-                          ("inbox", settings.max_body_bytes)):
-        routes = __import__(f"kpledger.api.routes.{module}", fromlist=["router"])
-        app.include_router(routes.router, max_body_size=limit)
-    if settings.frontend_dir.is_dir():
-        # the static viewer (frontend-static/): mounted last, so every API route above takes precedence
-        from fastapi.staticfiles import StaticFiles
-
-        app.mount("/", StaticFiles(directory=settings.frontend_dir, html=True), name="viewer")
-    return app
 
 
 class BodyLimit:

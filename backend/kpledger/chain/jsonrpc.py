@@ -20,8 +20,8 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+from kpledger.chain.errors import RpcError
 from kpledger.core.errors import ChainUnavailable
-from kpledger.relay.errors import RpcError
 
 TRANSPORT_ERRORS = (OSError, http.client.HTTPException, TimeoutError, ValueError)
 

@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     # API
     host: str = "127.0.0.1"
     port: int = 8000
-    worker_threads: int = Field(256, ge=1, le=4096, description="threads serving blocking requests (relayed writes)")
+    worker_threads: int = Field(256, ge=1, le=4096, description="threads serving blocking work (reads, documents)")
     max_body_bytes: int = Field(64 * 1024, ge=1024, le=16 * 1024 * 1024)
     max_document_bytes: int = Field(4 * 1024 * 1024, ge=1024, le=64 * 1024 * 1024)
     cors_origins: list[str] = ["*"]

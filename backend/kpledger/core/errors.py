@@ -72,3 +72,21 @@ class ChainRefusal(KPError):
 
 class ChainUnavailable(KPError, ConnectionError):
     code, status = "ChainUnavailable", 503
+
+
+class PathMismatch(InvalidRequest):
+    """A path parameter differs from the message field of the same name."""
+
+    code = "PathMismatch"
+
+
+class IntentExpired(Unauthorized):
+    """The intent's deadline has passed (checked before simulating; same code as the contracts' error)."""
+
+    code = "KPIntentExpired"
+
+
+class RelayFailed(KPError):
+    """The relayer could not get the request on chain (the node refused the transaction outright)."""
+
+    code, status = "RelayFailed", 502

@@ -29,11 +29,10 @@ class RelayRequest(Base):
     body: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16), index=True)  # pending | sent | mined | failed
     relayer_nonce: Mapped[int | None] = mapped_column(BigInteger, index=True)
-    # the signed transaction is journaled once in relay_transactions (a batch's is shared by all its requests);
-    # this column is read only for journals written before that table existed
-    raw_tx: Mapped[str | None] = mapped_column(Text)
+    # the signed transaction is journaled once in relay_transactions (a batch's is shared by all its requests)
     tx_hash: Mapped[str | None] = mapped_column(String(66), index=True)
-    # position of the request's call in a KPRelayBatch transaction (None: a transaction of its own)
+    # position of the request's call in its KPRelayBatch transaction (None: a transaction of its own, journaled
+    # before batching)
     batch_index: Mapped[int | None] = mapped_column(Integer, nullable=True)
     block_number: Mapped[int | None] = mapped_column(BigInteger)  # of the receipt, for the answer
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -1,4 +1,5 @@
-"""Database engine and sessions: SQLite file by default (WAL, synchronous FULL), PostgreSQL by URL."""
+"""Database engine and sessions: SQLite file by default (WAL, synchronous FULL), PostgreSQL by URL. The schema is
+brought to the latest Alembic revision (`kpledger/db/migrations/versions/`) when the engine is made."""
 
 from __future__ import annotations
 
@@ -6,10 +7,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.orm import Session, sessionmaker
 
-from kpledger.db.models import Base
+MIGRATIONS = Path(__file__).with_name("migrations")
+FIRST_REVISION = "0001"  # the schema as it was when migrations were introduced
 
 
 def make_engine(url: str) -> Engine:
@@ -29,23 +33,21 @@ def make_engine(url: str) -> Engine:
             cursor.close()
     else:
         engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
-    Base.metadata.create_all(engine)
-    _add_missing_columns(engine)
+    migrate(engine)
     return engine
 
 
-def _add_missing_columns(engine: Engine) -> None:
-    """Adds nullable columns introduced after a database was created (create_all only makes new tables)."""
-    inspector = inspect(engine)
-    for table in Base.metadata.sorted_tables:
-        if not inspector.has_table(table.name):
-            continue
-        present = {c["name"] for c in inspector.get_columns(table.name)}
-        for column in table.columns:
-            if column.name not in present and column.nullable:
-                kind = column.type.compile(engine.dialect)
-                with engine.begin() as conn:
-                    conn.execute(text(f'ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}'))
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Upgrades the schema to `revision` (Alembic). A database made before migrations existed (it has the
+    journal but no `alembic_version`) is stamped with the first revision, whose schema it has, then upgraded."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        tables = set(inspect(conn).get_table_names())
+        if "relay_requests" in tables and "alembic_version" not in tables:
+            command.stamp(config, FIRST_REVISION)
+        command.upgrade(config, revision)
 
 
 class Database:

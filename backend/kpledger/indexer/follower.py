@@ -22,11 +22,11 @@ from typing import Any
 from sqlalchemy import delete, select
 
 from kpledger.chain.contracts import Chain
+from kpledger.chain.decoder import LogDecoder
 from kpledger.core.config import Settings
 from kpledger.db import models as m
 from kpledger.db.session import Database
 from kpledger.indexer.bulk import insert_rows, roomy_cache
-from kpledger.indexer.decoder import LogDecoder
 from kpledger.indexer.projector import Projector, replay
 
 log = logging.getLogger(__name__)

@@ -12,9 +12,9 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from kpledger.chain.decoder import DecodedLog
 from kpledger.db import models as m
 from kpledger.indexer.bulk import insert_rows, update_rows
-from kpledger.indexer.decoder import DecodedLog
 
 ZERO32 = "0x" + "00" * 32
 CERT_STATUS = {"CertificateUsed": "delivered", "ImportConfirmed": "confirmed", "ImportDiscrepancy": "disputed",

@@ -16,9 +16,9 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
+from kpledger.core.constants import ROLES, role_names
 from kpledger.db import models as m
-from kpledger.queries.provenance import certificate_view, participant_view
-from kpledger.queries.roles import ROLES, role_names
+from kpledger.queries.views import certificate_view, participant_view
 
 # a consignment whose certificate is one of these (or past its expiry while unused) needs a new one
 _DEAD = ("voided",)

@@ -1,1 +1,56 @@
-"""Relayed writes: signed intents checked, journaled and submitted exactly once from the relayer account."""
+"""Relayed writes: a participant's signed intent checked, journaled and submitted exactly once from the relayer
+account, in `KPRelayBatch` transactions shared by concurrent requests.
+
+The package in parts, one job each:
+
+* `relayer.Relayer`, the front door: checks a request, orders a signer's requests, answers duplicates;
+* `batcher.Batcher`: the queue and the sender thread that packs it into simulated batch transactions;
+* `sender.Sender`: relayer nonces, fees, local signing, the journal commit, the send;
+* `receipts.Receipts`: the receipt thread and the reconciler, which give every journaled request its outcome;
+* `journal.Journal` (the table of accepted requests), `request.WriteRequest`, `calls` (ABI encodings).
+
+Guarantees and how they hold:
+
+* Refused requests send nothing. The body is validated by the route's schema, the EIP-712 signature is
+  recovered off chain (a contract signer, ERC-1271, is left to the chain), the deadline is checked and the
+  `...BySig` call is simulated with the rest of its batch (`KPRelayBatch.simulate`); a revert becomes the
+  contract's custom error (`Artifacts.decode_error`). Nothing is journaled for a refusal.
+* Idempotency. `request_id = keccak(abi.encode(action, signer, nonce, signature))`. A signer's requests are
+  processed one at a time (an asyncio lock per signer, held until the answer even if the handler is cancelled:
+  they go out in consecutive batches, in order), and a request already journaled is answered from the journal
+  (`duplicate: true`) instead of being run again. A journaled request that failed (reverted on chain, or refused
+  by the node before it took its nonce) was not executed: submitting it again runs it again under the same id.
+* Nothing acknowledged is lost. The relayer nonce is taken from a lock-protected counter (initialised from
+  `eth_getTransactionCount(pending)` and the journal), the transaction is signed locally (its hash is known
+  before sending; EIP-1559 when the chain has a base fee, legacy otherwise; gas = the simulated gas of each call
+  * 64/63 * 1.2 plus overheads), and the journal rows (raw tx once per transaction, relayer nonce, tx hash,
+  status `pending`) are committed with SQLite synchronous=FULL before the transaction leaves the process. The
+  answer (200, status `mined`, ids read from the call's own events) is given only after the receipt, and after
+  the rows are marked `mined` and committed (that commit is not fsynced: it survives a kill -9, and were it lost
+  to a power cut the rows would be pending with their nonce used, and the reconciler finalises them again).
+* Exactly once on chain. Every journaled transaction has a fixed relayer nonce, so re-sending it can never
+  execute it twice: the chain refuses a used nonce ("nonce too low" / "already known" count as sent; the receipt
+  decides). The reconciler runs at start-up, every second, and before a batch when the chain's nonce went back:
+  it finalises rows whose nonce the chain used (a batch's rows from its one receipt, by their `batch_index`), and
+  re-sends, in relayer-nonce order and once per transaction, every journaled transaction from the chain's current
+  nonce on (a backend killed after journaling; a chain restarted from an older state dump, which forgets its last
+  blocks, acknowledged ones included). A lost transaction whose requests all failed is replaced by an empty
+  self-transfer (their refusals were already answered; they must not run later), and a nonce hole is filled the
+  same way, so later transactions are never stuck behind it. (A lost batch that mixes mined and failed calls is
+  re-sent as it was, for the mined ones: its failed calls run again on the same state, so they normally fail
+  again; were one to succeed, a client that resubmits learns nothing new from its failed row. Only a chain that
+  forgets blocks, a development chain, can cause this.)
+* Chain unreachable. Before journaling: 503 ChainUnavailable, nothing stored, not acknowledged. After journaling
+  (the send or the receipt failed): the rows stay `pending`, the requests wait up to `receipt_timeout` for the
+  chain to come back, then answer 503 ChainUnavailable with the request id. They are not acknowledged, but they
+  WILL be executed when the chain is back (the reconciler sends them): a client that resubmits the same signed
+  request gets its outcome (the same id, never a second execution). Such rows are never marked failed: their
+  transaction may have reached the node, and a failed row could be retried under a new nonce and run twice.
+
+Assumption: the relayer key is used by this one backend process only (any other use of its nonces is tolerated
+for new transactions, but an unjournaled transaction taking a journaled nonce makes that request fail).
+"""
+
+from kpledger.relay.relayer import Relayer
+
+__all__ = ["Relayer"]

@@ -36,19 +36,12 @@ class Journal:
             q = select(RelayRequest).where(RelayRequest.id.in_(request_ids), RelayRequest.status != FAILED)
             return {row.id: row for row in s.scalars(q)}
 
-    def record(self, request_id: str, action: str, signer: str, body: dict[str, Any], *, relayer_nonce: int,
-               raw_tx: str, tx_hash: str) -> None:
-        """Journals a signed transaction (insert, or retry of a failed request) and commits before it is sent."""
-        self.record_batch([(request_id, action, signer, body)], relayer_nonce=relayer_nonce, raw_tx=raw_tx,
-                          tx_hash=tx_hash, batch=False)
-
     def record_batch(self, entries: list[tuple[str, str, str, dict[str, Any]]], *, relayer_nonce: int, raw_tx: str,
-                     tx_hash: str, batch: bool = True) -> None:
-        """Journals the requests of one transaction ((id, action, signer, body) in call order) in one commit.
+                     tx_hash: str) -> None:
+        """Journals the requests of one batch transaction ((id, action, signer, body) in call order) in one commit.
 
         The raw transaction is stored once (relay_transactions), new requests are inserted in bulk, and a
-        failed request submitted again (a retry, rare) is updated in place. `batch=False`: a transaction of its
-        own (no call index)."""
+        failed request submitted again (a retry, rare) is updated in place."""
         now = time.time()
         ids = [e[0] for e in entries]
         with self.db.transaction() as s:
@@ -56,8 +49,8 @@ class Journal:
                                                  "raw_tx": raw_tx, "created_at": now}])
             retried = set(s.scalars(select(RelayRequest.id).where(RelayRequest.id.in_(ids))))
             rows = [{"id": request_id, "action": action, "signer": signer, "body": body, "status": PENDING,
-                     "relayer_nonce": relayer_nonce, "raw_tx": None, "tx_hash": tx_hash,
-                     "batch_index": index if batch else None, "block_number": None, "result": None,
+                     "relayer_nonce": relayer_nonce, "tx_hash": tx_hash,
+                     "batch_index": index, "block_number": None, "result": None,
                      "error": None, "created_at": now, "updated_at": now}
                     for index, (request_id, action, signer, body) in enumerate(entries)]
             if fresh := [r for r in rows if r["id"] not in retried]:
@@ -72,8 +65,7 @@ class Journal:
         if row.tx_hash is None or row.relayer_nonce is None:
             return None
         with self.db.session() as s:
-            raw = s.scalar(select(RelayTransaction.raw_tx).where(RelayTransaction.tx_hash == row.tx_hash))
-        return raw if raw is not None else row.raw_tx
+            return s.scalar(select(RelayTransaction.raw_tx).where(RelayTransaction.tx_hash == row.tx_hash))
 
     def forget_transaction(self, tx_hash: str) -> None:
         """Drops a signed transaction the node refused outright (its nonce is reused by another one)."""

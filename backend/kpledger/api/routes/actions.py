@@ -1,9 +1,8 @@
 """The write actions as data (`GET /v1/actions`): what a client needs to build, sign and post any intent.
 
 The participant console reads this instead of hard-coding EIP-712 types, paths or domains, so a new or
-changed intent reaches it without a console release. Everything here is derived from two tables: the
-intent types (`kpledger.intents.INTENTS`) and the write routes (`api.routes.writes.ENDPOINTS`);
-`action_table` is the one place that joins them.
+changed action reaches it without a console release. Everything here is derived from the action table
+(`kpledger.core.actions.ACTIONS`) by `action_table`, with the domain of this deployment.
 """
 
 from __future__ import annotations
@@ -14,23 +13,13 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from kpledger.api.deps import ServicesDep
-from kpledger.api.routes.writes import ENDPOINTS
-from kpledger.intents import INTENTS, domain
-from kpledger.queries.roles import ROLES
+from kpledger.core.actions import ACTIONS
+from kpledger.core.constants import ROLES
+from kpledger.eip712 import domain
 
 router = APIRouter(prefix="/v1", tags=["writes"])
 
-Signers = Literal["governance", "authority", "operator"]
-
-# Who may sign each action (the contracts enforce it; clients use it to offer only what an account may do).
-# KPRegistry's participant actions are governance's, licences are an authority's; KPCertificates' are the
-# authorities'; KPLedger's are the licensed operators'. An action missing here falls back to that rule.
-SIGNERS: dict[str, Signers] = {
-    "LicenseOperator": "authority",
-    "RevokeOperator": "authority",
-}
-_BY_CONTRACT: dict[str, Signers] = {"KPRegistry": "governance", "KPLedger": "operator",
-                                    "KPCertificates": "authority"}
+SignerKind = Literal["governance", "authority", "operator"]
 
 
 class TypedField(BaseModel):
@@ -55,7 +44,10 @@ class ActionPublic(BaseModel):
     types: dict[str, list[TypedField]] = Field(description="the EIP-712 types, referenced structs included, "
                                                           "without EIP712Domain")
     domain: DomainPublic
-    signers: Signers
+    signers: SignerKind
+    signer_roles: list[str] = Field(description="the roles a signer must hold one of (for operators, the "
+                                                "operator roles that may take the action)")
+    summary: str
 
 
 class ActionsPublic(BaseModel):
@@ -66,17 +58,13 @@ class ActionsPublic(BaseModel):
 
 
 def action_table(chain_id: int, addresses: dict[str, str]) -> list[dict[str, Any]]:
-    """Every write action: its route (from the write routes) joined with its EIP-712 intent and domain."""
-    out = []
-    for action, path, _handler, param in ENDPOINTS:
-        kind = INTENTS[action]
-        out.append({
-            "action": action, "method": "POST", "path": path, "path_param": param, "contract": kind.contract,
-            "primary_type": kind.primary_type, "types": kind.types(),
-            "domain": domain(kind.contract, chain_id, addresses[kind.contract]),
-            "signers": SIGNERS.get(action, _BY_CONTRACT[kind.contract]),
-        })
-    return out
+    """Every write action of the action table, with this deployment's EIP-712 domain."""
+    return [{
+        "action": a.name, "method": "POST", "path": a.path, "path_param": a.path_param, "contract": a.contract,
+        "primary_type": a.name, "types": a.types(), "domain": domain(a.contract, chain_id, addresses[a.contract]),
+        "signers": a.signers.kind, "signer_roles": [r for r, bit in ROLES.items() if a.signers.roles & bit],
+        "summary": a.summary,
+    } for a in ACTIONS.values()]
 
 
 @router.get("/actions", response_model=ActionsPublic)

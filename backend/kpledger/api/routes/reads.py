@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 from typing import Annotated, Any
 
+from eth_utils import to_checksum_address
 from fastapi import APIRouter, Path, Request
-from sqlalchemy import select
 
 from kpledger.api.deps import DbDep
 from kpledger.api.schemas.reads import (
@@ -19,9 +19,9 @@ from kpledger.api.schemas.reads import (
     Provenance,
     VerifyResult,
 )
-from kpledger.core.errors import NotFound
-from kpledger.db import models as m
-from kpledger.queries import provenance as q
+from kpledger.queries import certificates, parcels, participants
+from kpledger.queries import documents as docs
+from kpledger.queries.provenance import provenance
 
 router = APIRouter(prefix="/v1", tags=["reads"])
 
@@ -34,55 +34,53 @@ AddressPath = Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{40}$")]
 @router.get("/participants", response_model=ParticipantsPublic)
 def read_participants(db: DbDep) -> dict[str, Any]:
     with db.session() as s:
-        data = q.list_participants(s)
+        data = participants.list_participants(s)
     return {"data": data, "count": len(data)}
 
 
 @router.get("/participants/{code}", response_model=ParticipantDetail)
 def read_participant(code: Code, db: DbDep) -> dict[str, Any]:
     with db.session() as s:
-        return q.get_participant(s, code)
+        return participants.get_participant(s, code)
 
 
 @router.get("/accounts/{address}", response_model=MemberPublic)
 def read_account(address: AddressPath, db: DbDep) -> dict[str, Any]:
-    from eth_utils import to_checksum_address
-
     with db.session() as s:
-        return q.get_account(s, to_checksum_address(address))
+        return participants.get_account(s, to_checksum_address(address))
 
 
 @router.get("/parcels/{parcel_id}", response_model=ParcelPublic, response_model_by_alias=True)
 def read_parcel(parcel_id: LotId, db: DbDep) -> dict[str, Any]:
     with db.session() as s:
-        return q.get_parcel(s, parcel_id)
+        return parcels.get_parcel(s, parcel_id)
 
 
 @router.get("/parcels/{parcel_id}/provenance", response_model=Provenance, response_model_by_alias=True)
 def read_provenance(parcel_id: LotId, db: DbDep) -> dict[str, Any]:
     with db.session() as s:
-        return q.provenance(s, parcel_id)
+        return provenance(s, parcel_id)
 
 
 @router.get("/consignments/{consignment_id}", response_model=ConsignmentPublic, response_model_by_alias=True)
 def read_consignment(consignment_id: LotId, db: DbDep) -> dict[str, Any]:
     with db.session() as s:
-        return q.get_consignment(s, consignment_id)
+        return parcels.get_consignment(s, consignment_id)
 
 
 @router.get("/lots/{lot_id}")
 def read_lot(lot_id: LotId, db: DbDep) -> dict[str, Any]:
     """A parcel or a consignment, whichever the id names (QR codes carry lot ids)."""
     with db.session() as s:
-        if s.get(m.Consignment, lot_id) is not None:
-            return ConsignmentPublic.model_validate(q.get_consignment(s, lot_id)).model_dump(by_alias=True)
-        return ParcelPublic.model_validate(q.get_parcel(s, lot_id)).model_dump(by_alias=True)
+        lot = parcels.get_lot(s, lot_id)
+    model = ConsignmentPublic if lot["kind"] == "consignment" else ParcelPublic
+    return model.model_validate(lot).model_dump(by_alias=True)
 
 
 @router.get("/certificates/{number}", response_model=CertificateDetail, response_model_by_alias=True)
 def read_certificate(number: Number, db: DbDep) -> dict[str, Any]:
     with db.session() as s:
-        return q.get_certificate(s, number)
+        return certificates.get_certificate(s, number)
 
 
 def _sha256(body: bytes) -> str:
@@ -94,10 +92,7 @@ async def verify_document(request: Request, db: DbDep) -> dict[str, Any]:
     """Hashes the posted document (SHA-256) and lists every certificate or parcel that anchored it."""
     digest = _sha256(await request.body())
     with db.session() as s:
-        certs = s.execute(select(m.Certificate).where(m.Certificate.document_hash == digest)).scalars().all()
-        parcels = s.execute(select(m.Parcel).where(m.Parcel.document_hash == digest)).scalars().all()
-        found = [{"kind": "certificate", "reference": c.number, "status": q.certificate_status(c)} for c in certs]
-        found += [{"kind": "parcel", "reference": str(p.id), "status": p.status} for p in parcels]
+        found = docs.anchors_of(s, digest)
     return {"sha256": digest, "matches": bool(found), "anchored": digest if found else None, "found": found}
 
 
@@ -105,17 +100,13 @@ async def verify_document(request: Request, db: DbDep) -> dict[str, Any]:
 async def verify_certificate_document(number: Number, request: Request, db: DbDep) -> dict[str, Any]:
     digest = _sha256(await request.body())
     with db.session() as s:
-        cert = s.execute(select(m.Certificate).where(m.Certificate.number == number)).scalar_one_or_none()
-        if cert is None:
-            raise NotFound(f"no certificate {number}", code="CertificateNotFound", details={"number": number})
-        return {"sha256": digest, "matches": cert.document_hash == digest, "anchored": cert.document_hash}
+        anchored = docs.certificate_row(s, number).document_hash
+    return {"sha256": digest, "matches": anchored == digest, "anchored": anchored}
 
 
 @router.post("/verify/parcels/{parcel_id}", response_model=VerifyResult)
 async def verify_parcel_document(parcel_id: LotId, request: Request, db: DbDep) -> dict[str, Any]:
     digest = _sha256(await request.body())
     with db.session() as s:
-        parcel = s.get(m.Parcel, parcel_id)
-        if parcel is None:
-            raise NotFound(f"no parcel {parcel_id}", code="ParcelNotFound", details={"parcel_id": parcel_id})
-        return {"sha256": digest, "matches": parcel.document_hash == digest, "anchored": parcel.document_hash}
+        anchored = docs.parcel_row(s, parcel_id).document_hash
+    return {"sha256": digest, "matches": anchored == digest, "anchored": anchored}

@@ -1,4 +1,5 @@
-"""Request and response models of the write endpoints: one EIP-712 message model per action, with limits."""
+"""Request and response models of the write endpoints, derived from the action table (one message model per
+action, with the limits its field kinds declare)."""
 
 from __future__ import annotations
 
@@ -6,22 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-MAX_PARTS = 256
-
-
-def _uint(bits: int) -> Any:
-    return Annotated[int, Field(ge=0, le=2**bits - 1)]
-
-
-Uint8, Uint16, Uint32, Uint48, Uint64, Uint256 = (_uint(b) for b in (8, 16, 32, 48, 64, 256))
-Bytes32 = Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]{64}$", examples=["0x" + "ab" * 32])]
-Address = Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]{40}$", examples=["0x" + "12" * 20])]
-IsoCode = Annotated[str, Field(min_length=1, max_length=8, pattern=r"^[A-Za-z]+$", examples=["BW"])]
-Name = Annotated[str, Field(min_length=1, max_length=200)]
-CertificateNumber = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9\-/.]+$",
-                                         examples=["BW0000001"])]
-Signature = Annotated[str, Field(pattern=r"^0x([0-9a-fA-F]{2}){1,2048}$", description="65-byte ECDSA or ERC-1271")]
-LotIds = Annotated[list[Uint256], Field(min_length=1, max_length=MAX_PARTS)]
+from kpledger.core.actions import ACTIONS, MAX_PARTS, UINT256, Action, Kind, Struct
 
 
 class Strict(BaseModel):
@@ -30,140 +16,46 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
-class AdmitParticipant(Strict):
-    code: IsoCode
-    name: Name
+_STRUCT_MODELS: dict[str, type[Strict]] = {}
 
 
-class SuspendParticipant(Strict):
-    code: IsoCode
-    reason: Bytes32
+def _struct_model(struct: Struct) -> type[Strict]:
+    if struct.name not in _STRUCT_MODELS:
+        fields: dict[str, Any] = {n: (kind.schema, ...) for n, kind in struct.fields}
+        _STRUCT_MODELS[struct.name] = create_model(struct.name, __base__=Strict, **fields)
+    return _STRUCT_MODELS[struct.name]
 
 
-class ReinstateParticipant(Strict):
-    code: IsoCode
+def field_schema(kind: Kind) -> Any:
+    """The Pydantic annotation of a message field (a struct array becomes a list of the struct's model)."""
+    if kind.struct is None:
+        return kind.schema
+    return Annotated[list[_struct_model(kind.struct)], Field(min_length=1, max_length=MAX_PARTS)]
 
 
-class SetAuthority(Strict):
-    participant: IsoCode
-    account: Address
-    appoint: bool
-
-
-class LicenseOperator(Strict):
-    account: Address
-    roles: Uint8
-
-
-class RevokeOperator(Strict):
-    account: Address
-    roles: Uint8
-
-
-class RegisterParcel(Strict):
-    points: Uint48
-    stones: Uint32
-    hsCode: Uint32
-    origin: IsoCode
-    documentHash: Bytes32
-
-
-class Child(Strict):
-    points: Uint48
-    stones: Uint32
-    hsCode: Uint32
-    documentHash: Bytes32
-
-
-class SplitParcel(Strict):
-    parcelId: Uint256
-    children: Annotated[list[Child], Field(min_length=1, max_length=MAX_PARTS)]
-
-
-class MergeParcels(Strict):
-    parcelIds: LotIds
-    documentHash: Bytes32
-
-
-class SealConsignment(Strict):
-    parcelIds: LotIds
-    sealId: Bytes32
-
-
-class OpenConsignment(Strict):
-    consignmentId: Uint256
-
-
-class OfferCustody(Strict):
-    lotId: Uint256
-    recipient: Address
-    sealId: Bytes32
-
-
-class WithdrawOffer(Strict):
-    lotId: Uint256
-
-
-class AcceptCustody(Strict):
-    lotId: Uint256
-    sealId: Bytes32
-
-
-class RejectCustody(Strict):
-    lotId: Uint256
-    reason: Uint16
-
-
-class IssueCertificate(Strict):
-    number: CertificateNumber
-    importer: IsoCode
-    consignmentId: Uint256
-    points: Uint48
-    parcelCount: Uint32
-    hsCodes: Annotated[list[Uint32], Field(min_length=1, max_length=8)]
-    origins: Annotated[list[IsoCode], Field(min_length=1, max_length=192)]
-    issuedAt: Uint64
-    expiresAt: Uint64
-    documentHash: Bytes32
-
-
-class ConfirmImport(Strict):
-    number: CertificateNumber
-
-
-class RecordDiscrepancy(Strict):
-    number: CertificateNumber
-    reason: Uint16
-    evidenceHash: Bytes32
-
-
-class VoidCertificate(Strict):
-    number: CertificateNumber
-    reason: Uint16
-
-
-MESSAGES: dict[str, type[Strict]] = {m.__name__: m for m in (
-    AdmitParticipant, SuspendParticipant, ReinstateParticipant, SetAuthority, LicenseOperator, RevokeOperator,
-    RegisterParcel, SplitParcel, MergeParcels, SealConsignment, OpenConsignment, OfferCustody, WithdrawOffer,
-    AcceptCustody, RejectCustody, IssueCertificate, ConfirmImport, RecordDiscrepancy, VoidCertificate)}
+def message_model(action: Action) -> type[Strict]:
+    """The message model of one action."""
+    fields: dict[str, Any] = {n: (field_schema(kind), ...) for n, kind in action.fields}
+    return create_model(action.name, __base__=Strict, __doc__=f"The business fields of a {action.name} intent.",
+                        **fields)
 
 
 class Envelope(Strict):
     """The participant's authorization around an action's message (see WRITES.md)."""
 
-    signer: Address
-    nonce: Uint256
-    deadline: Uint256
-    signature: Signature
+    signer: Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]{40}$", examples=["0x" + "12" * 20])]
+    nonce: UINT256.schema
+    deadline: UINT256.schema
+    signature: Annotated[str, Field(pattern=r"^0x([0-9a-fA-F]{2}){1,2048}$", description="65-byte ECDSA or ERC-1271")]
 
 
-def _request(action: str, message: type[Strict]) -> type[Envelope]:
-    model = create_model(f"{action}Request", __base__=Envelope, __doc__=f"A signed {action} intent.",
-                         message=(message, ...))
-    return model
+def request_model(action: Action) -> type[Envelope]:
+    """The request body model of one action: the envelope around its message."""
+    return create_model(f"{action.name}Request", __base__=Envelope, __doc__=f"A signed {action.name} intent.",
+                        message=(message_model(action), ...))
 
 
-REQUESTS: dict[str, type[Envelope]] = {action: _request(action, m) for action, m in MESSAGES.items()}
+REQUESTS: dict[str, type[Envelope]] = {name: request_model(action) for name, action in ACTIONS.items()}
 
 
 class WriteResult(BaseModel):

@@ -1,8 +1,21 @@
-"""How the relayer reads a node's JSON-RPC refusals (the calls themselves go through `kpledger.chain.jsonrpc`)."""
+"""How a node's JSON-RPC answers go wrong: `RpcError` (the node answered with an error object) and how to read
+the refusals that matter (revert data, a transaction or nonce already known). `ChainUnavailable` (the node could
+not be reached) is a domain error in `kpledger.core.errors`."""
 
 from __future__ import annotations
 
-from kpledger.relay.errors import RpcError
+from kpledger.core.errors import KPError
+
+
+class RpcError(KPError):
+    """A JSON-RPC error answer (not a transport failure): carries the node's code, message and data."""
+
+    code, status = "RpcError", 502
+
+    def __init__(self, message: str, *, rpc_code: int | None = None, data: object = None):
+        super().__init__(message, details={"rpc_code": rpc_code})
+        self.rpc_code = rpc_code
+        self.data = data
 
 
 def revert_data(error: RpcError) -> bytes | None:

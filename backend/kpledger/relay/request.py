@@ -9,19 +9,17 @@ from typing import Any
 from eth_utils import keccak
 
 from kpledger import eip712
-from kpledger.intents import CHILD, INTENTS, SignedIntent, domain
-
-EIP712_DOMAIN = [{"name": "name", "type": "string"}, {"name": "version", "type": "string"},
-                 {"name": "chainId", "type": "uint256"}, {"name": "verifyingContract", "type": "address"}]
-STRUCTS = {CHILD[0]: CHILD[1]}
+from kpledger.core.actions import ACTIONS, Action, Kind
+from kpledger.eip712 import SignedIntent
 
 
-def _convert(type_: str, value: Any) -> Any:
+def _convert(kind: Kind, value: Any) -> Any:
     """One JSON value as its ABI / EIP-712 Python value (bytes32 hex -> bytes, address -> checksum)."""
+    if kind.struct is not None:
+        return [{n: _convert(k, item[n]) for n, k in kind.struct.fields} for item in value]
+    type_ = kind.eip712
     if type_.endswith("[]"):
-        return [_convert(type_[:-2], v) for v in value]
-    if type_ in STRUCTS:
-        return {n: _convert(t, value[n]) for n, t in STRUCTS[type_]}
+        return [_convert(Kind(type_[:-2], None), v) for v in value]
     if type_.startswith("bytes"):
         return bytes.fromhex(value[2:]) if isinstance(value, str) else bytes(value)
     if type_ == "address":
@@ -68,20 +66,19 @@ class WriteRequest:
     @classmethod
     def from_body(cls, action: str, body: dict[str, Any]) -> WriteRequest:
         """Builds the request from a schema-validated body ({message, signer, nonce, deadline, signature})."""
-        kind = INTENTS[action]
-        message = {name: _convert(t, body["message"][name]) for name, t in kind.fields}
+        message = {name: _convert(kind, body["message"][name]) for name, kind in ACTIONS[action].fields}
         signature = bytes.fromhex(body["signature"][2:])
         intent = SignedIntent(action, message, eip712.checksum(body["signer"]), int(body["nonce"]),
                               int(body["deadline"]), signature)
         return cls(action, intent)
 
     @property
-    def contract(self) -> str:
-        return INTENTS[self.action].contract
+    def spec(self) -> Action:
+        return ACTIONS[self.action]
 
     @property
-    def function(self) -> str:
-        return INTENTS[self.action].function
+    def contract(self) -> str:
+        return ACTIONS[self.action].contract
 
     @cached_property
     def request_id(self) -> str:
@@ -95,20 +92,13 @@ class WriteRequest:
         return {"message": _jsonable(i.message), "signer": i.signer, "nonce": i.nonce, "deadline": i.deadline,
                 "signature": "0x" + i.signature.hex()}
 
-    def typed_data(self, chain_id: int, verifying_contract: str) -> dict[str, Any]:
-        """The full EIP-712 typed data the signer is expected to have signed."""
-        kind = INTENTS[self.action]
-        return {"types": {"EIP712Domain": EIP712_DOMAIN, **kind.types()}, "primaryType": kind.primary_type,
-                "domain": domain(kind.contract, chain_id, verifying_contract),
-                "message": {**self.intent.message, "nonce": self.intent.nonce, "deadline": self.intent.deadline}}
-
     def recovered_signer(self, chain_id: int, verifying_contract: str) -> str | None:
         """The address that produced the signature over the typed data (None if it is not an ECDSA signature)."""
         i = self.intent
         if len(i.signature) != 65:
             return None
         try:
-            message_digest = eip712.digest(self.action, i.message, i.nonce, i.deadline, chain_id=chain_id,
+            message_digest = eip712.digest(self.action, i.message, i.signer, i.nonce, i.deadline, chain_id=chain_id,
                                            verifying_contract=verifying_contract)
         except (ValueError, TypeError, KeyError):  # a value outside its type: nobody signed this
             return None

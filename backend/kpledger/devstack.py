@@ -1,0 +1,266 @@
+"""A whole ledger on one machine for tests, benchmarks and scripts: anvil with the contracts deployed, the API
+as a process, development keys and fast raw transactions.
+
+One harness for `tests/`, `bench/` and `scripts/` (the tests wrap it in fixtures). Keys come from anvil's public
+test mnemonic: development chains only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import httpx
+import rlp
+from coincurve import PrivateKey
+from eth_account.hdaccount import key_from_seed, seed_from_mnemonic
+from eth_utils import keccak, to_checksum_address
+from web3 import HTTPProvider, Web3
+
+from kpledger.chain.contracts import CONTRACTS, RECORD_KEYS
+from kpledger.chain.deploy import deploy_ledger
+from kpledger.chain.jsonrpc import JsonRpc
+from kpledger.localnet import ROOT, start_anvil, stop, wait_until_up
+
+MANIFEST = ROOT / ".build" / "__local__.json"
+MNEMONIC = "test test test test test test test test test test test junk"
+CHAIN_ID = 31337
+GAS_PRICE = 10 * 10**9
+_SEED = seed_from_mnemonic(MNEMONIC, "")
+
+
+def dev_key(index: int) -> bytes:
+    """Key `index` of anvil's public test mnemonic (0-9 are funded by anvil; 0 deploys and relays, 1 governs)."""
+    return key_from_seed(_SEED, f"m/44'/60'/0'/0/{index}")
+
+
+def address_of(key: bytes) -> str:
+    pub = PrivateKey(key).public_key.format(compressed=False)[1:]
+    return to_checksum_address(keccak(pub)[-20:])
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# ---------------------------------------------------------------- raw transactions
+
+
+class RawTx(NamedTuple):
+    sender: str
+    nonce: int
+    raw: str
+
+    @property
+    def hash(self) -> str:
+        return "0x" + keccak(bytes.fromhex(self.raw[2:])).hex()
+
+
+class Signer:
+    """Signs legacy EIP-155 transactions with coincurve directly (about 10x eth-account's rate)."""
+
+    def __init__(self, key: bytes, nonce: int = 0):
+        self.key = PrivateKey(key)
+        self.address = address_of(key)
+        self.nonce = nonce
+
+    def sign(self, to: str, data: bytes = b"", gas: int = 500_000, value: int = 0) -> RawTx:
+        fields = [self.nonce, GAS_PRICE, gas, bytes.fromhex(to[2:]), value, data]
+        digest = keccak(rlp.encode([*fields, CHAIN_ID, 0, 0]))
+        sig = self.key.sign_recoverable(digest, hasher=None)
+        v = sig[64] + 35 + 2 * CHAIN_ID
+        self.nonce += 1
+        raw = rlp.encode([*fields, v, int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:64], "big")])
+        return RawTx(self.address, self.nonce - 1, "0x" + raw.hex())
+
+
+# ---------------------------------------------------------------- the chain
+
+
+class LocalChain:
+    """anvil in a data folder with the contracts deployed by `deployer` (dev key 0) for `governance` (dev key 1).
+
+    `restart()` starts it again on the same port and folder (a crashed chain coming back)."""
+
+    def __init__(self, data_dir: Path, *, port: int | None = None, gas_limit: int | None = None,
+                 state_interval: int = 1, block_time: float | None = None, manifest: Path = MANIFEST):
+        self.data_dir = data_dir
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._options = {"state_interval": state_interval, "gas_limit": gas_limit, "block_time": block_time}
+        self.process = start_anvil(data_dir, self.port, **self._options)
+        wait_until_up(self.url, self.process)
+        self.w3 = Web3(HTTPProvider(self.url, request_kwargs={"timeout": 120}))
+        self.rpc = JsonRpc(self.url, timeout=120)
+        self.manifest = manifest
+        self.deployer = Signer(dev_key(0))
+        self.governance = Signer(dev_key(1))
+        self.deployment = deploy_ledger(self.w3, dev_key(0), self.governance.address, manifest,
+                                        data_dir / "deployment.json")
+        self.deployer.nonce = self.w3.eth.get_transaction_count(self.deployer.address)
+        self.governance.nonce = self.w3.eth.get_transaction_count(self.governance.address)
+        self.start_block = self.deployment["startBlock"]
+        types = json.loads(manifest.read_text())["contractTypes"]
+        self.abis = {name: types[name]["abi"] for name in CONTRACTS}
+        self.contracts = {name: self.w3.eth.contract(address=to_checksum_address(self.deployment[RECORD_KEYS[name]]),
+                                                     abi=self.abis[name]) for name in CONTRACTS}
+        self.registry, self.ledger, self.certificates = (self.contracts[n] for n in CONTRACTS)
+
+    def restart(self, stale_state: bytes | None = None) -> None:
+        """Starts anvil again on the same port and folder (after a kill), optionally from an older state dump."""
+        if stale_state is not None:
+            (self.data_dir / "anvil-state.json").write_bytes(stale_state)
+        self.process = start_anvil(self.data_dir, self.port, **self._options)
+        wait_until_up(self.url, self.process)
+
+    def call(self, method: str, params: list[Any] | None = None) -> Any:
+        return self.rpc.call(method, params or [])
+
+    def head(self) -> int:
+        return int(self.call("eth_blockNumber"), 16)
+
+    def fund(self, addresses: Iterable[str], wei: int = 10**22) -> None:
+        self.rpc.batch([("anvil_setBalance", [a, hex(wei)]) for a in addresses])
+
+    def calldata(self, contract: Any, function: str, *args: Any) -> bytes:
+        return bytes.fromhex(contract.encode_abi(function, args=list(args))[2:])
+
+    def send_raw(self, txs: Sequence[RawTx], batch: int = 200) -> float:
+        """Sends pre-signed transactions in JSON-RPC batches, each batch mined before the next is sent
+        (anvil slows down badly, and its memory grows, with thousands of transactions waiting in its pool).
+        Raises on any refusal; returns the seconds taken."""
+        started = time.perf_counter()
+        for i in range(0, len(txs), batch):
+            chunk = txs[i:i + batch]
+            answers = self.rpc.batch([("eth_sendRawTransaction", [tx.raw]) for tx in chunk])
+            errors = [a for a in answers if isinstance(a, Exception)]
+            if errors:
+                raise RuntimeError(f"{len(errors)} raw transactions refused, first: {errors[0]}")
+            targets: dict[str, int] = {}
+            for tx in chunk:
+                targets[tx.sender] = max(targets.get(tx.sender, 0), tx.nonce + 1)
+            self.wait_nonces(targets)
+        return time.perf_counter() - started
+
+    def wait_nonces(self, targets: dict[str, int], timeout: float = 300) -> None:
+        """Waits until each account's mined transaction count reaches its target."""
+        pending = list(targets.items())
+        deadline = time.monotonic() + timeout
+        while pending:
+            answers = self.rpc.batch([("eth_getTransactionCount", [a, "latest"]) for a, _ in pending])
+            pending = [(a, n) for (a, n), r in zip(pending, answers, strict=True) if int(r, 16) < n]
+            if pending and time.monotonic() > deadline:
+                raise TimeoutError(f"{len(pending)} accounts still have unmined transactions")
+            if pending:
+                time.sleep(0.005)
+
+    def send_packed(self, txs: Sequence[RawTx], per_block: int) -> None:
+        """Sends pre-signed transactions `per_block` to a block, mining each block with evm_mine (automine off:
+        the caller's), and checks every receipt."""
+        for i in range(0, len(txs), per_block):
+            chunk = txs[i:i + per_block]
+            errors = [a for a in self.rpc.batch([("eth_sendRawTransaction", [t.raw]) for t in chunk])
+                      if isinstance(a, Exception)]
+            if errors:
+                raise RuntimeError(f"{len(errors)} transactions refused, first: {errors[0]}")
+            self.call("evm_mine")
+            receipts = self.rpc.batch([("eth_getTransactionReceipt", [t.hash]) for t in chunk])
+            bad = [r for r in receipts if isinstance(r, Exception) or not r or r["status"] != "0x1"]
+            if bad:
+                raise RuntimeError(f"{len(bad)} transactions not mined or reverted, first: {bad[0]}")
+
+    def logs(self, address: str, topic0: str, from_block: int, to_block: int | str = "latest") -> list[dict]:
+        to = to_block if isinstance(to_block, str) else hex(to_block)
+        return self.call("eth_getLogs", [{"address": address, "topics": [topic0], "fromBlock": hex(from_block),
+                                          "toBlock": to}])
+
+    # ------------------------------------------------------------ setting a world up with direct calls
+
+    def admit(self, codes: dict[str, str]) -> None:
+        """Governance admits participants (ISO code -> name)."""
+        self.direct([(self.governance, self.registry, "admitParticipant", (code, name))
+                     for code, name in codes.items()], gas=2_000_000)
+
+    def appoint(self, authorities: dict[str, str]) -> None:
+        """Governance appoints one authority account per participant (ISO code -> address)."""
+        self.direct([(self.governance, self.registry, "setAuthority", (code, addr, True))
+                     for code, addr in authorities.items()])
+
+    def license(self, authority: Signer, accounts: Iterable[str], roles: int) -> None:
+        """An authority licenses operators of its participant for `roles` (a bitmask)."""
+        self.direct([(authority, self.registry, "licenseOperator", (a, roles)) for a in accounts])
+
+    def direct(self, sends: list[tuple[Signer, Any, str, tuple[Any, ...]]], gas: int = 1_000_000) -> None:
+        """Signs and sends direct contract calls in batches, waits until mined, checks every receipt."""
+        txs = [signer.sign(contract.address, self.calldata(contract, function, *args), gas=gas)
+               for signer, contract, function, args in sends]
+        self.send_raw(txs)
+        receipts = self.rpc.batch([("eth_getTransactionReceipt", [tx.hash]) for tx in txs])
+        for tx, receipt in zip(txs, receipts, strict=True):
+            if isinstance(receipt, Exception) or receipt is None or int(receipt["status"], 16) != 1:
+                raise RuntimeError(f"setup transaction {tx.hash} failed: {receipt}")
+
+    def close(self) -> None:
+        self.rpc.close()
+        stop(self.process)
+
+
+# ---------------------------------------------------------------- the backend
+
+
+class ApiServer:
+    """`python -m kpledger.api` as a process against a chain (its relayer is dev key 0), answering /healthz."""
+
+    def __init__(self, chain_url: str, data_dir: Path, *, env: dict[str, str] | None = None, port: int | None = None,
+                 manifest: Path = MANIFEST, timeout: float = 60):
+        self.port = port or free_port()
+        self.data_dir = data_dir
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = data_dir / f"server-{self.port}.log"
+        self.env = {**os.environ, "KP_ENVIRONMENT": "test", "KP_RPC_URL": chain_url, "KP_DATA_DIR": str(data_dir),
+                    "KP_PORT": str(self.port), "KP_RELAYER_KEY": "0x" + dev_key(0).hex(),
+                    "KP_BUILD_MANIFEST": str(manifest), **(env or {})}
+        data_dir.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_path, "ab")  # noqa: SIM115 - lives as long as the process
+        self.process = subprocess.Popen([sys.executable, "-m", "kpledger.api"], env=self.env, stdout=log,
+                                        stderr=subprocess.STDOUT, start_new_session=True, cwd=data_dir)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited: {self.log_path.read_text()[-3000:]}")
+            try:
+                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise TimeoutError("server did not answer /healthz")
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def client(self, timeout: float = 30) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=timeout)
+
+    def health(self) -> dict[str, Any]:
+        return httpx.get(self.url + "/healthz", timeout=10).json()
+
+    def wait_indexed(self, block: int, timeout: float = 600) -> None:
+        deadline = time.monotonic() + timeout
+        while self.health()["indexed_block"] < block:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"index did not reach block {block}")
+            time.sleep(0.2)
+
+    def close(self) -> None:
+        stop(self.process)

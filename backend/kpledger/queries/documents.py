@@ -1,0 +1,93 @@
+"""Off-chain documents in the index: which record anchored a hash, who is entitled to a record's document, and
+the filed documents themselves."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kpledger.core.constants import AUTHORITY
+from kpledger.core.errors import NotFound
+from kpledger.db import models as m
+from kpledger.queries.views import certificate_status
+
+
+def anchors_of(session: Session, digest: str) -> list[dict[str, Any]]:
+    """Every certificate and parcel whose anchored document hash is `digest`."""
+    certs = session.execute(select(m.Certificate).where(m.Certificate.document_hash == digest)).scalars().all()
+    parcels = session.execute(select(m.Parcel).where(m.Parcel.document_hash == digest)).scalars().all()
+    found = [{"kind": "certificate", "reference": c.number, "status": certificate_status(c)} for c in certs]
+    return found + [{"kind": "parcel", "reference": str(p.id), "status": p.status} for p in parcels]
+
+
+def certificate_row(session: Session, number: str) -> m.Certificate:
+    cert = session.execute(select(m.Certificate).where(m.Certificate.number == number)).scalar_one_or_none()
+    if cert is None:
+        raise NotFound(f"no certificate {number}", code="CertificateNotFound", details={"number": number})
+    return cert
+
+
+def parcel_row(session: Session, parcel_id: int) -> m.Parcel:
+    parcel = session.get(m.Parcel, parcel_id)
+    if parcel is None:
+        raise NotFound(f"no parcel {parcel_id}", code="ParcelNotFound", details={"parcel_id": parcel_id})
+    return parcel
+
+
+def _authorities(s: Session, countries: set[str]) -> set[str]:
+    rows = s.execute(select(m.Member.address, m.Member.roles).where(m.Member.participant.in_(countries))).all()
+    return {address for address, roles in rows if roles & AUTHORITY}
+
+
+def _lot_parties(s: Session, lot_ids: list[int]) -> set[str]:
+    """Every account that held these lots (registered, sealed, split, merged or received them)."""
+    held = ("registered", "sealed", "split", "merged", "transferred")
+    rows = s.execute(select(m.CustodyStep.sender, m.CustodyStep.recipient).where(
+        m.CustodyStep.lot_id.in_(lot_ids), m.CustodyStep.kind.in_(held))).all()
+    return {a for row in rows for a in row if a}
+
+
+def certificate_parties(s: Session, number: str) -> tuple[m.Certificate, set[str]]:
+    """A certificate and the accounts entitled to its document: both authorities, its issuer, the consignment's
+    holders and the importer that received it (lower-case addresses)."""
+    cert = certificate_row(s, number)
+    parties = _authorities(s, {cert.exporter, cert.importer}) | _lot_parties(s, [cert.consignment_id])
+    parties |= {cert.issued_by} | ({cert.importer_account} if cert.importer_account else set())
+    return cert, {p.lower() for p in parties}
+
+
+def parcel_parties(s: Session, parcel_id: int) -> tuple[m.Parcel, set[str]]:
+    """A parcel and the accounts entitled to its document: those who held it (or a consignment it travelled in)
+    and the authorities of their countries and of its origins (lower-case addresses)."""
+    parcel = parcel_row(s, parcel_id)
+    containers = s.execute(select(m.ConsignmentParcel.consignment_id)
+                           .where(m.ConsignmentParcel.parcel_id == parcel_id)).scalars().all()
+    holders = _lot_parties(s, [parcel_id, *containers])
+    countries = set(parcel.origins) | {mem.participant for mem in s.execute(
+        select(m.Member).where(m.Member.address.in_(holders))).scalars()}
+    return parcel, {p.lower() for p in holders | _authorities(s, countries)}
+
+
+def anchored(s: Session, kind: str, reference: str) -> tuple[str, set[str]]:
+    """The hash anchored on chain for a certificate's or a parcel's document, and who is entitled to it."""
+    if kind == "certificate":
+        cert, parties = certificate_parties(s, reference)
+        return cert.document_hash, parties
+    parcel, parties = parcel_parties(s, int(reference))
+    return parcel.document_hash, parties
+
+
+def store(s: Session, kind: str, reference: str, digest: str, body: bytes, content_type: str, by: str) -> None:
+    """Files a document under its hash."""
+    s.merge(m.Document(sha256=digest, kind=kind, reference=reference, content_type=content_type[:100],
+                       content=body, uploaded_by=by, uploaded_at=time.time()))
+
+
+def filed(s: Session, digest: str) -> m.Document:
+    document = s.get(m.Document, digest)
+    if document is None:
+        raise NotFound("the document has not been filed with this backend", code="DocumentNotFiled")
+    return document

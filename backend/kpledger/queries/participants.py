@@ -1,0 +1,35 @@
+"""Read-side queries over participants and their members (authorities and operators)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kpledger.core.errors import NotFound
+from kpledger.db import models as m
+from kpledger.queries.views import member_view, participant_view
+
+
+def list_participants(session: Session) -> list[dict[str, Any]]:
+    rows = session.execute(select(m.Participant).order_by(m.Participant.code)).scalars()
+    return [participant_view(p) for p in rows]
+
+
+def get_participant(session: Session, code: str) -> dict[str, Any]:
+    p = session.get(m.Participant, code)
+    if p is None:
+        raise NotFound(f"{code} is not a KP participant on this ledger", code="ParticipantNotFound",
+                       details={"code": code})
+    members = session.execute(select(m.Member).where(m.Member.participant == code)
+                              .order_by(m.Member.address)).scalars()
+    return {**participant_view(p), "members": [member_view(x) for x in members if x.roles]}
+
+
+def get_account(session: Session, address: str) -> dict[str, Any]:
+    member = session.get(m.Member, address)
+    if member is None:
+        raise NotFound(f"{address} is not a member of any participant", code="AccountNotFound",
+                       details={"address": address})
+    return member_view(member)

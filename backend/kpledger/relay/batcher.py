@@ -1,0 +1,252 @@
+"""Batching: requests that passed their checks queue here; one sender thread packs them into `KPRelayBatch`
+transactions.
+
+The sender thread takes everything queued (up to `batch_max_calls` calls and `batch_max_bytes` of encoded
+calldata, lingering `batch_linger`, 1 ms, for company when the queue is short, BUSY_LINGER, 4 ms, after a batch of
+8 calls or more), drops requests journaled before (answered from the journal), simulates the whole batch with ONE
+`eth_call` of `KPRelayBatch.simulate` (which runs every call and reverts with each call's success, gas used and
+return or revert data), answers the calls that would fail with their decoded custom error (not journaled, not
+sent), cuts the batch at `batch_gas` of simulated gas within BLOCK_SHARE of the block gas limit (the rest goes
+back to the head of the queue), has the sender journal every included request in one commit and send one
+`execute` transaction, and hands it to the receipt thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+import time
+from collections import deque
+from typing import Any
+
+from eth_abi import decode as abi_decode
+
+from kpledger.chain.contracts import Chain
+from kpledger.chain.errors import RpcError, revert_data
+from kpledger.core.config import Settings
+from kpledger.core.errors import KPError, RelayFailed
+from kpledger.db.models import RelayRequest
+from kpledger.relay import calls
+from kpledger.relay.journal import FAILED, Journal
+from kpledger.relay.receipts import Receipts, SentBatch
+from kpledger.relay.request import WriteRequest
+from kpledger.relay.sender import Sender
+
+log = logging.getLogger(__name__)
+
+BUSY_LINGER = 0.004  # linger after a batch of 8 calls or more
+BLOCK_SHARE = 0.8  # a batch's gas stays under this share of the chain's block gas limit
+# the gas limit signed: the simulated gas of each call * 64/63 (what a call must be given for it to have that much)
+# * GAS_FACTOR, plus the overheads of `execute` (its loop, markers and copies: generous)
+GAS_FACTOR = 1.2
+BATCH_TX_OVERHEAD, BATCH_CALL_OVERHEAD = 60_000, 12_000
+
+
+class Queued:
+    """A validated request waiting for the batch sender; `future` (on the caller's event loop) is resolved with
+    its final journal row (`row`) or its refusal (`error`)."""
+
+    __slots__ = ("req", "to", "data", "row", "error", "future", "loop", "duplicate")
+
+    def __init__(self, req: WriteRequest, to: str, future: asyncio.Future[None]):
+        self.req, self.to, self.data = req, to, calls.calldata(req)
+        self.row: RelayRequest | None = None
+        self.error: BaseException | None = None
+        self.duplicate = False  # the sender found the request journaled already: `row` is that journal row
+        self.future = future
+        self.loop = future.get_loop()
+
+    def resolve(self, row: RelayRequest | None = None, error: BaseException | None = None) -> None:
+        if self.row is None and self.error is None:
+            self.row, self.error = row, error
+            with contextlib.suppress(RuntimeError):  # the loop is closed (shutdown): nobody awaits the answer
+                self.loop.call_soon_threadsafe(_wake, self.future)
+
+
+def _wake(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+class Batcher:
+    """The queue of checked requests and the thread that turns it into batch transactions."""
+
+    def __init__(self, settings: Settings, chain: Chain, journal: Journal, sender: Sender, receipts: Receipts, *,
+                 linger: float):
+        if not chain.deployment.batch:
+            raise RelayFailed("the deployment has no KPRelayBatch contract: deploy it (ape run deploy adds it to "
+                              "an existing deployment)")
+        self.settings = settings
+        self.chain = chain
+        self.journal = journal
+        self.sender = sender
+        self.receipts = receipts
+        self.address = chain.deployment.batch
+        self.linger = linger
+        self._queue: deque[Queued] = deque()
+        self._cv = threading.Condition()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last_batch = 0  # size of the last batch taken (lingers longer when busy)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="relayer-batch-sender", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        with self._cv:
+            self._cv.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def put(self, item: Queued) -> None:
+        with self._cv:
+            self._queue.append(item)
+            self._cv.notify()
+
+    # ------------------------------------------------------------ the sender thread
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            items = self._take()
+            if not items:
+                continue
+            try:
+                self._run(items)
+            except KPError as exc:
+                for item in items:
+                    item.resolve(error=exc)
+            except Exception as exc:  # never let the sender die; these requests are answered with the failure
+                log.exception("relay batch failed")
+                for item in items:
+                    item.resolve(error=RelayFailed(f"the relayer failed: {exc}"))
+
+    def _take(self) -> list[Queued]:
+        """The next batch: everything queued (within `batch_max_calls` and `batch_max_bytes`), after lingering."""
+        with self._cv:
+            while not self._queue and not self._stop.is_set():
+                self._cv.wait(0.5)
+            if not self._queue:
+                return []
+            # a lone request goes at once (1 ms); after a large batch, linger a few ms more for company
+            linger = self.linger if self._last_batch < 8 else max(self.linger, BUSY_LINGER)
+            linger_end = time.monotonic() + linger
+            most = self.settings.batch_max_calls
+            while len(self._queue) < most and (left := linger_end - time.monotonic()) > 0:
+                self._cv.wait(left)
+            taken: list[Queued] = []
+            size, budget = calls.BATCH_HEAD_BYTES, self.settings.batch_max_bytes
+            while self._queue and len(taken) < most:
+                # the simulation request and the signed transaction each carry the encoded batch once, in hex:
+                # kept under the node's request limit (anvil refuses bodies over 2 MiB); a lone call always goes
+                size += calls.encoded_call_bytes(self._queue[0].data)
+                if taken and size > budget:
+                    break
+                taken.append(self._queue.popleft())
+            self._last_batch = len(taken)
+            return taken
+
+    def _requeue(self, items: list[Queued]) -> None:
+        with self._cv:
+            self._queue.extendleft(reversed(items))
+            self._cv.notify()
+
+    def _run(self, items: list[Queued]) -> None:
+        """Simulates, journals (one commit) and sends one transaction; the receipt thread answers the requests."""
+        known = self.journal.run_rows([item.req.request_id for item in items])
+        if known:  # requests journaled before (a client's retry): answered from the journal, not run again
+            for item in items:
+                row = known.get(item.req.request_id)
+                if row is not None:
+                    item.duplicate = True
+                    item.resolve(row=row)
+            items[:] = [item for item in items if not item.duplicate]
+            if not items:
+                return
+        outcomes = self._simulate(items)
+        cut, total, budget = len(items), 0, self._gas_budget()
+        for i, (_ok, gas, _data) in enumerate(outcomes):
+            if i > 0 and total + gas > budget:  # the rest waits for the next batch (simulated again)
+                cut = i
+                break
+            total += gas
+        self._requeue(items[cut:])
+        del items[cut:]  # the caller answers only what this batch owns
+        included: list[Queued] = []
+        gas_limit = BATCH_TX_OVERHEAD
+        for item, (ok, gas, data) in zip(items, outcomes, strict=False):
+            if ok:
+                included.append(item)
+                gas_limit += int(gas * 64 / 63 * GAS_FACTOR) + BATCH_CALL_OVERHEAD + 16 * (len(item.data) // 2)
+            else:
+                item.resolve(error=self.chain.artifacts.decode_error(data))
+        if included:
+            self._send(included, gas_limit)
+
+    def _simulate(self, items: list[Queued]) -> list[tuple[bool, int, bytes]]:
+        """(ok, gas used, return or revert data) per call, from one eth_call of KPRelayBatch.simulate.
+
+        The same JSON-RPC request reads the relayer's mined nonce: when the chain forgot transactions this
+        process saw mined (a restarted chain) the journal is reconciled first and the batch simulated again."""
+        batch = [(item.to, bytes.fromhex(item.data[2:])) for item in items]
+        tx = {"from": self.sender.address, "to": self.address,
+              "data": calls.batch_calldata(calls.SIMULATE_SELECTOR, batch)}
+        # "pending": on top of the batches sent whose receipt is not read yet
+        count, simulated = self.chain.rpc.batch([("eth_getTransactionCount", [self.sender.address, "latest"]),
+                                                 ("eth_call", [tx, "pending"])])
+        if isinstance(count, RpcError):
+            raise count
+        if int(count, 16) < self.receipts.confirmed:
+            log.warning("the chain lost relayed transactions: reconciling before the next batch")
+            self.receipts.reconcile()
+            simulated = self.chain.rpc.batch([("eth_call", [tx, "pending"])])[0]
+        if not isinstance(simulated, RpcError):
+            raise RelayFailed("KPRelayBatch.simulate did not revert")
+        revert = revert_data(simulated)
+        if revert is None:
+            raise simulated
+        if revert[:4] == calls.SIMULATED_SELECTOR:
+            (outcomes,) = abi_decode([calls.OUTCOMES_ABI], revert[4:])
+            return [(bool(ok), int(gas), bytes(data)) for ok, gas, data in outcomes]
+        raise self.chain.artifacts.decode_error(revert) from None
+
+    def _gas_budget(self) -> int:
+        """Simulated gas of calls one batch may hold: the setting, within BLOCK_SHARE of the block gas limit."""
+        self.sender.fees()  # reads the block gas limit with the fees (once a second)
+        budget = self.settings.batch_gas
+        if self.sender.block_gas_limit:
+            budget = min(budget, int(self.sender.block_gas_limit * BLOCK_SHARE / (GAS_FACTOR * 64 / 63)))
+        return budget
+
+    def _send(self, included: list[Queued], gas_limit: int) -> None:
+        """Journals every request of the batch in one commit, sends the transaction, hands it to the receipts."""
+        by_id = {item.req.request_id: item for item in included}
+        entries = [(i.req.request_id, i.req.action, i.req.intent.signer, i.req.body()) for i in included]
+        data = calls.batch_calldata(calls.EXECUTE_SELECTOR, [(i.to, bytes.fromhex(i.data[2:])) for i in included])
+        recorded: list[str] = []
+
+        def record(nonce: int, raw: str, tx_hash: str) -> None:
+            self.journal.record_batch(entries, relayer_nonce=nonce, raw_tx=raw, tx_hash=tx_hash)
+            # the receipt thread owns it from now on: the reconciler leaves its rows alone (marked before the
+            # nonce lock is released, so a reconciliation never finalises a batch the receipt thread is reading)
+            self.receipts.in_flight.add(tx_hash)
+            recorded.append(tx_hash)
+
+        def fail(error: dict[str, Any]) -> None:
+            self.receipts.in_flight.difference_update(recorded)
+            self.journal.update_many({i: {"status": FAILED, "relayer_nonce": None, "error": error} for i in by_id})
+
+        try:
+            tx_hash, raw, nonce = self.sender.journal_and_send(self.address, data, gas_limit, record, fail)
+        except BaseException:
+            self.receipts.in_flight.difference_update(recorded)  # nothing for the receipt thread: the reconciler
+            raise
+        self.receipts.in_flight.difference_update(set(recorded) - {tx_hash})  # re-signed under another nonce
+
+        def answer(request_id: str, row: RelayRequest | None, error: BaseException | None) -> None:
+            by_id[request_id].resolve(row=row, error=error)
+
+        self.receipts.follow(SentBatch([i.req for i in included], tx_hash, raw, nonce, answer))
