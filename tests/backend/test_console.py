@@ -584,3 +584,41 @@ def test_every_text_exists_in_english_and_french(server, browser, actors):
                                       "els => els.filter(e => !e.textContent.trim()).map(e => e.dataset.i18n)")
     assert empty == []
     assert page.evaluate("async () => [...(await import('/console/i18n.js')).missing]") == []
+
+
+def test_a_new_action_with_a_signer_field_gets_a_generic_form_and_the_right_digest(server, browser, actors):
+    """What the coming contract changes need from the console: an action it has never seen (fields of any type, and
+    `signer` before nonce) gets a generic form, and its typed data, `signer` filled in, hashes as eth_account's."""
+    with server.client() as c:
+        listing = c.get("/v1/actions").json()
+    page, _ = open_console(browser, server.url, actors["outsider"].key, listing["chain_id"])
+    fields = [("account", "address"), ("name", "string"), ("maxSeconds", "uint64"), ("ref", "bytes32"),
+              ("active", "bool"), ("lots", "uint256[]"), ("signer", "address"), ("nonce", "uint256"),
+              ("deadline", "uint256")]
+    action = {**listing["actions"][0], "action": "UpdateOperatorProfile", "primary_type": "UpdateOperatorProfile",
+              "types": {"UpdateOperatorProfile": [{"name": n, "type": t} for n, t in fields]}}
+    signer = actors["outsider"].address
+    inputs = {"account": actors["mine"].address.lower(), "name": "Jwaneng Mine (Pty) Ltd", "maxSeconds": "2592000",
+              "ref": "0x" + "ab" * 32, "active": True, "lots": "3, 5"}
+    built = page.evaluate("""async ([action, inputs, signer]) => {
+        const forms = await import('/console/forms.js');
+        const typed = await import('/console/typed.js');
+        const form = forms.buildForm(action, {inbox: null, participants: [], roleBits: {}, prefill: {},
+                                              accountInfo: () => null, changed() {}});
+        for (const [name, value] of Object.entries(inputs)) {
+            const control = form.widgets.get(name).el.querySelector('input');
+            if (control.type === 'checkbox') control.checked = value; else control.value = value;
+        }
+        const {fields, errors} = form.read();
+        const data = typed.typedData(action, fields, {signer, nonce: 4, deadline: 1900000000});
+        return {specs: forms.fieldSpecs(action).map((s) => [s.name, s.widget, s.explicit]), errors: errors.length,
+                digest: typed.digest(data), payload: typed.walletPayload(data)};
+    }""", [action, inputs, signer])
+    assert built["specs"] == [["account", "address", False], ["name", "text", False], ["maxSeconds", "uint", False],
+                              ["ref", "hash", False], ["active", "bool", False], ["lots", "list", False]]
+    assert built["errors"] == 0
+    message = built["payload"]["message"]
+    assert message["signer"] == signer.lower() and message["account"] == actors["mine"].address.lower()
+    assert message["lots"] == ["3", "5"] and message["maxSeconds"] == "2592000" and message["active"] is True
+    signable = encode_typed_data(full_message=built["payload"])
+    assert built["digest"] == "0x" + keccak(b"\x19" + signable.version + signable.header + signable.body).hex()
