@@ -18,7 +18,8 @@ export function apiBase() {
   return base.replace(/\/+$/, "");
 }
 
-async function request(path, options = {}) {
+/** One exchange with the API: parsed JSON, or an ApiError carrying the API's {code, message, details}. */
+export async function request(path, options = {}) {
   const url = apiBase() + path;
   let response;
   try {

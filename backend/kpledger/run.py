@@ -64,7 +64,8 @@ def main(argv: list[str] | None = None) -> int:
                       f"viewer {api}/#/lot/{summary['ids']['final_parcel']}")
             print(f"\nKP Ledger is running (data in {data})\n"
                   f"  chain (JSON-RPC)  {chain_url}\n  API               {api}  (docs {api}/docs)\n"
-                  f"  viewer            {api}/\nCtrl-C stops everything.", flush=True)
+                  f"  viewer            {api}/\n  console           {api}/console/\nCtrl-C stops everything.",
+                  flush=True)
 
         threading.Thread(target=announce, daemon=True).start()
         with contextlib.suppress(KeyboardInterrupt):

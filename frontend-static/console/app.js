@@ -1,0 +1,579 @@
+// KP Ledger participant console: connect a wallet, see what waits for the account, fill a form, check what
+// will be signed, sign it in the wallet (EIP-712) and follow the write until the ledger shows it.
+import { ApiError, apiBase, request } from "../api.js";
+import { clear, h, shortAddr } from "../util.js";
+import { buildForm, fieldSpecs, mayAct } from "./forms.js";
+import { LANGUAGES, has, initialLanguage, language, locale, setLanguage, t, translatePage } from "./i18n.js";
+import { actionPath, digest, recoverSigner, typedData, walletPayload, writeBody } from "./typed.js";
+import { formatCarats, sameAddress } from "./units.js";
+import * as wallet from "./wallet.js";
+import { WalletError } from "./wallet.js";
+import { fmtTime, lotWords } from "./widgets.js";
+
+const $ = (id) => document.getElementById(id);
+const TTL = 3600; // seconds a signed intent stays valid
+const SECTIONS = ["connect-section", "account-section", "inbox-section", "actions-section", "form-section",
+  "confirm-section", "progress-section"];
+
+const state = {
+  actions: new Map(), // name -> action (GET /v1/actions)
+  chainId: null,
+  roleBits: {},
+  participants: [],
+  account: null,
+  walletChain: null,
+  inbox: null,
+  accounts: new Map(), // address -> null | {member, participant, roles} (address read-backs)
+  form: null, // {action, built}
+  pending: null, // {action, typed, payload, digest}
+  busy: false,
+};
+
+const api = {
+  actions: () => request("/v1/actions"),
+  participants: () => request("/v1/participants"),
+  inbox: (address) => request(`/v1/accounts/${address}/inbox`),
+  account: (address) => request(`/v1/accounts/${address}`),
+  nonces: (address) => request(`/v1/accounts/${address}/nonces`),
+  health: () => request("/healthz"),
+  write: (path, body) => request(path, {
+    method: "POST", body, headers: { Accept: "application/json", "Content-Type": "application/json" },
+  }),
+};
+
+// ------------------------------------------------------------------ messages
+
+function announce(text) {
+  $("status").textContent = text;
+}
+
+/** An error in words: the API's stable code, its explanation in the current language, and the API's message. */
+function errorBlock(error, title) {
+  const code = error instanceof ApiError || error instanceof WalletError ? error.code : "Error";
+  const words = error instanceof ApiError
+    ? (has(`code.${code}`) ? t(`code.${code}`) : null)
+    : error instanceof WalletError ? t(error.key) : null;
+  const detail = error instanceof WalletError ? error.detail : error.message;
+  return [
+    h("p", { class: "error-title" }, title),
+    h("p", {}, h("code", { class: "error-code", "data-code": code }, code), " ", words || detail || ""),
+    words && detail && detail !== words ? h("p", { class: "error-detail" }, t("error.ledgerSays"), " ", h("q", {}, detail)) : null,
+  ];
+}
+
+function showError(error, title) {
+  const box = clear($("error"));
+  box.append(...errorBlock(error, title));
+  box.hidden = false;
+}
+
+function clearError() {
+  clear($("error")).hidden = true;
+}
+
+// ------------------------------------------------------------------ views
+
+function show(...ids) {
+  for (const id of SECTIONS) $(id).hidden = !ids.includes(id);
+}
+
+function focusHeading(id) {
+  const el = $(id);
+  if (el) el.focus();
+}
+
+function route() {
+  clearError();
+  const match = location.hash.match(/^#\/act\/(\w+)(?:\?(.*))?$/);
+  if (match) return openForm(match[1], Object.fromEntries(new URLSearchParams(match[2] || "")));
+  state.form = null;
+  state.pending = null;
+  if (!state.account) {
+    show("connect-section");
+    return;
+  }
+  show("account-section", "inbox-section", "actions-section");
+  renderAccount();
+  renderInbox();
+  renderActions();
+}
+
+// ------------------------------------------------------------------ wallet and account
+
+async function connect() {
+  clearError();
+  $("connect").disabled = true;
+  announce(t("status.connecting"));
+  try {
+    state.account = await wallet.connect();
+    await refreshAccount();
+    announce(t("status.connected", { address: state.account }));
+    if (!location.hash.startsWith("#/act/")) location.hash = "#/";
+    route();
+    focusHeading("account-heading");
+  } catch (error) {
+    announce("");
+    showError(error, t("error.connect"));
+  } finally {
+    $("connect").disabled = false;
+  }
+}
+
+async function refreshAccount() {
+  const [inbox, chain] = await Promise.all([api.inbox(state.account), wallet.chainId().catch(() => null)]);
+  state.inbox = inbox;
+  state.walletChain = chain;
+}
+
+async function walletChanged() {
+  const account = await wallet.currentAccount().catch(() => null);
+  state.account = account;
+  if (account) await refreshAccount().catch((error) => showError(error, t("error.inbox")));
+  route();
+}
+
+function renderAccount() {
+  const inbox = state.inbox;
+  const facts = clear($("account-facts"));
+  const fact = (term, ...value) => facts.append(h("dt", {}, term), h("dd", {}, ...value));
+  fact(t("account.address"), h("code", { class: "hash-full", "data-address": state.account }, state.account));
+  if (inbox.participant) {
+    fact(t("account.participant"), `${inbox.participant.code} — ${inbox.participant.name} `,
+      h("span", { class: `badge badge-${inbox.participant.status === "active" ? "confirmed" : "voided"}` },
+        t(`participant.${inbox.participant.status}`)));
+  } else {
+    fact(t("account.participant"), t("account.none"));
+  }
+  const roles = inbox.roles.filter((r) => r !== "authority");
+  fact(t("account.roles"), h("span", { id: "account-roles" },
+    [inbox.governance ? t("account.governance") : null, inbox.roles.includes("authority") ? t("account.authority") : null,
+      roles.length ? t("account.operator") : null]
+      .filter(Boolean).join(" · ") || "—"));
+  fact(t("account.licence"), h("span", { id: "account-licence" },
+    roles.length ? roles.map((r) => t(`role.${r}`)).join(", ") : t("account.noLicence")));
+  const notes = clear($("account-notes"));
+  if (!inbox.member && !inbox.governance) notes.append(h("p", { class: "note warn" }, t("account.notMember")));
+  if (inbox.participant && inbox.participant.status === "suspended") {
+    notes.append(h("p", { class: "note warn" }, t("account.suspended", { code: inbox.participant.code })));
+  }
+  if (state.walletChain !== null && state.walletChain !== state.chainId) {
+    notes.append(h("p", { class: "note warn" }, t("account.wrongChain", { wallet: state.walletChain, ledger: state.chainId }),
+      " ", h("button", { type: "button", class: "secondary", onclick: switchChain }, t("button.switchChain"))));
+  }
+}
+
+async function switchChain() {
+  try {
+    await wallet.switchChain(state.chainId);
+    state.walletChain = await wallet.chainId();
+    route();
+  } catch (error) {
+    showError(error, t("error.switchChain"));
+  }
+}
+
+// ------------------------------------------------------------------ inbox
+
+function actLink(action, params, text) {
+  const query = new URLSearchParams(params).toString();
+  return h("a", { class: "button-link", href: `#/act/${action}${query ? `?${query}` : ""}`, "data-action": action }, text);
+}
+
+function party(address) {
+  return h("code", { title: address }, shortAddr(address));
+}
+
+function inboxCard(id, titleKey, items, count, renderItem, emptyKey) {
+  const heading = `${id}-heading`;
+  return h("section", { class: "inbox-card", id, "aria-labelledby": heading, "data-count": count },
+    h("h3", { id: heading }, t(titleKey), " ", h("span", { class: "count" }, String(count))),
+    items.length
+      ? h("ul", { class: "inbox-list" }, ...items.map((item) => h("li", {}, ...renderItem(item))))
+      : h("p", { class: "muted" }, t(emptyKey)),
+    count > items.length ? h("p", { class: "hint" }, t("inbox.more", { shown: items.length, count })) : null);
+}
+
+function renderInbox() {
+  const inbox = state.inbox;
+  const box = clear($("inbox"));
+  const counts = inbox.counts;
+  const isAuthority = inbox.roles.includes("authority");
+  const isOperator = inbox.member && inbox.roles.some((r) => r !== "authority");
+  const may = (name) => state.actions.has(name) && mayAct(state.actions.get(name), inbox);
+  const offerItem = (o) => [h("span", {}, lotWords({ ...o, id: o.lot_id }), " · ", t("inbox.from"), " ", party(o.from),
+    o.certificate ? [" · ", t("inbox.underCertificate", { number: o.certificate })] : "")];
+  if (isOperator) {
+    box.append(inboxCard("inbox-offers-to-me", "inbox.offersToMe", inbox.offers_to_me, counts.offers_to_me, (o) => [
+      ...offerItem(o), h("span", { class: "item-actions" },
+        may("AcceptCustody") ? actLink("AcceptCustody", { lotId: o.lot_id }, t("inbox.accept")) : null,
+        may("RejectCustody") ? actLink("RejectCustody", { lotId: o.lot_id }, t("inbox.reject")) : null)], "inbox.none"));
+    box.append(inboxCard("inbox-my-offers", "inbox.myOffers", inbox.my_offers, counts.my_offers, (o) => [
+      h("span", {}, lotWords({ ...o, id: o.lot_id }), " · ", t("inbox.to"), " ", party(o.to)),
+      h("span", { class: "item-actions" },
+        may("WithdrawOffer") ? actLink("WithdrawOffer", { lotId: o.lot_id }, t("inbox.withdraw")) : null)], "inbox.none"));
+    box.append(inboxCard("inbox-my-needing", "inbox.myNeedingCertificate", inbox.my_consignments_needing_certificate,
+      counts.my_consignments_needing_certificate, (c) => [
+        h("span", {}, lotWords({ ...c, id: c.consignment_id, kind: "consignment" })),
+        h("span", { class: "muted" }, t("inbox.waitsForAuthority"))], "inbox.none"));
+  }
+  if (isAuthority) {
+    box.append(inboxCard("inbox-to-confirm", "inbox.toConfirm", inbox.certificates_to_confirm,
+      counts.certificates_to_confirm, (c) => [
+        h("span", {}, t("cert.summary", { number: c.number, from: c.exporter, to: c.importer,
+          carats: formatCarats(c.points, locale()), consignment: String(c.consignment_id) })),
+        h("span", { class: "item-actions" },
+          may("ConfirmImport") ? actLink("ConfirmImport", { number: c.number }, t("inbox.confirm")) : null,
+          may("RecordDiscrepancy") ? actLink("RecordDiscrepancy", { number: c.number }, t("inbox.discrepancy")) : null)],
+      "inbox.none"));
+    box.append(inboxCard("inbox-exporters-needing", "inbox.exportersNeedingCertificate",
+      inbox.exporters_consignments_needing_certificate, counts.exporters_consignments_needing_certificate, (c) => [
+        h("span", {}, lotWords({ ...c, id: c.consignment_id, kind: "consignment" }), " · ", t("inbox.heldBy"), " ",
+          party(c.holder)),
+        h("span", { class: "item-actions" }, may("IssueCertificate")
+          ? actLink("IssueCertificate", { consignmentId: c.consignment_id }, t("inbox.issue")) : null)], "inbox.none"));
+    box.append(inboxCard("inbox-issued-open", "inbox.issuedOpen", inbox.certificates_issued_open,
+      counts.certificates_issued_open, (c) => [
+        h("span", {}, t("cert.summary", { number: c.number, from: c.exporter, to: c.importer,
+          carats: formatCarats(c.points, locale()), consignment: String(c.consignment_id) }), " · ",
+        t("inbox.expires", { when: fmtTime(c.expires_at) })),
+        h("span", { class: "item-actions" },
+          may("VoidCertificate") ? actLink("VoidCertificate", { number: c.number }, t("inbox.void")) : null)], "inbox.none"));
+  }
+  if (isOperator) {
+    box.append(inboxCard("inbox-parcels", "inbox.parcels", inbox.parcels, counts.parcels, (p) => [
+      h("span", {}, lotWords({ ...p, kind: "parcel", hs_codes: [p.hs_code] }), p.offered ? [" · ", t("inbox.offered")] : ""),
+      h("span", { class: "item-actions" }, p.offered ? null : [
+        may("SplitParcel") ? actLink("SplitParcel", { parcelId: p.id }, t("inbox.split")) : null,
+        may("SealConsignment") ? actLink("SealConsignment", { parcelIds: p.id }, t("inbox.seal")) : null,
+        may("OfferCustody") ? actLink("OfferCustody", { lotId: p.id }, t("inbox.offer")) : null]),
+      viewerLink(p.id)], "inbox.noneHeld"));
+    box.append(inboxCard("inbox-consignments", "inbox.consignments", inbox.consignments, counts.consignments, (c) => [
+      h("span", {}, lotWords({ ...c, kind: "consignment", parcel_count: c.parcel_ids.length }),
+        c.status === "compromised" ? [" · ", h("strong", {}, t("inbox.compromised"))] : "",
+        c.certificate ? [" · ", t("inbox.underCertificate", { number: c.certificate.number })] : "",
+        c.offered ? [" · ", t("inbox.offered")] : ""),
+      h("span", { class: "item-actions" }, c.offered ? null : [
+        c.status === "sealed" && may("OfferCustody") ? actLink("OfferCustody", { lotId: c.id }, t("inbox.offer")) : null,
+        may("OpenConsignment") ? actLink("OpenConsignment", { consignmentId: c.id }, t("inbox.open")) : null]),
+      viewerLink(c.id)], "inbox.noneHeld"));
+  }
+  if (!box.childElementCount) box.append(h("p", { class: "muted" }, t("inbox.nothingForRole")));
+  const waiting = counts.offers_to_me + counts.certificates_to_confirm
+    + (isAuthority ? counts.exporters_consignments_needing_certificate : 0);
+  $("inbox-summary").textContent = t("inbox.summary", { count: waiting });
+}
+
+function viewerUrl(lotId) {
+  const params = new URLSearchParams(location.search);
+  params.delete("lang");
+  const query = params.toString();
+  return new URL(`../${query ? `?${query}` : ""}${lotId === null ? "" : `#/lot/${lotId}`}`, location.href).href;
+}
+
+function viewerLink(lotId) {
+  return h("a", { class: "viewer-link", href: viewerUrl(lotId) }, t("link.provenance", { id: String(lotId) }));
+}
+
+// ------------------------------------------------------------------ actions
+
+const GROUPS = [
+  ["operator", "actions.operator"], ["authority", "actions.authority"], ["governance", "actions.governance"],
+];
+
+function renderActions() {
+  const box = clear($("actions"));
+  let shown = 0;
+  for (const [signers, titleKey] of GROUPS) {
+    const allowed = [...state.actions.values()].filter((a) => a.signers === signers && mayAct(a, state.inbox));
+    if (!allowed.length) continue;
+    shown += allowed.length;
+    box.append(h("div", { class: "action-group" }, h("h3", {}, t(titleKey)),
+      h("ul", { class: "action-list" }, ...allowed.map((a) => h("li", {},
+        actLink(a.action, {}, t(`action.${a.action}`)),
+        has(`action.${a.action}.help`) ? h("span", { class: "hint" }, t(`action.${a.action}.help`)) : null)))));
+  }
+  if (!shown) box.append(h("p", { class: "muted", id: "no-actions" }, t("actions.none")));
+}
+
+// ------------------------------------------------------------------ form
+
+function accountInfo(address, onLoaded) {
+  const key = address.toLowerCase();
+  if (state.accounts.has(key)) return state.accounts.get(key);
+  state.accounts.set(key, undefined);
+  api.account(address)
+    .then((member) => ({ member: member.roles.length > 0, participant: member.participant, roles: member.roles }))
+    .catch((error) => (error instanceof ApiError && error.code === "AccountNotFound" ? { member: false } : null))
+    .then((info) => {
+      state.accounts.set(key, info);
+      if (onLoaded) onLoaded();
+    });
+  return undefined;
+}
+
+function openForm(name, prefill) {
+  const action = state.actions.get(name);
+  if (!action) {
+    show(state.account ? "actions-section" : "connect-section");
+    showError(new ApiError("UnknownAction", name), t("error.unknownAction"));
+    return;
+  }
+  if (!state.account) {
+    show("connect-section");
+    announce(t("status.connectFirst"));
+    return;
+  }
+  show("form-section");
+  $("form-heading").textContent = t(`action.${name}`);
+  $("form-help").textContent = has(`action.${name}.help`) ? t(`action.${name}.help`) : "";
+  const notes = clear($("form-notes"));
+  if (!mayAct(action, state.inbox)) {
+    notes.append(h("p", { class: "note warn", id: "form-not-allowed" }, t(`form.notAllowed.${action.signers}`)));
+  }
+  const built = buildForm(action, {
+    inbox: state.inbox, participants: state.participants, roleBits: state.roleBits, prefill,
+    accountInfo, changed: () => built.update(),
+  });
+  state.form = { action, built, prefill };
+  const fields = clear($("form-fields"));
+  fields.append(...built.elements);
+  built.update();
+  $("review").disabled = false;
+  focusHeading("form-heading");
+}
+
+async function review(event) {
+  event.preventDefault();
+  if (!state.form || state.busy) return;
+  clearError();
+  const { action, built } = state.form;
+  const { fields, errors } = built.read();
+  built.update();
+  if (errors.length) {
+    announce(t("form.errors", { count: errors.length }));
+    errors[0].widget.focus();
+    return;
+  }
+  $("review").disabled = true;
+  try {
+    const nonces = await api.nonces(state.account);
+    const nonce = nonces[action.contract];
+    const deadline = Math.floor(Date.now() / 1000) + TTL;
+    const typed = typedData(action, fields, { signer: state.account, nonce, deadline });
+    state.pending = { action, typed, fields, payload: walletPayload(typed), digest: digest(typed) };
+    renderConfirm();
+    show("confirm-section");
+    focusHeading("confirm-heading");
+  } catch (error) {
+    showError(error, t("error.prepare"));
+  } finally {
+    $("review").disabled = false;
+  }
+}
+
+function renderConfirm() {
+  const { action, typed, payload } = state.pending;
+  $("confirm-heading").textContent = t("confirm.heading", { action: t(`action.${action.action}`) });
+  const rows = clear($("confirm-rows"));
+  const specs = fieldSpecs(action);
+  for (const field of action.types[action.primary_type]) {
+    const value = typed.message[field.name];
+    const spec = specs.find((s) => s.name === field.name);
+    const label = spec ? t(spec.labelKey) : t(`field.${field.name}`);
+    const words = spec ? state.form.built.describe(field.name, value)
+      : field.name === "deadline" ? fmtTime(value) : String(value);
+    rows.append(h("tr", { "data-field": field.name },
+      h("th", { scope: "row" }, label, h("br"), h("code", { class: "muted" }, `${field.name} (${field.type})`)),
+      h("td", {}, words),
+      h("td", {}, h("code", { class: "hash-full" }, signedText(payload.message[field.name])))));
+  }
+  const domain = clear($("confirm-domain"));
+  domain.append(
+    h("dt", {}, t("confirm.contract")), h("dd", {}, `${typed.domain.name} `, h("code", { class: "hash-full" }, typed.domain.verifyingContract)),
+    h("dt", {}, t("confirm.chain")), h("dd", {}, String(typed.domain.chainId)),
+    h("dt", {}, t("confirm.signer")), h("dd", {}, h("code", { class: "hash-full" }, state.account)),
+    h("dt", {}, t("confirm.digest")), h("dd", {}, h("code", { class: "hash-full", id: "confirm-digest" }, state.pending.digest)));
+  $("confirm-json").textContent = JSON.stringify(payload, null, 2);
+}
+
+function signedText(value) {
+  return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+// ------------------------------------------------------------------ signing and progress
+
+const STEPS = ["signed", "relayed", "mined", "indexed"];
+
+function step(name, status, ...detail) {
+  const li = $(`step-${name}`);
+  li.dataset.status = status;
+  clear(li.querySelector(".step-state")).append(t(`progress.state.${status}`));
+  const more = clear(li.querySelector(".step-detail"));
+  more.append(...detail);
+}
+
+async function sign() {
+  if (!state.pending || state.busy) return;
+  state.busy = true;
+  clearError();
+  const { action, typed, payload } = state.pending;
+  show("progress-section");
+  $("progress-heading").textContent = t("progress.heading", { action: t(`action.${action.action}`) });
+  for (const name of STEPS) step(name, "waiting");
+  clear($("progress-result"));
+  $("progress-edit").hidden = true;
+  focusHeading("progress-heading");
+  let current = "signed";
+  try {
+    step("signed", "active", t("progress.askWallet"));
+    const signature = await wallet.signTypedData(state.account, payload);
+    const recovered = recoverSigner(typed, signature);
+    step("signed", "done", t("progress.signedDetail", { digest: state.pending.digest }),
+      sameAddress(recovered, state.account) ? "" : h("span", { class: "note warn" }, " ", t("progress.otherSigner", { recovered })));
+    current = "relayed";
+    step("relayed", "active", t("progress.relaying"));
+    const answer = await api.write(actionPath(action, typed.message), writeBody(typed, state.account, signature));
+    step("relayed", "done", t("progress.relayedDetail", { id: answer.request_id }),
+      answer.duplicate ? ` ${t("progress.duplicate")}` : "");
+    current = "mined";
+    step("mined", "done", t("progress.minedDetail", { block: String(answer.block_number) }), " ",
+      h("code", { class: "hash-full", id: "progress-tx" }, answer.tx_hash));
+    current = "indexed";
+    step("indexed", answer.indexed ? "done" : "active", t(answer.indexed ? "progress.indexedDetail" : "progress.indexing"));
+    if (!answer.indexed) {
+      await waitIndexed(answer.block_number);
+      step("indexed", "done", t("progress.indexedDetail"));
+    }
+    renderResult(action, typed.message, answer);
+    announce(t("status.done", { action: t(`action.${action.action}`) }));
+    state.pending = null;
+    state.busy = false;
+    await refreshAccount().catch(() => {}); // the inbox changed: fresh when the person goes back to it
+  } catch (error) {
+    step(current, "failed");
+    const out = clear($("progress-result"));
+    out.append(h("div", { class: "error", id: "write-refused", role: "alert", "data-code": error.code || "Error" },
+      ...errorBlock(error, t("error.write", { action: t(`action.${action.action}`) })),
+      h("p", {}, t("progress.refused"))));
+    announce(t("status.refused"));
+    $("progress-edit").hidden = false; // the form keeps what was typed: correct it and sign again
+  } finally {
+    state.busy = false;
+  }
+}
+
+async function waitIndexed(block) {
+  for (let i = 0; i < 60; i++) {
+    const health = await api.health().catch(() => null);
+    if (health && health.indexed_block >= block) return;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new ApiError("NotIndexed", t("progress.notIndexed", { block: String(block) }));
+}
+
+function renderResult(action, message, answer) {
+  const out = clear($("progress-result"));
+  const result = answer.result || {};
+  const lots = new Set();
+  for (const key of ["parcel_id", "consignment_id", "lot_id"]) if (result[key] !== undefined) lots.add(result[key]);
+  for (const id of result.child_ids || []) lots.add(id);
+  for (const key of ["lotId", "consignmentId", "parcelId"]) if (message[key] !== undefined) lots.add(message[key]);
+  const cert = action.action.includes("Certificate") || message.number !== undefined
+    ? (state.inbox.certificates_to_confirm || []).concat(state.inbox.certificates_issued_open || [])
+      .find((c) => c.number === message.number) : null;
+  if (cert) lots.add(cert.consignment_id);
+  const facts = [];
+  for (const [key, value] of Object.entries(result)) {
+    facts.push(h("dt", {}, t(has(`result.${key}`) ? `result.${key}` : "result.other", { key })),
+      h("dd", { "data-result": key }, Array.isArray(value) ? value.join(", ") : String(value)));
+  }
+  out.append(h("p", { class: "result-ok", id: "write-done" }, h("strong", {}, t("progress.done"))));
+  if (result.transferred === false) out.append(h("p", { class: "note warn", id: "seal-mismatch" }, t("progress.sealMismatch")));
+  if (facts.length) out.append(h("dl", { class: "facts" }, ...facts));
+  if (lots.size) {
+    out.append(h("p", {}, t("progress.viewer")),
+      h("ul", { class: "viewer-links" }, ...[...lots].map((id) => h("li", {}, viewerLink(String(id))))));
+  }
+}
+
+// ------------------------------------------------------------------ start
+
+function renderLanguages() {
+  const select = clear($("lang"));
+  for (const [code, texts] of Object.entries(LANGUAGES)) {
+    select.append(h("option", { value: code, lang: code }, texts["meta.name"]));
+  }
+  select.value = language();
+}
+
+function relabel() {
+  translatePage();
+  document.title = t("app.title");
+  renderLanguages();
+  $("api-base").textContent = apiBase();
+  $("viewer-home").href = viewerUrl(null);
+  if (state.chainId !== null) $("api-chain").textContent = t("footer.chain", { id: String(state.chainId) });
+}
+
+async function start() {
+  setLanguage(initialLanguage());
+  relabel();
+  $("lang").addEventListener("change", (event) => {
+    setLanguage(event.target.value);
+    relabel();
+    if (state.pending && !$("confirm-section").hidden) renderConfirm();
+    else if (!state.busy) route();
+  });
+  $("connect").addEventListener("click", connect);
+  $("action-form").addEventListener("submit", review);
+  $("sign").addEventListener("click", sign);
+  $("back-to-form").addEventListener("click", () => {
+    state.pending = null;
+    show("form-section");
+    focusHeading("form-heading");
+  });
+  $("progress-edit").addEventListener("click", () => {
+    state.pending = null;
+    show("form-section");
+    focusHeading("form-heading");
+  });
+  $("progress-home").addEventListener("click", () => {
+    location.hash = "#/";
+    route();
+  });
+  $("inbox-refresh").addEventListener("click", async () => {
+    try {
+      await refreshAccount();
+      route();
+      announce(t("status.refreshed"));
+    } catch (error) {
+      showError(error, t("error.inbox"));
+    }
+  });
+  try {
+    const [listing, participants] = await Promise.all([api.actions(), api.participants()]);
+    state.chainId = listing.chain_id;
+    state.roleBits = listing.roles;
+    state.actions = new Map(listing.actions.map((a) => [a.action, a]));
+    state.participants = participants.data;
+    relabel();
+  } catch (error) {
+    showError(error, t("error.api", { api: apiBase() }));
+    return;
+  }
+  if (!wallet.provider()) {
+    $("no-wallet").hidden = false;
+    $("connect").disabled = true;
+  } else {
+    wallet.onChange(() => walletChanged());
+    state.account = await wallet.currentAccount().catch(() => null);
+    if (state.account) await refreshAccount().catch((error) => showError(error, t("error.inbox")));
+  }
+  window.addEventListener("hashchange", () => {
+    if (!state.busy) route();
+  });
+  route();
+  document.body.dataset.ready = "true";
+}
+
+start();

@@ -1,0 +1,183 @@
+// THE form definitions of the console, keyed by action and field name: which widget fills each typed field
+// of an action's EIP-712 message, with its options and label. The types themselves come from the API
+// (GET /v1/actions); a field listed here by name only needs a widget, and a field not listed gets the
+// generic widget of its type (FALLBACK). Labels are text keys: `field.<name>` unless `label` says otherwise.
+//
+// To add an action or a field (e.g. LicenseOperator's `name`): add a line below and its texts in lang/*.js.
+// Widget options: `label` / `hint` (text keys), `optional` (text, document: empty is allowed), `source` (lists
+// from the inbox), `filter` (participants), `from` / `take` / `words` (values taken from a chosen lot).
+import { locale, t } from "./i18n.js";
+import { businessFields } from "./typed.js";
+import { formatCarats } from "./units.js";
+import { WIDGETS, hsWords } from "./widgets.js";
+
+const doc = { widget: "document" };
+const fromConsignment = (take, words) => ({ widget: "fromLot", from: "consignmentId", take, words,
+  hint: "hint.fromConsignment" });
+const list = (values) => values.join(", ");
+const carats = (points) => formatCarats(points, locale());
+
+export const FORMS = {
+  // governance (the KP Chair / Secretariat)
+  AdmitParticipant: { fields: { code: { widget: "isoCode" }, name: { widget: "text", maxLength: 200, label: "field.participantName" } } },
+  SuspendParticipant: { fields: { code: { widget: "participant", filter: "active" }, reason: { widget: "reasonText", label: "field.suspendReason" } } },
+  ReinstateParticipant: { fields: { code: { widget: "participant", filter: "suspended" } } },
+  SetAuthority: { fields: { participant: { widget: "participant" }, account: { widget: "address" }, appoint: { widget: "appoint" } } },
+
+  // authorities: licences
+  LicenseOperator: { fields: { account: { widget: "address" }, roles: { widget: "roles" } } },
+  RevokeOperator: { fields: { account: { widget: "address" }, roles: { widget: "roles", label: "field.rolesRevoked" } } },
+
+  // licensed operators: parcels, consignments, custody
+  RegisterParcel: {
+    fields: {
+      points: { widget: "carats" }, stones: { widget: "count" }, hsCode: { widget: "hs" },
+      origin: { widget: "ownParticipant" }, documentHash: doc,
+    },
+  },
+  SplitParcel: { fields: { parcelId: { widget: "lot", source: "parcels" }, children: { widget: "splitParts", from: "parcelId" } } },
+  MergeParcels: { fields: { parcelIds: { widget: "lots", source: "parcels", min: 2 }, documentHash: doc } },
+  SealConsignment: { fields: { parcelIds: { widget: "lots", source: "parcels" }, sealId: { widget: "seal", label: "field.sealNew" } } },
+  OpenConsignment: { fields: { consignmentId: { widget: "lot", source: "openableConsignments" } } },
+  OfferCustody: {
+    fields: {
+      lotId: { widget: "lot", source: "heldLots" },
+      recipient: { widget: "address" },
+      sealId: {
+        widget: "seal", label: "field.sealOffer", matchKey: "readback.sealMatchesConsignment",
+        mismatchKey: "readback.sealDiffersConsignment",
+        expect: (ctx) => {
+          const lot = ctx.form.selected("lotId");
+          return lot && lot.kind === "consignment" ? lot.seal_id : null;
+        },
+      },
+    },
+  },
+  WithdrawOffer: { fields: { lotId: { widget: "lot", source: "myOffers" } } },
+  AcceptCustody: {
+    fields: {
+      lotId: { widget: "lot", source: "offersToMe" },
+      sealId: {
+        widget: "seal", label: "field.sealReceived", matchKey: "readback.sealMatchesOffer",
+        mismatchKey: "readback.sealDiffersOffer", expect: (ctx) => ctx.form.selected("lotId")?.seal_id ?? null,
+      },
+    },
+  },
+  RejectCustody: { fields: { lotId: { widget: "lot", source: "offersToMe" }, reason: { widget: "reason", codes: [1, 2, 3, 4, 5] } } },
+
+  // authorities: certificates
+  IssueCertificate: {
+    fields: {
+      number: { widget: "certificateNumber" },
+      importer: { widget: "participant", filter: "otherActive" },
+      consignmentId: { widget: "lot", source: "needingCertificate" },
+      points: fromConsignment((lot) => BigInt(lot.points), carats),
+      parcelCount: fromConsignment((lot) => BigInt(lot.parcel_count), (v) => String(v)),
+      hsCodes: fromConsignment((lot) => lot.hs_codes.map(BigInt), (v) => list(v.map((c) => hsWords(Number(c))))),
+      origins: fromConsignment((lot) => [...lot.origins], (v) => list(v)),
+      issuedAt: { widget: "now" },
+      expiresAt: { widget: "validFor", from: "issuedAt", label: "field.validFor" },
+      documentHash: { widget: "document", label: "field.certificateDocument" },
+    },
+  },
+  ConfirmImport: { fields: { number: { widget: "certificate", source: "toConfirm" } } },
+  RecordDiscrepancy: {
+    fields: {
+      number: { widget: "certificate", source: "toConfirm" },
+      reason: { widget: "reason", codes: [1, 2, 3, 4] },
+      evidenceHash: { widget: "document", label: "field.evidence" },
+    },
+  },
+  VoidCertificate: { fields: { number: { widget: "certificate", source: "issuedOpen" }, reason: { widget: "reason", codes: [6, 7, 1] } } },
+};
+
+/** The generic widget of an EIP-712 type, for fields this module does not name. */
+export function fallback(type) {
+  if (type === "string") return { widget: "text" };
+  if (type === "address") return { widget: "address" };
+  if (type === "bool") return { widget: "bool" };
+  if (/^uint\d*$/.test(type)) return { widget: "uint" };
+  if (type === "bytes32") return { widget: "hash" };
+  if (/^(uint\d*|address|bytes32|string)\[\]$/.test(type)) return { widget: "list" };
+  return { widget: "json" };
+}
+
+/** How each field of an action is filled: its definition here, or the fallback of its type. */
+export function fieldSpecs(action) {
+  const defs = (FORMS[action.action] || {}).fields || {};
+  return businessFields(action).map((f) => {
+    const def = defs[f.name] || fallback(f.type);
+    const labelKey = def.label || `field.${f.name}`;
+    return { ...def, name: f.name, type: f.type, labelKey, explicit: Boolean(defs[f.name]) };
+  });
+}
+
+/** Whether the account may take the action: who signs it and the roles it needs, from the API's action list. */
+export function mayAct(action, inbox) {
+  if (!inbox) return false;
+  if (action.signers === "governance") return Boolean(inbox.governance);
+  if (!inbox.member) return false;
+  return action.signer_roles.some((r) => inbox.roles.includes(r));
+}
+
+/**
+ * The form of an action: its widgets in the order of the typed fields. `ctx` brings the account's inbox,
+ * the participants, the role bits and prefilled values; `read()` returns the typed message fields.
+ */
+export function buildForm(action, ctx) {
+  const specs = fieldSpecs(action);
+  const widgets = new Map();
+  const form = {
+    selected: (name) => widgets.get(name)?.selected?.() ?? null,
+    value: (name) => widgets.get(name).read(),
+    label: (name) => t(specs.find((s) => s.name === name)?.labelKey ?? name),
+    focus: (name) => widgets.get(name)?.focus(),
+  };
+  const context = { ...ctx, form };
+  for (const spec of specs) {
+    const make = WIDGETS[spec.widget] || WIDGETS[fallback(spec.type).widget];
+    widgets.set(spec.name, make({ ...spec, labelText: t(spec.labelKey) }, context));
+  }
+  return {
+    specs,
+    widgets,
+    elements: [...widgets.values()].map((w) => w.el),
+    update() {
+      for (const w of widgets.values()) w.update();
+    },
+    /** Every field read, or the list of fields in error (each with its message key). */
+    read() {
+      const fields = {};
+      const errors = [];
+      for (const w of widgets.values()) w.reset?.();
+      for (const spec of specs) {
+        const widget = widgets.get(spec.name);
+        try {
+          fields[spec.name] = widget.read();
+          fieldError(widget, "");
+        } catch (error) {
+          if (!error.key) throw error;
+          const text = t(error.key, error.params);
+          fieldError(widget, text);
+          errors.push({ name: spec.name, widget, text });
+        }
+      }
+      return { fields, errors };
+    },
+    describe(name, value) {
+      return widgets.get(name).describe(value);
+    },
+  };
+}
+
+/** Shows (or clears) a field's error under it and marks its control invalid for screen readers. */
+function fieldError(widget, text) {
+  const line = widget.el.querySelector(":scope > .field-error");
+  if (line) {
+    line.textContent = text;
+    line.hidden = !text;
+  }
+  const control = widget.el.querySelector(":scope > input, :scope > select, :scope > textarea");
+  if (control && text) control.setAttribute("aria-invalid", "true");
+  else if (control) control.removeAttribute("aria-invalid");
+}

@@ -1,0 +1,115 @@
+"""Browser support for the console tests: a test EIP-1193 wallet injected into the page, answered by Python.
+
+The page sees an ordinary `window.ethereum`; its `request()` calls go to Python through a Playwright binding,
+which answers `eth_requestAccounts` / `eth_accounts` / `eth_chainId` and signs `eth_signTypedData_v4` with a
+test key through eth_account (a real signature over the typed data the page built, checked by the backend).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from eth_account import Account
+from eth_account.messages import encode_typed_data
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+WALLET_SCRIPT = """
+(() => {
+  const listeners = {};
+  window.ethereum = {
+    isKpTestWallet: true,
+    async request({ method, params }) {
+      const answer = await window.__kpWallet(method, params || []);
+      if (answer.error) {
+        const error = new Error(answer.error.message);
+        error.code = answer.error.code;
+        throw error;
+      }
+      return answer.result;
+    },
+    on(event, fn) { (listeners[event] ||= []).push(fn); },
+    removeListener(event, fn) { listeners[event] = (listeners[event] || []).filter((f) => f !== fn); },
+  };
+})();
+"""
+
+
+@dataclass
+class TestWallet:
+    """The Python side of the injected wallet: one key, one chain; keeps every typed data it was asked to sign."""
+
+    key: bytes
+    chain_id: int
+    signed: list[dict[str, Any]] = field(default_factory=list)
+    refuse: bool = False  # answer the next signature request as a user who declines (EIP-1193 code 4001)
+    connected: bool = False  # like a real wallet: no account is disclosed before eth_requestAccounts
+
+    @property
+    def address(self) -> str:
+        return Account.from_key(self.key).address
+
+    def answer(self, method: str, params: list[Any]) -> dict[str, Any]:
+        if method == "eth_requestAccounts":
+            self.connected = True
+        if method in ("eth_requestAccounts", "eth_accounts"):
+            return {"result": [self.address] if self.connected else []}
+        if method == "eth_chainId":
+            return {"result": hex(self.chain_id)}
+        if method == "eth_signTypedData_v4":
+            address, data = params
+            if address.lower() != self.address.lower():
+                return {"error": {"code": 4100, "message": f"unknown account {address}"}}
+            if self.refuse:
+                self.refuse = False
+                return {"error": {"code": 4001, "message": "User rejected the request."}}
+            typed = json.loads(data)
+            self.signed.append(typed)
+            signature = Account.sign_message(encode_typed_data(full_message=typed), private_key=self.key).signature
+            return {"result": "0x" + bytes(signature).hex()}
+        return {"error": {"code": 4200, "message": f"unsupported method {method}"}}
+
+
+def open_console(browser: Any, url: str, key: bytes, chain_id: int, *, viewport: dict[str, int] = DESKTOP,
+                 wallet: bool = True, query: str = "") -> tuple[Any, TestWallet]:
+    """A page of the console in its own browser context (its own wallet), not connected yet."""
+    context = browser.new_context(viewport=viewport, is_mobile=viewport == PHONE, locale="en-GB")
+    test_wallet = TestWallet(key, chain_id)
+    if wallet:
+        context.expose_binding("__kpWallet", lambda _source, method, params: test_wallet.answer(method, params))
+        context.add_init_script(WALLET_SCRIPT)
+    page = context.new_page()
+    page.kp_errors = []  # uncaught script errors of the page (the tests assert there are none)
+    page.on("pageerror", lambda error: page.kp_errors.append(str(error)))
+    page.goto(f"{url}/console/{query}")
+    page.wait_for_selector("body[data-ready='true']", timeout=20_000)
+    return page, test_wallet
+
+
+def screenshot(page: Any, tmp_path: Path, name: str) -> None:
+    """Saves a full-page screenshot in the test's folder and, when KP_SCREENSHOTS is set, there too (for the README)."""
+    page.screenshot(path=str(tmp_path / f"{name}.png"), full_page=True)
+    target = os.environ.get("KP_SCREENSHOTS")
+    if target:
+        Path(target).mkdir(parents=True, exist_ok=True)
+        shutil.copy(tmp_path / f"{name}.png", Path(target) / f"{name}.png")
+
+
+def axe_violations(page: Any) -> list[dict[str, Any]]:
+    """axe-core's violations on the page as it is now (WCAG 2.x A and AA rules, best practices included)."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations")
+    return [{"id": v["id"], "impact": v["impact"], "help": v["help"],
+             "nodes": [n["target"] for n in v["nodes"]][:5]} for v in result]

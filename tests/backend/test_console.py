@@ -1,0 +1,624 @@
+"""The participant console in a real browser (Debian's Chromium via Playwright) against a real server on anvil.
+
+Each role uses its own browser context with a test EIP-1193 wallet whose signatures Python makes with the
+role's key (console_support.TestWallet): the backend verifies them like any wallet's.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+from console_support import ARGS, CHROMIUM, PHONE, axe_violations, open_console, screenshot
+from eth_account import Account
+from eth_account.messages import encode_typed_data
+from eth_utils import keccak
+
+from kpledger.client import seal_id
+from kpledger.core.actions import ACTIONS
+from kpledger.core.constants import INDUSTRIAL, UNSORTED
+from kpledger.core.constants import NON_INDUSTRIAL as GEM
+from kpledger.eip712 import digest
+
+from writes_support import Api, setup_world
+
+pytest.importorskip("playwright.sync_api")
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is missing: `make setup` installs Debian's chromium package")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def world(server, actors) -> Api:
+    api = Api(server.url)
+    setup_world(api, actors)
+    return api
+
+
+# ---------------------------------------------------------------- helpers driving the page
+
+
+def connect(page: Any) -> None:
+    page.click("#connect")
+    page.wait_for_selector("#account-section:not([hidden])", timeout=20_000)
+
+
+def open_action(page: Any, action: str, **params: Any) -> None:
+    query = f"?{urlencode(params)}" if params else ""
+    page.evaluate("hash => { location.hash = hash; }", f"#/act/{action}{query}")
+    page.wait_for_selector("#form-section:not([hidden])", timeout=10_000)
+
+
+def field(page: Any, name: str, control: str = "input") -> Any:
+    return page.locator(f"#form-fields [data-field='{name}'] > {control}").first
+
+
+def readback(page: Any, name: str) -> str:
+    return page.locator(f"#form-fields [data-field='{name}'] > .readback").inner_text()
+
+
+def wait_readback(page: Any, name: str, text: str) -> None:
+    """Waits until a field's read-back line shows `text` (a file being hashed, an account being looked up)."""
+    page.wait_for_function("([name, text]) => document.querySelector(`#form-fields [data-field='${name}'] > .readback`)"
+                           ".textContent.includes(text)", arg=[name, text])
+
+
+def review(page: Any) -> None:
+    page.click("#review")
+    page.wait_for_selector("#confirm-section:not([hidden])", timeout=10_000)
+
+
+def sign(page: Any) -> dict[str, Any]:
+    """Signs what the confirmation shows; returns the outcome shown ({"done": bool, "code", "text", results})."""
+    page.click("#sign")
+    page.wait_for_selector("#write-done, #write-refused", timeout=30_000)
+    assert page.kp_errors == [], page.kp_errors
+    refused = page.locator("#write-refused")
+    if refused.count():
+        return {"done": False, "code": refused.get_attribute("data-code"), "text": refused.inner_text()}
+    results = page.eval_on_selector_all("#progress-result dd[data-result]",
+                                        "els => Object.fromEntries(els.map(e => [e.dataset.result, e.textContent]))")
+    return {"done": True, **results}
+
+
+def inbox_count(page: Any, card: str) -> int:
+    return int(page.get_attribute(f"#inbox-{card}", "data-count"))
+
+
+def home(page: Any) -> None:
+    """Back to the inbox, refreshed."""
+    page.evaluate("() => { location.hash = '#/'; document.getElementById('status').textContent = ''; }")
+    page.wait_for_selector("#inbox-section:not([hidden])")
+    page.click("#inbox-refresh")
+    page.wait_for_function("document.getElementById('status').textContent.length > 0")
+
+
+def no_violations(page: Any, where: str) -> None:
+    assert page.kp_errors == [], page.kp_errors
+    violations = axe_violations(page)
+    assert violations == [], f"axe on {where}: {json.dumps(violations, indent=1)}"
+
+
+def document_file(tmp_path: Path, name: str, content: str) -> tuple[Path, str]:
+    path = tmp_path / name
+    path.write_text(content)
+    import hashlib
+
+    return path, "0x" + hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# ---------------------------------------------------------------- the actions as data
+
+
+# who signs each of today's actions (the contracts' rules)
+EXPECTED_SIGNERS = {
+    "AdmitParticipant": "governance", "SuspendParticipant": "governance", "ReinstateParticipant": "governance",
+    "SetAuthority": "governance", "LicenseOperator": "authority", "RevokeOperator": "authority",
+    "IssueCertificate": "authority", "ConfirmImport": "authority", "RecordDiscrepancy": "authority",
+    "VoidCertificate": "authority",
+}
+
+
+def test_the_actions_are_the_write_routes_with_their_intent_types_and_domains(server):
+    with server.client() as c:
+        listing = c.get("/v1/actions").json()
+        config = c.get("/v1/config").json()
+    assert listing["chain_id"] == config["chain_id"] and listing["count"] == len(ACTIONS)
+    assert [a["action"] for a in listing["actions"]] == list(ACTIONS)
+    for action, kind in zip(listing["actions"], ACTIONS.values(), strict=True):
+        name = kind.name
+        assert (action["path"], action["path_param"], action["method"]) == (kind.path, kind.path_param, "POST")
+        assert action["types"] == kind.types() and "EIP712Domain" not in action["types"]
+        assert action["domain"] == {"name": kind.contract, "version": "1", "chainId": config["chain_id"],
+                                    "verifyingContract": config["contracts"][kind.contract]}
+        assert action["signers"] == EXPECTED_SIGNERS.get(name, "operator"), name
+        expected_roles = ["producer"] if name == "RegisterParcel" else (
+            ["authority"] if action["signers"] == "authority" else [] if action["signers"] == "governance"
+            else ["producer", "exporter", "importer", "trader", "manufacturer"])
+        assert action["signer_roles"] == expected_roles, name
+    assert listing["roles"]["exporter"] == 4 and listing["roles"]["authority"] == 1
+
+
+def test_the_inbox_refuses_bad_input_with_a_stable_code(server):
+    with server.client() as c:
+        assert c.get("/v1/accounts/0x1234/inbox").json()["code"] == "InvalidRequest"
+        zero = "0x" + "00" * 20
+        assert c.get(f"/v1/accounts/{zero}/inbox", params={"limit": 0}).json()["code"] == "InvalidRequest"
+        assert c.get(f"/v1/accounts/{zero}/inbox", params={"limit": 501}).json()["code"] == "InvalidRequest"
+        empty = c.get(f"/v1/accounts/{zero}/inbox").json()
+    assert empty["member"] is False and empty["participant"] is None and empty["governance"] is False
+    assert set(empty["counts"].values()) == {0}
+
+
+def test_the_inbox_caps_each_list_and_counts_them_all(server, actors, world):
+    mine = actors["mine"]
+    for i in range(3):
+        world.do(mine, "RegisterParcel", {"points": 100 + i, "stones": 1, "hsCode": GEM, "origin": "BW",
+                                          "documentHash": "0x" + f"{i + 1:064x}"})
+    world.do(mine, "OfferCustody", {"lotId": 1, "recipient": actors["bw_exporter"].address,
+                                    "sealId": seal_id("BAG-1")})
+    with server.client() as c:
+        inbox = c.get(f"/v1/accounts/{mine.address.lower()}/inbox", params={"limit": 2}).json()
+        exporter = c.get(f"/v1/accounts/{actors['bw_exporter'].address}/inbox").json()
+    assert inbox["address"] == mine.address and inbox["roles"] == ["producer", "exporter"]
+    assert inbox["participant"]["code"] == "BW" and inbox["governance"] is False
+    assert inbox["counts"]["parcels"] == 3 and [p["id"] for p in inbox["parcels"]] == [1, 2]
+    assert inbox["parcels"][0]["offered"] is True and inbox["counts"]["my_offers"] == 1
+    offer = exporter["offers_to_me"][0]
+    assert (offer["lot_id"], offer["from"], offer["seal_id"], offer["kind"], offer["points"]) == (
+        1, mine.address, seal_id("BAG-1"), "parcel", 100)
+    assert exporter["counts"]["offers_to_me"] == 1 and exporter["counts"]["parcels"] == 0
+
+
+# ---------------------------------------------------------------- typed data: byte for byte what the backend expects
+
+
+def _sample(type_: str, structs: dict[str, list[dict[str, str]]], i: int) -> Any:
+    """A value of an EIP-712 type, with edge cases: the largest uint of its size, unicode text, mixed-case address."""
+    if type_.endswith("[]"):
+        return [_sample(type_[:-2], structs, i + k) for k in range(2)]
+    if type_ in structs:
+        return {f["name"]: _sample(f["type"], structs, i + k) for k, f in enumerate(structs[type_])}
+    if type_ == "string":
+        return ["BW", "Côte d’Ivoire ✓", "EU-0001/a"][i % 3]
+    if type_ == "address":
+        return Account.create().address
+    if type_ == "bool":
+        return i % 2 == 0
+    if type_ == "bytes32":
+        return "0x" + secrets.token_hex(32)
+    bits = int(type_.removeprefix("uint"))
+    return [2**bits - 1, 0, 7 + i][i % 3]
+
+
+def test_the_typed_data_the_console_builds_has_the_backends_digest_for_every_action(server, browser, actors):
+    with server.client() as c:
+        listing = c.get("/v1/actions").json()
+    page, _ = open_console(browser, server.url, actors["outsider"].key, listing["chain_id"])
+    for action in listing["actions"]:
+        name = action["action"]
+        structs = {k: v for k, v in action["types"].items() if k != action["primary_type"]}
+        fields = [f for f in action["types"][name] if f["name"] not in ("nonce", "deadline")]
+        message = {f["name"]: _sample(f["type"], structs, i) for i, f in enumerate(fields)}
+        nonce, deadline = 2**64 + 3, 1_900_000_000
+        # uints go to the page as decimal strings (JavaScript numbers stop being exact at 2**53)
+        as_js = json.loads(json.dumps(message, default=str), parse_int=str)
+        built = page.evaluate("""async ([action, fields, auth]) => {
+            const typed = await import('/console/typed.js');
+            const data = typed.typedData(action, fields, auth);
+            return {digest: typed.digest(data), payload: typed.walletPayload(data),
+                    body: typed.writeBody(data, auth.signer, '0x00')};
+        }""", [action, as_js, {"signer": actors["outsider"].address, "nonce": str(nonce), "deadline": str(deadline)}])
+        expected = digest(name, message, actors["outsider"].address, nonce, deadline, chain_id=listing["chain_id"],
+                          verifying_contract=action["domain"]["verifyingContract"])
+        assert built["digest"] == "0x" + expected.hex(), name
+        # what the wallet receives hashes, with eth_account, to the same digest
+        signable = encode_typed_data(full_message=built["payload"])
+        assert keccak(b"\x19" + signable.version + signable.header + signable.body) == expected, name
+        # and the body posted carries the message with exact integers (JSON numbers, not strings or floats)
+        body = json.loads(built["body"])
+        assert body["message"] == message and body["nonce"] == nonce and body["deadline"] == deadline, name
+
+
+def test_carats_and_seal_ids_are_read_exactly(server, browser, actors):
+    with server.client() as c:
+        chain_id = c.get("/v1/config").json()["chain_id"]
+    page, _ = open_console(browser, server.url, actors["outsider"].key, chain_id)
+    parse = """async (texts) => {
+        const u = await import('/console/units.js');
+        return texts.map((t) => { try { return String(u.parseCarats(t)); } catch (e) { return e.key; } });
+    }"""
+    cases = {"5000": "500000", "5000.00": "500000", "3 500,25": "350025", "0.01": "1", "12.3": "1230",
+             "1,500": "err.caratsDecimals", "1.005": "err.caratsDecimals", "0": "err.caratsPositive",
+             "-1": "err.carats", "1e3": "err.carats", "": "err.required", "92233720368547758.07": "9223372036854775807"}
+    assert page.evaluate(parse, list(cases)) == list(cases.values())
+    shown = page.evaluate("""async () => {
+        const u = await import('/console/units.js');
+        return [u.formatCarats(350025n, 'en-GB'), u.formatCarats(350025n, 'fr-FR'), u.formatCarats(1n, 'en-GB')];
+    }""")
+    assert shown[0] == "3,500.25 ct" and shown[1].replace("\u202f", " ") == "3 500,25 ct" and shown[2] == "0.01 ct"
+    labels = ["BW-SEAL-0001", "Sceau n° 7 — Anvers", "0x" + "ab" * 32, "0X" + "ab" * 32]
+    ids = page.evaluate("async (labels) => { const u = await import('/console/units.js'); "
+                        "return labels.map((label) => u.sealId(label)); }",
+                        labels)
+    assert ids == [seal_id(label) for label in labels]
+
+
+# ---------------------------------------------------------------- forms
+
+
+def test_every_action_listed_by_the_api_has_a_form(server, browser, actors, world):
+    with server.client() as c:
+        listing = c.get("/v1/actions").json()
+    page, _ = open_console(browser, server.url, actors["governance"].key, listing["chain_id"])
+    specs = page.evaluate("""async (actions) => {
+        const forms = await import('/console/forms.js');
+        return Object.fromEntries(actions.map((a) => [a.action, {
+            defined: a.action in forms.FORMS,
+            fields: forms.fieldSpecs(a).map((s) => [s.name, s.explicit, s.widget]),
+        }]));
+    }""", listing["actions"])
+    for action in listing["actions"]:
+        name = action["action"]
+        business = [f["name"] for f in action["types"][name] if f["name"] not in ("nonce", "deadline", "signer")]
+        assert specs[name]["defined"], f"{name} has no entry in console/forms.js"
+        assert [f[0] for f in specs[name]["fields"]] == business, name
+        assert all(explicit for _n, explicit, _w in specs[name]["fields"]), (name, specs[name]["fields"])
+    # each form renders, one labelled control per field, with no accessibility violation
+    connect(page)
+    for action in listing["actions"]:
+        open_action(page, action["action"])
+        for name, _explicit, _widget in specs[action["action"]]["fields"]:
+            assert page.locator(f"#form-fields [data-field='{name}']").count() == 1, (action["action"], name)
+        no_violations(page, f"the {action['action']} form")
+
+
+# ---------------------------------------------------------------- the journey, each role in its own browser
+
+
+def test_a_parcel_walks_from_the_mine_across_a_border_through_the_console(server, browser, actors, world, tmp_path):
+    chain_id = world.config["chain_id"]
+    mine, _mine_wallet = open_console(browser, server.url, actors["mine"].key, chain_id)
+    no_violations(mine, "the connect screen")
+    screenshot(mine, tmp_path, "console-connect")
+    connect(mine)
+    assert mine.inner_text("#account-licence") == "producer (mine), exporter"
+    assert "BW — Botswana" in mine.inner_text("#account-facts")
+    allowed = mine.eval_on_selector_all("#actions a[data-action]", "els => els.map(e => e.dataset.action)")
+    assert "RegisterParcel" in allowed and "IssueCertificate" not in allowed and "AdmitParticipant" not in allowed
+
+    # the mine registers 5,000.00 ct of run-of-mine goods, one click from its action list
+    mine.click("#actions a[data-action='RegisterParcel']")
+    mine.wait_for_selector("#form-section:not([hidden])")
+    field(mine, "points").fill("5000,00")
+    assert readback(mine, "points") == "recorded as 500,000 points = 5,000.00 ct"
+    field(mine, "hsCode", "select").select_option(str(UNSORTED))
+    rom_doc, rom_hash = document_file(tmp_path, "rom.json", '{"mine": "Jwaneng", "carats": "5000.00"}')
+    mine.set_input_files("#form-fields [data-field='documentHash'] input[type=file]", str(rom_doc))
+    wait_readback(mine, "documentHash", rom_hash)
+    no_violations(mine, "the register form")
+    screenshot(mine, tmp_path, "console-register-form")
+    review(mine)
+    assert mine.inner_text("#confirm-rows tr[data-field='points'] td:last-child") == "500000"
+    assert mine.inner_text("#confirm-rows tr[data-field='origin'] td:last-child") == "BW"
+    no_violations(mine, "the confirmation")
+    screenshot(mine, tmp_path, "console-confirm")
+    outcome = sign(mine)
+    assert outcome["done"], outcome
+    rom = int(outcome["parcel_id"])
+    no_violations(mine, "the progress")
+    screenshot(mine, tmp_path, "console-progress")
+    steps = mine.eval_on_selector_all("#progress li", "els => els.map(e => e.dataset.status)")
+    assert steps == ["done"] * 4
+    assert _mine_wallet.signed[-1]["message"]["points"] == "500000"
+    assert _mine_wallet.signed[-1]["message"]["documentHash"] == rom_hash
+    viewer_link = mine.get_attribute("#progress-result .viewer-links a", "href")
+    assert viewer_link.endswith(f"/#/lot/{rom}")
+
+    # sorting splits it: the parts must add up, the remainder is shown live
+    home(mine)
+    assert inbox_count(mine, "parcels") == 1
+    mine.click(f"#inbox-parcels a[data-action='SplitParcel'][href*='parcelId={rom}']")
+    mine.wait_for_selector("#form-section:not([hidden])")
+    parts = mine.locator("#form-fields .part")
+    parts.nth(0).locator("[data-field='children.1.points'] input").fill("3500")
+    parts.nth(0).locator("[data-field='children.1.stones'] input").fill("1850")
+    parts.nth(0).locator("[data-field='children.1.hsCode'] select").select_option(str(GEM))
+    parts.nth(1).locator("[data-field='children.2.points'] input").fill("1499.99")
+    parts.nth(1).locator("[data-field='children.2.hsCode'] select").select_option(str(INDUSTRIAL))
+    assert "0.01 ct left" in mine.inner_text("#form-fields .remainder")
+    mine.click("#review")
+    assert "0.01 ct left" in mine.inner_text("#form-fields [data-field='children'] > .field-error")
+    assert mine.locator("#confirm-section").is_hidden()
+    parts.nth(1).locator("[data-field='children.2.points'] input").fill("1500")
+    assert "0.00 ct left" in mine.inner_text("#form-fields .remainder")
+    review(mine)
+    outcome = sign(mine)
+    assert outcome["done"], outcome
+    gem, _industrial = (int(x) for x in outcome["child_ids"].split(", "))
+
+    # ... and offers the gem parcel to the exporter, under a bag seal
+    home(mine)
+    mine.click(f"#inbox-parcels a[data-action='OfferCustody'][href*='lotId={gem}']")
+    mine.wait_for_selector("#form-section:not([hidden])")
+    field(mine, "recipient").fill(actors["bw_exporter"].address.lower())
+    wait_readback(mine, "recipient", "member of BW")
+    assert actors["bw_exporter"].address in readback(mine, "recipient")
+    field(mine, "sealId").fill("BAG-BW-77")
+    assert seal_id("BAG-BW-77") in readback(mine, "sealId")
+    review(mine)
+    assert sign(mine)["done"]
+
+    # the exporter finds the offer in its inbox and accepts it, reading the seal back before signing
+    exporter, _ = open_console(browser, server.url, actors["bw_exporter"].key, chain_id)
+    connect(exporter)
+    assert inbox_count(exporter, "offers-to-me") == 1
+    no_violations(exporter, "an inbox with an offer")
+    screenshot(exporter, tmp_path, "console-inbox-exporter")
+    exporter.click(f"#inbox-offers-to-me a[data-action='AcceptCustody'][href*='lotId={gem}']")
+    exporter.wait_for_selector("#form-section:not([hidden])")
+    field(exporter, "sealId").fill("BAG-BW-78")
+    assert "DIFFERS from the seal the sender declared" in readback(exporter, "sealId")
+    field(exporter, "sealId").fill("BAG-BW-77")
+    assert "matches the seal the sender declared" in readback(exporter, "sealId")
+    review(exporter)
+    outcome = sign(exporter)
+    assert outcome["done"] and outcome["transferred"] == "true", outcome
+
+    # it seals the consignment for Antwerp
+    home(exporter)
+    exporter.click(f"#inbox-parcels a[data-action='SealConsignment'][href*='parcelIds={gem}']")
+    exporter.wait_for_selector("#form-section:not([hidden])")
+    assert exporter.is_checked(f"#form-fields [data-field='parcelIds'] input[value='{gem}']")
+    field(exporter, "sealId").fill("BW-SEAL-0001")
+    review(exporter)
+    outcome = sign(exporter)
+    assert outcome["done"], outcome
+    box = int(outcome["consignment_id"])
+    home(exporter)
+    assert inbox_count(exporter, "my-needing") == 1
+
+    # the BW authority sees its exporter's consignment awaiting a certificate, with the form filled from it
+    authority, _ = open_console(browser, server.url, actors["bw_authority"].key, chain_id)
+    connect(authority)
+    assert inbox_count(authority, "exporters-needing") == 1
+    authority.click(f"#inbox-exporters-needing a[data-action='IssueCertificate'][href*='consignmentId={box}']")
+    authority.wait_for_selector("#form-section:not([hidden])")
+    assert field(authority, "number").input_value() == "BW"
+    field(authority, "number").fill("BW0000001")
+    field(authority, "importer", "select").select_option("EU")
+    assert authority.inner_text("#form-fields [data-field='points'] output") == "3,500.00 ct"
+    assert authority.inner_text("#form-fields [data-field='parcelCount'] output") == "1"
+    assert authority.inner_text("#form-fields [data-field='hsCodes'] output") == "7102.31 non-industrial (gem)"
+    assert authority.inner_text("#form-fields [data-field='origins'] output") == "BW"
+    cert_doc, cert_hash = document_file(tmp_path, "BW0000001.json", '{"number": "BW0000001", "value_usd": "41.3M"}')
+    authority.set_input_files("#form-fields [data-field='documentHash'] input[type=file]", str(cert_doc))
+    wait_readback(authority, "documentHash", cert_hash)
+    no_violations(authority, "the certificate form")
+    screenshot(authority, tmp_path, "console-issue-certificate")
+    review(authority)
+    outcome = sign(authority)
+    assert outcome["done"] and outcome["number"] == "BW0000001", outcome
+
+    # the exporter offers the consignment to Antwerp: a wrong seal is refused, in words, and changes nothing
+    home(exporter)
+    exporter.click(f"#inbox-consignments a[data-action='OfferCustody'][href*='lotId={box}']")
+    exporter.wait_for_selector("#form-section:not([hidden])")
+    field(exporter, "recipient").fill(actors["eu_trader"].address)
+    field(exporter, "sealId").fill("BW-SEAL-0002")
+    assert "differs from the consignment's seal" in readback(exporter, "sealId")
+    review(exporter)
+    outcome = sign(exporter)
+    assert not outcome["done"] and outcome["code"] == "KPLedgerSealMismatch", outcome
+    assert "The seal does not match the consignment's seal." in outcome["text"]
+    assert exporter.locator("#step-relayed[data-status='failed']").count() == 1
+    no_violations(exporter, "a refusal")
+    screenshot(exporter, tmp_path, "console-refused")
+    with httpx.Client(base_url=server.url) as c:
+        assert c.get(f"/v1/consignments/{box}").json()["offer"] is None
+    exporter.click("#progress-edit")  # back to the form as it was typed, to correct the seal
+    exporter.wait_for_selector("#form-section:not([hidden])")
+    assert field(exporter, "recipient").input_value() == actors["eu_trader"].address
+    field(exporter, "sealId").fill("BW-SEAL-0001")
+    assert "matches the consignment's seal" in readback(exporter, "sealId")
+    review(exporter)
+    assert sign(exporter)["done"]
+
+    # the Antwerp importer accepts it: the border is crossed under BW0000001
+    trader, _ = open_console(browser, server.url, actors["eu_trader"].key, chain_id)
+    connect(trader)
+    assert inbox_count(trader, "offers-to-me") == 1
+    assert "certificate BW0000001" in trader.inner_text("#inbox-offers-to-me")
+    trader.click(f"#inbox-offers-to-me a[data-action='AcceptCustody'][href*='lotId={box}']")
+    trader.wait_for_selector("#form-section:not([hidden])")
+    field(trader, "sealId").fill("BW-SEAL-0001")
+    review(trader)
+    outcome = sign(trader)
+    assert outcome["done"] and outcome["transferred"] == "true", outcome
+
+    # the EU authority confirms the import from its inbox
+    eu, _ = open_console(browser, server.url, actors["eu_authority"].key, chain_id)
+    connect(eu)
+    assert inbox_count(eu, "to-confirm") == 1
+    eu.click("#inbox-to-confirm a[data-action='ConfirmImport'][href*='number=BW0000001']")
+    eu.wait_for_selector("#form-section:not([hidden])")
+    review(eu)
+    assert sign(eu)["done"]
+    home(eu)
+    assert inbox_count(eu, "to-confirm") == 0
+
+    # what a buyer then sees: the parcel's whole journey, every crossing covered by a confirmed certificate
+    with httpx.Client(base_url=server.url) as c:
+        provenance = c.get(f"/v1/parcels/{gem}/provenance").json()
+    assert provenance["verdict"]["status"] == "ok" and provenance["country_path"] == ["BW", "EU"]
+    assert [cert["status"] for cert in provenance["certificates"]] == ["confirmed"]
+    viewer = trader.context.new_page()
+    viewer.goto(f"{server.url}/#/lot/{gem}")
+    viewer.wait_for_selector("#verdict[data-status='ok']", timeout=20_000)
+
+    # the same inbox on a phone, in French
+    phone, _ = open_console(browser, server.url, actors["eu_trader"].key, chain_id, viewport=PHONE, query="?lang=fr")
+    connect(phone)
+    assert phone.evaluate("document.documentElement.lang") == "fr"
+    assert "Expéditions que vous détenez" in phone.inner_text("#inbox")
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"the console scrolls sideways on a phone ({width}px)"
+    no_violations(phone, "the inbox on a phone, in French")
+    screenshot(phone, tmp_path, "console-phone-fr")
+    open_action(phone, "OfferCustody", lotId=box)
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    no_violations(phone, "a form on a phone")
+    missing = phone.evaluate("async () => [...(await import('/console/i18n.js')).missing]")
+    assert missing == []
+
+
+# ---------------------------------------------------------------- refusals and accounts without rights
+
+
+def test_an_unlicensed_account_is_offered_nothing_and_a_forced_write_is_refused_in_words(server, browser, actors, world,
+                                                                                        tmp_path):
+    page, wallet = open_console(browser, server.url, actors["outsider"].key, world.config["chain_id"])
+    connect(page)
+    assert "not a member of any KP participant" in page.inner_text("#account-notes")
+    assert page.locator("#actions a[data-action]").count() == 0 and page.is_visible("#no-actions")
+    no_violations(page, "an account without rights")
+
+    # a deep link to a form still opens it, with a warning, and the ledger's refusal comes back in words
+    open_action(page, "RegisterParcel")
+    assert page.is_visible("#form-not-allowed")
+    field(page, "points").fill("10")
+    field(page, "hsCode", "select").select_option(str(GEM))
+    field(page, "origin").fill("BW")
+    page.fill("#form-fields [data-field='documentHash'] input[type=text]", "0x" + "33" * 32)
+    review(page)
+    with httpx.Client(base_url=server.url) as c:
+        before = c.get("/healthz").json()["latest_block"]
+    outcome = sign(page)
+    assert not outcome["done"] and outcome["code"] == "KPLedgerNotOperator", outcome
+    assert "This account is not a licensed operator of an active participant." in outcome["text"]
+    with httpx.Client(base_url=server.url) as c:
+        assert c.get("/healthz").json()["latest_block"] == before
+    assert len(wallet.signed) == 1
+
+    # a user who declines in the wallet sees it said, and nothing is sent
+    page.click("#progress-home")
+    open_action(page, "RegisterParcel")
+    field(page, "points").fill("10")
+    field(page, "hsCode", "select").select_option(str(GEM))
+    field(page, "origin").fill("BW")
+    page.fill("#form-fields [data-field='documentHash'] input[type=text]", "0x" + "33" * 32)
+    review(page)
+    wallet.refuse = True
+    outcome = sign(page)
+    assert not outcome["done"] and outcome["code"] == "WalletRejected", outcome
+    assert "You declined the request in your wallet." in outcome["text"]
+    assert page.locator("#step-signed[data-status='failed']").count() == 1
+
+
+def test_governance_and_authorities_see_their_own_actions(server, browser, actors, world):
+    chain_id = world.config["chain_id"]
+    gov, _ = open_console(browser, server.url, actors["governance"].key, chain_id)
+    connect(gov)
+    assert "KP governance" in gov.inner_text("#account-roles")
+    shown = set(gov.eval_on_selector_all("#actions a[data-action]", "els => els.map(e => e.dataset.action)"))
+    assert shown == {"AdmitParticipant", "SuspendParticipant", "ReinstateParticipant", "SetAuthority"}
+    # governance admits Canada through the console
+    open_action(gov, "AdmitParticipant")
+    field(gov, "code").fill("ca")
+    field(gov, "name").fill("Canada")
+    review(gov)
+    assert gov.inner_text("#confirm-rows tr[data-field='code'] td:last-child") == "CA"
+    assert sign(gov)["done"]
+    with httpx.Client(base_url=server.url) as c:
+        assert c.get("/v1/participants/CA").json()["status"] == "active"
+
+    authority, _ = open_console(browser, server.url, actors["bw_authority"].key, chain_id)
+    connect(authority)
+    shown = set(authority.eval_on_selector_all("#actions a[data-action]", "els => els.map(e => e.dataset.action)"))
+    assert shown == {"LicenseOperator", "RevokeOperator", "IssueCertificate", "ConfirmImport", "RecordDiscrepancy",
+                     "VoidCertificate"}
+    # the BW authority licenses a new trader: role names become the registry's bits
+    newcomer = Account.create()
+    open_action(authority, "LicenseOperator")
+    field(authority, "account").fill(newcomer.address)
+    authority.check("#form-fields [data-field='roles'] input[value='trader']")
+    authority.check("#form-fields [data-field='roles'] input[value='importer']")
+    review(authority)
+    assert authority.inner_text("#confirm-rows tr[data-field='roles'] td:last-child") == "24"
+    assert sign(authority)["done"]
+    with httpx.Client(base_url=server.url) as c:
+        member = c.get(f"/v1/accounts/{newcomer.address}").json()
+    assert member["participant"] == "BW" and member["roles"] == ["importer", "trader"]
+
+
+def test_every_text_exists_in_english_and_french(server, browser, actors):
+    with server.client() as c:
+        chain_id = c.get("/v1/config").json()["chain_id"]
+    page, _ = open_console(browser, server.url, actors["outsider"].key, chain_id)
+    keys = page.evaluate("""async () => {
+        const i18n = await import('/console/i18n.js');
+        return Object.fromEntries(Object.entries(i18n.LANGUAGES)
+            .map(([code, texts]) => [code, Object.keys(texts).sort()]));
+    }""")
+    assert keys["en"] == keys["fr"]
+    english = page.inner_text("body")
+    page.select_option("#lang", "fr")
+    assert page.evaluate("document.documentElement.lang") == "fr"
+    assert page.inner_text("#connect") == "Connecter le portefeuille" and page.inner_text("body") != english
+    no_violations(page, "the connect screen in French")
+    # no element tagged for translation is left empty, and no key was missing
+    empty = page.eval_on_selector_all("[data-i18n]",
+                                      "els => els.filter(e => !e.textContent.trim()).map(e => e.dataset.i18n)")
+    assert empty == []
+    assert page.evaluate("async () => [...(await import('/console/i18n.js')).missing]") == []
+
+
+def test_a_new_action_with_a_signer_field_gets_a_generic_form_and_the_right_digest(server, browser, actors):
+    """What the coming contract changes need from the console: an action it has never seen (fields of any type, and
+    `signer` before nonce) gets a generic form, and its typed data, `signer` filled in, hashes as eth_account's."""
+    with server.client() as c:
+        listing = c.get("/v1/actions").json()
+    page, _ = open_console(browser, server.url, actors["outsider"].key, listing["chain_id"])
+    fields = [("account", "address"), ("name", "string"), ("maxSeconds", "uint64"), ("ref", "bytes32"),
+              ("active", "bool"), ("lots", "uint256[]"), ("signer", "address"), ("nonce", "uint256"),
+              ("deadline", "uint256")]
+    action = {**listing["actions"][0], "action": "UpdateOperatorProfile", "primary_type": "UpdateOperatorProfile",
+              "types": {"UpdateOperatorProfile": [{"name": n, "type": t} for n, t in fields]}}
+    signer = actors["outsider"].address
+    inputs = {"account": actors["mine"].address.lower(), "name": "Jwaneng Mine (Pty) Ltd", "maxSeconds": "2592000",
+              "ref": "0x" + "ab" * 32, "active": True, "lots": "3, 5"}
+    built = page.evaluate("""async ([action, inputs, signer]) => {
+        const forms = await import('/console/forms.js');
+        const typed = await import('/console/typed.js');
+        const form = forms.buildForm(action, {inbox: null, participants: [], roleBits: {}, prefill: {},
+                                              accountInfo: () => null, changed() {}});
+        for (const [name, value] of Object.entries(inputs)) {
+            const control = form.widgets.get(name).el.querySelector('input');
+            if (control.type === 'checkbox') control.checked = value; else control.value = value;
+        }
+        const {fields, errors} = form.read();
+        const data = typed.typedData(action, fields, {signer, nonce: 4, deadline: 1900000000});
+        return {specs: forms.fieldSpecs(action).map((s) => [s.name, s.widget, s.explicit]), errors: errors.length,
+                digest: typed.digest(data), payload: typed.walletPayload(data)};
+    }""", [action, inputs, signer])
+    assert built["specs"] == [["account", "address", False], ["name", "text", False], ["maxSeconds", "uint", False],
+                              ["ref", "hash", False], ["active", "bool", False], ["lots", "list", False]]
+    assert built["errors"] == 0
+    message = built["payload"]["message"]
+    assert message["signer"] == signer.lower() and message["account"] == actors["mine"].address.lower()
+    assert message["lots"] == ["3", "5"] and message["maxSeconds"] == "2592000" and message["active"] is True
+    signable = encode_typed_data(full_message=built["payload"])
+    assert built["digest"] == "0x" + keccak(b"\x19" + signable.version + signable.header + signable.body).hex()
