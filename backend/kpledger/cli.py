@@ -122,9 +122,16 @@ class Ctx:
             raise ClientError("NoKeystore", f"no keystore at {self.keystore} (kp key new / kp key import, "
                                             "or give --keystore / KP_KEYSTORE)")
         try:
-            key = Account.decrypt(json.loads(self.keystore.read_text()), self.password())
+            stored = json.loads(self.keystore.read_text())
+        except (ValueError, OSError) as exc:
+            raise ClientError("KeystoreUnreadable", f"{self.keystore} is not a keystore file ({exc})") from exc
+        try:
+            key = Account.decrypt(stored, self.password())
         except ValueError as exc:
-            raise ClientError("KeystoreLocked", f"cannot decrypt {self.keystore}: {exc}") from exc
+            wrong = "MAC mismatch" in str(exc)
+            message = (f"wrong password for {self.keystore}: try again (KP_PASSWORD, --password-file or the prompt)"
+                       if wrong else f"cannot decrypt {self.keystore}: {exc}")
+            raise ClientError("KeystoreLocked", message) from exc
         return Account.from_key(key)
 
     def client(self, sign: bool = True) -> KPClient:
@@ -206,13 +213,24 @@ def fail(ctx: click.Context, exc: ClientError) -> NoReturn:
 
 
 class KPGroup(click.Group):
-    """The root group: turns refusals into `error CODE: message` and exit status 1."""
+    """The root group: every failure is one line `error CODE: message` on stderr, never a traceback. Refusals and
+    an unreachable API exit 1; an argument the ledger cannot take exits 2, like click's usage errors."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except ClientError as exc:
             fail(ctx, exc)
+        except (ValueError, ArithmeticError) as exc:  # a value the ledger cannot hold (a 33-byte reason, ...)
+            click.echo(f"error InvalidArgument: {exc}", err=True)
+            ctx.exit(2)
+        except OSError as exc:
+            fail(ctx, ClientError("FileError", f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")))
+        except (click.exceptions.Exit, click.ClickException, click.Abort, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # a bug: still one line, and how to report it
+            fail(ctx, ClientError("InternalError", f"{type(exc).__name__}: {exc} (a bug in kp: please report it "
+                                                   "with the command you ran)"))
 
 
 pass_ctx = click.make_pass_decorator(Ctx)
@@ -565,7 +583,7 @@ def _from_consignment(c: KPClient, consignment_id: int) -> dict[str, Any]:
 @click.option("--parcels", type=click.IntRange(1), help="Parcel count; default: the consignment's.")
 @click.option("--hs", "hs_codes", type=int, multiple=True, help="HS code (repeat); default: the consignment's.")
 @click.option("--origin", "origins", multiple=True, help="Country of origin (repeat); default: the consignment's.")
-@click.option("--expires-days", type=click.FloatRange(min=0, min_open=True), default=30, show_default=True,
+@click.option("--expires-days", type=click.FloatRange(min=0, max=3_650, min_open=True), default=30, show_default=True,
               help="Validity from now, in days.")
 @click.option("--document", type=FILE, required=True, help="The full certificate document (SHA-256 anchored).")
 @pass_ctx

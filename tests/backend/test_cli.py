@@ -297,3 +297,77 @@ def test_a_parcel_goes_from_the_mine_across_the_border_through_the_cli(server, a
     tampered.write_bytes(cert_doc.read_bytes() + b" ")
     checked = mine.run("verify", "--certificate", "BW0000001", str(tampered), json_out=False)
     assert checked.exit_code == 1 and checked.stderr.startswith("error DocumentMismatch: ")
+
+
+# ---------------------------------------------------------------- no traceback, whatever the input
+
+HOSTILE = ["", " ", "x" * 40, "é" * 20, "inf", "-inf", "nan", "-1", "0", "1e400", "9" * 400, "0x", "0x" + "zz" * 32,
+           "7102.10", "1.234", "BW", "bw", "../../etc/passwd", "\x00", "12:34:56:78", "1:710231:a:b"]
+
+
+def leaf_commands() -> list[tuple[tuple[str, ...], click.Command]]:
+    out = []
+    for path in all_commands(cli):
+        command: Any = cli
+        for name in path:
+            command = command.commands[name]
+        if path and not isinstance(command, click.Group):
+            out.append((path, command))
+    return out
+
+
+@pytest.fixture(scope="module")
+def keystore(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("ks") / "key.json"
+    path.write_text(json.dumps(Account.encrypt("0x" + "42" * 32, PASSWORD)))
+    return path
+
+
+@pytest.mark.parametrize(("path", "command"), leaf_commands(), ids=lambda v: " ".join(v) if isinstance(v, tuple)
+                         else "")
+def test_no_input_makes_the_cli_print_a_traceback(path, command, keystore, tmp_path):
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    params = [p for p in command.params if p.name not in ("help",)]
+    values = st.one_of(st.sampled_from(HOSTILE), st.text(max_size=12))
+
+    @settings(max_examples=10, deadline=None, database=None)
+    @given(st.lists(values, min_size=len(params), max_size=len(params)), st.booleans())
+    def run(chosen: list[str], down: bool) -> None:
+        args: list[str] = []
+        for param, value in zip(params, chosen, strict=True):
+            if isinstance(param, click.Option):
+                if param.is_flag:
+                    continue
+                args += [param.opts[0], value]
+            elif param.nargs == -1:
+                args += [value, value]
+            else:
+                args.append(value)
+        api = "http://127.0.0.1:9" if down else "http://127.0.0.1:1"
+        result = CliRunner(env={"KP_PASSWORD": PASSWORD}, mix_stderr=False).invoke(
+            cli, ["--api", api, "--keystore", str(keystore), *path, *args], input="\n")
+        assert result.exception is None or isinstance(result.exception, SystemExit), (
+            path, args, result.exception, result.stderr)
+        assert "Traceback" not in result.output + result.stderr
+        assert result.exit_code in (0, 1, 2), (path, args, result.exit_code, result.stderr)
+        if result.exit_code:
+            assert result.stderr.strip().splitlines()[0].startswith(("error ", "Usage:", "Error:")), result.stderr
+
+    run()
+
+
+@pytest.mark.parametrize("argv", [
+    ["participant", "suspend", "BW", "--reason", "a reason of more than thirty-two bytes"],
+    ["consignment", "seal", "1", "--seal", ""],
+    ["certificate", "issue", "--number", "BW1", "--importer", "EU", "--consignment", "1", "--expires-days", "inf",
+     "--document", __file__],
+    ["parcel", "register", "--carats", "1e30", "--hs", "710210", "--origin", "BW", "--document", __file__],
+    ["status"],
+], ids=["long-reason", "empty-seal", "infinite-expiry", "huge-carats", "server-down"])
+def test_the_cases_once_seen_as_tracebacks_are_one_line(argv, keystore):
+    result = CliRunner(env={"KP_PASSWORD": PASSWORD}, mix_stderr=False).invoke(
+        cli, ["--api", "http://127.0.0.1:9", "--keystore", str(keystore), *argv])
+    assert result.exit_code in (1, 2) and "Traceback" not in result.stderr + result.output, result.stderr
+    assert result.stderr.startswith(("error ", "Usage:")), result.stderr
