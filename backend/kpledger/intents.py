@@ -1,7 +1,9 @@
 """EIP-712 typed intents: what a participant signs so that a relayer can submit its write.
 
 One definition per ledger action, mirroring the `*_TYPEHASH` constants of the contracts, so
-that tests, scripts, the CLI and the backend sign exactly what the contracts verify.
+that tests, scripts, the CLI and the backend sign exactly what the contracts verify. Every primary
+type ends with the authorization's fields `address signer,uint256 nonce,uint256 deadline`: the
+signer is signed too, so a signature made for one ERC-1271 wallet is not valid for another.
 """
 
 from __future__ import annotations
@@ -11,8 +13,9 @@ from typing import Any
 
 from eth_account import Account
 from eth_account.messages import encode_typed_data
+from eth_utils import keccak
 
-NONCE_DEADLINE = [("nonce", "uint256"), ("deadline", "uint256")]
+AUTHORIZATION_FIELDS = (("signer", "address"), ("nonce", "uint256"), ("deadline", "uint256"))
 
 
 @dataclass(frozen=True)
@@ -26,7 +29,7 @@ class IntentType:
     extra_types: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
 
     def types(self) -> dict[str, list[dict[str, str]]]:
-        out = {self.primary_type: [{"name": n, "type": t} for n, t in (*self.fields, *NONCE_DEADLINE)]}
+        out = {self.primary_type: [{"name": n, "type": t} for n, t in (*self.fields, *AUTHORIZATION_FIELDS)]}
         for name, fields in self.extra_types:
             out[name] = [{"name": n, "type": t} for n, t in fields]
         return out
@@ -42,10 +45,18 @@ INTENTS: dict[str, IntentType] = {
         IntentType("SuspendParticipant", (("code", "string"), ("reason", "bytes32")), "KPRegistry",
                    "suspendParticipantBySig"),
         IntentType("ReinstateParticipant", (("code", "string"),), "KPRegistry", "reinstateParticipantBySig"),
-        IntentType("SetAuthority", (("participant", "string"), ("account", "address"), ("appoint", "bool")),
-                   "KPRegistry", "setAuthorityBySig"),
-        IntentType("LicenseOperator", (("account", "address"), ("roles", "uint8")), "KPRegistry",
+        IntentType("AppointAuthority", (("participant", "string"), ("account", "address"), ("name", "string")),
+                   "KPRegistry", "appointAuthorityBySig"),
+        IntentType("DismissAuthority", (("participant", "string"), ("account", "address")), "KPRegistry",
+                   "dismissAuthorityBySig"),
+        IntentType("SetMaxCertificateValidity", (("maxValidity", "uint64"),), "KPRegistry",
+                   "setMaxCertificateValidityBySig"),
+        IntentType("LicenseOperator", (("account", "address"), ("roles", "uint8"), ("name", "string"),
+                                       ("licenceNumber", "string"), ("registryRef", "string")), "KPRegistry",
                    "licenseOperatorBySig"),
+        IntentType("UpdateOperatorProfile", (("account", "address"), ("name", "string"),
+                                             ("licenceNumber", "string"), ("registryRef", "string")), "KPRegistry",
+                   "updateOperatorProfileBySig"),
         IntentType("RevokeOperator", (("account", "address"), ("roles", "uint8")), "KPRegistry",
                    "revokeOperatorBySig"),
         IntentType("RegisterParcel", (("points", "uint48"), ("stones", "uint32"), ("hsCode", "uint32"),
@@ -66,10 +77,11 @@ INTENTS: dict[str, IntentType] = {
         IntentType("RejectCustody", (("lotId", "uint256"), ("reason", "uint16")), "KPLedger",
                    "rejectOfferBySig"),
         IntentType("IssueCertificate", (("number", "string"), ("importer", "string"),
-                                        ("consignmentId", "uint256"), ("points", "uint48"),
-                                        ("parcelCount", "uint32"), ("hsCodes", "uint32[]"),
+                                        ("importerAccount", "address"), ("consignmentId", "uint256"),
+                                        ("points", "uint48"), ("parcelCount", "uint32"), ("hsCodes", "uint32[]"),
                                         ("origins", "string[]"), ("issuedAt", "uint64"),
-                                        ("expiresAt", "uint64"), ("documentHash", "bytes32")),
+                                        ("expiresAt", "uint64"), ("documentHash", "bytes32"),
+                                        ("replaces", "string")),
                    "KPCertificates", "issueCertificateBySig"),
         IntentType("ConfirmImport", (("number", "string"),), "KPCertificates", "confirmImportBySig"),
         IntentType("RecordDiscrepancy", (("number", "string"), ("reason", "uint16"), ("evidenceHash", "bytes32")),
@@ -112,20 +124,10 @@ class SignedIntent:
         return values
 
 
-def sign_intent(
-    private_key: bytes | str,
-    action: str,
-    message: dict[str, Any],
-    *,
-    chain_id: int,
-    verifying_contract: str,
-    nonce: int,
-    deadline: int,
-) -> SignedIntent:
-    """Signs `message` (the action's business fields) as the EIP-712 intent `action`."""
+def _typed_data(action: str, message: dict[str, Any], *, chain_id: int, verifying_contract: str, signer: str,
+                nonce: int, deadline: int) -> dict[str, Any]:
     kind = INTENTS[action]
-    full = {**message, "nonce": nonce, "deadline": deadline}
-    typed = {
+    return {
         "types": {
             "EIP712Domain": [
                 {"name": "name", "type": "string"},
@@ -137,9 +139,37 @@ def sign_intent(
         },
         "primaryType": kind.primary_type,
         "domain": domain(kind.contract, chain_id, verifying_contract),
-        "message": full,
+        "message": {**message, "signer": signer, "nonce": nonce, "deadline": deadline},
     }
-    signable = encode_typed_data(full_message=typed)
-    signed = Account.sign_message(signable, private_key=private_key)
-    signer = Account.from_key(private_key).address
+
+
+def intent_digest(action: str, message: dict[str, Any], *, chain_id: int, verifying_contract: str, signer: str,
+                  nonce: int, deadline: int) -> bytes:
+    """The EIP-712 digest of an intent: what an ERC-1271 wallet's `isValidSignature` is asked about."""
+    signable = encode_typed_data(full_message=_typed_data(
+        action, message, chain_id=chain_id, verifying_contract=verifying_contract, signer=signer, nonce=nonce,
+        deadline=deadline))
+    return keccak(b"\x19" + signable.version + signable.header + signable.body)
+
+
+def sign_intent(
+    private_key: bytes | str,
+    action: str,
+    message: dict[str, Any],
+    *,
+    chain_id: int,
+    verifying_contract: str,
+    nonce: int,
+    deadline: int,
+    signer: str | None = None,
+) -> SignedIntent:
+    """Signs `message` (the action's business fields) as the EIP-712 intent `action`.
+
+    `signer` is the account the intent acts for: by default the key's own address; a contract
+    wallet's address (ERC-1271) when the key is one its `isValidSignature` accepts as is.
+    """
+    signer = signer or Account.from_key(private_key).address
+    typed = _typed_data(action, message, chain_id=chain_id, verifying_contract=verifying_contract, signer=signer,
+                        nonce=nonce, deadline=deadline)
+    signed = Account.sign_message(encode_typed_data(full_message=typed), private_key=private_key)
     return SignedIntent(action, message, signer, nonce, deadline, bytes(signed.signature))
