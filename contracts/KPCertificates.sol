@@ -139,6 +139,8 @@ contract KPCertificates is IKPCertificates, KPIntents {
     /// @inheritdoc IKPCertificates
     function isCovered(uint256 consignmentId) external view returns (bool) {
         Record storage c = _records[_current[consignmentId]];
+        // validity is counted in days: seconds of drift by a block producer do not matter
+        // slither-disable-next-line timestamp
         return c.status == CertificateStatus.Issued && block.timestamp <= c.expiresAt;
     }
 
@@ -245,6 +247,8 @@ contract KPCertificates is IKPCertificates, KPIntents {
     function _importer(string calldata code, bytes2 exporter, address account) private view returns (bytes2 importer) {
         if (bytes(code).length != 2) revert KPCertificatesNotParticipant(code);
         importer = bytes2(bytes(code));
+        // the origin-bitmask index is not needed for the importer
+        // slither-disable-next-line unused-return
         (IKPRegistry.ParticipantStatus status,) = _registry.participant(importer);
         if (status == IKPRegistry.ParticipantStatus.None) revert KPCertificatesNotParticipant(code);
         if (status != IKPRegistry.ParticipantStatus.Active) revert KPCertificatesParticipantSuspended(importer);
@@ -257,6 +261,8 @@ contract KPCertificates is IKPCertificates, KPIntents {
 
     /// @dev issuedAt <= now < expiresAt, and no longer than the registry's maximum.
     function _checkValidity(uint64 issuedAt, uint64 expiresAt) private view {
+        // validity is counted in days: seconds of drift by a block producer do not matter
+        // slither-disable-next-line timestamp
         if (expiresAt <= issuedAt || expiresAt <= block.timestamp || issuedAt > block.timestamp) {
             revert KPCertificatesInvalidValidity(issuedAt, expiresAt);
         }
@@ -279,6 +285,8 @@ contract KPCertificates is IKPCertificates, KPIntents {
         }
         bytes32 previous = _current[r.consignmentId];
         Record storage prev = _records[previous];
+        // validity is counted in days: seconds of drift by a block producer do not matter
+        // slither-disable-next-line timestamp
         if (prev.status == CertificateStatus.Issued && block.timestamp <= prev.expiresAt) {
             revert KPCertificatesConsignmentCertified(r.consignmentId, previous);
         }
@@ -309,6 +317,8 @@ contract KPCertificates is IKPCertificates, KPIntents {
             if (bytes(origins[i]).length != 2) revert KPCertificatesNotParticipant(origins[i]);
             bytes2 code = bytes2(bytes(origins[i]));
             if (i != 0 && code <= codes[i - 1]) revert KPCertificatesOriginsNotAscending(codes[i - 1], code);
+            // bounded: strictly ascending codes of admitted participants, at most 192 of them
+            // slither-disable-next-line calls-loop
             (IKPRegistry.ParticipantStatus status, uint8 index) = _registry.participant(code);
             if (status == IKPRegistry.ParticipantStatus.None) revert KPCertificatesNotParticipant(origins[i]);
             codes[i] = code;
@@ -384,6 +394,8 @@ contract KPCertificates is IKPCertificates, KPIntents {
         CertificateStatus status = c.status;
         if (status == CertificateStatus.Voided) revert KPCertificatesVoided(key);
         if (status != CertificateStatus.Issued) revert KPCertificatesAlreadyUsed(key);
+        // validity is counted in days: seconds of drift by a block producer do not matter
+        // slither-disable-next-line timestamp
         if (block.timestamp > c.expiresAt) revert KPCertificatesExpired(key, c.expiresAt);
         if (c.exporterAccount != from || c.importerAccount != to) {
             revert KPCertificatesPartiesMismatch(key, c.exporterAccount, c.importerAccount);

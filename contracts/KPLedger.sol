@@ -360,7 +360,7 @@ contract KPLedger is IKPLedger, KPIntents {
         Parcel storage parent = _movableParcel(account, parcelId);
         (uint192 origins, uint8 parentHs, uint48 parentPoints) = (parent.origins, parent.hs, parent.points);
         parent.status = ParcelStatus.Closed;
-        uint256 total;
+        uint256 total = 0;
         firstId = _lastId + 1;
         for (uint256 i = 0; i < n; ++i) {
             total += _createChild(account, parcelId, parentHs, origins, children[i]);
@@ -387,8 +387,8 @@ contract KPLedger is IKPLedger, KPIntents {
         _operator(account, KPRoles.OPERATORS);
         uint256 n = ids.length;
         if (n < 2 || n > _MAX_PARTS) revert KPLedgerBadPartCount(n, 2, _MAX_PARTS);
-        uint192 origins;
-        uint256 total;
+        uint192 origins = 0;
+        uint256 total = 0;
         uint8 hs = _parcels[ids[0]].hs; // checked below like every other input
         for (uint256 i = 0; i < n; ++i) {
             if (i != 0 && ids[i] <= ids[i - 1]) revert KPLedgerParcelsNotAscending(ids[i - 1], ids[i]);
@@ -414,9 +414,9 @@ contract KPLedger is IKPLedger, KPIntents {
         uint256 n = ids.length;
         if (n == 0 || n > _MAX_PARTS) revert KPLedgerBadPartCount(n, 1, _MAX_PARTS);
         uint40 cid = _nextId();
-        uint192 origins;
-        uint256 total;
-        uint8 hsMask;
+        uint192 origins = 0;
+        uint256 total = 0;
+        uint8 hsMask = 0;
         for (uint256 i = 0; i < n; ++i) {
             if (i != 0 && ids[i] <= ids[i - 1]) revert KPLedgerParcelsNotAscending(ids[i - 1], ids[i]);
             Parcel storage p = _movableParcel(account, ids[i]);
@@ -473,6 +473,8 @@ contract KPLedger is IKPLedger, KPIntents {
             _checkNoOffer(lotId);
             if (crossing) {
                 _checkCrossingRoles(sender, from, recipient, to);
+                // only its reverts matter here: the key is taken again, and spent, at acceptance
+                // slither-disable-next-line unused-return
                 _certificates.checkCrossing(lotId, sender, recipient);
             } else if (_certificates.isCovered(lotId)) {
                 // certified for export by this holder: handing it on at home would let another
@@ -519,13 +521,15 @@ contract KPLedger is IKPLedger, KPIntents {
             emit CustodySealMismatch(lotId, sender, recipient, sealId);
             return false;
         }
-        bytes32 certificateKey;
+        bytes32 certificateKey = bytes32(0);
         if (isConsignment) {
+            _consignments[lotId].holder = recipient;
             if (from.participant != to.participant) {
                 _checkCrossingRoles(sender, from, recipient, to);
+                // our own KPCertificates (deployed by this contract): it calls nothing back
+                // slither-disable-next-line reentrancy-events
                 certificateKey = _certificates.useForCrossing(lotId, sender, recipient);
             }
-            _consignments[lotId].holder = recipient;
         } else {
             // a lone parcel never crosses a border: _offer refused that, and accounts never
             // change participant (see KPRegistry._revoke)

@@ -137,11 +137,15 @@ interface IKPRegistry is IKPIntents {
      * Emits a {MemberRolesChanged} event when the account was not yet an authority and a
      * {MemberProfileChanged} event when its name changes; nothing when both are unchanged.
      */
+    // the parameter is the ISO code, named like the EIP-712 field; it hides the view participant() only here
+    // slither-disable-next-line shadowing-local
     function appointAuthority(string calldata participant, address account, string calldata name) external;
 
     /// @notice {appointAuthority} signed by governance and relayed. EIP-712:
     /// `AppointAuthority(string participant,address account,string name,address signer,uint256 nonce,uint256 deadline)`.
     function appointAuthorityBySig(
+        // the ISO code, named like the EIP-712 field; it hides the view participant() only here
+        // slither-disable-next-line shadowing-local
         string calldata participant,
         address account,
         string calldata name,
@@ -153,10 +157,14 @@ interface IKPRegistry is IKPIntents {
      * Requirements: caller is governance; the participant is admitted; the account is its authority.
      * Emits a {MemberRolesChanged} event.
      */
+    // the parameter is the ISO code, named like the EIP-712 field; it hides the view participant() only here
+    // slither-disable-next-line shadowing-local
     function dismissAuthority(string calldata participant, address account) external;
 
     /// @notice {dismissAuthority} signed by governance and relayed. EIP-712:
     /// `DismissAuthority(string participant,address account,address signer,uint256 nonce,uint256 deadline)`.
+    // the parameter is the ISO code, named like the EIP-712 field; it hides the view participant() only here
+    // slither-disable-next-line shadowing-local
     function dismissAuthorityBySig(string calldata participant, address account, Authorization calldata auth)
         external;
 

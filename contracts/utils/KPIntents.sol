@@ -47,6 +47,8 @@ abstract contract KPIntents is IKPIntents, EIP712, NoncesKeyed {
      */
     function _authorize(bytes memory fields, Authorization calldata auth) internal returns (address) {
         bytes32 structHash = keccak256(bytes.concat(fields, abi.encode(auth.signer, auth.nonce, auth.deadline)));
+        // a deadline is a time: seconds of drift by a block producer do not matter for it
+        // slither-disable-next-line timestamp
         if (block.timestamp > auth.deadline) revert KPIntentExpired(auth.signer, auth.deadline);
         uint192 key = uint192(auth.nonce >> 64);
         uint256 expected = nonces(auth.signer, key);
@@ -65,6 +67,8 @@ abstract contract KPIntents is IKPIntents, EIP712, NoncesKeyed {
         returns (bool valid)
     {
         if (signer.code.length == 0) {
+            // the third value only details a RecoverError, which already means "not valid"
+            // slither-disable-next-line unused-return
             (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecover(digest, signature);
             return err == ECDSA.RecoverError.NoError && recovered == signer;
         }
