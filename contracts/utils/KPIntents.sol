@@ -12,7 +12,7 @@ import {IKPIntents} from "../interfaces/IKPIntents.sol";
  * @notice Why typed intents verified in the contract, not an ERC-2771 forwarder: a forwarder signs
  * generic calldata (wallets show bytes), ERC-2771 combined with Multicall allows sender spoofing unless
  * every contract gets it right, and it cost more here. Measured by this project's gas report
- * (`make gas`, README "Gas"): the relayed twin of a write costs about 16k gas more than the direct call
+ * * (`make gas`, README "Gas"): the relayed twin of a write costs about 17k gas more than the direct call
  * (3k of it ecrecover, the rest hashing, the signature's calldata and the nonce update), against about
  * 22k more through OpenZeppelin's `ERC2771Forwarder.execute`. With typed intents the signer is an
  * explicit, signed argument, and the relayer can never act in its own name through this path.
