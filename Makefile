@@ -58,8 +58,13 @@ test-contracts: setup
 test-backend: setup compile browser
 	$(PY) -m pytest -q -p no:ape_test tests/backend tests/e2e
 
+# Slither on exactly what ape compiles (standard-JSON input from ape-config.yaml, the npm solc); fails on any
+# finding of medium or higher impact that is not triaged (`// slither-disable-next-line <detector>` + reason)
 lint: setup
 	ruff check backend scripts tests bench
+	$(PY) scripts/solc_input.py .build/solc-input.json
+	slither .build/solc-input.json --compile-force-framework Solc-json --solc .solcx/solc-v$(SOLC_VERSION) \
+	  --filter-paths "node_modules|contracts/test/" --fail-medium
 
 gas: setup
 	ape run gas_report --network ethereum:local:foundry

@@ -210,13 +210,16 @@ def setup(chain: LocalChain, table: list[Desk]) -> None:
            for c in trading + OTHERS]
     officers = [(c, s.address) for c, s in registrars.items()]
     officers += list(dict.fromkeys((c, a.address) for d in table for c, a in d.officers.items()))  # shared ones once
-    txs += [_call(gov, registry, "setAuthority(string,address,bool)", ["string", "address", "bool"], [c, a, True])
-            for c, a in officers]
+    txs += [_call(gov, registry, "appointAuthority(string,address,string)", ["string", "address", "string"],
+                  [c, a, f"{c} authority"]) for c, a in officers]
     licences = [(d.src, d.mine, "mine") for d in table] + [(d.src, d.exporter, "exporter") for d in table]
     licences += [(d.hub, d.importer, "importer") for d in table] + [(d.cut, d.cutter, "cutter") for d in table]
     _packed(chain, txs)  # mined before the licences: a block orders different senders' transactions freely
-    _packed(chain, [_call(registrars[c], registry, "licenseOperator(address,uint8)", ["address", "uint8"],
-                          [a.address, OPERATOR_ROLES[role]]) for c, a, role in licences])
+    _packed(chain, [_call(registrars[c], registry, "licenseOperator(address,uint8,string,string,string)",
+                          ["address", "uint8", "string", "string", "string"],
+                          [a.address, OPERATOR_ROLES[role], f"{c} {role} {a.address[2:8]}", f"{c}-{a.address[2:8]}",
+                           ""])
+                    for c, a, role in licences])
 
 
 # ---------------------------------------------------------------- the trade, through the API
@@ -265,9 +268,10 @@ class World:
                 ("RegisterParcel", {"points": 1, "stones": 1, "hsCode": UNSORTED, "origin": "BW", "documentHash": doc}),
                 ("SplitParcel", {"parcelId": 1, "children": [child, child]}),
                 ("OfferCustody", {"lotId": 1, "recipient": actor.address.lower(), "sealId": doc}),
-                ("IssueCertificate", {"number": "BW1", "importer": "EU", "consignmentId": 1, "points": 1,
-                                      "parcelCount": 1, "hsCodes": [GEM], "origins": ["BW", "RU"], "issuedAt": 1,
-                                      "expiresAt": 2, "documentHash": doc})):
+                ("IssueCertificate", {"number": "BW1", "importer": "EU", "importerAccount": actor.address,
+                                      "consignmentId": 1, "points": 1, "parcelCount": 1, "hsCodes": [GEM],
+                                      "origins": ["BW", "RU"], "issuedAt": 1, "expiresAt": 2, "documentHash": doc,
+                                      "replaces": ""})):
             fast = self.body(actor, action, message)
             slow = sign_intent(actor.secret, action, message, chain_id=self.chain_id,
                                verifying_contract=self.verifying[ACTIONS[action].contract], nonce=fast["nonce"],
@@ -313,9 +317,10 @@ class World:
         number = f"{src}{cid:08d}"
         now = int(time.time())
         await self.write(desk.officers[src], "IssueCertificate", {
-            "number": number, "importer": dst, "consignmentId": cid, "points": points, "parcelCount": len(parcels),
-            "hsCodes": [GEM], "origins": origins, "issuedAt": now - 60, "expiresAt": now + 30 * DAY,
-            "documentHash": sha(f"certificate {number}")})
+            "number": number, "importer": dst, "importerAccount": importer.address, "consignmentId": cid,
+            "points": points, "parcelCount": len(parcels), "hsCodes": [GEM], "origins": sorted(origins),
+            "issuedAt": now - 60, "expiresAt": now + 30 * DAY, "documentHash": sha(f"certificate {number}"),
+            "replaces": ""})
         self.certificates += 1
         await self.handoff(cid, exporter, importer, seal)
         await self.write(desk.officers[dst], "ConfirmImport", {"number": number})

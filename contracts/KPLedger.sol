@@ -2,12 +2,14 @@
 pragma solidity ^0.8.24;
 
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IKPLedger} from "./interfaces/IKPLedger.sol";
 import {IKPRegistry} from "./interfaces/IKPRegistry.sol";
 import {IKPCertificates} from "./interfaces/IKPCertificates.sol";
 import {KPIntents} from "./utils/KPIntents.sol";
 import {KPCertificates} from "./KPCertificates.sol";
 import {HsCodes} from "./utils/HsCodes.sol";
+import {KPRoles} from "./utils/KPRoles.sol";
 
 /**
  * @title KPLedger
@@ -18,40 +20,39 @@ import {HsCodes} from "./utils/HsCodes.sol";
  * holder is read through the consignment: handing off a consignment rewrites the
  * consignment's holder only, whatever the number of parcels inside, and opening it is O(1)
  * too (parcels pick up their holder lazily the next time they move). An open offer is one
- * slot: the recipient and a 96-bit tag of the seal it travels under.
+ * slot: the recipient and a 96-bit tag of the seal it travels under ({_packOffer}).
  *
  * The ledger deploys its {KPCertificates} in its constructor, so the two are bound to each
- * other without any setter.
+ * other without any setter. Direct functions read the caller as `msg.sender`: the ledger trusts
+ * no forwarder (no ERC-2771, no `Context`), so there is nothing for `_msgSender()` to add.
  */
 contract KPLedger is IKPLedger, KPIntents {
-    uint8 private constant _ROLE_PRODUCER = 1 << 1;
-    uint8 private constant _ROLE_EXPORTER = 1 << 2;
-    uint8 private constant _ROLE_IMPORTER = 1 << 3;
-    uint8 private constant _OPERATOR_ROLES = 0x3e;
     uint256 private constant _MAX_PARTS = 256;
 
     bytes32 private constant _REGISTER_TYPEHASH = keccak256(
-        "RegisterParcel(uint48 points,uint32 stones,uint32 hsCode,string origin,bytes32 documentHash,uint256 nonce,uint256 deadline)"
+        "RegisterParcel(uint48 points,uint32 stones,uint32 hsCode,string origin,bytes32 documentHash,address signer,uint256 nonce,uint256 deadline)"
     );
     bytes32 private constant _CHILD_TYPEHASH =
         keccak256("Child(uint48 points,uint32 stones,uint32 hsCode,bytes32 documentHash)");
     bytes32 private constant _SPLIT_TYPEHASH = keccak256(
-        "SplitParcel(uint256 parcelId,Child[] children,uint256 nonce,uint256 deadline)Child(uint48 points,uint32 stones,uint32 hsCode,bytes32 documentHash)"
+        "SplitParcel(uint256 parcelId,Child[] children,address signer,uint256 nonce,uint256 deadline)Child(uint48 points,uint32 stones,uint32 hsCode,bytes32 documentHash)"
     );
-    bytes32 private constant _MERGE_TYPEHASH =
-        keccak256("MergeParcels(uint256[] parcelIds,bytes32 documentHash,uint256 nonce,uint256 deadline)");
+    bytes32 private constant _MERGE_TYPEHASH = keccak256(
+        "MergeParcels(uint256[] parcelIds,bytes32 documentHash,address signer,uint256 nonce,uint256 deadline)"
+    );
     bytes32 private constant _SEAL_TYPEHASH =
-        keccak256("SealConsignment(uint256[] parcelIds,bytes32 sealId,uint256 nonce,uint256 deadline)");
+        keccak256("SealConsignment(uint256[] parcelIds,bytes32 sealId,address signer,uint256 nonce,uint256 deadline)");
     bytes32 private constant _OPEN_TYPEHASH =
-        keccak256("OpenConsignment(uint256 consignmentId,uint256 nonce,uint256 deadline)");
-    bytes32 private constant _OFFER_TYPEHASH =
-        keccak256("OfferCustody(uint256 lotId,address recipient,bytes32 sealId,uint256 nonce,uint256 deadline)");
+        keccak256("OpenConsignment(uint256 consignmentId,address signer,uint256 nonce,uint256 deadline)");
+    bytes32 private constant _OFFER_TYPEHASH = keccak256(
+        "OfferCustody(uint256 lotId,address recipient,bytes32 sealId,address signer,uint256 nonce,uint256 deadline)"
+    );
     bytes32 private constant _WITHDRAW_TYPEHASH =
-        keccak256("WithdrawOffer(uint256 lotId,uint256 nonce,uint256 deadline)");
+        keccak256("WithdrawOffer(uint256 lotId,address signer,uint256 nonce,uint256 deadline)");
     bytes32 private constant _ACCEPT_TYPEHASH =
-        keccak256("AcceptCustody(uint256 lotId,bytes32 sealId,uint256 nonce,uint256 deadline)");
+        keccak256("AcceptCustody(uint256 lotId,bytes32 sealId,address signer,uint256 nonce,uint256 deadline)");
     bytes32 private constant _REJECT_TYPEHASH =
-        keccak256("RejectCustody(uint256 lotId,uint16 reason,uint256 nonce,uint256 deadline)");
+        keccak256("RejectCustody(uint256 lotId,uint16 reason,address signer,uint256 nonce,uint256 deadline)");
 
     struct Parcel {
         // slot 0: what every hand-off reads and writes
@@ -108,6 +109,7 @@ contract KPLedger is IKPLedger, KPIntents {
         return _register(msg.sender, points, stones, hsCode, origin, documentHash);
     }
 
+    /// @inheritdoc IKPLedger
     function registerParcelBySig(
         uint48 points,
         uint32 stones,
@@ -116,19 +118,9 @@ contract KPLedger is IKPLedger, KPIntents {
         bytes32 documentHash,
         Authorization calldata auth
     ) external returns (uint256) {
-        bytes32 structHash = keccak256(
-            abi.encode(
-                _REGISTER_TYPEHASH,
-                points,
-                stones,
-                hsCode,
-                keccak256(bytes(origin)),
-                documentHash,
-                auth.nonce,
-                auth.deadline
-            )
-        );
-        return _register(_authorize(structHash, auth), points, stones, hsCode, origin, documentHash);
+        bytes memory fields =
+            abi.encode(_REGISTER_TYPEHASH, points, stones, hsCode, keccak256(bytes(origin)), documentHash);
+        return _register(_authorize(fields, auth), points, stones, hsCode, origin, documentHash);
     }
 
     /// @inheritdoc IKPLedger
@@ -136,6 +128,7 @@ contract KPLedger is IKPLedger, KPIntents {
         return _split(msg.sender, parcelId, children);
     }
 
+    /// @inheritdoc IKPLedger
     function splitParcelBySig(uint256 parcelId, Child[] calldata children, Authorization calldata auth)
         external
         returns (uint256)
@@ -145,10 +138,8 @@ contract KPLedger is IKPLedger, KPIntents {
             Child calldata c = children[i];
             childHashes[i] = keccak256(abi.encode(_CHILD_TYPEHASH, c.points, c.stones, c.hsCode, c.documentHash));
         }
-        bytes32 structHash = keccak256(
-            abi.encode(_SPLIT_TYPEHASH, parcelId, keccak256(abi.encodePacked(childHashes)), auth.nonce, auth.deadline)
-        );
-        return _split(_authorize(structHash, auth), parcelId, children);
+        bytes memory fields = abi.encode(_SPLIT_TYPEHASH, parcelId, keccak256(abi.encodePacked(childHashes)));
+        return _split(_authorize(fields, auth), parcelId, children);
     }
 
     /// @inheritdoc IKPLedger
@@ -156,14 +147,13 @@ contract KPLedger is IKPLedger, KPIntents {
         return _merge(msg.sender, parcelIds, documentHash);
     }
 
+    /// @inheritdoc IKPLedger
     function mergeParcelsBySig(uint256[] calldata parcelIds, bytes32 documentHash, Authorization calldata auth)
         external
         returns (uint256)
     {
-        bytes32 structHash = keccak256(
-            abi.encode(_MERGE_TYPEHASH, keccak256(abi.encodePacked(parcelIds)), documentHash, auth.nonce, auth.deadline)
-        );
-        return _merge(_authorize(structHash, auth), parcelIds, documentHash);
+        bytes memory fields = abi.encode(_MERGE_TYPEHASH, keccak256(abi.encodePacked(parcelIds)), documentHash);
+        return _merge(_authorize(fields, auth), parcelIds, documentHash);
     }
 
     // ------------------------------------------------------------------ consignments
@@ -173,14 +163,13 @@ contract KPLedger is IKPLedger, KPIntents {
         return _seal(msg.sender, parcelIds, sealId);
     }
 
+    /// @inheritdoc IKPLedger
     function sealConsignmentBySig(uint256[] calldata parcelIds, bytes32 sealId, Authorization calldata auth)
         external
         returns (uint256)
     {
-        bytes32 structHash = keccak256(
-            abi.encode(_SEAL_TYPEHASH, keccak256(abi.encodePacked(parcelIds)), sealId, auth.nonce, auth.deadline)
-        );
-        return _seal(_authorize(structHash, auth), parcelIds, sealId);
+        bytes memory fields = abi.encode(_SEAL_TYPEHASH, keccak256(abi.encodePacked(parcelIds)), sealId);
+        return _seal(_authorize(fields, auth), parcelIds, sealId);
     }
 
     /// @inheritdoc IKPLedger
@@ -188,9 +177,9 @@ contract KPLedger is IKPLedger, KPIntents {
         _open(msg.sender, consignmentId);
     }
 
+    /// @inheritdoc IKPLedger
     function openConsignmentBySig(uint256 consignmentId, Authorization calldata auth) external {
-        bytes32 structHash = keccak256(abi.encode(_OPEN_TYPEHASH, consignmentId, auth.nonce, auth.deadline));
-        _open(_authorize(structHash, auth), consignmentId);
+        _open(_authorize(abi.encode(_OPEN_TYPEHASH, consignmentId), auth), consignmentId);
     }
 
     // ------------------------------------------------------------------ custody
@@ -200,10 +189,9 @@ contract KPLedger is IKPLedger, KPIntents {
         _offer(msg.sender, lotId, recipient, sealId);
     }
 
+    /// @inheritdoc IKPLedger
     function offerBySig(uint256 lotId, address recipient, bytes32 sealId, Authorization calldata auth) external {
-        bytes32 structHash =
-            keccak256(abi.encode(_OFFER_TYPEHASH, lotId, recipient, sealId, auth.nonce, auth.deadline));
-        _offer(_authorize(structHash, auth), lotId, recipient, sealId);
+        _offer(_authorize(abi.encode(_OFFER_TYPEHASH, lotId, recipient, sealId), auth), lotId, recipient, sealId);
     }
 
     /// @inheritdoc IKPLedger
@@ -211,9 +199,9 @@ contract KPLedger is IKPLedger, KPIntents {
         _withdraw(msg.sender, lotId);
     }
 
+    /// @inheritdoc IKPLedger
     function withdrawOfferBySig(uint256 lotId, Authorization calldata auth) external {
-        bytes32 structHash = keccak256(abi.encode(_WITHDRAW_TYPEHASH, lotId, auth.nonce, auth.deadline));
-        _withdraw(_authorize(structHash, auth), lotId);
+        _withdraw(_authorize(abi.encode(_WITHDRAW_TYPEHASH, lotId), auth), lotId);
     }
 
     /// @inheritdoc IKPLedger
@@ -221,9 +209,9 @@ contract KPLedger is IKPLedger, KPIntents {
         return _accept(msg.sender, lotId, sealId);
     }
 
+    /// @inheritdoc IKPLedger
     function acceptOfferBySig(uint256 lotId, bytes32 sealId, Authorization calldata auth) external returns (bool) {
-        bytes32 structHash = keccak256(abi.encode(_ACCEPT_TYPEHASH, lotId, sealId, auth.nonce, auth.deadline));
-        return _accept(_authorize(structHash, auth), lotId, sealId);
+        return _accept(_authorize(abi.encode(_ACCEPT_TYPEHASH, lotId, sealId), auth), lotId, sealId);
     }
 
     /// @inheritdoc IKPLedger
@@ -231,9 +219,9 @@ contract KPLedger is IKPLedger, KPIntents {
         _reject(msg.sender, lotId, reason);
     }
 
+    /// @inheritdoc IKPLedger
     function rejectOfferBySig(uint256 lotId, uint16 reason, Authorization calldata auth) external {
-        bytes32 structHash = keccak256(abi.encode(_REJECT_TYPEHASH, lotId, reason, auth.nonce, auth.deadline));
-        _reject(_authorize(structHash, auth), lotId, reason);
+        _reject(_authorize(abi.encode(_REJECT_TYPEHASH, lotId, reason), auth), lotId, reason);
     }
 
     // ------------------------------------------------------------------ views
@@ -262,7 +250,8 @@ contract KPLedger is IKPLedger, KPIntents {
 
     /// @inheritdoc IKPLedger
     function offerOf(uint256 lotId) external view returns (address) {
-        return address(uint160(_offers[lotId] >> 96));
+        (address recipient,) = _unpackOffer(_offers[lotId]);
+        return recipient;
     }
 
     /// @inheritdoc IKPLedger
@@ -275,14 +264,53 @@ contract KPLedger is IKPLedger, KPIntents {
     /// @dev The actor's registry record; reverts unless it holds one of `roles` in an active participant.
     function _operator(address account, uint8 roles) private view returns (IKPRegistry.Member memory m) {
         m = _registry.member(account);
-        if (m.roles & _OPERATOR_ROLES == 0) revert KPLedgerNotOperator(account);
+        if (m.roles & KPRoles.OPERATORS == 0) revert KPLedgerNotOperator(account);
         if (m.status != IKPRegistry.ParticipantStatus.Active) revert KPLedgerParticipantSuspended(m.participant);
         if (m.roles & roles == 0) revert KPLedgerMissingRole(account, roles);
+    }
+
+    /// @dev Across a border the sender must be an exporter and the recipient an importer.
+    function _checkCrossingRoles(
+        address sender,
+        IKPRegistry.Member memory from,
+        address recipient,
+        IKPRegistry.Member memory to
+    ) private pure {
+        if (from.roles & KPRoles.EXPORTER == 0) revert KPLedgerMissingRole(sender, KPRoles.EXPORTER);
+        if (to.roles & KPRoles.IMPORTER == 0) revert KPLedgerMissingRole(recipient, KPRoles.IMPORTER);
     }
 
     function _nextId() private returns (uint40 id) {
         // ids start at 1; 2^40 lots is far beyond any horizon of the scheme
         id = ++_lastId;
+    }
+
+    // ------------------------------------------------------------------ internals: offers
+
+    /// @dev The packed offer word: recipient (160 bits) << 96 | the first 96 bits of keccak256(sealId).
+    function _packOffer(address recipient, bytes32 sealId) private pure returns (uint256) {
+        return (uint256(uint160(recipient)) << 96) | _sealTag(sealId);
+    }
+
+    /// @dev The recipient and seal tag of a packed offer word (zero address when there is no offer).
+    function _unpackOffer(uint256 word) private pure returns (address recipient, uint96 tag) {
+        return (address(uint160(word >> 96)), uint96(word));
+    }
+
+    function _sealTag(bytes32 sealId) private pure returns (uint96) {
+        return uint96(bytes12(keccak256(abi.encode(sealId))));
+    }
+
+    /// @dev Reverts when the lot has an open offer.
+    function _checkNoOffer(uint256 lotId) private view {
+        (address pending,) = _unpackOffer(_offers[lotId]);
+        if (pending != address(0)) revert KPLedgerOfferPending(lotId, pending);
+    }
+
+    /// @dev The open offer on a lot: its recipient and seal tag.
+    function _openOffer(uint256 lotId) private view returns (address recipient, uint96 tag) {
+        (recipient, tag) = _unpackOffer(_offers[lotId]);
+        if (recipient == address(0)) revert KPLedgerNoOffer(lotId);
     }
 
     // ------------------------------------------------------------------ internals: parcels
@@ -295,7 +323,7 @@ contract KPLedger is IKPLedger, KPIntents {
         string calldata origin,
         bytes32 documentHash
     ) private returns (uint256 id) {
-        IKPRegistry.Member memory m = _operator(producer, _ROLE_PRODUCER);
+        IKPRegistry.Member memory m = _operator(producer, KPRoles.PRODUCER);
         if (bytes(origin).length != 2 || bytes2(bytes(origin)) != m.participant) {
             revert KPLedgerOriginNotProducerCountry(origin, m.participant);
         }
@@ -321,19 +349,18 @@ contract KPLedger is IKPLedger, KPIntents {
             holder = c.holder;
         }
         if (holder != account) revert KPLedgerNotHolder(parcelId, account);
-        uint256 pending = _offers[parcelId];
-        if (pending != 0) revert KPLedgerOfferPending(parcelId, address(uint160(pending >> 96)));
+        _checkNoOffer(parcelId);
         if (cid != 0) (p.holder, p.consignmentId) = (holder, 0);
     }
 
     function _split(address account, uint256 parcelId, Child[] calldata children) private returns (uint256 firstId) {
-        _operator(account, _OPERATOR_ROLES);
+        _operator(account, KPRoles.OPERATORS);
         uint256 n = children.length;
         if (n < 2 || n > _MAX_PARTS) revert KPLedgerBadPartCount(n, 2, _MAX_PARTS);
         Parcel storage parent = _movableParcel(account, parcelId);
         (uint192 origins, uint8 parentHs, uint48 parentPoints) = (parent.origins, parent.hs, parent.points);
         parent.status = ParcelStatus.Closed;
-        uint256 total;
+        uint256 total = 0;
         firstId = _lastId + 1;
         for (uint256 i = 0; i < n; ++i) {
             total += _createChild(account, parcelId, parentHs, origins, children[i]);
@@ -357,22 +384,23 @@ contract KPLedger is IKPLedger, KPIntents {
     }
 
     function _merge(address account, uint256[] calldata ids, bytes32 documentHash) private returns (uint256 id) {
-        _operator(account, _OPERATOR_ROLES);
+        _operator(account, KPRoles.OPERATORS);
         uint256 n = ids.length;
         if (n < 2 || n > _MAX_PARTS) revert KPLedgerBadPartCount(n, 2, _MAX_PARTS);
-        uint192 origins;
-        uint256 total;
-        uint8 hs = _parcels[ids[0]].hs;
+        uint192 origins = 0;
+        uint256 total = 0;
+        uint8 hs = _parcels[ids[0]].hs; // checked below like every other input
         for (uint256 i = 0; i < n; ++i) {
             if (i != 0 && ids[i] <= ids[i - 1]) revert KPLedgerParcelsNotAscending(ids[i - 1], ids[i]);
             Parcel storage p = _movableParcel(account, ids[i]);
+            // a merge never changes an HS code: merging two sorted grades into "unsorted" would let
+            // the result be split into any grade (a sorted parcel keeps its HS code)
+            if (p.hs != hs) revert KPLedgerHsCodesDiffer(ids[i], HsCodes.toCode(p.hs), HsCodes.toCode(hs));
             p.status = ParcelStatus.Closed;
             origins |= p.origins;
             total += p.points;
-            if (p.hs != hs) hs = HsCodes.UNSORTED;
         }
-        uint48 points = uint48(total); // cannot overflow in practice; checked below
-        if (points != total) revert KPLedgerCaratsNotConserved(0, total, points);
+        uint48 points = SafeCast.toUint48(total);
         id = _nextId();
         _parcels[id] = Parcel(account, points, 0, ParcelStatus.Live, origins, hs);
         emit ParcelsMerged(id, account, ids, points, HsCodes.toCode(hs), documentHash);
@@ -381,14 +409,14 @@ contract KPLedger is IKPLedger, KPIntents {
     // ------------------------------------------------------------------ internals: consignments
 
     function _seal(address account, uint256[] calldata ids, bytes32 sealId) private returns (uint256 id) {
-        _operator(account, _OPERATOR_ROLES);
+        _operator(account, KPRoles.OPERATORS);
         if (sealId == bytes32(0)) revert KPLedgerZeroSeal();
         uint256 n = ids.length;
         if (n == 0 || n > _MAX_PARTS) revert KPLedgerBadPartCount(n, 1, _MAX_PARTS);
         uint40 cid = _nextId();
-        uint192 origins;
-        uint256 total;
-        uint8 hsMask;
+        uint192 origins = 0;
+        uint256 total = 0;
+        uint8 hsMask = 0;
         for (uint256 i = 0; i < n; ++i) {
             if (i != 0 && ids[i] <= ids[i - 1]) revert KPLedgerParcelsNotAscending(ids[i - 1], ids[i]);
             Parcel storage p = _movableParcel(account, ids[i]);
@@ -397,20 +425,19 @@ contract KPLedger is IKPLedger, KPIntents {
             total += p.points;
             hsMask |= uint8(1 << p.hs);
         }
-        uint48 points = uint48(total);
-        if (points != total) revert KPLedgerCaratsNotConserved(0, total, points);
+        uint48 points = SafeCast.toUint48(total);
         // the holder field of each parcel is now stale by design: reads go through the consignment
-        _consignments[cid] = Consignment(account, uint32(n), ConsignmentStatus.Sealed, hsMask, sealId, origins, points);
+        _consignments[cid] =
+            Consignment(account, SafeCast.toUint32(n), ConsignmentStatus.Sealed, hsMask, sealId, origins, points);
         emit ConsignmentSealed(cid, account, sealId, ids, points);
         return cid;
     }
 
     function _open(address account, uint256 consignmentId) private {
-        _operator(account, _OPERATOR_ROLES);
+        _operator(account, KPRoles.OPERATORS);
         Consignment storage c = _heldConsignment(account, consignmentId);
         if (c.status == ConsignmentStatus.Opened) revert KPLedgerConsignmentNotSealed(consignmentId, c.status);
-        uint256 pending = _offers[consignmentId];
-        if (pending != 0) revert KPLedgerOfferPending(consignmentId, address(uint160(pending >> 96)));
+        _checkNoOffer(consignmentId);
         if (_certificates.isCovered(consignmentId)) revert KPLedgerConsignmentCertified(consignmentId);
         c.status = ConsignmentStatus.Opened;
         emit ConsignmentOpened(consignmentId, account);
@@ -434,8 +461,8 @@ contract KPLedger is IKPLedger, KPIntents {
     }
 
     function _offer(address sender, uint256 lotId, address recipient, bytes32 sealId) private {
-        IKPRegistry.Member memory from = _operator(sender, _OPERATOR_ROLES);
-        IKPRegistry.Member memory to = _operator(recipient, _OPERATOR_ROLES);
+        IKPRegistry.Member memory from = _operator(sender, KPRoles.OPERATORS);
+        IKPRegistry.Member memory to = _operator(recipient, KPRoles.OPERATORS);
         if (sender == recipient) revert KPLedgerSelfTransfer(lotId);
         if (sealId == bytes32(0)) revert KPLedgerZeroSeal();
         bool crossing = from.participant != to.participant;
@@ -443,29 +470,27 @@ contract KPLedger is IKPLedger, KPIntents {
             Consignment storage c = _heldConsignment(sender, lotId);
             if (c.status != ConsignmentStatus.Sealed) revert KPLedgerConsignmentNotSealed(lotId, c.status);
             if (c.sealId != sealId) revert KPLedgerSealMismatch(lotId, c.sealId, sealId);
-            uint256 pending = _offers[lotId];
-            if (pending != 0) revert KPLedgerOfferPending(lotId, address(uint160(pending >> 96)));
+            _checkNoOffer(lotId);
             if (crossing) {
-                if (from.roles & _ROLE_EXPORTER == 0) revert KPLedgerMissingRole(sender, _ROLE_EXPORTER);
-                if (to.roles & _ROLE_IMPORTER == 0) revert KPLedgerMissingRole(recipient, _ROLE_IMPORTER);
-                _certificates.checkCrossing(lotId, from.participant, to.participant);
+                _checkCrossingRoles(sender, from, recipient, to);
+                // only its reverts matter here: the key is taken again, and spent, at acceptance
+                // slither-disable-next-line unused-return
+                _certificates.checkCrossing(lotId, sender, recipient);
+            } else if (_certificates.isCovered(lotId)) {
+                // certified for export by this holder: handing it on at home would let another
+                // exporter ship it under the first one's certificate
+                revert KPLedgerConsignmentCertified(lotId);
             }
         } else {
             _movableParcel(sender, lotId);
             if (crossing) revert KPLedgerCertificateRequired(lotId, from.participant, to.participant);
         }
-        _offers[lotId] = (uint256(uint160(recipient)) << 96) | uint96(bytes12(keccak256(abi.encode(sealId))));
+        _offers[lotId] = _packOffer(recipient, sealId);
         emit CustodyOffered(lotId, sender, recipient, sealId);
     }
 
-    /// @dev The open offer on a lot: its recipient and seal tag.
-    function _openOffer(uint256 lotId) private view returns (address recipient, uint96 tag) {
-        uint256 pending = _offers[lotId];
-        if (pending == 0) revert KPLedgerNoOffer(lotId);
-        return (address(uint160(pending >> 96)), uint96(pending));
-    }
-
     function _withdraw(address sender, uint256 lotId) private {
+        _operator(sender, KPRoles.OPERATORS);
         (address recipient,) = _openOffer(lotId);
         (address holder,) = _lot(lotId);
         if (holder != sender) revert KPLedgerNotHolder(lotId, sender);
@@ -474,6 +499,7 @@ contract KPLedger is IKPLedger, KPIntents {
     }
 
     function _reject(address account, uint256 lotId, uint16 reason) private {
+        _operator(account, KPRoles.OPERATORS);
         (address recipient,) = _openOffer(lotId);
         if (recipient != account) revert KPLedgerNotRecipient(lotId, account);
         (address holder,) = _lot(lotId);
@@ -485,21 +511,25 @@ contract KPLedger is IKPLedger, KPIntents {
         (address recipient, uint96 tag) = _openOffer(lotId);
         if (recipient != account) revert KPLedgerNotRecipient(lotId, account);
         (address sender, bool isConsignment) = _lot(lotId);
-        IKPRegistry.Member memory from = _operator(sender, _OPERATOR_ROLES);
-        IKPRegistry.Member memory to = _operator(recipient, _OPERATOR_ROLES);
+        // both sides are checked again: a licence may have been revoked, or a participant
+        // suspended, since the offer
+        IKPRegistry.Member memory from = _operator(sender, KPRoles.OPERATORS);
+        IKPRegistry.Member memory to = _operator(recipient, KPRoles.OPERATORS);
         delete _offers[lotId];
-        if (uint96(bytes12(keccak256(abi.encode(sealId)))) != tag) {
+        if (_sealTag(sealId) != tag) {
             if (isConsignment) _consignments[lotId].status = ConsignmentStatus.Compromised;
             emit CustodySealMismatch(lotId, sender, recipient, sealId);
             return false;
         }
-        bytes32 certificateKey;
+        bytes32 certificateKey = bytes32(0);
         if (isConsignment) {
-            if (from.participant != to.participant) {
-                if (to.roles & _ROLE_IMPORTER == 0) revert KPLedgerMissingRole(recipient, _ROLE_IMPORTER);
-                certificateKey = _certificates.useForCrossing(lotId, from.participant, to.participant, recipient);
-            }
             _consignments[lotId].holder = recipient;
+            if (from.participant != to.participant) {
+                _checkCrossingRoles(sender, from, recipient, to);
+                // our own KPCertificates (deployed by this contract): it calls nothing back
+                // slither-disable-next-line reentrancy-events
+                certificateKey = _certificates.useForCrossing(lotId, sender, recipient);
+            }
         } else {
             // a lone parcel never crosses a border: _offer refused that, and accounts never
             // change participant (see KPRegistry._revoke)

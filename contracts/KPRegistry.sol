@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {AccessControlDefaultAdminRules} from
     "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {IKPRegistry} from "./interfaces/IKPRegistry.sol";
 import {KPIntents} from "./utils/KPIntents.sol";
+import {KPRoles} from "./utils/KPRoles.sol";
 
 /**
  * @title KPRegistry
@@ -15,38 +15,62 @@ import {KPIntents} from "./utils/KPIntents.sol";
  * Permissions are OpenZeppelin AccessControl roles, one set per participant:
  * `authorityRole(p)` is administered by governance (`DEFAULT_ADMIN_ROLE`, handed over in two
  * steps with a delay by {AccessControlDefaultAdminRules}); each `operatorRole(p, r)` is
- * administered by `authorityRole(p)`, so an authority can grant and revoke its own operators
- * and no one else's. An account belongs to one participant for good (from its first role on).
+ * administered by `authorityRole(p)`. These per-participant ("scoped") roles change only through
+ * this contract's functions (which also keep the members' records and profiles), never through
+ * the generic `grantRole` / `revokeRole` / `renounceRole`. An account belongs to one participant
+ * for good (from its first role on).
  *
  * Alongside the roles the registry keeps a packed {Member} record per account (participant
  * and role bits) so that the ledger learns everything about an actor in one call; both are
- * written only in {_grantRole} / {_revokeRole}, so they cannot drift apart.
+ * written only in {_grant} / {_revoke}, so they cannot drift apart.
+ *
+ * The direct functions read the caller with `_msgSender()`, like the AccessControl they build on
+ * (no ERC-2771 forwarder is trusted, so it is `msg.sender`); relayed twins use the intent's signer.
  */
 contract KPRegistry is IKPRegistry, AccessControlDefaultAdminRules, KPIntents {
-    uint8 public constant ROLE_AUTHORITY = 1 << 0;
-    uint8 public constant ROLE_PRODUCER = 1 << 1;
-    uint8 public constant ROLE_EXPORTER = 1 << 2;
-    uint8 public constant ROLE_IMPORTER = 1 << 3;
-    uint8 public constant ROLE_TRADER = 1 << 4;
-    uint8 public constant ROLE_MANUFACTURER = 1 << 5;
-    uint8 private constant _OPERATOR_ROLES = 0x3e;
-    uint8 private constant _ROLE_KINDS = 6;
+    uint8 public constant ROLE_AUTHORITY = KPRoles.AUTHORITY;
+    uint8 public constant ROLE_PRODUCER = KPRoles.PRODUCER;
+    uint8 public constant ROLE_EXPORTER = KPRoles.EXPORTER;
+    uint8 public constant ROLE_IMPORTER = KPRoles.IMPORTER;
+    uint8 public constant ROLE_TRADER = KPRoles.TRADER;
+    uint8 public constant ROLE_MANUFACTURER = KPRoles.MANUFACTURER;
 
     /// @notice Participants fit an origin bitmask of this many bits (the KP has about 60).
     uint8 public constant MAX_PARTICIPANTS = 192;
 
+    /// @notice Bounds of {setMaxCertificateValidity}, and its value at deployment.
+    uint64 public constant MIN_CERTIFICATE_VALIDITY = 1 days;
+    uint64 public constant MAX_CERTIFICATE_VALIDITY = 365 days;
+    uint64 public constant DEFAULT_CERTIFICATE_VALIDITY = 180 days;
+
+    /// @notice Lengths in bytes of a {Profile}'s fields.
+    uint256 public constant MAX_NAME_LENGTH = 120;
+    uint256 public constant MAX_LICENCE_LENGTH = 64;
+    uint256 public constant MAX_REGISTRY_REF_LENGTH = 64;
+
     bytes32 private constant _ADMIT_TYPEHASH =
-        keccak256("AdmitParticipant(string code,string name,uint256 nonce,uint256 deadline)");
+        keccak256("AdmitParticipant(string code,string name,address signer,uint256 nonce,uint256 deadline)");
     bytes32 private constant _SUSPEND_TYPEHASH =
-        keccak256("SuspendParticipant(string code,bytes32 reason,uint256 nonce,uint256 deadline)");
+        keccak256("SuspendParticipant(string code,bytes32 reason,address signer,uint256 nonce,uint256 deadline)");
     bytes32 private constant _REINSTATE_TYPEHASH =
-        keccak256("ReinstateParticipant(string code,uint256 nonce,uint256 deadline)");
-    bytes32 private constant _SET_AUTHORITY_TYPEHASH =
-        keccak256("SetAuthority(string participant,address account,bool appoint,uint256 nonce,uint256 deadline)");
-    bytes32 private constant _LICENSE_TYPEHASH =
-        keccak256("LicenseOperator(address account,uint8 roles,uint256 nonce,uint256 deadline)");
+        keccak256("ReinstateParticipant(string code,address signer,uint256 nonce,uint256 deadline)");
+    bytes32 private constant _APPOINT_TYPEHASH = keccak256(
+        "AppointAuthority(string participant,address account,string name,address signer,uint256 nonce,uint256 deadline)"
+    );
+    bytes32 private constant _DISMISS_TYPEHASH = keccak256(
+        "DismissAuthority(string participant,address account,address signer,uint256 nonce,uint256 deadline)"
+    );
+    bytes32 private constant _MAX_VALIDITY_TYPEHASH = keccak256(
+        "SetMaxCertificateValidity(uint64 maxValidity,address signer,uint256 nonce,uint256 deadline)"
+    );
+    bytes32 private constant _LICENSE_TYPEHASH = keccak256(
+        "LicenseOperator(address account,uint8 roles,string name,string licenceNumber,string registryRef,address signer,uint256 nonce,uint256 deadline)"
+    );
+    bytes32 private constant _UPDATE_PROFILE_TYPEHASH = keccak256(
+        "UpdateOperatorProfile(address account,string name,string licenceNumber,string registryRef,address signer,uint256 nonce,uint256 deadline)"
+    );
     bytes32 private constant _REVOKE_TYPEHASH =
-        keccak256("RevokeOperator(address account,uint8 roles,uint256 nonce,uint256 deadline)");
+        keccak256("RevokeOperator(address account,uint8 roles,address signer,uint256 nonce,uint256 deadline)");
 
     struct ParticipantRecord {
         ParticipantStatus status;
@@ -61,8 +85,10 @@ contract KPRegistry is IKPRegistry, AccessControlDefaultAdminRules, KPIntents {
     mapping(bytes2 code => ParticipantRecord) private _participants;
     mapping(uint8 index => bytes2 code) private _participantAt;
     mapping(address account => Member) private _members;
+    mapping(address account => Profile) private _profiles;
     mapping(bytes32 role => RoleScope) private _roleScopes;
     uint8 private _participantCount;
+    uint64 private _maxCertificateValidity;
 
     /**
      * @param governance The KP Chair / Secretariat account or multisig (not the deployer).
@@ -71,18 +97,21 @@ contract KPRegistry is IKPRegistry, AccessControlDefaultAdminRules, KPIntents {
     constructor(address governance, uint48 governanceDelay)
         AccessControlDefaultAdminRules(governanceDelay, governance)
         EIP712("KPRegistry", "1")
-    {}
+    {
+        _maxCertificateValidity = DEFAULT_CERTIFICATE_VALIDITY;
+        emit MaxCertificateValiditySet(DEFAULT_CERTIFICATE_VALIDITY, msg.sender);
+    }
 
     // ---------------------------------------------------------------- role ids
 
-    /// @notice The role of `participant`'s authorities.
-    function authorityRole(bytes2 participant_) public pure returns (bytes32) {
-        return _role(participant_, ROLE_AUTHORITY);
+    /// @notice The role of `code`'s authorities.
+    function authorityRole(bytes2 code) public pure returns (bytes32) {
+        return _role(code, KPRoles.AUTHORITY);
     }
 
-    /// @notice The role of `participant`'s operators of one kind (`roleBit`, e.g. {ROLE_EXPORTER}).
-    function operatorRole(bytes2 participant_, uint8 roleBit) public pure returns (bytes32) {
-        return _role(participant_, roleBit);
+    /// @notice The role of `code`'s operators of one kind (`roleBit`, e.g. {ROLE_EXPORTER}).
+    function operatorRole(bytes2 code, uint8 roleBit) public pure returns (bytes32) {
+        return _role(code, roleBit);
     }
 
     // ---------------------------------------------------------------- governance
@@ -92,17 +121,12 @@ contract KPRegistry is IKPRegistry, AccessControlDefaultAdminRules, KPIntents {
         _admit(code, name);
     }
 
+    /// @inheritdoc IKPRegistry
     function admitParticipantBySig(string calldata code, string calldata name, Authorization calldata auth)
         external
     {
-        address signer = _authorize(
-            keccak256(
-                abi.encode(
-                    _ADMIT_TYPEHASH, keccak256(bytes(code)), keccak256(bytes(name)), auth.nonce, auth.deadline
-                )
-            ),
-            auth
-        );
+        address signer =
+            _authorize(abi.encode(_ADMIT_TYPEHASH, keccak256(bytes(code)), keccak256(bytes(name))), auth);
         _checkRole(DEFAULT_ADMIN_ROLE, signer);
         _admit(code, name);
     }
@@ -112,11 +136,9 @@ contract KPRegistry is IKPRegistry, AccessControlDefaultAdminRules, KPIntents {
         _suspend(code, reason);
     }
 
+    /// @inheritdoc IKPRegistry
     function suspendParticipantBySig(string calldata code, bytes32 reason, Authorization calldata auth) external {
-        address signer = _authorize(
-            keccak256(abi.encode(_SUSPEND_TYPEHASH, keccak256(bytes(code)), reason, auth.nonce, auth.deadline)),
-            auth
-        );
+        address signer = _authorize(abi.encode(_SUSPEND_TYPEHASH, keccak256(bytes(code)), reason), auth);
         _checkRole(DEFAULT_ADMIN_ROLE, signer);
         _suspend(code, reason);
     }
@@ -126,55 +148,121 @@ contract KPRegistry is IKPRegistry, AccessControlDefaultAdminRules, KPIntents {
         _reinstate(code);
     }
 
+    /// @inheritdoc IKPRegistry
     function reinstateParticipantBySig(string calldata code, Authorization calldata auth) external {
-        address signer = _authorize(
-            keccak256(abi.encode(_REINSTATE_TYPEHASH, keccak256(bytes(code)), auth.nonce, auth.deadline)), auth
-        );
+        address signer = _authorize(abi.encode(_REINSTATE_TYPEHASH, keccak256(bytes(code))), auth);
         _checkRole(DEFAULT_ADMIN_ROLE, signer);
         _reinstate(code);
     }
 
     /// @inheritdoc IKPRegistry
-    function setAuthority(string calldata code, address account, bool appoint) external {
-        _setAuthority(_msgSender(), code, account, appoint);
+    function appointAuthority(string calldata code, address account, string calldata name) external {
+        _appoint(_msgSender(), code, account, name);
     }
 
-    function setAuthorityBySig(string calldata code, address account, bool appoint, Authorization calldata auth)
-        external
-    {
+    /// @inheritdoc IKPRegistry
+    function appointAuthorityBySig(
+        string calldata code,
+        address account,
+        string calldata name,
+        Authorization calldata auth
+    ) external {
         address signer = _authorize(
-            keccak256(
-                abi.encode(
-                    _SET_AUTHORITY_TYPEHASH, keccak256(bytes(code)), account, appoint, auth.nonce, auth.deadline
-                )
-            ),
-            auth
+            abi.encode(_APPOINT_TYPEHASH, keccak256(bytes(code)), account, keccak256(bytes(name))), auth
         );
-        _setAuthority(signer, code, account, appoint);
+        _appoint(signer, code, account, name);
+    }
+
+    /// @inheritdoc IKPRegistry
+    function dismissAuthority(string calldata code, address account) external {
+        _dismiss(_msgSender(), code, account);
+    }
+
+    /// @inheritdoc IKPRegistry
+    function dismissAuthorityBySig(string calldata code, address account, Authorization calldata auth) external {
+        address signer = _authorize(abi.encode(_DISMISS_TYPEHASH, keccak256(bytes(code)), account), auth);
+        _dismiss(signer, code, account);
+    }
+
+    /// @inheritdoc IKPRegistry
+    function setMaxCertificateValidity(uint64 maxValidity) external {
+        _setMaxValidity(_msgSender(), maxValidity);
+    }
+
+    /// @inheritdoc IKPRegistry
+    function setMaxCertificateValidityBySig(uint64 maxValidity, Authorization calldata auth) external {
+        _setMaxValidity(_authorize(abi.encode(_MAX_VALIDITY_TYPEHASH, maxValidity), auth), maxValidity);
     }
 
     // ---------------------------------------------------------------- authorities
 
     /// @inheritdoc IKPRegistry
-    function licenseOperator(address account, uint8 roles) external {
-        _setOperatorRoles(_msgSender(), account, roles, true);
+    function licenseOperator(
+        address account,
+        uint8 roles,
+        string calldata name,
+        string calldata licenceNumber,
+        string calldata registryRef
+    ) external {
+        _license(_msgSender(), account, roles, name, licenceNumber, registryRef);
     }
 
-    function licenseOperatorBySig(address account, uint8 roles, Authorization calldata auth) external {
-        address signer =
-            _authorize(keccak256(abi.encode(_LICENSE_TYPEHASH, account, roles, auth.nonce, auth.deadline)), auth);
-        _setOperatorRoles(signer, account, roles, true);
+    /// @inheritdoc IKPRegistry
+    function licenseOperatorBySig(
+        address account,
+        uint8 roles,
+        string calldata name,
+        string calldata licenceNumber,
+        string calldata registryRef,
+        Authorization calldata auth
+    ) external {
+        bytes memory fields = abi.encode(
+            _LICENSE_TYPEHASH,
+            account,
+            roles,
+            keccak256(bytes(name)),
+            keccak256(bytes(licenceNumber)),
+            keccak256(bytes(registryRef))
+        );
+        _license(_authorize(fields, auth), account, roles, name, licenceNumber, registryRef);
+    }
+
+    /// @inheritdoc IKPRegistry
+    function updateOperatorProfile(
+        address account,
+        string calldata name,
+        string calldata licenceNumber,
+        string calldata registryRef
+    ) external {
+        _updateProfile(_msgSender(), account, name, licenceNumber, registryRef);
+    }
+
+    /// @inheritdoc IKPRegistry
+    function updateOperatorProfileBySig(
+        address account,
+        string calldata name,
+        string calldata licenceNumber,
+        string calldata registryRef,
+        Authorization calldata auth
+    ) external {
+        bytes memory fields = abi.encode(
+            _UPDATE_PROFILE_TYPEHASH,
+            account,
+            keccak256(bytes(name)),
+            keccak256(bytes(licenceNumber)),
+            keccak256(bytes(registryRef))
+        );
+        _updateProfile(_authorize(fields, auth), account, name, licenceNumber, registryRef);
     }
 
     /// @inheritdoc IKPRegistry
     function revokeOperator(address account, uint8 roles) external {
-        _setOperatorRoles(_msgSender(), account, roles, false);
+        _revokeOperator(_msgSender(), account, roles);
     }
 
+    /// @inheritdoc IKPRegistry
     function revokeOperatorBySig(address account, uint8 roles, Authorization calldata auth) external {
-        address signer =
-            _authorize(keccak256(abi.encode(_REVOKE_TYPEHASH, account, roles, auth.nonce, auth.deadline)), auth);
-        _setOperatorRoles(signer, account, roles, false);
+        _revokeOperator(_authorize(abi.encode(_REVOKE_TYPEHASH, account, roles), auth), account, roles);
     }
 
     // ---------------------------------------------------------------- views
@@ -186,6 +274,11 @@ contract KPRegistry is IKPRegistry, AccessControlDefaultAdminRules, KPIntents {
             ParticipantRecord memory p = _participants[m.participant];
             (m.index, m.status) = (p.index, p.status);
         }
+    }
+
+    /// @inheritdoc IKPRegistry
+    function profile(address account) external view returns (Profile memory) {
+        return _profiles[account];
     }
 
     /// @inheritdoc IKPRegistry
@@ -204,10 +297,29 @@ contract KPRegistry is IKPRegistry, AccessControlDefaultAdminRules, KPIntents {
         return _participantCount;
     }
 
+    /// @inheritdoc IKPRegistry
+    function maxCertificateValidity() external view returns (uint64) {
+        return _maxCertificateValidity;
+    }
+
+    // ---------------------------------------------------------------- generic AccessControl entry points
+
+    /// @dev Scoped roles are refused here (see {KPRegistryScopedRole}); governance's own role is not scoped.
+    function _grantRole(bytes32 role, address account) internal override returns (bool) {
+        if (_roleScopes[role].participant != bytes2(0)) revert KPRegistryScopedRole(role);
+        return super._grantRole(role, account);
+    }
+
+    /// @dev Scoped roles are refused here (see {KPRegistryScopedRole}); governance's own role is not scoped.
+    function _revokeRole(bytes32 role, address account) internal override returns (bool) {
+        if (_roleScopes[role].participant != bytes2(0)) revert KPRegistryScopedRole(role);
+        return super._revokeRole(role, account);
+    }
+
     // ---------------------------------------------------------------- internals
 
-    function _role(bytes2 participant_, uint8 roleBit) private pure returns (bytes32) {
-        return keccak256(abi.encode("KP.ROLE", participant_, roleBit));
+    function _role(bytes2 code, uint8 roleBit) private pure returns (bytes32) {
+        return keccak256(abi.encode("KP.ROLE", code, roleBit));
     }
 
     function _code(string calldata code) private pure returns (bytes2 c) {
@@ -230,9 +342,9 @@ contract KPRegistry is IKPRegistry, AccessControlDefaultAdminRules, KPIntents {
         _participantCount = index;
         _participants[c] = ParticipantRecord(ParticipantStatus.Active, index);
         _participantAt[index] = c;
-        bytes32 authority = _role(c, ROLE_AUTHORITY);
-        _roleScopes[authority] = RoleScope(c, ROLE_AUTHORITY);
-        for (uint8 i = 1; i < _ROLE_KINDS; ++i) {
+        bytes32 authority = _role(c, KPRoles.AUTHORITY);
+        _roleScopes[authority] = RoleScope(c, KPRoles.AUTHORITY);
+        for (uint8 i = 1; i < KPRoles.KINDS; ++i) {
             uint8 bit = uint8(1 << i);
             bytes32 role = _role(c, bit);
             _roleScopes[role] = RoleScope(c, bit);
@@ -255,39 +367,131 @@ contract KPRegistry is IKPRegistry, AccessControlDefaultAdminRules, KPIntents {
         emit ParticipantReinstated(c);
     }
 
-    function _setAuthority(address caller, string calldata code, address account, bool appoint) private {
+    function _appoint(address caller, string calldata code, address account, string calldata name) private {
         _checkRole(DEFAULT_ADMIN_ROLE, caller);
         (bytes2 c,) = _existing(code);
-        _applyRoles(caller, c, account, ROLE_AUTHORITY, appoint);
-    }
-
-    function _setOperatorRoles(address caller, address account, uint8 roles, bool grant) private {
-        if (roles == 0 || roles & ~_OPERATOR_ROLES != 0) revert KPRegistryInvalidRoles(roles);
-        Member memory authority = _members[caller];
-        if (authority.roles & ROLE_AUTHORITY == 0) revert KPRegistryNotAuthority(caller);
-        _applyRoles(caller, authority.participant, account, roles, grant);
-    }
-
-    /// @dev Grants or revokes each role bit through AccessControl, checking the caller is its admin.
-    function _applyRoles(address caller, bytes2 c, address account, uint8 roles, bool grant) private {
+        _checkLength("name", bytes(name).length, 1, MAX_NAME_LENGTH);
         if (account == address(0)) revert KPRegistryZeroAccount();
-        for (uint8 i = 0; i < _ROLE_KINDS; ++i) {
-            uint8 bit = uint8(1 << i);
-            if (roles & bit == 0) continue;
-            bytes32 role = _role(c, bit);
-            _checkRole(getRoleAdmin(role), caller);
-            if (grant) _grant(role, account, caller);
-            else _revoke(role, account, caller);
+        _grant(_role(c, KPRoles.AUTHORITY), account, caller);
+        Profile storage p = _profiles[account];
+        _setProfile(account, c, name, p.licenceNumber, p.registryRef, caller);
+    }
+
+    function _dismiss(address caller, string calldata code, address account) private {
+        _checkRole(DEFAULT_ADMIN_ROLE, caller);
+        (bytes2 c,) = _existing(code);
+        if (account == address(0)) revert KPRegistryZeroAccount();
+        if (!_revoke(_role(c, KPRoles.AUTHORITY), account, caller)) {
+            revert KPRegistryRoleNotHeld(account, KPRoles.AUTHORITY);
         }
     }
 
-    /// @dev Role changes through the inherited `grantRole` / `revokeRole` / `renounceRole`.
-    function _grantRole(bytes32 role, address account) internal override returns (bool) {
-        return _grant(role, account, _msgSender());
+    function _setMaxValidity(address caller, uint64 maxValidity) private {
+        _checkRole(DEFAULT_ADMIN_ROLE, caller);
+        if (maxValidity < MIN_CERTIFICATE_VALIDITY || maxValidity > MAX_CERTIFICATE_VALIDITY) {
+            revert KPRegistryInvalidValidity(maxValidity, MIN_CERTIFICATE_VALIDITY, MAX_CERTIFICATE_VALIDITY);
+        }
+        if (maxValidity == _maxCertificateValidity) return;
+        _maxCertificateValidity = maxValidity;
+        emit MaxCertificateValiditySet(maxValidity, caller);
     }
 
-    function _revokeRole(bytes32 role, address account) internal override returns (bool) {
-        return _revoke(role, account, _msgSender());
+    /// @dev The caller's participant, if the caller is one of its authorities (whatever its status).
+    function _authorityOf(address caller) private view returns (bytes2) {
+        Member memory m = _members[caller];
+        if (m.roles & KPRoles.AUTHORITY == 0) revert KPRegistryNotAuthority(caller);
+        return m.participant;
+    }
+
+    function _checkOperatorRoles(uint8 roles) private pure {
+        if (roles == 0 || roles & ~KPRoles.OPERATORS != 0) revert KPRegistryInvalidRoles(roles);
+    }
+
+    function _license(
+        address caller,
+        address account,
+        uint8 roles,
+        string calldata name,
+        string calldata licenceNumber,
+        string calldata registryRef
+    ) private {
+        _checkOperatorRoles(roles);
+        bytes2 c = _authorityOf(caller);
+        _checkProfile(name, licenceNumber, registryRef);
+        if (account == address(0)) revert KPRegistryZeroAccount();
+        for (uint8 i = 1; i < KPRoles.KINDS; ++i) {
+            uint8 bit = uint8(1 << i);
+            if (roles & bit != 0) _grant(_role(c, bit), account, caller);
+        }
+        _setProfile(account, c, name, licenceNumber, registryRef, caller);
+    }
+
+    function _updateProfile(
+        address caller,
+        address account,
+        string calldata name,
+        string calldata licenceNumber,
+        string calldata registryRef
+    ) private {
+        bytes2 c = _authorityOf(caller);
+        if (_participants[c].status != ParticipantStatus.Active) revert KPRegistryParticipantSuspended(c);
+        _checkProfile(name, licenceNumber, registryRef);
+        Member memory m = _members[account];
+        if (m.participant != c) {
+            if (m.participant == bytes2(0)) revert KPRegistryNotOperator(account);
+            revert KPRegistryAccountOfOtherParticipant(account, m.participant);
+        }
+        if (m.roles & KPRoles.OPERATORS == 0) revert KPRegistryNotOperator(account);
+        _setProfile(account, c, name, licenceNumber, registryRef, caller);
+    }
+
+    function _revokeOperator(address caller, address account, uint8 roles) private {
+        _checkOperatorRoles(roles);
+        bytes2 c = _authorityOf(caller);
+        if (account == address(0)) revert KPRegistryZeroAccount();
+        Member memory m = _members[account];
+        if (m.participant != c && m.participant != bytes2(0)) {
+            revert KPRegistryAccountOfOtherParticipant(account, m.participant);
+        }
+        uint8 missing = roles & ~m.roles;
+        if (m.participant == bytes2(0)) missing = roles;
+        if (missing != 0) revert KPRegistryRoleNotHeld(account, missing);
+        for (uint8 i = 1; i < KPRoles.KINDS; ++i) {
+            uint8 bit = uint8(1 << i);
+            if (roles & bit != 0) _revoke(_role(c, bit), account, caller);
+        }
+    }
+
+    function _checkProfile(string calldata name, string calldata licenceNumber, string calldata registryRef)
+        private
+        pure
+    {
+        _checkLength("name", bytes(name).length, 1, MAX_NAME_LENGTH);
+        _checkLength("licenceNumber", bytes(licenceNumber).length, 1, MAX_LICENCE_LENGTH);
+        _checkLength("registryRef", bytes(registryRef).length, 0, MAX_REGISTRY_REF_LENGTH);
+    }
+
+    function _checkLength(string memory field, uint256 length, uint256 min, uint256 max) private pure {
+        if (length < min || length > max) revert KPRegistryInvalidProfileField(field, length, min, max);
+    }
+
+    /// @dev Writes the profile and emits {MemberProfileChanged}, unless it is unchanged.
+    function _setProfile(
+        address account,
+        bytes2 c,
+        string memory name,
+        string memory licenceNumber,
+        string memory registryRef,
+        address by
+    ) private {
+        Profile storage p = _profiles[account];
+        if (
+            keccak256(bytes(p.name)) == keccak256(bytes(name))
+                && keccak256(bytes(p.licenceNumber)) == keccak256(bytes(licenceNumber))
+                && keccak256(bytes(p.registryRef)) == keccak256(bytes(registryRef))
+        ) return;
+        (p.name, p.licenceNumber, p.registryRef) = (name, licenceNumber, registryRef);
+        emit MemberProfileChanged(account, c, name, licenceNumber, registryRef, by);
     }
 
     /// @dev Keeps the packed {Member} record in step with AccessControl, enforces that an
@@ -295,7 +499,6 @@ contract KPRegistry is IKPRegistry, AccessControlDefaultAdminRules, KPIntents {
     /// emits {MemberRolesChanged} naming `by` (the signer when relayed).
     function _grant(bytes32 role, address account, address by) private returns (bool granted) {
         RoleScope memory scope = _roleScopes[role];
-        if (scope.participant == bytes2(0)) return super._grantRole(role, account);
         if (_participants[scope.participant].status == ParticipantStatus.Suspended) {
             revert KPRegistryParticipantSuspended(scope.participant);
         }
@@ -311,10 +514,11 @@ contract KPRegistry is IKPRegistry, AccessControlDefaultAdminRules, KPIntents {
         }
     }
 
+    /// @dev Revokes a scoped role; returns false (and emits nothing) when the account does not hold it.
     function _revoke(bytes32 role, address account, address by) private returns (bool revoked) {
         revoked = super._revokeRole(role, account);
-        RoleScope memory scope = _roleScopes[role];
-        if (revoked && scope.participant != bytes2(0)) {
+        if (revoked) {
+            RoleScope memory scope = _roleScopes[role];
             Member storage m = _members[account];
             uint8 roles = m.roles & ~scope.bit;
             // The account stays bound to its participant even with no role left: were it

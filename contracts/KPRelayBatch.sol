@@ -2,9 +2,9 @@
 pragma solidity ^0.8.24;
 
 import {IKPRelayBatch} from "./interfaces/IKPRelayBatch.sol";
-import {KPRegistry} from "./KPRegistry.sol";
-import {KPLedger} from "./KPLedger.sol";
-import {KPCertificates} from "./KPCertificates.sol";
+import {IKPRegistry} from "./interfaces/IKPRegistry.sol";
+import {IKPLedger} from "./interfaces/IKPLedger.sol";
+import {IKPCertificates} from "./interfaces/IKPCertificates.sol";
 
 /**
  * @title KPRelayBatch
@@ -13,10 +13,15 @@ import {KPCertificates} from "./KPCertificates.sol";
  * Stateless and ownerless; the targets are fixed at deployment.
  */
 contract KPRelayBatch is IKPRelayBatch {
+    /// @dev Gas spent between the `gasleft()` check and the CALL opcode (warm target, memory already paid).
+    uint256 private constant _CALL_OVERHEAD = 1_000;
+
     address private immutable _registry;
     address private immutable _ledger;
     address private immutable _certificates;
 
+    /// @dev Deployed by scripts/deploy.py and kpledger.chain.deploy with the addresses they just deployed.
+    // slither-disable-next-line missing-zero-check
     constructor(address registry_, address ledger_, address certificates_) {
         (_registry, _ledger, _certificates) = (registry_, ledger_, certificates_);
     }
@@ -31,7 +36,9 @@ contract KPRelayBatch is IKPRelayBatch {
         _check(calls);
         ok = new bool[](calls.length);
         for (uint256 i = 0; i < calls.length; ++i) {
-            (bool success, bytes memory result) = calls[i].target.call(calls[i].data);
+            // the marker event follows the call by design: it closes the call's own logs
+            // slither-disable-next-line reentrancy-events
+            (bool success, bytes memory result,) = _run(i, calls[i]);
             ok[i] = success;
             if (success) emit RelayCallDone(i);
             else emit RelayCallFailed(i, result);
@@ -43,11 +50,25 @@ contract KPRelayBatch is IKPRelayBatch {
         _check(calls);
         Outcome[] memory outcomes = new Outcome[](calls.length);
         for (uint256 i = 0; i < calls.length; ++i) {
-            uint256 before = gasleft();
-            (bool success, bytes memory result) = calls[i].target.call(calls[i].data);
-            outcomes[i] = Outcome(success, before - gasleft(), result);
+            (bool success, bytes memory result, uint256 used) = _run(i, calls[i]);
+            outcomes[i] = Outcome(success, used, result);
         }
         revert KPRelayBatchSimulated(outcomes);
+    }
+
+    /// @dev Runs one call with exactly its gas bound; reverts the batch if the bound cannot be given.
+    function _run(uint256 index, Call calldata c) private returns (bool success, bytes memory result, uint256 used) {
+        uint256 bound = c.gas;
+        // the EVM forwards at most 63/64 of the gas left: the bound must fit in that
+        uint256 needed = bound + bound / 63 + _CALL_OVERHEAD;
+        uint256 before = gasleft();
+        if (before < needed) revert KPRelayBatchInsufficientGas(index, before, needed);
+        // Targets are the three ledger contracts and selectors their ...BySig functions (see _check):
+        // calling them in a loop is the point of this contract, a failure is reported, not ignored, and
+        // their revert data is bounded by their own code (no return bomb from a ledger contract).
+        // slither-disable-next-line low-level-calls,calls-loop,return-bomb
+        (success, result) = c.target.call{gas: bound}(c.data);
+        used = before - gasleft();
     }
 
     /// @dev Every call must target a ledger contract and one of its `...BySig` functions.
@@ -55,7 +76,8 @@ contract KPRelayBatch is IKPRelayBatch {
         if (calls.length == 0) revert KPRelayBatchEmpty();
         for (uint256 i = 0; i < calls.length; ++i) {
             address target = calls[i].target;
-            bytes4 selector = bytes4(calls[i].data[:calls[i].data.length < 4 ? calls[i].data.length : 4]);
+            bytes calldata data = calls[i].data;
+            bytes4 selector = bytes4(data[:data.length < 4 ? data.length : 4]);
             if (target == _ledger) {
                 if (!_ledgerSelector(selector)) revert KPRelayBatchUnknownSelector(target, selector);
             } else if (target == _registry) {
@@ -69,22 +91,26 @@ contract KPRelayBatch is IKPRelayBatch {
     }
 
     function _ledgerSelector(bytes4 s) private pure returns (bool) {
-        return s == KPLedger.registerParcelBySig.selector || s == KPLedger.splitParcelBySig.selector
-            || s == KPLedger.mergeParcelsBySig.selector || s == KPLedger.sealConsignmentBySig.selector
-            || s == KPLedger.openConsignmentBySig.selector || s == KPLedger.offerBySig.selector
-            || s == KPLedger.withdrawOfferBySig.selector || s == KPLedger.acceptOfferBySig.selector
-            || s == KPLedger.rejectOfferBySig.selector;
+        return s == IKPLedger.registerParcelBySig.selector || s == IKPLedger.splitParcelBySig.selector
+            || s == IKPLedger.mergeParcelsBySig.selector || s == IKPLedger.sealConsignmentBySig.selector
+            || s == IKPLedger.openConsignmentBySig.selector || s == IKPLedger.offerBySig.selector
+            || s == IKPLedger.withdrawOfferBySig.selector || s == IKPLedger.acceptOfferBySig.selector
+            || s == IKPLedger.rejectOfferBySig.selector;
     }
 
     function _registrySelector(bytes4 s) private pure returns (bool) {
-        return s == KPRegistry.admitParticipantBySig.selector || s == KPRegistry.suspendParticipantBySig.selector
-            || s == KPRegistry.reinstateParticipantBySig.selector || s == KPRegistry.setAuthorityBySig.selector
-            || s == KPRegistry.licenseOperatorBySig.selector || s == KPRegistry.revokeOperatorBySig.selector;
+        return s == IKPRegistry.admitParticipantBySig.selector || s == IKPRegistry.suspendParticipantBySig.selector
+            || s == IKPRegistry.reinstateParticipantBySig.selector || s == IKPRegistry.appointAuthorityBySig.selector
+            || s == IKPRegistry.dismissAuthorityBySig.selector
+            || s == IKPRegistry.setMaxCertificateValidityBySig.selector
+            || s == IKPRegistry.licenseOperatorBySig.selector || s == IKPRegistry.updateOperatorProfileBySig.selector
+            || s == IKPRegistry.revokeOperatorBySig.selector;
     }
 
     function _certificatesSelector(bytes4 s) private pure returns (bool) {
-        return s == KPCertificates.issueCertificateBySig.selector
-            || s == KPCertificates.confirmImportBySig.selector || s == KPCertificates.recordDiscrepancyBySig.selector
-            || s == KPCertificates.voidCertificateBySig.selector;
+        return s == IKPCertificates.issueCertificateBySig.selector
+            || s == IKPCertificates.confirmImportBySig.selector
+            || s == IKPCertificates.recordDiscrepancyBySig.selector
+            || s == IKPCertificates.voidCertificateBySig.selector;
     }
 }

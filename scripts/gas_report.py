@@ -85,8 +85,11 @@ FLOOR_STORAGE: dict[str, Storage] = {
     "admitParticipant": Storage(new=1, note="participant record"),
     "suspendParticipant": Storage(updated=1, note="participant status"),
     "reinstateParticipant": Storage(updated=1, note="participant status"),
-    "setAuthority": Storage(new=1, note="member record of a new account"),
-    "licenseOperator": Storage(new=1, note="member record of a new account (2 roles, one record)"),
+    "appointAuthority": Storage(new=2, note="member record + name of a new account"),
+    "dismissAuthority": Storage(updated=1, note="member record"),
+    "setMaxCertificateValidity": Storage(updated=1, note="the maximum"),
+    "licenseOperator": Storage(new=3, note="member record + name + licence number of a new account (2 roles)"),
+    "updateOperatorProfile": Storage(updated=2, note="name + licence number"),
     "revokeOperator": Storage(updated=1, note="member record (1 of 2 roles revoked)"),
     "registerParcel": Storage(new=2, note="parcel record, two slots"),
     "splitParcel": Storage(new=4, updated=1, note="2 children x 2 slots + parent closed"),
@@ -99,7 +102,7 @@ FLOOR_STORAGE: dict[str, Storage] = {
     "rejectOffer": Storage(cleared=1, note="offer closed"),
     "acceptOffer+certificate": Storage(updated=2, cleared=1,
                                        note="holder + certificate spent + offer closed"),
-    "issueCertificate": Storage(new=3, note="certificate 2 slots + consignment -> certificate link"),
+    "issueCertificate": Storage(new=4, note="certificate 3 slots (with both accounts) + consignment link"),
     "confirmImport": Storage(updated=1, note="certificate status"),
     "recordDiscrepancy": Storage(updated=1, note="certificate status"),
     "voidCertificate": Storage(updated=1, note="certificate status"),
@@ -174,6 +177,7 @@ class Bench:
         self.registry = self.deployer.deploy(project.KPRegistry, self.governance, 3 * DAY)
         self.ledger = self.deployer.deploy(project.KPLedger, self.registry)
         self.certificates = project.KPCertificates.at(self.ledger.certificates())
+        self.batch = self.deployer.deploy(project.KPRelayBatch, self.registry, self.ledger, self.certificates)
         self._numbers = 0
 
     def send(self, contract: ContractInstance, actor: Actor, action: str, message: dict[str, Any],
@@ -228,9 +232,10 @@ class Bench:
         c = self.ledger.consignment(consignment)
         now = chain.pending_timestamp
         message = {
-            "number": number, "importer": "EU", "consignmentId": consignment, "points": c.points,
-            "parcelCount": c.parcelCount, "hsCodes": [UNSORTED], "origins": ["BW"], "issuedAt": now - 60,
-            "expiresAt": now + 30 * DAY, "documentHash": h(f"cert:{number}"),
+            "number": number, "importer": "EU", "importerAccount": self.eu_importer.address,
+            "consignmentId": consignment, "points": c.points, "parcelCount": c.parcelCount, "hsCodes": [UNSORTED],
+            "origins": ["BW"], "issuedAt": now - 60, "expiresAt": now + 30 * DAY, "documentHash": h(f"cert:{number}"),
+            "replaces": "",
         }
         return number, self.send(self.certificates, self.bw_authority, "IssueCertificate", message, relayed)
 
@@ -248,19 +253,25 @@ def both(run: Callable[[bool], ReceiptAPI]) -> Pair:
     return run(False), run(True)
 
 
+def profile(account: str, roles: int, name: str) -> dict[str, Any]:
+    """A LicenseOperator message: a realistic company name and licence number, no registry reference."""
+    return {"account": account, "roles": roles, "name": f"{name} Diamond Trading (Pty) Ltd",
+            "licenceNumber": f"BW-DL-{name.upper()}-0001", "registryRef": ""}
+
+
 def setup(b: Bench) -> None:
     """Admits BW and EU, appoints authorities, licenses operators; warms every relayed signer's nonce."""
     reg, led, certs = b.registry, b.ledger, b.certificates
     for code, name in (("BW", "Botswana"), ("EU", "European Union")):  # warms governance
         b.send(reg, b.governance, "AdmitParticipant", {"code": code, "name": name}, relayed=True)
     for code, authority in (("BW", b.bw_authority), ("EU", b.eu_authority)):
-        message = {"participant": code, "account": authority.address, "appoint": True}
-        b.send(reg, b.governance, "SetAuthority", message)
+        message = {"participant": code, "account": authority.address, "name": f"{code} KP authority"}
+        b.send(reg, b.governance, "AppointAuthority", message)
     b.send(reg, b.bw_authority, "LicenseOperator",  # warms the BW authority
-           {"account": b.mine.address, "roles": PRODUCER | EXPORTER}, relayed=True)
-    b.send(reg, b.bw_authority, "LicenseOperator", {"account": b.bw_trader.address, "roles": TRADER})
+           profile(b.mine.address, PRODUCER | EXPORTER, "Mine"), relayed=True)
+    b.send(reg, b.bw_authority, "LicenseOperator", profile(b.bw_trader.address, TRADER, "Trader"))
     b.send(reg, b.eu_authority, "LicenseOperator",
-           {"account": b.eu_importer.address, "roles": IMPORTER | TRADER | EXPORTER})
+           profile(b.eu_importer.address, IMPORTER | TRADER | EXPORTER, "Importer"))
 
     b.register("warm:mine", relayed=True)  # warms the mine (and the lot counter)
     warm, _ = b.register("warm:trader")
@@ -293,12 +304,19 @@ def measure_registry(b: Bench) -> list[Row]:
             reg, gov, "SuspendParticipant", {"code": code(r), "reason": h(f"suspension:{r}")}, r))),
         make_row("reinstateParticipant", "reinstateParticipant", both(lambda r: b.send(
             reg, gov, "ReinstateParticipant", {"code": code(r)}, r))),
-        make_row("setAuthority", "setAuthority", both(lambda r: b.send(
-            reg, gov, "SetAuthority",
-            {"participant": "EU", "account": fresh_address(f"authority:{r}"), "appoint": True}, r))),
+        make_row("appointAuthority", "appointAuthority", both(lambda r: b.send(
+            reg, gov, "AppointAuthority",
+            {"participant": "EU", "account": fresh_address(f"authority:{r}"), "name": "EU KP authority"}, r))),
+        make_row("dismissAuthority", "dismissAuthority", both(lambda r: b.send(
+            reg, gov, "DismissAuthority", {"participant": "EU", "account": fresh_address(f"authority:{r}")}, r))),
+        make_row("setMaxCertificateValidity", "setMaxCertificateValidity", both(lambda r: b.send(
+            reg, gov, "SetMaxCertificateValidity", {"maxValidity": (90 if r else 120) * DAY}, r))),
         make_row("licenseOperator (2 roles)", "licenseOperator", both(lambda r: b.send(
-            reg, b.bw_authority, "LicenseOperator", {"account": operator(r), "roles": EXPORTER | TRADER},
-            r))),
+            reg, b.bw_authority, "LicenseOperator", profile(operator(r), EXPORTER | TRADER, "Operator"), r))),
+        make_row("updateOperatorProfile", "updateOperatorProfile", both(lambda r: b.send(
+            reg, b.bw_authority, "UpdateOperatorProfile",
+            {"account": operator(r), "name": "Renamed Diamond Trading (Pty) Ltd", "licenceNumber": "BW-DL-0002",
+             "registryRef": "REG-1"}, r))),
         make_row("revokeOperator (1 of 2 roles)", "revokeOperator", both(lambda r: b.send(
             reg, b.bw_authority, "RevokeOperator", {"account": operator(r), "roles": TRADER}, r))),
     ]
@@ -388,6 +406,30 @@ def measure_certificates(b: Bench) -> list[Row]:
     ]
 
 
+BATCH_SIZES = (1, 10, 50)
+BATCH_CALL_GAS = 300_000  # each call's gas bound: generous, it is a cap, not a charge
+
+
+def measure_batches(b: Bench) -> dict[str, dict[str, int]]:
+    """KPRelayBatch.execute of n relayed registerParcel calls (the mine's, nonces warm): total and per call."""
+    out: dict[str, dict[str, int]] = {}
+    for n in BATCH_SIZES:
+        first = b.ledger.nonces(b.mine.address)
+        calls = []
+        for i in range(n):
+            message = {"points": POINTS, "stones": 12, "hsCode": UNSORTED, "origin": "BW",
+                       "documentHash": h(f"batch:{n}:{i}")}
+            signed = sign_intent(b.mine.private_key, "RegisterParcel", message, chain_id=chain.chain_id,
+                                 verifying_contract=b.ledger.address, nonce=first + i,
+                                 deadline=chain.pending_timestamp + 3600)
+            data = b.ledger.registerParcelBySig.as_transaction(*signed.args, signed.authorization).data
+            calls.append((b.ledger.address, data, BATCH_CALL_GAS))
+        receipt = b.batch.execute(calls, sender=b.relayer)
+        assert len(receipt.events.filter(b.batch.RelayCallDone)) == n, "a batched call failed"
+        out[str(n)] = {"total": receipt.gas_used, "per_call": receipt.gas_used // n}
+    return out
+
+
 def summarize(rows: list[Row]) -> dict[str, Any]:
     """The single-parcel and consignment hand-off checks."""
     by_name = {r.operation: r for r in rows}
@@ -414,6 +456,14 @@ def summarize(rows: list[Row]) -> dict[str, Any]:
         "pass": all(s <= CONSIGNMENT_TOLERANCE for s in spread.values()),
     }
     return {"single_handoff": single, "consignment_handoff": consignment}
+
+
+def print_batches(batches: dict[str, dict[str, int]]) -> None:
+    """Prints the batch measurements."""
+    print(f"\nKPRelayBatch.execute of n relayed registerParcel calls (bound {BATCH_CALL_GAS:,} gas each):")
+    for n, gas in batches.items():
+        label = plural(int(n)).replace("parcel", "call")
+        print(f"  {label:<10} total {gas['total']:>10,}   per call {gas['per_call']:>8,}")
 
 
 def print_report(rows: list[Row], summary: dict[str, Any], hardfork: str) -> None:
@@ -447,12 +497,14 @@ def main() -> None:
     b = Bench()
     setup(b)
     rows = measure_registry(b) + measure_parcels(b) + measure_consignments(b) + measure_certificates(b)
+    batches = measure_batches(b)
     summary = summarize(rows)
     try:
         hardfork = str(networks.provider.make_request("anvil_nodeInfo", []).get("hardFork", "unknown"))
     except Exception:  # informational only
         hardfork = "unknown"
     print_report(rows, summary, hardfork)
+    print_batches(batches)
     REPORT_PATH.parent.mkdir(parents=True, exist_ok=True)
     report = {
         "network": networks.provider.network_choice,
@@ -460,6 +512,7 @@ def main() -> None:
         "floor_model": {name: {**asdict(m), "gas": m.gas, "refund": m.refund}
                         for name, m in FLOOR_STORAGE.items()},
         "operations": [asdict(r) for r in rows],
+        "batches": batches,
         **summary,
     }
     REPORT_PATH.write_text(json.dumps(report, indent=2) + "\n")

@@ -20,7 +20,7 @@ from eth_utils import is_address, to_checksum_address
 
 from kpledger import client as kc
 from kpledger.client import ClientError, KPClient, Part
-from kpledger.core.constants import reasons_help
+from kpledger.core.constants import hs_code, reasons_help
 
 DEFAULT_API = "http://127.0.0.1:8000"
 DEFAULT_KEYSTORE = Path.home() / ".kp" / "keystore.json"
@@ -40,6 +40,20 @@ class Carats(click.ParamType):
             return value
         try:
             return kc.points(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+class HsCode(click.ParamType):
+    """A rough-diamond HS code, written 7102.10 or 710210."""
+
+    name = "HS"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            return value
+        try:
+            return hs_code(value)
         except ValueError as exc:
             self.fail(str(exc), param, ctx)
 
@@ -80,7 +94,7 @@ class PartSpec(click.ParamType):
         try:
             stones = int(bits[2]) if len(bits) > 2 and bits[2] else 0
             doc = _hash_of(bits[3]) if len(bits) > 3 else kc.ZERO32
-            return Part(points=kc.points(bits[0]), hs_code=int(bits[1]), stones=stones, document_hash=doc)
+            return Part(points=kc.points(bits[0]), hs_code=hs_code(bits[1]), stones=stones, document_hash=doc)
         except (ValueError, OSError) as exc:
             self.fail(f"{value!r}: {exc}", param, ctx)
 
@@ -90,7 +104,7 @@ def _hash_of(value: str) -> str:
     return value.lower() if kc._HEX32.match(value) else kc.document_hash(value)
 
 
-CARATS, ADDRESS, ROLE, PART = Carats(), Address(), Role(), PartSpec()
+CARATS, ADDRESS, ROLE, PART, HS = Carats(), Address(), Role(), PartSpec(), HsCode()
 FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 REASON = click.IntRange(0, 65_535)
 
@@ -378,10 +392,12 @@ def authority() -> None:
 @authority.command("appoint")
 @click.argument("code")
 @click.argument("address", type=ADDRESS)
+@click.option("--name", required=True, help="The authority's name as it appears on certificates "
+                                            "(e.g. 'Government Diamond Valuator, Gaborone').")
 @pass_ctx
-def authority_appoint(obj: Ctx, code: str, address: str) -> None:
-    """Appoint ADDRESS as an authority of participant CODE."""
-    obj.written(obj.client().set_authority(code.upper(), address, True))
+def authority_appoint(obj: Ctx, code: str, address: str, name: str) -> None:
+    """Appoint ADDRESS as an authority of participant CODE, under a name."""
+    obj.written(obj.client().appoint_authority(code.upper(), address, name))
 
 
 @authority.command("dismiss")
@@ -390,7 +406,21 @@ def authority_appoint(obj: Ctx, code: str, address: str) -> None:
 @pass_ctx
 def authority_dismiss(obj: Ctx, code: str, address: str) -> None:
     """Dismiss ADDRESS as an authority of participant CODE."""
-    obj.written(obj.client().set_authority(code.upper(), address, False))
+    obj.written(obj.client().dismiss_authority(code.upper(), address))
+
+
+@cli.group()
+def governance() -> None:
+    """Parameters of the ledger set by the KP Chair / Secretariat."""
+
+
+@governance.command("validity")
+@click.option("--days", type=click.IntRange(1, 3_650), required=True,
+              help="The longest validity a KP certificate may have, in days.")
+@pass_ctx
+def governance_validity(obj: Ctx, days: int) -> None:
+    """Set the longest validity of KP certificates (governance)."""
+    obj.written(obj.client().set_max_certificate_validity(days * 86_400))
 
 
 @cli.group()
@@ -401,13 +431,37 @@ def operator() -> None:
 _ROLES_HELP = f"Role to grant or revoke; repeat for several ({', '.join(r for r in kc.ROLES if r != 'authority')})."
 
 
+_PROFILE_OPTIONS = (
+    click.option("--name", required=True, help="Legal name of the company (public, as authorities publish it)."),
+    click.option("--licence", "licence_number", required=True, help="National licence number."),
+    click.option("--registry-ref", default="", help="Country-specific registry reference, if there is one."),
+)
+
+
+def _profile_options(f: Any) -> Any:
+    for option in reversed(_PROFILE_OPTIONS):
+        f = option(f)
+    return f
+
+
 @operator.command("license")
 @click.argument("address", type=ADDRESS)
 @click.option("--role", "roles", type=ROLE, multiple=True, required=True, help=_ROLES_HELP)
+@_profile_options
 @pass_ctx
-def operator_license(obj: Ctx, address: str, roles: tuple[str, ...]) -> None:
-    """License ADDRESS as an operator of your participant with the given roles."""
-    obj.written(obj.client().license_operator(address, roles))
+def operator_license(obj: Ctx, address: str, roles: tuple[str, ...], name: str, licence_number: str,
+                     registry_ref: str) -> None:
+    """License ADDRESS as an operator of your participant with the given roles, under its legal name."""
+    obj.written(obj.client().license_operator(address, roles, name, licence_number, registry_ref))
+
+
+@operator.command("update")
+@click.argument("address", type=ADDRESS)
+@_profile_options
+@pass_ctx
+def operator_update(obj: Ctx, address: str, name: str, licence_number: str, registry_ref: str) -> None:
+    """Update the public profile (name, licence, registry reference) of operator ADDRESS."""
+    obj.written(obj.client().update_operator_profile(address, name, licence_number, registry_ref))
 
 
 @operator.command("revoke")
@@ -429,15 +483,15 @@ def parcel() -> None:
 
 @parcel.command("register")
 @click.option("--carats", type=CARATS, required=True, help="Weight in carats, at most 2 decimals (123.45).")
-@click.option("--hs", "hs_code", type=int, required=True,
-              help="HS code, six digits: 710210 unsorted, 710221 industrial, 710231 non-industrial.")
+@click.option("--hs", "hs", type=HS, required=True,
+              help="HS code: 7102.10 unsorted, 7102.21 industrial, 7102.31 non-industrial (or 710210, ...).")
 @click.option("--origin", required=True, help="ISO code of the mining country (your own participant).")
 @click.option("--document", type=FILE, required=True, help="The parcel document; its SHA-256 is anchored.")
 @click.option("--stones", type=click.IntRange(0), default=0, show_default=True, help="Number of stones.")
 @pass_ctx
-def parcel_register(obj: Ctx, carats: int, hs_code: int, origin: str, document: Path, stones: int) -> None:
+def parcel_register(obj: Ctx, carats: int, hs: int, origin: str, document: Path, stones: int) -> None:
     """Register a newly mined parcel (producers)."""
-    obj.written(obj.client().register_parcel(points=carats, hs_code=hs_code, origin=origin.upper(),
+    obj.written(obj.client().register_parcel(points=carats, hs_code=hs, origin=origin.upper(),
                                              document_hash=kc.document_hash(document), stones=stones))
 
 
@@ -578,18 +632,22 @@ def _from_consignment(c: KPClient, consignment_id: int) -> dict[str, Any]:
 @certificate.command("issue")
 @click.option("--number", required=True, help="Certificate number, prefixed with your ISO code (BW0000001).")
 @click.option("--importer", required=True, help="ISO code of the importing participant.")
+@click.option("--importer-account", type=ADDRESS, required=True,
+              help="Account of the named, licensed importer: the only one who can receive the consignment.")
 @click.option("--consignment", "consignment_id", type=int, required=True, help="The sealed consignment.")
 @click.option("--carats", type=CARATS, help="Total weight; default: the consignment's.")
 @click.option("--parcels", type=click.IntRange(1), help="Parcel count; default: the consignment's.")
-@click.option("--hs", "hs_codes", type=int, multiple=True, help="HS code (repeat); default: the consignment's.")
+@click.option("--hs", "hs_codes", type=HS, multiple=True,
+              help="HS code, 7102.31 or 710231 (repeat); default: the consignment's.")
 @click.option("--origin", "origins", multiple=True, help="Country of origin (repeat); default: the consignment's.")
 @click.option("--expires-days", type=click.FloatRange(min=0, max=3_650, min_open=True), default=30, show_default=True,
               help="Validity from now, in days.")
 @click.option("--document", type=FILE, required=True, help="The full certificate document (SHA-256 anchored).")
+@click.option("--replaces", default="", help="Number of the voided certificate this one supersedes (a correction).")
 @pass_ctx
-def certificate_issue(obj: Ctx, number: str, importer: str, consignment_id: int, carats: int | None,
-                      parcels: int | None, hs_codes: tuple[int, ...], origins: tuple[str, ...],
-                      expires_days: float, document: Path) -> None:
+def certificate_issue(obj: Ctx, number: str, importer: str, importer_account: str, consignment_id: int,
+                      carats: int | None, parcels: int | None, hs_codes: tuple[int, ...], origins: tuple[str, ...],
+                      expires_days: float, document: Path, replaces: str) -> None:
     """Issue a certificate for a sealed consignment held by one of your exporters (exporting authority)."""
     c = obj.client()
     known = _from_consignment(c, consignment_id) if None in (carats, parcels) or not hs_codes or not origins \
@@ -605,11 +663,11 @@ def certificate_issue(obj: Ctx, number: str, importer: str, consignment_id: int,
     if missing:
         raise click.UsageError(f"give {', '.join(missing)} (the read API did not report them)")
     now = int(time.time())
-    obj.written(c.issue_certificate(number=number, importer=importer.upper(), consignment_id=consignment_id,
-                                    points=int(carats), parcel_count=int(parcels), hs_codes=sorted(set(hs)),
-                                    origins=sorted(set(orig)), issued_at=now - 60,
+    obj.written(c.issue_certificate(number=number, importer=importer.upper(), importer_account=importer_account,
+                                    consignment_id=consignment_id, points=int(carats), parcel_count=int(parcels),
+                                    hs_codes=hs, origins=orig, issued_at=now - 60,
                                     expires_at=now + int(expires_days * 86_400),
-                                    document_hash=kc.document_hash(document)))
+                                    document_hash=kc.document_hash(document), replaces=replaces.upper()))
 
 
 @certificate.command("confirm")

@@ -235,15 +235,32 @@ class KPClient:
         """Governance reinstates a suspended participant."""
         return self.submit("ReinstateParticipant", {"code": code})
 
-    def set_authority(self, participant: str, account: str, appoint: bool = True) -> dict[str, Any]:
-        """Governance appoints (or dismisses) an authority of a participant."""
-        return self.submit("SetAuthority", {"participant": participant, "account": to_checksum_address(account),
-                                            "appoint": appoint})
+    def appoint_authority(self, participant: str, account: str, name: str) -> dict[str, Any]:
+        """Governance appoints an authority of a participant under the office's name."""
+        return self.submit("AppointAuthority", {"participant": participant, "account": to_checksum_address(account),
+                                                "name": name})
 
-    def license_operator(self, account: str, roles: int | Iterable[str]) -> dict[str, Any]:
-        """An authority licenses one of its operators for roles (bitmask or names)."""
+    def dismiss_authority(self, participant: str, account: str) -> dict[str, Any]:
+        """Governance dismisses an authority of a participant."""
+        return self.submit("DismissAuthority", {"participant": participant, "account": to_checksum_address(account)})
+
+    def set_max_certificate_validity(self, seconds: int) -> dict[str, Any]:
+        """Governance sets the longest validity a KP certificate may have."""
+        return self.submit("SetMaxCertificateValidity", {"maxValidity": seconds})
+
+    def license_operator(self, account: str, roles: int | Iterable[str], name: str, licence_number: str,
+                         registry_ref: str = "") -> dict[str, Any]:
+        """An authority licenses one of its operators for roles (bitmask or names), under its legal name and
+        national licence number (and a registry reference where the country has one)."""
         bits = roles if isinstance(roles, int) else role_bits(roles)
-        return self.submit("LicenseOperator", {"account": to_checksum_address(account), "roles": bits})
+        return self.submit("LicenseOperator", {"account": to_checksum_address(account), "roles": bits, "name": name,
+                                               "licenceNumber": licence_number, "registryRef": registry_ref})
+
+    def update_operator_profile(self, account: str, name: str, licence_number: str,
+                                registry_ref: str = "") -> dict[str, Any]:
+        """An authority updates the public profile of one of its operators."""
+        return self.submit("UpdateOperatorProfile", {"account": to_checksum_address(account), "name": name,
+                                                     "licenceNumber": licence_number, "registryRef": registry_ref})
 
     def revoke_operator(self, account: str, roles: int | Iterable[str]) -> dict[str, Any]:
         """An authority revokes roles of one of its operators."""
@@ -297,14 +314,16 @@ class KPClient:
 
     # ------------------------------------------------------------ certificates
 
-    def issue_certificate(self, *, number: str, importer: str, consignment_id: int, points: int,
-                          parcel_count: int, hs_codes: Iterable[int], origins: Iterable[str], issued_at: int,
-                          expires_at: int, document_hash: str) -> dict[str, Any]:
-        """The exporting authority issues a certificate for a sealed consignment."""
+    def issue_certificate(self, *, number: str, importer: str, importer_account: str, consignment_id: int,
+                          points: int, parcel_count: int, hs_codes: Iterable[int], origins: Iterable[str],
+                          issued_at: int, expires_at: int, document_hash: str, replaces: str = "") -> dict[str, Any]:
+        """The exporting authority issues a certificate for a sealed consignment to a named importer (`replaces`:
+        the number of the voided certificate it supersedes). HS codes and origins go in ascending order."""
         return self.submit("IssueCertificate", {
-            "number": number, "importer": importer, "consignmentId": consignment_id, "points": points,
-            "parcelCount": parcel_count, "hsCodes": list(hs_codes), "origins": list(origins),
-            "issuedAt": issued_at, "expiresAt": expires_at, "documentHash": document_hash})
+            "number": number, "importer": importer, "importerAccount": to_checksum_address(importer_account),
+            "consignmentId": consignment_id, "points": points, "parcelCount": parcel_count,
+            "hsCodes": sorted(set(hs_codes)), "origins": sorted(set(origins)), "issuedAt": issued_at,
+            "expiresAt": expires_at, "documentHash": document_hash, "replaces": replaces})
 
     def confirm_import(self, number: str) -> dict[str, Any]:
         """The importing authority confirms the import."""

@@ -26,21 +26,21 @@ PARTICIPANTS_CSV = Path(__file__).with_name("reference") / "kp-participants.csv"
 GEM, INDUSTRIAL, UNSORTED = 710231, 710221, 710210
 DAY = 86_400
 
-# name -> (mnemonic index, participant, roles)
-CAST: dict[str, tuple[int, str, tuple[str, ...]]] = {
-    "governance": (1, "", ()),
-    "bw_authority": (2, "BW", ("authority",)),
-    "eu_authority": (3, "EU", ("authority",)),
-    "ca_authority": (4, "CA", ("authority",)),
-    "in_authority": (5, "IN", ("authority",)),
-    "cf_authority": (6, "CF", ("authority",)),
-    "bw_mine": (10, "BW", ("producer", "exporter")),
-    "bw_exporter": (11, "BW", ("exporter", "trader")),
-    "antwerp_trader": (12, "EU", ("importer", "trader", "exporter")),
-    "ca_mine": (13, "CA", ("producer", "exporter")),
-    "mumbai_cutter": (14, "IN", ("importer", "manufacturer")),
-    "cf_mine": (15, "CF", ("producer",)),
-    "unlicensed": (16, "", ()),
+# name -> (mnemonic index, participant, roles, public name, licence number); the companies are fictitious
+CAST: dict[str, tuple[int, str, tuple[str, ...], str, str]] = {
+    "governance": (1, "", (), "KP Secretariat (demo)", ""),
+    "bw_authority": (2, "BW", ("authority",), "Government Diamond Valuator, Gaborone (demo)", ""),
+    "eu_authority": (3, "EU", ("authority",), "EU KP Authority, Antwerp (demo)", ""),
+    "ca_authority": (4, "CA", ("authority",), "Natural Resources Canada, KP Office (demo)", ""),
+    "in_authority": (5, "IN", ("authority",), "GJEPC Kimberley Process Cell, Mumbai (demo)", ""),
+    "cf_authority": (6, "CF", ("authority",), "BECDOR, Bangui (demo)", ""),
+    "bw_mine": (10, "BW", ("producer", "exporter"), "Kalahari Ridge Mining (Pty) Ltd", "BW-ML-2019-004"),
+    "bw_exporter": (11, "BW", ("exporter", "trader"), "Gaborone Diamond Exporters (Pty) Ltd", "BW-DL-0417"),
+    "antwerp_trader": (12, "EU", ("importer", "trader", "exporter"), "Antwerp Rough Trading NV", "BE-0412.771.093"),
+    "ca_mine": (13, "CA", ("producer", "exporter"), "Snowbird Lake Diamonds Inc.", "CA-KP-NT-0032"),
+    "mumbai_cutter": (14, "IN", ("importer", "manufacturer"), "Mumbai Diamond Cutters Pvt Ltd", "IN-GJEPC-2210"),
+    "cf_mine": (15, "CF", ("producer",), "Berbérati Artisanal Cooperative", "CF-EX-117"),
+    "unlicensed": (16, "", (), "", ""),
 }
 
 
@@ -53,7 +53,7 @@ class Demo:
     ids: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.keys = {name: dev_key(index) for name, (index, _, _) in CAST.items()}
+        self.keys = {name: dev_key(cast[0]) for name, cast in CAST.items()}
         self.clients = {name: KPClient(self.api, key) for name, key in self.keys.items()}
         self.documents_dir.mkdir(parents=True, exist_ok=True)
 
@@ -96,15 +96,15 @@ class Demo:
         for row in rows:
             gov.admit_participant(row["iso2"], row["name"])
         self.say(f"governance admitted {len(rows)} participants from the KP list")
-        for name, (_, participant, roles) in CAST.items():
+        for name, (_, participant, roles, legal, _licence) in CAST.items():
             if roles == ("authority",):
-                self.say(f"governance appointed {name} for {participant}",
-                         gov.set_authority(participant, self.addr(name), True))
-        for name, (_, participant, roles) in CAST.items():
+                self.say(f"governance appointed {legal} for {participant}",
+                         gov.appoint_authority(participant, self.addr(name), legal))
+        for name, (_, participant, roles, legal, licence) in CAST.items():
             if roles and roles != ("authority",):
                 authority = c[f"{participant.lower()}_authority"]
-                self.say(f"{participant} authority licensed {name} as {', '.join(roles)}",
-                         authority.license_operator(self.addr(name), list(roles)))
+                self.say(f"{participant} authority licensed {legal} ({licence}) as {', '.join(roles)}",
+                         authority.license_operator(self.addr(name), list(roles), legal, licence))
 
         print("Mining and sorting in Botswana ...", flush=True)
         _, h = self.document("bw-rom-1.json", {"mine": "Jwaneng (demo)", "lot": "ROM-2026-0411", "carats": "5000.00"})
@@ -136,7 +136,8 @@ class Demo:
             "parcels": 1, "hs": ["7102.31"], "origin": "BW", "seal": "BW-SEAL-0001",
             "statement": "The rough diamonds in this shipment have been handled in accordance with the KPCS."})
         self.say("BW authority issued certificate BW0000001 (BW -> EU)", c["bw_authority"].issue_certificate(
-            number="BW0000001", importer="EU", consignment_id=bw_box, points=350_000, parcel_count=1,
+            number="BW0000001", importer="EU", importer_account=self.addr("antwerp_trader"), consignment_id=bw_box,
+            points=350_000, parcel_count=1,
             hs_codes=[GEM], origins=["BW"], issued_at=now - 60, expires_at=now + 30 * DAY, document_hash=bw_cert_hash))
         self.file("bw_authority", "certificates", "BW0000001", bw_cert)
         self.say("exporter handed the consignment to the Antwerp importer",
@@ -155,7 +156,8 @@ class Demo:
             "title": "Kimberley Process Certificate", "number": "CA0000001", "carats": "1200.00", "origin": "CA",
             "value_usd": "9,950,000.00", "importer": "Antwerp Rough Trading NV"})
         self.say("CA authority issued certificate CA0000001 (CA -> EU)", c["ca_authority"].issue_certificate(
-            number="CA0000001", importer="EU", consignment_id=ca_box, points=120_000, parcel_count=1,
+            number="CA0000001", importer="EU", importer_account=self.addr("antwerp_trader"), consignment_id=ca_box,
+            points=120_000, parcel_count=1,
             hs_codes=[GEM], origins=["CA"], issued_at=now - 60, expires_at=now + 30 * DAY, document_hash=ca_cert_hash))
         self.file("ca_authority", "certificates", "CA0000001", ca_cert)
         self.say("CA mine handed it to the Antwerp importer",
@@ -182,7 +184,8 @@ class Demo:
         print("Refused attempts (they leave no history) ...", flush=True)
         self.refused("EU authority issues a certificate to Chinese Taipei (not a KP participant)",
                      lambda: c["eu_authority"].issue_certificate(
-                         number="EU0000099", importer="TW", consignment_id=eu_box, points=200_000, parcel_count=1,
+                         number="EU0000099", importer="TW", importer_account=self.addr("mumbai_cutter"),
+                         consignment_id=eu_box, points=200_000, parcel_count=1,
                          hs_codes=[GEM], origins=["BW", "CA"], issued_at=now - 60, expires_at=now + DAY,
                          document_hash="0x" + "11" * 32), "KPCertificatesNotParticipant")
         gov.suspend_participant("CF", "KP plenary decision (demo)")
@@ -202,7 +205,8 @@ class Demo:
             "origin": "mixed (BW, CA)", "value_usd": "23,800,000.00", "importer": "Mumbai Diamond Cutters Pvt Ltd"})
         self.say("EU authority issued certificate EU0000001 (EU -> IN, mixed origin BW + CA)",
                  c["eu_authority"].issue_certificate(
-                     number="EU0000001", importer="IN", consignment_id=eu_box, points=200_000, parcel_count=1,
+                     number="EU0000001", importer="IN", importer_account=self.addr("mumbai_cutter"),
+                     consignment_id=eu_box, points=200_000, parcel_count=1,
                      hs_codes=[GEM], origins=["BW", "CA"], issued_at=now - 60, expires_at=now + 30 * DAY,
                      document_hash=eu_cert_hash))
         self.file("eu_authority", "certificates", "EU0000001", eu_cert)

@@ -180,13 +180,15 @@ class LocalChain:
                      for code, name in codes.items()], gas=2_000_000)
 
     def appoint(self, authorities: dict[str, str]) -> None:
-        """Governance appoints one authority account per participant (ISO code -> address)."""
-        self.direct([(self.governance, self.registry, "setAuthority", (code, addr, True))
+        """Governance appoints one authority account per participant (ISO code -> address), named after it."""
+        self.direct([(self.governance, self.registry, "appointAuthority", (code, addr, f"{code} KP authority"))
                      for code, addr in authorities.items()])
 
     def license(self, authority: Signer, accounts: Iterable[str], roles: int) -> None:
-        """An authority licenses operators of its participant for `roles` (a bitmask)."""
-        self.direct([(authority, self.registry, "licenseOperator", (a, roles)) for a in accounts])
+        """An authority licenses operators of its participant for `roles` (a bitmask), each under a generated
+        name and licence number."""
+        self.direct([(authority, self.registry, "licenseOperator",
+                      (a, roles, f"Operator {a[2:10]}", f"L-{a[2:10]}", "")) for a in accounts])
 
     def direct(self, sends: list[tuple[Signer, Any, str, tuple[Any, ...]]], gas: int = 1_000_000) -> None:
         """Signs and sends direct contract calls in batches, waits until mined, checks every receipt."""

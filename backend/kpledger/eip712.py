@@ -163,9 +163,12 @@ class SignedIntent:
 
 
 def sign_intent(private_key: bytes | str, action: str, message: dict[str, Any], *, chain_id: int,
-                verifying_contract: str, nonce: int, deadline: int) -> SignedIntent:
-    """Signs `message` (the action's business fields) as the EIP-712 intent `action`, as a wallet would."""
-    signer = Account.from_key(private_key).address
+                verifying_contract: str, nonce: int, deadline: int, signer: str | None = None) -> SignedIntent:
+    """Signs `message` (the action's business fields) as the EIP-712 intent `action`, as a wallet would.
+
+    `signer` is the account the intent acts for: by default the key's own address; a contract wallet's address
+    (ERC-1271) when the key is one its `isValidSignature` accepts as is."""
+    signer = signer or Account.from_key(private_key).address
     signable = encode_typed_data(full_message=typed_data(action, message, signer, nonce, deadline, chain_id=chain_id,
                                                          verifying_contract=verifying_contract))
     signed = Account.sign_message(signable, private_key=private_key)

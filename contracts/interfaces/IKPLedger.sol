@@ -1,14 +1,19 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {IKPIntents} from "./IKPIntents.sol";
+
 /**
  * @title Kimberley Process parcel and custody ledger
  * @notice Rough-diamond parcels from the mine onwards, sealed consignments, and two-phase
  * custody hand-offs. Parcels and consignments share one id space ("lots"), so a hand-off names
  * a lot whatever it is. Weights are in points (hundredths of a carat). HS codes are written as
  * the six digits of the heading: 710210 (unsorted), 710221 (industrial), 710231 (non-industrial).
+ *
+ * Every actor must be a licensed operator of an active participant (checked on every write, on
+ * both sides of a hand-off, at the offer and again at the acceptance).
  */
-interface IKPLedger {
+interface IKPLedger is IKPIntents {
     enum ParcelStatus {
         None,
         Live,
@@ -86,9 +91,12 @@ interface IKPLedger {
     error KPLedgerParcelsNotAscending(uint256 previousId, uint256 id);
     /// @notice A sorted parcel cannot be split into another HS code.
     error KPLedgerHsReclassification(uint256 parcelId, uint32 fromHsCode, uint32 toHsCode);
+    /// @notice Merged parcels must all have the same HS code (`expected`, the first parcel's).
+    error KPLedgerHsCodesDiffer(uint256 parcelId, uint32 hsCode, uint32 expected);
     /// @notice The consignment is not sealed (opened or compromised).
     error KPLedgerConsignmentNotSealed(uint256 consignmentId, ConsignmentStatus status);
-    /// @notice The consignment is covered by a live certificate; void it before opening.
+    /// @notice The consignment is covered by a live certificate: it may only cross to the certificate's
+    /// importer; the issuing authority voids the certificate before it is opened or handed on at home.
     error KPLedgerConsignmentCertified(uint256 consignmentId);
     /// @notice The seal named by the sender is not the consignment's seal.
     error KPLedgerSealMismatch(uint256 lotId, bytes32 expected, bytes32 given);
@@ -156,6 +164,17 @@ interface IKPLedger {
         external
         returns (uint256 parcelId);
 
+    /// @notice {registerParcel} signed by the producer and relayed. EIP-712:
+    /// `RegisterParcel(uint48 points,uint32 stones,uint32 hsCode,string origin,bytes32 documentHash,address signer,uint256 nonce,uint256 deadline)`.
+    function registerParcelBySig(
+        uint48 points,
+        uint32 stones,
+        uint32 hsCode,
+        string calldata origin,
+        bytes32 documentHash,
+        Authorization calldata auth
+    ) external returns (uint256 parcelId);
+
     /**
      * @notice Splits a held parcel into children whose weights add up exactly; the parent closes.
      * Requirements: caller holds the live, unsealed, unoffered parcel; 2..256 children; a
@@ -164,18 +183,37 @@ interface IKPLedger {
      */
     function splitParcel(uint256 parcelId, Child[] calldata children) external returns (uint256 firstChildId);
 
+    /// @notice {splitParcel} signed by the holder and relayed. EIP-712:
+    /// `SplitParcel(uint256 parcelId,Child[] children,address signer,uint256 nonce,uint256 deadline)Child(uint48 points,uint32 stones,uint32 hsCode,bytes32 documentHash)`.
+    function splitParcelBySig(uint256 parcelId, Child[] calldata children, Authorization calldata auth)
+        external
+        returns (uint256 firstChildId);
+
     /**
-     * @notice Merges held parcels into one; weights add up, origins are united (mixed origin
-     * when they differ), the HS code is the common one or 710210 (unsorted) when they differ.
+     * @notice Merges held parcels into one; weights add up and origins are united (mixed origin
+     * when they differ). Requirements: 2..256 parcels in ascending id order, all live, unsealed,
+     * unoffered, held by the caller and of the same HS code, which the merged parcel keeps.
      * Emits a {ParcelsMerged} event.
      */
     function mergeParcels(uint256[] calldata parcelIds, bytes32 documentHash) external returns (uint256 parcelId);
+
+    /// @notice {mergeParcels} signed by the holder and relayed. EIP-712:
+    /// `MergeParcels(uint256[] parcelIds,bytes32 documentHash,address signer,uint256 nonce,uint256 deadline)`.
+    function mergeParcelsBySig(uint256[] calldata parcelIds, bytes32 documentHash, Authorization calldata auth)
+        external
+        returns (uint256 parcelId);
 
     /**
      * @notice Seals held parcels into a consignment under a seal id; they then move only with it.
      * Emits a {ConsignmentSealed} event.
      */
     function sealConsignment(uint256[] calldata parcelIds, bytes32 sealId) external returns (uint256 consignmentId);
+
+    /// @notice {sealConsignment} signed by the holder and relayed. EIP-712:
+    /// `SealConsignment(uint256[] parcelIds,bytes32 sealId,address signer,uint256 nonce,uint256 deadline)`.
+    function sealConsignmentBySig(uint256[] calldata parcelIds, bytes32 sealId, Authorization calldata auth)
+        external
+        returns (uint256 consignmentId);
 
     /**
      * @notice Breaks a held consignment's seal so its parcels move on their own.
@@ -184,27 +222,61 @@ interface IKPLedger {
      */
     function openConsignment(uint256 consignmentId) external;
 
+    /// @notice {openConsignment} signed by the holder and relayed. EIP-712:
+    /// `OpenConsignment(uint256 consignmentId,address signer,uint256 nonce,uint256 deadline)`.
+    function openConsignmentBySig(uint256 consignmentId, Authorization calldata auth) external;
+
     /**
      * @notice Offers a held lot to `recipient` under `sealId` (a consignment's must be its seal).
-     * Across a border: a consignment only, sender an exporter, recipient an importer, and a
-     * live certificate from the sender's participant to the recipient's.
+     * Across a border: a consignment only, sender an exporter, recipient an importer, under a live
+     * certificate whose exporter account is the sender and importer account the recipient. At home:
+     * a consignment covered by a live certificate is refused ({KPLedgerConsignmentCertified}).
      * Emits a {CustodyOffered} event.
      */
     function offer(uint256 lotId, address recipient, bytes32 sealId) external;
 
-    /// @notice The sender withdraws its open offer. Emits a {CustodyOfferWithdrawn} event.
+    /// @notice {offer} signed by the holder and relayed. EIP-712:
+    /// `OfferCustody(uint256 lotId,address recipient,bytes32 sealId,address signer,uint256 nonce,uint256 deadline)`.
+    function offerBySig(uint256 lotId, address recipient, bytes32 sealId, Authorization calldata auth) external;
+
+    /**
+     * @notice The sender withdraws its open offer.
+     * Requirements: caller is an operator of an active participant and holds the lot.
+     * Emits a {CustodyOfferWithdrawn} event.
+     */
     function withdrawOffer(uint256 lotId) external;
+
+    /// @notice {withdrawOffer} signed by the holder and relayed. EIP-712:
+    /// `WithdrawOffer(uint256 lotId,address signer,uint256 nonce,uint256 deadline)`.
+    function withdrawOfferBySig(uint256 lotId, Authorization calldata auth) external;
 
     /**
      * @notice The recipient accepts, attesting the seal id it received. A different seal is
      * recorded ({CustodySealMismatch}) and blocks the transfer; otherwise custody moves
      * ({CustodyTransferred}) and a certificate used across a border is spent.
+     * Requirements, checked again now: both sides are operators of active participants; across a
+     * border the sender is still an exporter, the recipient an importer, and the certificate live
+     * and naming them.
      * @return transferred Whether custody changed.
      */
     function acceptOffer(uint256 lotId, bytes32 sealId) external returns (bool transferred);
 
-    /// @notice The recipient refuses the lot with a reason code. Emits a {CustodyRejected} event.
+    /// @notice {acceptOffer} signed by the recipient and relayed. EIP-712:
+    /// `AcceptCustody(uint256 lotId,bytes32 sealId,address signer,uint256 nonce,uint256 deadline)`.
+    function acceptOfferBySig(uint256 lotId, bytes32 sealId, Authorization calldata auth)
+        external
+        returns (bool transferred);
+
+    /**
+     * @notice The recipient refuses the lot with a reason code.
+     * Requirements: caller is an operator of an active participant and the offer's recipient.
+     * Emits a {CustodyRejected} event.
+     */
     function rejectOffer(uint256 lotId, uint16 reason) external;
+
+    /// @notice {rejectOffer} signed by the recipient and relayed. EIP-712:
+    /// `RejectCustody(uint256 lotId,uint16 reason,address signer,uint256 nonce,uint256 deadline)`.
+    function rejectOfferBySig(uint256 lotId, uint16 reason, Authorization calldata auth) external;
 
     /// @notice A parcel's state.
     function parcel(uint256 parcelId) external view returns (ParcelView memory);

@@ -1,16 +1,20 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {IKPIntents} from "./IKPIntents.sol";
+
 /**
  * @title Kimberley Process participant registry
  * @notice Who may act on the ledger: KP participants (by ISO 3166-1 alpha-2 code), their
- * authorities, and the operators those authorities license.
+ * authorities, and the operators those authorities license, each with a public name.
  *
  * Governance (the KP Chair / Secretariat, an account or a multisig) admits, suspends and
- * reinstates participants and appoints their authorities. Each participant's authorities
- * license and revoke that participant's own operators, and nobody else's.
+ * reinstates participants, appoints and dismisses their authorities, and sets the longest
+ * validity of a KP certificate. Each participant's authorities license and revoke that
+ * participant's own operators, and nobody else's. While a participant is suspended its
+ * authorities and operators can do nothing, except revoking licences.
  */
-interface IKPRegistry {
+interface IKPRegistry is IKPIntents {
     /// @notice Lifecycle of a participant.
     enum ParticipantStatus {
         None,
@@ -20,7 +24,7 @@ interface IKPRegistry {
 
     /// @notice What the ledger needs to know about an account, in one read.
     /// @param participant ISO code of the participant the account belongs to (0 if none).
-    /// @param roles Bitmask of {ROLE_AUTHORITY}, {ROLE_PRODUCER}, ... held by the account.
+    /// @param roles Bitmask of {KPRoles} bits (authority, producer, exporter, ...) held by the account.
     /// @param index The participant's index (1..192) used in origin bitmasks.
     /// @param status The participant's current status.
     struct Member {
@@ -28,6 +32,16 @@ interface IKPRegistry {
         uint8 roles;
         uint8 index;
         ParticipantStatus status;
+    }
+
+    /// @notice A member's public identity: KP authorities publish their licensed operators.
+    /// @param name Legal name (1..120 bytes).
+    /// @param licenceNumber National licence number (1..64 bytes; empty for an authority).
+    /// @param registryRef Optional country-specific registry reference (0..64 bytes).
+    struct Profile {
+        string name;
+        string licenceNumber;
+        string registryRef;
     }
 
     /// @notice An ISO code is not two upper-case ASCII letters.
@@ -44,12 +58,23 @@ interface IKPRegistry {
     error KPRegistryTooManyParticipants(uint256 max);
     /// @notice The account belongs to another participant (for good: accounts never change country).
     error KPRegistryAccountOfOtherParticipant(address account, bytes2 participant);
-    /// @notice The caller is not an authority of any active participant.
+    /// @notice The caller is not an authority of any participant.
     error KPRegistryNotAuthority(address account);
+    /// @notice The account holds no operator role (a profile belongs to a licensed operator).
+    error KPRegistryNotOperator(address account);
     /// @notice The role bitmask is empty or names roles that do not exist for operators.
     error KPRegistryInvalidRoles(uint8 roles);
+    /// @notice The account does not hold `roles`, the requested role bits it lacks: nothing to revoke.
+    error KPRegistryRoleNotHeld(address account, uint8 roles);
     /// @notice The account is the zero address.
     error KPRegistryZeroAccount();
+    /// @notice A profile field (`name`, `licenceNumber` or `registryRef`) is shorter or longer than allowed.
+    error KPRegistryInvalidProfileField(string field, uint256 length, uint256 min, uint256 max);
+    /// @notice A maximum certificate validity outside the allowed range (seconds).
+    error KPRegistryInvalidValidity(uint64 maxValidity, uint64 min, uint64 max);
+    /// @notice Scoped roles change only through the registry's own functions (licenseOperator,
+    /// revokeOperator, appointAuthority, dismissAuthority), never through `grantRole` / `revokeRole`.
+    error KPRegistryScopedRole(bytes32 role);
 
     /// @notice A participant was admitted to the scheme.
     event ParticipantAdmitted(bytes2 indexed participant, uint8 index, string name);
@@ -59,6 +84,17 @@ interface IKPRegistry {
     event ParticipantReinstated(bytes2 indexed participant);
     /// @notice The set of roles an account holds for a participant changed; `roles` is the new set.
     event MemberRolesChanged(address indexed account, bytes2 indexed participant, uint8 roles, address indexed by);
+    /// @notice A member's public profile was set or changed; the fields are the new profile.
+    event MemberProfileChanged(
+        address indexed account,
+        bytes2 indexed participant,
+        string name,
+        string licenceNumber,
+        string registryRef,
+        address indexed by
+    );
+    /// @notice Governance set the longest validity of a KP certificate (seconds from issue to expiry).
+    event MaxCertificateValiditySet(uint64 maxValidity, address indexed by);
 
     /**
      * @notice Admits a participant by its ISO 3166-1 alpha-2 code (the EU is one participant).
@@ -67,12 +103,21 @@ interface IKPRegistry {
      */
     function admitParticipant(string calldata code, string calldata name) external;
 
+    /// @notice {admitParticipant} signed by governance and relayed. EIP-712:
+    /// `AdmitParticipant(string code,string name,address signer,uint256 nonce,uint256 deadline)`.
+    function admitParticipantBySig(string calldata code, string calldata name, Authorization calldata auth) external;
+
     /**
-     * @notice Suspends an active participant: its authorities and operators can do nothing.
+     * @notice Suspends an active participant: its authorities and operators can do nothing
+     * (revoking licences excepted) until reinstated.
      * Requirements: caller is governance; the participant is active.
      * Emits a {ParticipantSuspended} event.
      */
     function suspendParticipant(string calldata code, bytes32 reason) external;
+
+    /// @notice {suspendParticipant} signed by governance and relayed. EIP-712:
+    /// `SuspendParticipant(string code,bytes32 reason,address signer,uint256 nonce,uint256 deadline)`.
+    function suspendParticipantBySig(string calldata code, bytes32 reason, Authorization calldata auth) external;
 
     /**
      * @notice Restores a suspended participant's rights.
@@ -81,36 +126,135 @@ interface IKPRegistry {
      */
     function reinstateParticipant(string calldata code) external;
 
-    /**
-     * @notice Appoints (`appoint` true) or dismisses an authority account of a participant.
-     * Requirements: caller is governance; the participant exists; the account belongs to no
-     * other participant.
-     * Emits a {MemberRolesChanged} event when the account's roles change.
-     */
-    function setAuthority(string calldata code, address account, bool appoint) external;
+    /// @notice {reinstateParticipant} signed by governance and relayed. EIP-712:
+    /// `ReinstateParticipant(string code,address signer,uint256 nonce,uint256 deadline)`.
+    function reinstateParticipantBySig(string calldata code, Authorization calldata auth) external;
 
     /**
-     * @notice Grants operator roles (bitmask of producer, exporter, importer, trader,
-     * manufacturer) to `account` for the caller's own participant.
-     * Requirements: caller is an authority of an active participant; the account belongs to
-     * no other participant.
-     * Emits a {MemberRolesChanged} event when the account's roles change.
+     * @notice Appoints `account` an authority of `participant` under its public `name`.
+     * Requirements: caller is governance; the participant is admitted and active; the account
+     * belongs to no other participant; the name is 1..120 bytes.
+     * Emits a {MemberRolesChanged} event when the account was not yet an authority and a
+     * {MemberProfileChanged} event when its name changes; nothing when both are unchanged.
      */
-    function licenseOperator(address account, uint8 roles) external;
+    // the parameter is the ISO code, named like the EIP-712 field; it hides the view participant() only here
+    // slither-disable-next-line shadowing-local
+    function appointAuthority(string calldata participant, address account, string calldata name) external;
+
+    /// @notice {appointAuthority} signed by governance and relayed. EIP-712:
+    /// `AppointAuthority(string participant,address account,string name,address signer,uint256 nonce,uint256 deadline)`.
+    function appointAuthorityBySig(
+        // the ISO code, named like the EIP-712 field; it hides the view participant() only here
+        // slither-disable-next-line shadowing-local
+        string calldata participant,
+        address account,
+        string calldata name,
+        Authorization calldata auth
+    ) external;
+
+    /**
+     * @notice Dismisses an authority of `participant` (allowed while it is suspended).
+     * Requirements: caller is governance; the participant is admitted; the account is its authority.
+     * Emits a {MemberRolesChanged} event.
+     */
+    // the parameter is the ISO code, named like the EIP-712 field; it hides the view participant() only here
+    // slither-disable-next-line shadowing-local
+    function dismissAuthority(string calldata participant, address account) external;
+
+    /// @notice {dismissAuthority} signed by governance and relayed. EIP-712:
+    /// `DismissAuthority(string participant,address account,address signer,uint256 nonce,uint256 deadline)`.
+    // the parameter is the ISO code, named like the EIP-712 field; it hides the view participant() only here
+    // slither-disable-next-line shadowing-local
+    function dismissAuthorityBySig(string calldata participant, address account, Authorization calldata auth)
+        external;
+
+    /**
+     * @notice Sets the longest validity (seconds from issue to expiry) of a KP certificate.
+     * Requirements: caller is governance; 1 day <= `maxValidity` <= 365 days.
+     * Emits a {MaxCertificateValiditySet} event when the value changes (nothing when it is the same).
+     */
+    function setMaxCertificateValidity(uint64 maxValidity) external;
+
+    /// @notice {setMaxCertificateValidity} signed by governance and relayed. EIP-712:
+    /// `SetMaxCertificateValidity(uint64 maxValidity,address signer,uint256 nonce,uint256 deadline)`.
+    function setMaxCertificateValidityBySig(uint64 maxValidity, Authorization calldata auth) external;
+
+    /**
+     * @notice Licenses `account` as an operator of the caller's own participant with operator roles
+     * `roles` (bitmask of producer, exporter, importer, trader, manufacturer), under its legal name,
+     * national licence number and an optional registry reference.
+     * Requirements: caller is an authority of an active participant; the account belongs to no
+     * other participant; name 1..120 bytes, licence number 1..64, registry reference 0..64.
+     * Emits a {MemberRolesChanged} event per role newly granted and a {MemberProfileChanged} event
+     * when the profile changes; nothing when both are unchanged.
+     */
+    function licenseOperator(
+        address account,
+        uint8 roles,
+        string calldata name,
+        string calldata licenceNumber,
+        string calldata registryRef
+    ) external;
+
+    /// @notice {licenseOperator} signed by an authority and relayed. EIP-712:
+    /// `LicenseOperator(address account,uint8 roles,string name,string licenceNumber,string registryRef,address signer,uint256 nonce,uint256 deadline)`.
+    function licenseOperatorBySig(
+        address account,
+        uint8 roles,
+        string calldata name,
+        string calldata licenceNumber,
+        string calldata registryRef,
+        Authorization calldata auth
+    ) external;
+
+    /**
+     * @notice Changes the public profile of one of the caller's own participant's operators.
+     * Requirements: caller is an authority of the account's (active) participant; the account
+     * holds an operator role; field lengths as in {licenseOperator}.
+     * Emits a {MemberProfileChanged} event when the profile changes (nothing when it is the same).
+     */
+    function updateOperatorProfile(
+        address account,
+        string calldata name,
+        string calldata licenceNumber,
+        string calldata registryRef
+    ) external;
+
+    /// @notice {updateOperatorProfile} signed by an authority and relayed. EIP-712:
+    /// `UpdateOperatorProfile(address account,string name,string licenceNumber,string registryRef,address signer,uint256 nonce,uint256 deadline)`.
+    function updateOperatorProfileBySig(
+        address account,
+        string calldata name,
+        string calldata licenceNumber,
+        string calldata registryRef,
+        Authorization calldata auth
+    ) external;
 
     /**
      * @notice Revokes operator roles of one of the caller's own participant's operators.
      * Allowed while the participant is suspended (withdrawing licences is always possible).
-     * Emits a {MemberRolesChanged} event when the account's roles change.
+     * Requirements: caller is an authority of the account's participant; the account holds every
+     * role in `roles`.
+     * Emits a {MemberRolesChanged} event per role revoked.
      */
     function revokeOperator(address account, uint8 roles) external;
 
+    /// @notice {revokeOperator} signed by an authority and relayed. EIP-712:
+    /// `RevokeOperator(address account,uint8 roles,address signer,uint256 nonce,uint256 deadline)`.
+    function revokeOperatorBySig(address account, uint8 roles, Authorization calldata auth) external;
+
     /// @notice The account's participant, roles and that participant's index and status.
     function member(address account) external view returns (Member memory);
+
+    /// @notice The account's public profile (empty strings if none).
+    function profile(address account) external view returns (Profile memory);
 
     /// @notice Status and origin-bitmask index of a participant.
     function participant(bytes2 code) external view returns (ParticipantStatus status, uint8 index);
 
     /// @notice ISO code of the participant with origin-bitmask index `index`.
     function participantAt(uint8 index) external view returns (bytes2);
+
+    /// @notice The longest validity of a KP certificate, in seconds from issue to expiry.
+    function maxCertificateValidity() external view returns (uint64);
 }

@@ -17,12 +17,21 @@ pragma solidity ^0.8.24;
  * could not do by sending the same calls themselves, and anyone may call {execute}. Targets are
  * restricted to the three ledger contracts and selectors to their `...BySig` functions, so the
  * contract is not a general-purpose proxy (it holds no funds and no roles).
+ *
+ * Why each call has its own gas bound: a request can cost more when executed than when simulated
+ * (a signer's ERC-1271 wallet may behave differently, or state changed in between). With its own
+ * bound, such a call fails alone ({RelayCallFailed}, out of gas) and the batch's other calls take
+ * effect; without it, one call could consume the whole transaction's gas. The relayer signs the
+ * transaction with enough gas for every bound; if it did not, the batch reverts as a whole with
+ * {KPRelayBatchInsufficientGas} rather than starving a call under the 63/64 rule.
  */
 interface IKPRelayBatch {
-    /// @notice One call of a batch: a ledger contract and the ABI-encoded `...BySig` call.
+    /// @notice One call of a batch: a ledger contract, the ABI-encoded `...BySig` call, and the most
+    /// gas the call may use (it runs with exactly this gas limit; past it, it fails alone).
     struct Call {
         address target;
         bytes data;
+        uint256 gas;
     }
 
     /// @notice What {simulate} reports per call: success, gas used by the call, return or revert data.
@@ -43,19 +52,26 @@ interface IKPRelayBatch {
     error KPRelayBatchUnknownSelector(address target, bytes4 selector);
     /// @notice The batch is empty.
     error KPRelayBatchEmpty();
+    /// @notice Call `index` cannot be given its gas bound: the transaction's gas limit is too low.
+    error KPRelayBatchInsufficientGas(uint256 index, uint256 gasLeft, uint256 needed);
     /// @notice {simulate} always reverts with this error carrying the outcomes (state is never changed).
     error KPRelayBatchSimulated(Outcome[] outcomes);
 
     /**
-     * @notice Runs every call in order; a failing call does not revert the batch.
+     * @notice Runs every call in order, each with its own gas bound; a failing call (including one
+     * that runs out of its gas) does not revert the batch.
+     * Requirements: enough gas left before each call to give it its whole bound.
+     * Emits {RelayCallDone} or {RelayCallFailed} after each call.
      * @return ok Whether each call succeeded.
      */
     function execute(Call[] calldata calls) external returns (bool[] memory ok);
 
     /**
-     * @notice Runs the calls like {execute}, then reverts with {KPRelayBatchSimulated}: for
-     * `eth_call`, to learn in one round trip which calls would succeed, why the others fail and
-     * how much gas each needs. It never changes state.
+     * @notice Runs the calls like {execute} (each with its gas bound: pass a generous one), then
+     * reverts with {KPRelayBatchSimulated}: for `eth_call`, to learn in one round trip which calls
+     * would succeed, why the others fail and how much gas each used. It never changes state.
+     * A call by a contract signer needs a bound of at least its gas used plus the ERC-1271
+     * allowance (`ERC1271_GAS()` of the target), which must be available when its wallet is called.
      */
     function simulate(Call[] calldata calls) external;
 

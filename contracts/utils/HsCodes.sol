@@ -24,11 +24,4 @@ library HsCodes {
         if (hs == NON_INDUSTRIAL) return 710231;
         return 0;
     }
-
-    /// @notice Bitmask (bit 1 << hs) of a list of six-digit codes.
-    function maskOf(uint32[] calldata hsCodes) internal pure returns (uint8 mask) {
-        for (uint256 i = 0; i < hsCodes.length; ++i) {
-            mask |= uint8(1 << fromCode(hsCodes[i]));
-        }
-    }
 }

@@ -3,7 +3,7 @@
 // (GET /v1/actions); a field listed here by name only needs a widget, and a field not listed gets the
 // generic widget of its type (FALLBACK). Labels are text keys: `field.<name>` unless `label` says otherwise.
 //
-// To add an action or a field (e.g. LicenseOperator's `name`): add a line below and its texts in lang/*.js.
+// To add an action or a field: add a line below and its texts in lang/*.js.
 // Widget options: `label` / `hint` (text keys), `optional` (text, document: empty is allowed), `source` (lists
 // from the inbox), `filter` (participants), `from` / `take` / `words` (values taken from a chosen lot).
 import { locale, t } from "./i18n.js";
@@ -15,6 +15,11 @@ const doc = { widget: "document" };
 const fromConsignment = (take, words) => ({ widget: "fromLot", from: "consignmentId", take, words,
   hint: "hint.fromConsignment" });
 const list = (values) => values.join(", ");
+const profile = {
+  name: { widget: "text", maxLength: 120, label: "field.legalName" },
+  licenceNumber: { widget: "text", maxLength: 64 },
+  registryRef: { widget: "text", maxLength: 64, optional: true },
+};
 const carats = (points) => formatCarats(points, locale());
 
 export const FORMS = {
@@ -22,10 +27,13 @@ export const FORMS = {
   AdmitParticipant: { fields: { code: { widget: "isoCode" }, name: { widget: "text", maxLength: 200, label: "field.participantName" } } },
   SuspendParticipant: { fields: { code: { widget: "participant", filter: "active" }, reason: { widget: "reasonText", label: "field.suspendReason" } } },
   ReinstateParticipant: { fields: { code: { widget: "participant", filter: "suspended" } } },
-  SetAuthority: { fields: { participant: { widget: "participant" }, account: { widget: "address" }, appoint: { widget: "appoint" } } },
+  AppointAuthority: { fields: { participant: { widget: "participant" }, account: { widget: "address" }, name: { widget: "text", maxLength: 120, label: "field.authorityName" } } },
+  DismissAuthority: { fields: { participant: { widget: "participant" }, account: { widget: "address" } } },
+  SetMaxCertificateValidity: { fields: { maxValidity: { widget: "days", label: "field.maxValidity" } } },
 
-  // authorities: licences
-  LicenseOperator: { fields: { account: { widget: "address" }, roles: { widget: "roles" } } },
+  // authorities: licences, under the operator's legal name
+  LicenseOperator: { fields: { account: { widget: "address" }, roles: { widget: "roles" }, ...profile } },
+  UpdateOperatorProfile: { fields: { account: { widget: "address" }, ...profile } },
   RevokeOperator: { fields: { account: { widget: "address" }, roles: { widget: "roles", label: "field.rolesRevoked" } } },
 
   // licensed operators: parcels, consignments, custody
@@ -70,6 +78,7 @@ export const FORMS = {
     fields: {
       number: { widget: "certificateNumber" },
       importer: { widget: "participant", filter: "otherActive" },
+      importerAccount: { widget: "address", label: "field.importerAccount", hint: "hint.importerAccount" },
       consignmentId: { widget: "lot", source: "needingCertificate" },
       points: fromConsignment((lot) => BigInt(lot.points), carats),
       parcelCount: fromConsignment((lot) => BigInt(lot.parcel_count), (v) => String(v)),
@@ -78,6 +87,7 @@ export const FORMS = {
       issuedAt: { widget: "now" },
       expiresAt: { widget: "validFor", from: "issuedAt", label: "field.validFor" },
       documentHash: { widget: "document", label: "field.certificateDocument" },
+      replaces: { widget: "text", upper: true, maxLength: 32, optional: true, label: "field.replaces", hint: "hint.replaces" },
     },
   },
   ConfirmImport: { fields: { number: { widget: "certificate", source: "toConfirm" } } },

@@ -191,20 +191,17 @@ export const WIDGETS = {
     };
   },
 
-  appoint(spec, ctx) {
-    const name = `f-${spec.name}-${++serial}`;
-    const radios = [true, false].map((v) => h("label", { class: "radio" },
-      h("input", { type: "radio", name, value: String(v), checked: (ctx.prefill[spec.name] ?? "true") === String(v) }),
-      " ", t(v ? "value.appoint" : "value.dismiss")));
-    const group = h("div", { class: "radio-group", role: "radiogroup" }, ...radios);
-    const f = frame(spec, group, { group: true });
-    group.addEventListener("change", () => ctx.changed());
-    return {
-      el: f.el, focus: f.focus,
-      read: () => group.querySelector("input:checked")?.value === "true",
-      describe: (v) => t(v ? "value.appoint" : "value.dismiss"),
-      update() {},
-    };
+  /** A duration typed in whole days, sent in seconds (the longest certificate validity). */
+  days(spec, ctx) {
+    return textWidget({ ...spec, initial: spec.initial ?? "180" }, ctx, {
+      attrs: { inputmode: "numeric" },
+      parse(raw) {
+        const days = parseUint(raw, 16);
+        if (days < 1n) throw new InputError("err.days");
+        return days * BigInt(DAY);
+      },
+      describe: (v) => t("value.days", { days: String(v / BigInt(DAY)) }),
+    });
   },
 
   hs(spec, ctx) {

@@ -123,18 +123,28 @@ class Direct:
             self.send("governance", self.registry, "admitParticipant", code, name)
         for code, actor in (("BW", "bw_authority"), ("EU", "eu_authority"), ("CA", "ca_authority"),
                             ("IN", "in_authority")):
-            self.send("governance", self.registry, "setAuthority", code, self.actors[actor].address, True)
-        self.send("bw_authority", self.registry, "licenseOperator", self.actors["mine"].address,
-                  ROLE_PRODUCER | ROLE_EXPORTER)
-        self.send("bw_authority", self.registry, "licenseOperator", self.actors["bw_exporter"].address,
-                  ROLE_EXPORTER | ROLE_TRADER)
-        self.send("eu_authority", self.registry, "licenseOperator", self.actors["eu_trader"].address,
-                  ROLE_IMPORTER | ROLE_TRADER | ROLE_EXPORTER)
-        self.send("ca_authority", self.registry, "licenseOperator", self.actors["ca_mine"].address,
-                  ROLE_PRODUCER | ROLE_EXPORTER)
+            self.send("governance", self.registry, "appointAuthority", code, self.actors[actor].address,
+                      f"{code} KP Authority")
+        self.license("bw_authority", "mine", ROLE_PRODUCER | ROLE_EXPORTER)
+        self.license("bw_authority", "bw_exporter", ROLE_EXPORTER | ROLE_TRADER)
+        self.license("eu_authority", "eu_trader", ROLE_IMPORTER | ROLE_TRADER | ROLE_EXPORTER)
+        self.license("ca_authority", "ca_mine", ROLE_PRODUCER | ROLE_EXPORTER)
         self.fund("in_cutter")
-        self.send("in_authority", self.registry, "licenseOperator", self.actors["in_cutter"].address,
-                  ROLE_IMPORTER | ROLE_MANUFACTURER)
+        self.license("in_authority", "in_cutter", ROLE_IMPORTER | ROLE_MANUFACTURER)
+
+    def license(self, authority: str, actor: str, roles: int) -> dict:
+        """The authority licenses `actor` under a name derived from the actor's (e.g. "Mine Ltd", licence L-mine)."""
+        return self.send(authority, self.registry, "licenseOperator", self.actors[actor].address, roles,
+                         f"{actor.replace('_', ' ').title()} Ltd", f"L-{actor}", "")
+
+    def issue(self, authority: str, number: str, importer: str, importer_actor: str, consignment_id: int,
+              points: int, parcel_count: int, hs_codes: list[int], origins: list[str], document_hash: bytes,
+              *, valid_for: int = 30 * 86_400, replaces: str = "") -> dict:
+        """The authority issues a certificate to the named importer, valid from a minute ago."""
+        now = self.w3.eth.get_block("latest").timestamp
+        return self.send(authority, self.certificates, "issueCertificate", (
+            number, importer, self.actors[importer_actor].address, consignment_id, points, parcel_count,
+            sorted(hs_codes), sorted(origins), now - 60, now + valid_for, document_hash, replaces))
 
     def fund(self, actor: str) -> None:
         """anvil funds ten accounts; later actors get gas money directly."""

@@ -32,9 +32,8 @@ class ThreeCountries:
                  importer: str, origins: list[str], points: int, importing_authority: str) -> int:
             d.send(holder, led, "sealConsignment", sorted(lot_ids), sha(f"seal-{number}"))
             cid = last()
-            now = d.w3.eth.get_block("latest").timestamp
-            d.send(authority, certs, "issueCertificate", (number, importer, cid, points, len(lot_ids), [GEM], origins,
-                                                          now - 60, now + 30 * DAY, sha(f"certificate {number}")))
+            d.issue(authority, number, importer, to, cid, points, len(lot_ids), [GEM], origins,
+                    sha(f"certificate {number}"))
             d.send(holder, led, "offer", cid, a[to].address, sha(f"seal-{number}"))
             d.send(to, led, "acceptOffer", cid, sha(f"seal-{number}"))
             d.send(importing_authority, certs, "confirmImport", number)

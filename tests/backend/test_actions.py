@@ -64,7 +64,7 @@ def test_the_batch_contract_allows_exactly_the_tables_functions(node):
     addresses = {name: node.contracts[name].address for name in CONTRACTS}
 
     def simulate(target: str, selector: bytes) -> bytes:
-        data = calls.batch_calldata(calls.SIMULATE_SELECTOR, [(target, selector + bytes(64))])
+        data = calls.batch_calldata(calls.SIMULATE_SELECTOR, [(target, selector + bytes(64), 2_000_000)])
         try:
             node.call("eth_call", [{"to": batch, "data": data}, "latest"])
         except Exception as exc:  # simulate always reverts: the revert data says how
@@ -112,8 +112,8 @@ def signed_body(message: dict[str, Any], nonce: int = 7, deadline: int = 2**40) 
 def test_a_new_row_gets_its_types_digest_calldata_and_path(dummy):
     message = {"lotId": 42, "note": "seal photo on file", "evidence": "0x" + "ab" * 32}
     assert dummy.types() == {"NoteLot": [{"name": "lotId", "type": "uint256"}, {"name": "note", "type": "string"},
-                                         {"name": "evidence", "type": "bytes32"}, {"name": "nonce", "type": "uint256"},
-                                         {"name": "deadline", "type": "uint256"}]}
+                                         {"name": "evidence", "type": "bytes32"}, {"name": "signer", "type": "address"},
+                                         {"name": "nonce", "type": "uint256"}, {"name": "deadline", "type": "uint256"}]}
     body = signed_body(message)
     req = WriteRequest.from_body("NoteLot", body)
     typed = eip712.typed_data("NoteLot", req.intent.message, req.intent.signer, 7, 2**40, chain_id=31337,

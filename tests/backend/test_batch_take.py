@@ -30,7 +30,7 @@ def sender_with(queue_data: list[str], max_calls: int = 200, max_bytes: int = 90
 
 def encoded_size(items: list[SimpleNamespace]) -> int:
     """The size in bytes of the execute calldata the relayer builds for these calls."""
-    calldata = batch_calldata(EXECUTE_SELECTOR, [(ADDRESS, bytes.fromhex(i.data[2:])) for i in items])
+    calldata = batch_calldata(EXECUTE_SELECTOR, [(ADDRESS, bytes.fromhex(i.data[2:]), 2**40) for i in items])
     return (len(calldata) - 2) // 2
 
 

@@ -118,7 +118,7 @@ def test_the_client_signs_each_action_for_its_contract_with_the_next_nonce():
     seal = kc.seal_id("box")
     c.split_parcel(7, children=[Part(6_000, GEM), {"points": 4_000, "hsCode": GEM}])
     c.offer(9, "0x" + "ab" * 20, "box")
-    c.license_operator("0x" + "cd" * 20, ["producer", "exporter"])
+    c.license_operator("0x" + "cd" * 20, ["producer", "exporter"], "Kalahari Ridge Mining", "BW-ML-1")
     c.confirm_import("BW0000001")
     assert [p for p, _ in posts] == ["/v1/parcels/7/split", "/v1/lots/9/offer", "/v1/operators/license",
                                      "/v1/certificates/BW0000001/confirm"]
@@ -235,13 +235,14 @@ def test_a_parcel_goes_from_the_mine_across_the_border_through_the_cli(server, a
     gov = kp["governance"]
     assert gov("participant", "admit", "BW", "Botswana")["action"] == "AdmitParticipant"
     gov("participant", "admit", "EU", "European Union")
-    gov("authority", "appoint", "BW", actors["bw_authority"].address)
-    gov("authority", "appoint", "EU", actors["eu_authority"].address)
+    gov("authority", "appoint", "BW", actors["bw_authority"].address, "--name", "Government Diamond Valuator")
+    gov("authority", "appoint", "EU", actors["eu_authority"].address, "--name", "EU KP Authority")
 
-    # authorities license their operators
-    kp["bw_authority"]("operator", "license", actors["mine"].address, "--role", "producer", "--role", "exporter")
+    # authorities license their operators, by name
+    kp["bw_authority"]("operator", "license", actors["mine"].address, "--role", "producer", "--role", "exporter",
+                       "--name", "Kalahari Ridge Mining", "--licence", "BW-ML-2019-004")
     kp["eu_authority"]("operator", "license", actors["eu_trader"].address, "--role", "importer",
-                       "--role", "trader")
+                       "--role", "trader", "--name", "Antwerp Rough Trading NV", "--licence", "BE-0412.771.093")
 
     # the mine registers a run-of-mine parcel, sorts it into two gem parcels and seals them
     mine = kp["mine"]
@@ -263,14 +264,16 @@ def test_a_parcel_goes_from_the_mine_across_the_border_through_the_cli(server, a
     assert sorted(shown["parcel_ids"]) == sorted(children) and shown["points"] == 10_000
 
     # a refusal: the mine is no authority, so it cannot certify its own consignment
-    refused = mine.run("certificate", "issue", "--number", "BW0000009", "--importer", "EU", "--consignment",
-                       str(consignment), "--carats", "100", "--parcels", "2", "--hs", str(GEM), "--origin", "BW",
-                       "--document", str(cert_doc), json_out=False)
+    refused = mine.run("certificate", "issue", "--number", "BW0000009", "--importer", "EU", "--importer-account",
+                       actors["eu_trader"].address, "--consignment", str(consignment), "--carats", "100",
+                       "--parcels", "2", "--hs", "7102.31", "--origin", "BW", "--document", str(cert_doc),
+                       json_out=False)
     assert refused.exit_code == 1
     assert refused.stderr.startswith("error KPCertificatesNotAuthority: "), refused.stderr
 
     # the Botswana authority certifies the consignment for the EU
     issued = kp["bw_authority"]("certificate", "issue", "--number", "BW0000001", "--importer", "EU",
+                                "--importer-account", actors["eu_trader"].address,
                                 "--consignment", str(consignment), "--carats", "100.00", "--parcels", "2",
                                 "--hs", str(GEM), "--origin", "BW", "--expires-days", "30",
                                 "--document", str(cert_doc))

@@ -126,7 +126,8 @@ def document_file(tmp_path: Path, name: str, content: str) -> tuple[Path, str]:
 # who signs each of today's actions (the contracts' rules)
 EXPECTED_SIGNERS = {
     "AdmitParticipant": "governance", "SuspendParticipant": "governance", "ReinstateParticipant": "governance",
-    "SetAuthority": "governance", "LicenseOperator": "authority", "RevokeOperator": "authority",
+    "AppointAuthority": "governance", "DismissAuthority": "governance", "SetMaxCertificateValidity": "governance",
+    "LicenseOperator": "authority", "UpdateOperatorProfile": "authority", "RevokeOperator": "authority",
     "IssueCertificate": "authority", "ConfirmImport": "authority", "RecordDiscrepancy": "authority",
     "VoidCertificate": "authority",
 }
@@ -211,7 +212,7 @@ def test_the_typed_data_the_console_builds_has_the_backends_digest_for_every_act
     for action in listing["actions"]:
         name = action["action"]
         structs = {k: v for k, v in action["types"].items() if k != action["primary_type"]}
-        fields = [f for f in action["types"][name] if f["name"] not in ("nonce", "deadline")]
+        fields = [f for f in action["types"][name] if f["name"] not in ("signer", "nonce", "deadline")]
         message = {f["name"]: _sample(f["type"], structs, i) for i, f in enumerate(fields)}
         nonce, deadline = 2**64 + 3, 1_900_000_000
         # uints go to the page as decimal strings (JavaScript numbers stop being exact at 2**53)
@@ -400,6 +401,7 @@ def test_a_parcel_walks_from_the_mine_across_a_border_through_the_console(server
     assert field(authority, "number").input_value() == "BW"
     field(authority, "number").fill("BW0000001")
     field(authority, "importer", "select").select_option("EU")
+    field(authority, "importerAccount").fill(actors["eu_trader"].address)
     assert authority.inner_text("#form-fields [data-field='points'] output") == "3,500.00 ct"
     assert authority.inner_text("#form-fields [data-field='parcelCount'] output") == "1"
     assert authority.inner_text("#form-fields [data-field='hsCodes'] output") == "7102.31 non-industrial (gem)"
@@ -534,7 +536,8 @@ def test_governance_and_authorities_see_their_own_actions(server, browser, actor
     connect(gov)
     assert "KP governance" in gov.inner_text("#account-roles")
     shown = set(gov.eval_on_selector_all("#actions a[data-action]", "els => els.map(e => e.dataset.action)"))
-    assert shown == {"AdmitParticipant", "SuspendParticipant", "ReinstateParticipant", "SetAuthority"}
+    assert shown == {"AdmitParticipant", "SuspendParticipant", "ReinstateParticipant", "AppointAuthority",
+                     "DismissAuthority", "SetMaxCertificateValidity"}
     # governance admits Canada through the console
     open_action(gov, "AdmitParticipant")
     field(gov, "code").fill("ca")
@@ -548,14 +551,16 @@ def test_governance_and_authorities_see_their_own_actions(server, browser, actor
     authority, _ = open_console(browser, server.url, actors["bw_authority"].key, chain_id)
     connect(authority)
     shown = set(authority.eval_on_selector_all("#actions a[data-action]", "els => els.map(e => e.dataset.action)"))
-    assert shown == {"LicenseOperator", "RevokeOperator", "IssueCertificate", "ConfirmImport", "RecordDiscrepancy",
-                     "VoidCertificate"}
+    assert shown == {"LicenseOperator", "UpdateOperatorProfile", "RevokeOperator", "IssueCertificate",
+                     "ConfirmImport", "RecordDiscrepancy", "VoidCertificate"}
     # the BW authority licenses a new trader: role names become the registry's bits
     newcomer = Account.create()
     open_action(authority, "LicenseOperator")
     field(authority, "account").fill(newcomer.address)
     authority.check("#form-fields [data-field='roles'] input[value='trader']")
     authority.check("#form-fields [data-field='roles'] input[value='importer']")
+    field(authority, "name").fill("Francistown Rough Traders (Pty) Ltd")
+    field(authority, "licenceNumber").fill("BW-DL-0999")
     review(authority)
     assert authority.inner_text("#confirm-rows tr[data-field='roles'] td:last-child") == "24"
     assert sign(authority)["done"]
@@ -595,8 +600,8 @@ def test_a_new_action_with_a_signer_field_gets_a_generic_form_and_the_right_dige
     fields = [("account", "address"), ("name", "string"), ("maxSeconds", "uint64"), ("ref", "bytes32"),
               ("active", "bool"), ("lots", "uint256[]"), ("signer", "address"), ("nonce", "uint256"),
               ("deadline", "uint256")]
-    action = {**listing["actions"][0], "action": "UpdateOperatorProfile", "primary_type": "UpdateOperatorProfile",
-              "types": {"UpdateOperatorProfile": [{"name": n, "type": t} for n, t in fields]}}
+    action = {**listing["actions"][0], "action": "AnnotateMember", "primary_type": "AnnotateMember",
+              "types": {"AnnotateMember": [{"name": n, "type": t} for n, t in fields]}}
     signer = actors["outsider"].address
     inputs = {"account": actors["mine"].address.lower(), "name": "Jwaneng Mine (Pty) Ltd", "maxSeconds": "2592000",
               "ref": "0x" + "ab" * 32, "active": True, "lots": "3, 5"}

@@ -114,9 +114,8 @@ def incidents(d: Direct, ids: dict[str, int]) -> None:
     d.send("bw_exporter", led, "acceptOffer", gem2, sha("bag-2"))
     d.send("bw_exporter", led, "sealConsignment", [gem2], sha("box-2"))
     ids["bw_box2"] = last()
-    now = d.w3.eth.get_block("latest").timestamp
-    d.send("bw_authority", certs, "issueCertificate", ("BW0000002", "EU", ids["bw_box2"], 20_000, 1, [GEM], ["BW"],
-                                                        now - 60, now + 86_400, sha("certificate BW0000002")))
+    d.issue("bw_authority", "BW0000002", "EU", "eu_trader", ids["bw_box2"], 20_000, 1, [GEM], ["BW"],
+            sha("certificate BW0000002"), valid_for=86_400)
     d.send("bw_authority", certs, "voidCertificate", "BW0000002", 6)
     d.send("bw_exporter", led, "offer", ids["bw_box2"], a["mine"].address, sha("box-2"))
     d.send("mine", led, "acceptOffer", ids["bw_box2"], sha("box-forged"))
@@ -125,9 +124,8 @@ def incidents(d: Direct, ids: dict[str, int]) -> None:
     ids["ca_gem2"] = last()
     d.send("ca_mine", led, "sealConsignment", [ids["ca_gem2"]], sha("ca-box-2"))
     ids["ca_box2"] = last()
-    now = d.w3.eth.get_block("latest").timestamp
-    d.send("ca_authority", certs, "issueCertificate", ("CA0000002", "EU", ids["ca_box2"], 5_000, 1, [GEM], ["CA"],
-                                                        now - 60, now + 86_400, sha("certificate CA0000002")))
+    d.issue("ca_authority", "CA0000002", "EU", "eu_trader", ids["ca_box2"], 5_000, 1, [GEM], ["CA"],
+            sha("certificate CA0000002"), valid_for=86_400)
     d.send("ca_mine", led, "offer", ids["ca_box2"], a["eu_trader"].address, sha("ca-box-2"))
     d.send("eu_trader", led, "acceptOffer", ids["ca_box2"], sha("ca-box-2"))
     d.send("eu_authority", certs, "recordDiscrepancy", "CA0000002", 2, sha("scale ticket"))

@@ -73,9 +73,8 @@ def journey(direct: Direct, tag: str = "a") -> None:
     cid = ledger.functions.lastLotId().call()
     send("mine", ledger, "offer", cid, a["bw_exporter"].address, doc(f"seal-{tag}"))
     send("bw_exporter", ledger, "acceptOffer", cid, doc(f"seal-{tag}"))
-    now = direct.w3.eth.get_block("latest").timestamp
-    send("bw_authority", direct.certificates, "issueCertificate", (
-        f"BW{tag.upper()}0001", "EU", cid, 11_000, 2, [GEM], ["BW"], now - 10, now + 86_400, doc(f"cert-{tag}")))
+    direct.issue("bw_authority", f"BW{tag.upper()}0001", "EU", "eu_trader", cid, 11_000, 2, [GEM], ["BW"],
+                 doc(f"cert-{tag}"), valid_for=86_400)
     send("bw_exporter", ledger, "offer", cid, a["eu_trader"].address, doc(f"seal-{tag}"))
     send("eu_trader", ledger, "acceptOffer", cid, doc(f"seal-{tag}"))
     send("eu_authority", direct.certificates, "confirmImport", f"BW{tag.upper()}0001")

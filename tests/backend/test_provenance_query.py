@@ -46,9 +46,8 @@ def test_an_unconfirmed_crossing_makes_the_verdict_incomplete(node, direct: Dire
     d, a = direct, direct.actors
     d.send("mine", d.ledger, "registerParcel", 1_000, 1, 710231, "BW", b"\x01" * 32)
     d.send("mine", d.ledger, "sealConsignment", [1], b"\x02" * 32)
-    now = d.w3.eth.get_block("latest").timestamp
-    d.send("bw_authority", d.certificates, "issueCertificate",
-           ("BW0000009", "EU", 2, 1_000, 1, [710231], ["BW"], now - 1, now + 3600, b"\x03" * 32))
+    d.issue("bw_authority", "BW0000009", "EU", "eu_trader", 2, 1_000, 1, [710231], ["BW"], b"\x03" * 32,
+            valid_for=3600)
     d.send("mine", d.ledger, "offer", 2, a["eu_trader"].address, b"\x02" * 32)
     d.send("eu_trader", d.ledger, "acceptOffer", 2, b"\x02" * 32)
     indexer = make_indexer(node)

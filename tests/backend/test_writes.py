@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from conftest import MANIFEST
-from writes_support import GEM, UNSORTED, Api, b32, contracts, setup_world
+from writes_support import GEM, UNSORTED, Api, b32, contracts, licence, setup_world
 
 ZERO = "0x" + "00" * 32
 DAY = 86_400
@@ -54,13 +54,27 @@ def test_a_whole_journey_through_every_endpoint(api, actors, chain, node):
     for code, name in (("BW", "Botswana"), ("EU", "European Union"), ("CA", "Canada")):
         assert api.do(gov, "AdmitParticipant", {"code": code, "name": name})["result"] == {"participant": code}
     for code, authority in (("BW", bw), ("EU", eu), ("CA", ca)):
-        out = api.do(gov, "SetAuthority", {"participant": code, "account": authority.address, "appoint": True})
+        out = api.do(gov, "AppointAuthority", {"participant": code, "account": authority.address,
+                                               "name": f"{code} KP Authority"})
         assert out["result"] == {"participant": code, "account": authority.address}
-    licensed = api.do(bw, "LicenseOperator", {"account": mine.address, "roles": 2 | 4})
+    spare = actors["outsider"]
+    api.do(gov, "AppointAuthority", {"participant": "CA", "account": spare.address, "name": "CA deputy"})
+    dismissed = api.do(gov, "DismissAuthority", {"participant": "CA", "account": spare.address})
+    assert dismissed["result"] == {"participant": "CA", "account": spare.address}
+    assert registry.functions.member(spare.address).call()[1] == 0
+    validity = api.do(gov, "SetMaxCertificateValidity", {"maxValidity": 90 * DAY})
+    assert validity["result"] == {"max_validity": 90 * DAY} and registry.functions.maxCertificateValidity().call() \
+        == 90 * DAY
+    licensed = api.do(bw, "LicenseOperator", licence(mine, 2 | 4))
     assert licensed["result"] == {"account": mine.address, "participant": "BW", "roles": 6}
-    api.do(bw, "LicenseOperator", {"account": exporter.address, "roles": 4 | 16})
-    api.do(eu, "LicenseOperator", {"account": trader.address, "roles": 4 | 8 | 16})
-    api.do(ca, "LicenseOperator", {"account": actors["ca_mine"].address, "roles": 2})
+    api.do(bw, "LicenseOperator", licence(exporter, 4 | 8 | 16))
+    api.do(eu, "LicenseOperator", licence(trader, 4 | 8 | 16))
+    api.do(ca, "LicenseOperator", licence(actors["ca_mine"], 2))
+    renamed = api.do(bw, "UpdateOperatorProfile", {"account": mine.address, "name": "Kalahari Ridge Mining",
+                                                   "licenceNumber": "BW-ML-1", "registryRef": "CIPA 2019/1"})
+    assert renamed["result"] == {"account": mine.address}
+    assert tuple(registry.functions.profile(mine.address).call()) == ("Kalahari Ridge Mining", "BW-ML-1",
+                                                                      "CIPA 2019/1")
 
     parcel = api.do(mine, "RegisterParcel", {"points": 1_000, "stones": 5, "hsCode": UNSORTED, "origin": "BW",
                                              "documentHash": b32("p")})
@@ -83,9 +97,9 @@ def test_a_whole_journey_through_every_endpoint(api, actors, chain, node):
     assert ledger.functions.consignment(5).call()[0] == exporter.address
 
     now = node.w3.eth.get_block("latest")["timestamp"]
-    cert = {"number": "BW0000001", "importer": "EU", "consignmentId": 5, "points": 1_000, "parcelCount": 1,
-            "hsCodes": [GEM], "origins": ["BW"], "issuedAt": now - 60, "expiresAt": now + DAY,
-            "documentHash": b32("cert")}
+    cert = {"number": "BW0000001", "importer": "EU", "importerAccount": trader.address, "consignmentId": 5,
+            "points": 1_000, "parcelCount": 1, "hsCodes": [GEM], "origins": ["BW"], "issuedAt": now - 60,
+            "expiresAt": now + DAY, "documentHash": b32("cert"), "replaces": ""}
     issued = api.do(bw, "IssueCertificate", cert)
     key = issued["result"]["certificate_key"]
     assert issued["result"]["number"] == "BW0000001" and issued["result"]["consignment_id"] == 5 and key != ZERO
@@ -99,9 +113,13 @@ def test_a_whole_journey_through_every_endpoint(api, actors, chain, node):
     assert api.do(trader, "OpenConsignment", {"consignmentId": 5})["result"] == {"consignment_id": 5}
     assert api.do(trader, "SealConsignment", {"parcelIds": [4], "sealId": b32("box2")})["result"] == \
         {"consignment_id": 6}
-    api.do(eu, "IssueCertificate", {**cert, "number": "EU0000001", "importer": "BW", "consignmentId": 6})
-    api.do(eu, "VoidCertificate", {"number": "EU0000001", "reason": 6})
+    back = {**cert, "number": "EU0000001", "importer": "BW", "importerAccount": exporter.address, "consignmentId": 6}
+    api.do(eu, "IssueCertificate", back)
+    api.do(eu, "VoidCertificate", {"number": "EU0000001", "reason": 7})
     assert certificates.functions.certificate("EU0000001").call()[5] == 5  # Voided
+    corrected = api.do(eu, "IssueCertificate", {**back, "number": "EU0000002", "replaces": "EU0000001"})
+    assert corrected["result"]["number"] == "EU0000002"
+    assert certificates.functions.certificate("EU0000001").call()[10] is True  # superseded
 
     # a seal mismatch is recorded and does not move custody
     api.do(mine, "RegisterParcel", {"points": 50, "stones": 1, "hsCode": UNSORTED, "origin": "BW",
@@ -116,7 +134,7 @@ def test_a_whole_journey_through_every_endpoint(api, actors, chain, node):
     api.do(gov, "ReinstateParticipant", {"code": "CA"})
     assert registry.functions.participant(b"CA").call()[0] == 1
     revoked = api.do(bw, "RevokeOperator", {"account": exporter.address, "roles": 16})
-    assert revoked["result"]["roles"] == 4 and registry.functions.member(exporter.address).call()[1] == 4
+    assert revoked["result"]["roles"] == 12 and registry.functions.member(exporter.address).call()[1] == 12
     assert api.nonce(mine.address, "KPLedger") == ledger.functions.nonces(mine.address, 0).call() == 10
 
 
@@ -127,7 +145,7 @@ def test_an_outsider_is_refused_with_the_contracts_error(world, actors, chain, n
     answer = refused(node, world, "RegisterParcel", body, 403, "KPLedgerNotOperator",
                      lambda: ledger.functions.lastLotId().call())
     assert answer["details"]["account"].lower() == outsider.address.lower()
-    lic = world.body(actors["mine"], "LicenseOperator", {"account": outsider.address, "roles": 16})
+    lic = world.body(actors["mine"], "LicenseOperator", licence(outsider, 16))
     refused(node, world, "LicenseOperator", lic, 403, "KPRegistryNotAuthority",
             lambda: chain["KPRegistry"].functions.member(outsider.address).call())
     # a custody action on someone else's lot
@@ -220,9 +238,8 @@ def test_concurrent_duplicates_and_concurrent_signers(world, actors, chain, node
                                                 "documentHash": b32(f"c{i}")}) for i in range(5)]
     jobs += [(actors["governance"], "AdmitParticipant", {"code": code, "name": code}) for code in
              ("CA", "IN", "RU", "AO", "NA")]
-    jobs += [(actors["bw_authority"], "LicenseOperator", {"account": actors[n].address, "roles": 16})
-             for n in ("mine", "bw_exporter")]
-    jobs += [(actors["eu_authority"], "LicenseOperator", {"account": actors["eu_trader"].address, "roles": 32})]
+    jobs += [(actors["bw_authority"], "LicenseOperator", licence(actors[n], 16)) for n in ("mine", "bw_exporter")]
+    jobs += [(actors["eu_authority"], "LicenseOperator", licence(actors["eu_trader"], 32))]
     bodies = [(action, world.body(actor, action, message, nonce=(i + 1) << 64))
               for i, (actor, action, message) in enumerate(jobs)]
     with ThreadPoolExecutor(len(bodies)) as pool:

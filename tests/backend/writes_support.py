@@ -77,8 +77,16 @@ def setup_world(api: Api, actors: dict[str, Any]) -> None:
     gov = actors["governance"]
     for code, name in (("BW", "Botswana"), ("EU", "European Union")):
         api.do(gov, "AdmitParticipant", {"code": code, "name": name})
-    api.do(gov, "SetAuthority", {"participant": "BW", "account": actors["bw_authority"].address, "appoint": True})
-    api.do(gov, "SetAuthority", {"participant": "EU", "account": actors["eu_authority"].address, "appoint": True})
-    api.do(actors["bw_authority"], "LicenseOperator", {"account": actors["mine"].address, "roles": 2 | 4})
-    api.do(actors["bw_authority"], "LicenseOperator", {"account": actors["bw_exporter"].address, "roles": 4 | 16})
-    api.do(actors["eu_authority"], "LicenseOperator", {"account": actors["eu_trader"].address, "roles": 4 | 8 | 16})
+    api.do(gov, "AppointAuthority", {"participant": "BW", "account": actors["bw_authority"].address,
+                                     "name": "BW KP Authority"})
+    api.do(gov, "AppointAuthority", {"participant": "EU", "account": actors["eu_authority"].address,
+                                     "name": "EU KP Authority"})
+    api.do(actors["bw_authority"], "LicenseOperator", licence(actors["mine"], 2 | 4))
+    api.do(actors["bw_authority"], "LicenseOperator", licence(actors["bw_exporter"], 4 | 16))
+    api.do(actors["eu_authority"], "LicenseOperator", licence(actors["eu_trader"], 4 | 8 | 16))
+
+
+def licence(actor: Any, roles: int) -> dict[str, Any]:
+    """A LicenseOperator message for an actor, under a name derived from the actor's."""
+    return {"account": actor.address, "roles": roles, "name": f"{actor.name.replace('_', ' ').title()} Ltd",
+            "licenceNumber": f"L-{actor.name}", "registryRef": ""}

@@ -91,19 +91,36 @@ def certificates(project, ledger):
     return project.KPCertificates.at(ledger.certificates())
 
 
+def operator_profile(label: str) -> tuple[str, str, str]:
+    """A plausible (name, licence number, registry reference) for a test operator."""
+    return (f"{label} (Pty) Ltd", f"LIC-{label.upper()[:20]}", "")
+
+
 @pytest.fixture(scope="module")
-def world(registry, governance, bw_authority, eu_authority, ca_authority, mine, bw_exporter, eu_importer,
+def license(registry):
+    """Factory: `authority` licenses `account` with `roles` under a profile (defaults derived from `label`)."""
+
+    def _license(account, roles, authority, label="operator", name=None, licence=None, ref=""):
+        default_name, default_licence, _ = operator_profile(label)
+        return registry.licenseOperator(account, roles, name or default_name, licence or default_licence, ref,
+                                        sender=authority)
+
+    return _license
+
+
+@pytest.fixture(scope="module")
+def world(registry, license, governance, bw_authority, eu_authority, ca_authority, mine, bw_exporter, eu_importer,
           ca_mine):
     """BW, EU, CA, IN admitted; authorities appointed; operators licensed."""
     for code, name in (("BW", "Botswana"), ("EU", "European Union"), ("CA", "Canada"), ("IN", "India")):
         registry.admitParticipant(code, name, sender=governance)
-    registry.setAuthority("BW", bw_authority, True, sender=governance)
-    registry.setAuthority("EU", eu_authority, True, sender=governance)
-    registry.setAuthority("CA", ca_authority, True, sender=governance)
-    registry.licenseOperator(mine, ROLE_PRODUCER | ROLE_EXPORTER, sender=bw_authority)
-    registry.licenseOperator(bw_exporter, ROLE_EXPORTER | ROLE_TRADER, sender=bw_authority)
-    registry.licenseOperator(eu_importer, ROLE_IMPORTER | ROLE_TRADER | ROLE_EXPORTER, sender=eu_authority)
-    registry.licenseOperator(ca_mine, ROLE_PRODUCER | ROLE_EXPORTER, sender=ca_authority)
+    registry.appointAuthority("BW", bw_authority, "BW Diamond Hub", sender=governance)
+    registry.appointAuthority("EU", eu_authority, "EU KP Authority", sender=governance)
+    registry.appointAuthority("CA", ca_authority, "Natural Resources Canada", sender=governance)
+    license(mine, ROLE_PRODUCER | ROLE_EXPORTER, bw_authority, "mine")
+    license(bw_exporter, ROLE_EXPORTER | ROLE_TRADER, bw_authority, "bw-exporter")
+    license(eu_importer, ROLE_IMPORTER | ROLE_TRADER | ROLE_EXPORTER, eu_authority, "eu-importer")
+    license(ca_mine, ROLE_PRODUCER | ROLE_EXPORTER, ca_authority, "ca-mine")
     return registry
 
 
@@ -134,21 +151,22 @@ _numbers = itertools.count(1)
 
 
 @pytest.fixture
-def issue(certificates, ledger, chain):
-    """Factory: issues a certificate matching a consignment; returns its number."""
+def issue(certificates, ledger, chain, eu_importer):
+    """Factory: issues a certificate matching a consignment (to the EU importer by default); returns its number."""
 
     def _issue(consignment_id, authority, exporter="BW", importer="EU", number=None, origins=None,
-               hs_codes=None, points=None, parcel_count=None, validity=30 * DAY, document="cert"):
+               hs_codes=None, points=None, parcel_count=None, validity=30 * DAY, document="cert",
+               importer_account=None, replaces=""):
         c = ledger.consignment(consignment_id)
         number = number or f"{exporter}{next(_numbers):07d}"
         now = chain.pending_timestamp
         request = (
-            number, importer, consignment_id,
+            number, importer, importer_account or eu_importer.address, consignment_id,
             c.points if points is None else points,
             c.parcelCount if parcel_count is None else parcel_count,
             hs_codes if hs_codes is not None else [GEM],
             origins if origins is not None else [exporter],
-            now - 60, now + validity, doc(document),
+            now - 60, now + validity, doc(document), replaces,
         )
         certificates.issueCertificate(request, sender=authority)
         return number
@@ -158,13 +176,13 @@ def issue(certificates, ledger, chain):
 
 @pytest.fixture
 def sign(chain):
-    """Factory: signs an intent as `account` for `contract`; returns the SignedIntent."""
+    """Factory: signs an intent with `account`'s key for `contract` (as `signer`, a wallet, if given)."""
 
-    def _sign(account, contract, action, message, nonce=0, deadline=None):
+    def _sign(account, contract, action, message, nonce=0, deadline=None, signer=None):
         return sign_intent(
             account.private_key, action, message,
             chain_id=chain.chain_id, verifying_contract=contract.address, nonce=nonce,
-            deadline=deadline if deadline is not None else chain.pending_timestamp + 3600,
+            deadline=deadline if deadline is not None else chain.pending_timestamp + 3600, signer=signer,
         )
 
     return _sign

@@ -2,7 +2,7 @@
 
 import ape
 
-from conftest import ROLE_TRADER, seal
+from conftest import GEM, ROLE_TRADER, seal
 
 
 def test_custody_changes_only_when_both_sides_act(ledger, register, mine, bw_exporter):
@@ -26,9 +26,10 @@ def test_only_the_holder_offers(ledger, register, bw_exporter, eu_importer):
         ledger.offer(parcel, eu_importer, seal("bag"), sender=bw_exporter)
 
 
-def test_only_the_named_recipient_answers(ledger, register, mine, bw_exporter, world, bw_authority, outsider):
+def test_only_the_named_recipient_answers(ledger, register, mine, bw_exporter, world, bw_authority, outsider,
+                                          license):
     parcel = register()
-    world.licenseOperator(outsider, ROLE_TRADER, sender=bw_authority)
+    license(outsider, ROLE_TRADER, bw_authority)
     ledger.offer(parcel, bw_exporter, seal("bag"), sender=mine)
     with ape.reverts(ledger.KPLedgerNotRecipient):
         ledger.acceptOffer(parcel, seal("bag"), sender=outsider)
@@ -199,3 +200,41 @@ def test_a_recipient_that_lost_its_licence_cannot_accept(ledger, world, register
     world.revokeOperator(bw_exporter, 4 | 16, sender=bw_authority)
     with ape.reverts(ledger.KPLedgerNotOperator):
         ledger.acceptOffer(parcel, seal("bag"), sender=bw_exporter)
+    with ape.reverts(ledger.KPLedgerNotOperator, account=bw_exporter.address):
+        ledger.rejectOffer(parcel, 5, sender=bw_exporter)
+    # the sender, still licensed, closes the offer
+    ledger.withdrawOffer(parcel, sender=mine)
+
+
+def test_a_sender_that_lost_its_licence_cannot_withdraw_but_the_recipient_rejects(ledger, world, register, mine,
+                                                                                  bw_exporter, bw_authority):
+    parcel = register()
+    ledger.offer(parcel, bw_exporter, seal("bag"), sender=mine)
+    world.revokeOperator(mine, 2 | 4, sender=bw_authority)
+    with ape.reverts(ledger.KPLedgerNotOperator, account=mine.address):
+        ledger.withdrawOffer(parcel, sender=mine)
+    with ape.reverts(ledger.KPLedgerNotOperator, account=mine.address):
+        ledger.acceptOffer(parcel, seal("bag"), sender=bw_exporter)  # the sender is checked again at accept
+    tx = ledger.rejectOffer(parcel, 5, sender=bw_exporter)
+    assert len(tx.events.filter(ledger.CustodyRejected)) == 1
+
+
+def test_a_suspended_side_can_neither_withdraw_nor_reject_but_the_active_side_closes_the_offer(
+        ledger, world, governance, register, seal_consignment, issue, mine, eu_importer, bw_authority):
+    # an export offer: BW mine -> EU importer under a certificate
+    first = seal_consignment([register(hs=GEM)], mine, "one")
+    issue(first, bw_authority)
+    ledger.offer(first, eu_importer, seal("one"), sender=mine)
+    world.suspendParticipant("EU", b"\x00" * 32, sender=governance)
+    with ape.reverts(ledger.KPLedgerParticipantSuspended, participant=b"EU"):
+        ledger.rejectOffer(first, 5, sender=eu_importer)
+    tx = ledger.withdrawOffer(first, sender=mine)  # the active sender withdraws
+    assert len(tx.events.filter(ledger.CustodyOfferWithdrawn)) == 1
+    world.reinstateParticipant("EU", sender=governance)
+    ledger.offer(first, eu_importer, seal("one"), sender=mine)
+    world.suspendParticipant("BW", b"\x00" * 32, sender=governance)
+    with ape.reverts(ledger.KPLedgerParticipantSuspended, participant=b"BW"):
+        ledger.withdrawOffer(first, sender=mine)
+    tx = ledger.rejectOffer(first, 5, sender=eu_importer)  # the active recipient rejects
+    assert tx.events.filter(ledger.CustodyRejected)[0].reason == 5
+    assert ledger.offerOf(first) == "0x0000000000000000000000000000000000000000"

@@ -96,10 +96,24 @@ def test_a_merge_adds_carats_and_closes_its_inputs(ledger, register, mine):
     assert ledger.parcel(a).status == ledger.parcel(b).status == 2
 
 
-def test_merging_different_hs_codes_gives_an_unsorted_parcel(ledger, register, mine):
-    a, b = register(points=300, hs=GEM), register(points=700, hs=INDUSTRIAL)
-    ledger.mergeParcels([a, b], doc("m"), sender=mine)
-    assert ledger.parcel(3).hsCode == UNSORTED
+def test_parcels_of_different_hs_codes_are_not_merged(ledger, register, mine):
+    # merging two sorted grades into "unsorted" would let the result be split into any grade
+    a, b, c = register(points=300, hs=GEM), register(points=700, hs=INDUSTRIAL), register(points=100, hs=UNSORTED)
+    with ape.reverts(ledger.KPLedgerHsCodesDiffer, parcelId=b, hsCode=INDUSTRIAL, expected=GEM):
+        ledger.mergeParcels([a, b], doc("m"), sender=mine)
+    with ape.reverts(ledger.KPLedgerHsCodesDiffer, parcelId=c, hsCode=UNSORTED, expected=GEM):
+        ledger.mergeParcels([a, c], doc("m"), sender=mine)
+    assert ledger.lastLotId() == c and ledger.parcel(a).status == ledger.parcel(b).status == 1
+
+
+def test_a_merge_of_one_hs_code_keeps_it_and_cannot_be_reclassified(ledger, register, mine):
+    a, b = register(points=300, hs=INDUSTRIAL), register(points=700, hs=INDUSTRIAL)
+    tx = ledger.mergeParcels([a, b], doc("m"), sender=mine)
+    merged = tx.events.filter(ledger.ParcelsMerged)[0]
+    assert merged.hsCode == INDUSTRIAL == ledger.parcel(merged.parcelId).hsCode
+    with ape.reverts(ledger.KPLedgerHsReclassification, parcelId=merged.parcelId, fromHsCode=INDUSTRIAL,
+                     toHsCode=GEM):
+        ledger.splitParcel(merged.parcelId, [(500, 0, GEM, doc("a")), (500, 0, GEM, doc("b"))], sender=mine)
 
 
 def test_merging_goods_of_two_origins_gives_mixed_origin_keeping_both_countries(

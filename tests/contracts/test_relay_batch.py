@@ -22,10 +22,38 @@ def batch(project, deployer, registry, ledger, certificates):
     return deployer.deploy(project.KPRelayBatch, registry, ledger, certificates)
 
 
-def call(contract, signed):
-    """A batch Call (target, calldata) for a signed intent."""
+GENEROUS = 2_000_000  # the bound a relayer passes to `simulate`
+
+
+def call(contract, signed, gas=GENEROUS):
+    """A batch Call (target, calldata, gas bound) for a signed intent."""
     fn = getattr(contract, ACTIONS[signed.action].function)
-    return (contract.address, fn.as_transaction(*signed.args, signed.authorization).data)
+    return (contract.address, fn.as_transaction(*signed.args, signed.authorization).data, gas)
+
+
+def simulate(chain, batch, calls, relayer, gas=None):
+    """`simulate` through eth_call: the outcomes (ok, gasUsed, returnData) of every call."""
+    data = batch.simulate.as_transaction(calls, sender=relayer).data
+    params = {"from": relayer.address, "to": batch.address, "data": "0x" + bytes(data).hex()}
+    if gas is not None:
+        params["gas"] = hex(gas)
+    answer = chain.provider.web3.provider.make_request("eth_call", [params, "latest"])
+    error = answer["error"]
+    revert = bytes.fromhex((error["data"] if isinstance(error["data"], str) else error["data"]["data"])[2:])
+    assert revert[:4] == selector("KPRelayBatchSimulated((bool,uint256,bytes)[])"), error
+    (outcomes,) = abi_decode(["(bool,uint256,bytes)[]"], revert[4:])
+    return outcomes
+
+
+def bound(gas_used, contract_signer=False, allowance=100_000):
+    """The relayer's bound for a call from its simulated gas: a margin, plus the ERC-1271 allowance
+    (which must be available when the wallet is called) for a contract signer."""
+    return gas_used * 6 // 5 + 20_000 + (allowance + allowance // 63 + 1_000 if contract_signer else 0)
+
+
+def transaction_gas(calls):
+    """A gas limit that gives every call its bound under the 63/64 rule."""
+    return 60_000 + sum(gas + gas // 63 + 1_000 + 16 * len(data) for _, data, gas in calls)
 
 
 def parcel(i):
@@ -89,14 +117,14 @@ def test_a_replayed_intent_inside_a_batch_fails_only_that_call(batch, ledger, wo
 def test_only_the_ledger_contracts_and_their_relayed_functions_can_be_called(batch, ledger, registry, world, mine,
                                                                                outsider, relayer, sign):
     signed = sign(mine, ledger, "RegisterParcel", parcel(20), nonce=ledger.nonces(mine, 0))
-    target, data = call(ledger, signed)
+    target, data, gas = call(ledger, signed)
     with ape.reverts(batch.KPRelayBatchUnknownTarget, target=outsider.address):
-        batch.execute([(target, data), (outsider.address, data)], sender=relayer)
+        batch.execute([(target, data, gas), (outsider.address, data, gas)], sender=relayer)
     direct = ledger.registerParcel.as_transaction(1, 1, UNSORTED, "BW", doc("direct")).data
     with ape.reverts(batch.KPRelayBatchUnknownSelector, target=ledger.address, selector=direct[:4]):
-        batch.execute([(ledger.address, direct)], sender=relayer)
+        batch.execute([(ledger.address, direct, gas)], sender=relayer)
     with ape.reverts(batch.KPRelayBatchUnknownSelector):
-        batch.execute([(registry.address, data)], sender=relayer)  # a ledger selector sent to the registry
+        batch.execute([(registry.address, data, gas)], sender=relayer)  # a ledger selector sent to the registry
     with ape.reverts(batch.KPRelayBatchEmpty):
         batch.execute([], sender=relayer)
     assert batch.targets() == (registry.address, ledger.address, ledger.certificates())
@@ -108,14 +136,7 @@ def test_simulate_reports_outcomes_and_gas_and_never_changes_state(batch, ledger
     good = sign(mine, ledger, "RegisterParcel", parcel(30), nonce=n)
     bad = sign(outsider, ledger, "RegisterParcel", parcel(31), nonce=0)
     before = ledger.lastLotId()
-    data = batch.simulate.as_transaction([call(ledger, good), call(ledger, bad)], sender=relayer).data
-    answer = chain.provider.web3.provider.make_request(
-        "eth_call", [{"from": relayer.address, "to": batch.address, "data": "0x" + bytes(data).hex()}, "latest"])
-    error = answer["error"]
-    revert = bytes.fromhex((error["data"] if isinstance(error["data"], str) else error["data"]["data"])[2:])
-    assert revert[:4] == selector("KPRelayBatchSimulated((bool,uint256,bytes)[])")
-    (outcomes,) = abi_decode(["(bool,uint256,bytes)[]"], revert[4:])
-    (ok0, gas0, ret0), (ok1, gas1, ret1) = outcomes
+    (ok0, gas0, ret0), (ok1, gas1, ret1) = simulate(chain, batch, [call(ledger, good), call(ledger, bad)], relayer)
     assert ok0 and abi_decode(["uint256"], ret0) == (before + 1,) and 50_000 < gas0 < 200_000
     assert not ok1 and ret1[:4] == selector("KPLedgerNotOperator(address)") and gas1 < gas0
     assert ledger.lastLotId() == before and ledger.nonces(mine, 0) == n  # nothing happened
@@ -125,5 +146,81 @@ def test_the_batch_contract_gains_no_rights(batch, ledger, registry, world, mine
     """It is not an operator: the ledger's direct (msg.sender) functions refuse it like anyone else."""
     direct = ledger.registerParcel.as_transaction(1, 1, UNSORTED, "BW", doc("direct")).data
     with ape.reverts(batch.KPRelayBatchUnknownSelector):
-        batch.execute([(ledger.address, direct)], sender=relayer)
+        batch.execute([(ledger.address, direct, GENEROUS)], sender=relayer)
     assert registry.member(batch.address).roles == 0
+
+
+def test_the_registrys_new_relayed_functions_are_batchable(batch, registry, world, governance, relayer, sign,
+                                                           accounts):
+    n = registry.nonces(governance, 0)
+    someone = accounts.generate_test_account()
+    calls = [call(registry, sign(governance, registry, "AppointAuthority",
+                                 {"participant": "IN", "account": someone.address, "name": "India KP"}, nonce=n)),
+             call(registry, sign(governance, registry, "SetMaxCertificateValidity", {"maxValidity": 60 * 86_400},
+                                 nonce=n + 1)),
+             call(registry, sign(governance, registry, "DismissAuthority",
+                                 {"participant": "IN", "account": someone.address}, nonce=n + 2))]
+    tx = batch.execute(calls, sender=relayer)
+    assert [e.index for e in tx.events.filter(batch.RelayCallDone)] == [0, 1, 2]
+    assert registry.maxCertificateValidity() == 60 * 86_400 and registry.member(someone).roles == 0
+
+
+def test_a_gas_burning_outsider_wallet_does_not_sink_the_simulation(project, batch, ledger, world, mine, outsider,
+                                                                    relayer, sign, chain):
+    """Before: one such request made `simulate` run out of gas (3M-gas eth_call with 5 honest requests)."""
+    burner = outsider.deploy(project.GasBurningWallet)
+    n = ledger.nonces(mine, 0)
+    bad = sign(outsider, ledger, "RegisterParcel", parcel(40), nonce=0, signer=burner.address)
+    goods = [sign(mine, ledger, "RegisterParcel", parcel(41 + i), nonce=n + i) for i in range(5)]
+    calls = [call(ledger, bad, 300_000)] + [call(ledger, g, 300_000) for g in goods]
+    outcomes = simulate(chain, batch, calls, relayer, gas=3_000_000)
+    assert [ok for ok, _, _ in outcomes] == [False] + [True] * 5
+    ok, gas_used, reason = outcomes[0]
+    assert reason[:4] == selector("KPIntentInvalidSignature(address)")
+    assert 100_000 < gas_used < 150_000  # the wallet's allowance and the refusal
+
+
+def test_a_two_faced_operator_wallet_fails_alone(project, batch, ledger, world, mine, bw_authority, outsider,
+                                                 relayer, sign, chain, license):
+    """Before: honest in `simulate`, burning in `execute`: the whole batch ran out of gas, nothing took effect
+    and the attacker's nonce was not spent."""
+    wallet = outsider.deploy(project.TwoFacedWallet, outsider)
+    license(wallet, 2, bw_authority, "two-faced")
+    n = ledger.nonces(mine, 0)
+    a = sign(mine, ledger, "RegisterParcel", parcel(50), nonce=n)
+    evil = sign(outsider, ledger, "RegisterParcel", parcel(51), nonce=0, signer=wallet.address)
+    b = sign(mine, ledger, "RegisterParcel", parcel(52), nonce=n + 1)
+    outcomes = simulate(chain, batch, [call(ledger, s) for s in (a, evil, b)], relayer)
+    assert all(ok for ok, _, _ in outcomes)
+    bounds = [bound(g, contract_signer=(i == 1)) for i, (_, g, _) in enumerate(outcomes)]
+    calls = [call(ledger, s, gas) for s, gas in zip((a, evil, b), bounds, strict=True)]
+    wallet.setTwoFaced(True, sender=outsider)  # between the simulation and the execution
+    before = ledger.lastLotId()
+    tx = batch.execute(calls, sender=relayer, gas_limit=transaction_gas(calls))
+    assert [e.index for e in tx.events.filter(batch.RelayCallDone)] == [0, 2]
+    (failed,) = tx.events.filter(batch.RelayCallFailed)
+    assert failed.index == 1 and bytes(failed.reason)[:4] == selector("KPIntentInvalidSignature(address)")
+    assert ledger.lastLotId() == before + 2 and ledger.nonces(mine, 0) == n + 2
+    assert ledger.nonces(wallet, 0) == 0
+
+
+def test_a_call_that_exceeds_its_gas_bound_fails_alone(batch, ledger, world, mine, relayer, sign):
+    n = ledger.nonces(mine, 0)
+    starved = sign(mine, ledger, "RegisterParcel", parcel(60), nonce=(5 << 64))
+    fine = sign(mine, ledger, "RegisterParcel", parcel(61), nonce=n)
+    tx = batch.execute([call(ledger, starved, 30_000), call(ledger, fine, 300_000)], sender=relayer)
+    (failed,) = tx.events.filter(batch.RelayCallFailed)
+    assert (failed.index, bytes(failed.reason)) == (0, b"")  # out of gas: no revert data
+    assert [e.index for e in tx.events.filter(batch.RelayCallDone)] == [1]
+    assert ledger.nonces(mine, 5) == (5 << 64) and ledger.nonces(mine, 0) == n + 1
+
+
+def test_a_batch_whose_gas_limit_cannot_cover_a_bound_reverts_whole_naming_the_call(batch, ledger, world, mine,
+                                                                                    relayer, sign):
+    n = ledger.nonces(mine, 0)
+    calls = [call(ledger, sign(mine, ledger, "RegisterParcel", parcel(70 + i), nonce=n + i), gas)
+             for i, gas in enumerate((300_000, 300_000, 5_000_000))]
+    # enough for the first two calls' bounds, not for the third: the relayer signed too little gas
+    with ape.reverts(batch.KPRelayBatchInsufficientGas, index=2, needed=5_000_000 + 5_000_000 // 63 + 1_000):
+        batch.execute(calls, sender=relayer, gas_limit=1_000_000)
+    assert ledger.nonces(mine, 0) == n

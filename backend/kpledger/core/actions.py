@@ -27,7 +27,7 @@ Logs = Sequence[tuple[str, Mapping[str, Any]]]  # a call's events in log order: 
 Message = Mapping[str, Any]
 
 # What every intent carries after its business fields (and the contracts hash with them).
-AUTH_FIELDS: Final[tuple[tuple[str, str], ...]] = (("nonce", "uint256"), ("deadline", "uint256"))
+AUTH_FIELDS: Final[tuple[tuple[str, str], ...]] = (("signer", "address"), ("nonce", "uint256"), ("deadline", "uint256"))
 # The `...BySig` functions' last argument: `IKPIntents.Authorization(signer, nonce, deadline, signature)`.
 AUTHORIZATION_ABI: Final = "(address,uint256,uint256,bytes)"
 
@@ -73,10 +73,17 @@ ADDRESS = Kind("address", Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]{40}$", e
 ISO_CODE = Kind("string", Annotated[str, Field(min_length=1, max_length=8, pattern=r"^[A-Za-z]+$",
                                                examples=["BW"])])
 NAME = Kind("string", Annotated[str, Field(min_length=1, max_length=200)])
+# KPRegistry's bounds on an operator's public profile (MAX_NAME_LENGTH, MAX_LICENCE_LENGTH, MAX_REGISTRY_REF_LENGTH;
+# in bytes on chain: test_actions checks the limits agree)
+LEGAL_NAME = Kind("string", Annotated[str, Field(min_length=1, max_length=120)])
+LICENCE_NUMBER = Kind("string", Annotated[str, Field(min_length=1, max_length=64)])
+REGISTRY_REF = Kind("string", Annotated[str, Field(min_length=0, max_length=64)])
 CERTIFICATE_NUMBER = Kind("string", Annotated[str, Field(min_length=1, max_length=32,
                                                          pattern=r"^[A-Za-z0-9\-/.]+$", examples=["BW0000001"])])
+REPLACED_NUMBER = Kind("string", Annotated[str, Field(min_length=0, max_length=32, pattern=r"^[A-Za-z0-9\-/.]*$",
+                                                      description='the certificate this one supersedes, or ""')])
 LOT_IDS = Kind("uint256[]", Annotated[list[UINT256.schema], Field(min_length=1, max_length=MAX_PARTS)])
-HS_CODES = Kind("uint32[]", Annotated[list[UINT32.schema], Field(min_length=1, max_length=8)])
+HS_CODES = Kind("uint32[]", Annotated[list[UINT32.schema], Field(min_length=1, max_length=3)])
 ORIGINS = Kind("string[]", Annotated[list[ISO_CODE.schema], Field(min_length=1, max_length=192)])
 
 CHILD = Struct("Child", (("points", UINT48), ("stones", UINT32), ("hsCode", UINT32), ("documentHash", BYTES32)))
@@ -250,12 +257,24 @@ ACTIONS: Final[dict[str, Action]] = {a.name: a for a in (
            "Suspend a participant"),
     Action("ReinstateParticipant", "KPRegistry", "reinstateParticipantBySig", "/v1/participants/{code}/reinstate",
            (("code", ISO_CODE),), GOVERNANCE, _field_result(participant="code"), "Reinstate a suspended participant"),
-    Action("SetAuthority", "KPRegistry", "setAuthorityBySig", "/v1/participants/{participant}/authorities",
-           (("participant", ISO_CODE), ("account", ADDRESS), ("appoint", BOOL)), GOVERNANCE,
-           _field_result("participant", "account"), "Appoint or dismiss an authority of a participant"),
+    Action("AppointAuthority", "KPRegistry", "appointAuthorityBySig", "/v1/participants/{participant}/authorities",
+           (("participant", ISO_CODE), ("account", ADDRESS), ("name", LEGAL_NAME)), GOVERNANCE,
+           _field_result("participant", "account"), "Appoint an authority of a participant, by name"),
+    Action("DismissAuthority", "KPRegistry", "dismissAuthorityBySig",
+           "/v1/participants/{participant}/authorities/dismiss", (("participant", ISO_CODE), ("account", ADDRESS)),
+           GOVERNANCE, _field_result("participant", "account"), "Dismiss an authority of a participant"),
+    Action("SetMaxCertificateValidity", "KPRegistry", "setMaxCertificateValidityBySig",
+           "/v1/governance/certificate-validity", (("maxValidity", UINT64),), GOVERNANCE,
+           _field_result(max_validity="maxValidity"), "Set the longest validity a KP certificate may have"),
     # authorities
     Action("LicenseOperator", "KPRegistry", "licenseOperatorBySig", "/v1/operators/license",
-           (("account", ADDRESS), ("roles", UINT8)), AUTHORITY, _roles_result, "License an operator"),
+           (("account", ADDRESS), ("roles", UINT8), ("name", LEGAL_NAME), ("licenceNumber", LICENCE_NUMBER),
+            ("registryRef", REGISTRY_REF)), AUTHORITY, _roles_result,
+           "License an operator under its legal name and national licence number"),
+    Action("UpdateOperatorProfile", "KPRegistry", "updateOperatorProfileBySig", "/v1/operators/profile",
+           (("account", ADDRESS), ("name", LEGAL_NAME), ("licenceNumber", LICENCE_NUMBER),
+            ("registryRef", REGISTRY_REF)), AUTHORITY, _field_result("account"),
+           "Update an operator's public name, licence number or registry reference"),
     Action("RevokeOperator", "KPRegistry", "revokeOperatorBySig", "/v1/operators/revoke",
            (("account", ADDRESS), ("roles", UINT8)), AUTHORITY, _roles_result, "Revoke an operator's roles"),
     # parcels and consignments
@@ -286,9 +305,10 @@ ACTIONS: Final[dict[str, Action]] = {a.name: a for a in (
            (("lotId", UINT256), ("reason", UINT16)), OPERATOR, _field_result("lotId"), "Reject an offered lot"),
     # certificates
     Action("IssueCertificate", "KPCertificates", "issueCertificateBySig", "/v1/certificates",
-           (("number", CERTIFICATE_NUMBER), ("importer", ISO_CODE), ("consignmentId", UINT256), ("points", UINT48),
-            ("parcelCount", UINT32), ("hsCodes", HS_CODES), ("origins", ORIGINS), ("issuedAt", UINT64),
-            ("expiresAt", UINT64), ("documentHash", BYTES32)), AUTHORITY,
+           (("number", CERTIFICATE_NUMBER), ("importer", ISO_CODE), ("importerAccount", ADDRESS),
+            ("consignmentId", UINT256), ("points", UINT48), ("parcelCount", UINT32), ("hsCodes", HS_CODES),
+            ("origins", ORIGINS), ("issuedAt", UINT64), ("expiresAt", UINT64), ("documentHash", BYTES32),
+            ("replaces", REPLACED_NUMBER)), AUTHORITY,
            _event_result("CertificateIssued", certificate_key="certificateKey", number="number",
                          consignment_id="consignmentId"),
            "Issue a KP certificate for a sealed consignment", as_struct=True),

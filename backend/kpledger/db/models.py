@@ -114,10 +114,42 @@ class Participant(Base):
 
 
 class Member(Base):
+    """An authority or operator account: its participant, roles and public profile (the legal name its authority
+    licensed it under, published as KP authorities publish their licensed exporters)."""
+
     __tablename__ = "members"
     address: Mapped[str] = mapped_column(String(42), primary_key=True)
     participant: Mapped[str] = mapped_column(String(2), index=True)
     roles: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    licence_number: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    registry_ref: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class ProfileChange(Base):
+    """Every profile a member had, in chain order (what the public profile said, and when)."""
+
+    __tablename__ = "profile_changes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    address: Mapped[str] = mapped_column(String(42), index=True)
+    participant: Mapped[str] = mapped_column(String(2))
+    name: Mapped[str] = mapped_column(String(120))
+    licence_number: Mapped[str] = mapped_column(String(64))
+    registry_ref: Mapped[str] = mapped_column(String(64))
+    changed_by: Mapped[str] = mapped_column(String(42))
+    block_number: Mapped[int] = mapped_column(BigInteger)
+    tx_hash: Mapped[str] = mapped_column(String(66))
+    timestamp: Mapped[int] = mapped_column(BigInteger)
+
+
+class Parameter(Base):
+    """A governance parameter of the ledger (e.g. the longest certificate validity), as last set on chain."""
+
+    __tablename__ = "ledger_parameters"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
+    set_by: Mapped[str] = mapped_column(String(42))
+    block_number: Mapped[int] = mapped_column(BigInteger)
 
 
 class Parcel(Base):
@@ -216,11 +248,14 @@ class Certificate(Base):
     issued_by: Mapped[str] = mapped_column(String(42))
     issued_block: Mapped[int] = mapped_column(BigInteger)
     issued_tx: Mapped[str] = mapped_column(String(66))
-    importer_account: Mapped[str | None] = mapped_column(String(42))
+    exporter_account: Mapped[str | None] = mapped_column(String(42), index=True)  # bound on chain at issue
+    importer_account: Mapped[str | None] = mapped_column(String(42), index=True)  # the only possible recipient
+    replaces: Mapped[str | None] = mapped_column(String(32), nullable=True)  # number of the certificate superseded
+    superseded_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
     history: Mapped[list[Any]] = mapped_column(JSON, default=list)  # [{event, block, tx, timestamp, ...}]
 
 
 INDEX_TABLES = [
-    IndexedBlock, Cursor, Event, Participant, Member, Parcel, ParcelLink, Consignment, ConsignmentParcel, Offer,
-    CustodyStep, Certificate,
+    IndexedBlock, Cursor, Event, Participant, Member, ProfileChange, Parameter, Parcel, ParcelLink, Consignment,
+    ConsignmentParcel, Offer, CustodyStep, Certificate,
 ]

@@ -25,7 +25,7 @@ _SHARED_IDS = {m.Parcel: m.Consignment, m.Consignment: m.Parcel}  # a lot id nam
 # and the ones that name a row the event creates (so not in the database before)
 _REFERS = {m.Participant: ("participant",), m.Member: ("account", "producer", "holder", "from", "to"),
            m.Consignment: ("lotId", "consignmentId"), m.Parcel: ("lotId", "parentId", "sourceIds", "parcelIds"),
-           m.Certificate: ("certificateKey",)}
+           m.Certificate: ("certificateKey", "replacedKey", "byKey")}
 _CREATES = {"ParticipantAdmitted": (m.Participant, "participant"), "ParcelRegistered": (m.Parcel, "parcelId"),
             "ParcelSplit": (m.Parcel, "childId"), "ParcelsMerged": (m.Parcel, "parcelId"),
             "ConsignmentSealed": (m.Consignment, "consignmentId"),
@@ -64,7 +64,7 @@ class Projector:
         self._new: dict[type, set[Any]] = {t: set() for t in self.TABLES}
         self._loaded: dict[type, dict[Any, dict[str, Any]]] = {t: {} for t in self.TABLES}  # as read from the DB
         self._inserts: dict[type, list[dict[str, Any]]] = {m.CustodyStep: [], m.ParcelLink: [],
-                                                            m.ConsignmentParcel: []}
+                                                            m.ConsignmentParcel: [], m.ProfileChange: []}
         self._offers: dict[int, dict[str, Any] | None] = {}  # lot id -> open offer (None: closed) this batch
         self._handlers: dict[str, Callable[[DecodedLog], None]] = {
             name[3:]: getattr(self, name) for name in dir(self) if name.startswith("on_")
@@ -223,14 +223,31 @@ class Projector:
         p = self.get(m.Participant, log.args["participant"])
         p.status, p.changed_at = "active", self.ts
 
+    def member(self, account: str, participant: str) -> _Row:
+        """The member row of an account (created, with no role and no profile yet, at its first event)."""
+        member = self.get(m.Member, account)
+        if member is None:
+            member = self.add(m.Member, account, address=account, participant=participant, roles=0, name=None,
+                              licence_number=None, registry_ref=None)
+        self._countries[account] = participant
+        return member
+
     def on_MemberRolesChanged(self, log: DecodedLog) -> None:
         a = log.args
-        member = self.get(m.Member, a["account"])
-        if member is None:
-            self.add(m.Member, a["account"], address=a["account"], participant=a["participant"], roles=a["roles"])
-        else:
-            member.roles = a["roles"]
-        self._countries[a["account"]] = a["participant"]
+        self.member(a["account"], a["participant"]).roles = a["roles"]
+
+    def on_MemberProfileChanged(self, log: DecodedLog) -> None:
+        a = log.args
+        member = self.member(a["account"], a["participant"])
+        member.name, member.licence_number, member.registry_ref = a["name"], a["licenceNumber"], a["registryRef"]
+        self._inserts[m.ProfileChange].append({
+            "address": a["account"], "participant": a["participant"], "name": a["name"],
+            "licence_number": a["licenceNumber"], "registry_ref": a["registryRef"], "changed_by": a["by"],
+            "block_number": log.block_number, "tx_hash": log.tx_hash, "timestamp": self.ts})
+
+    def on_MaxCertificateValiditySet(self, log: DecodedLog) -> None:
+        self.s.merge(m.Parameter(name="maxCertificateValidity", value=log.args["maxValidity"], set_by=log.args["by"],
+                                 block_number=log.block_number))
 
     # ------------------------------------------------------------ parcels
 
@@ -251,7 +268,8 @@ class Projector:
         a = log.args
         sources = [self.parcel(source_id) for source_id in a["sourceIds"]]
         origins = sorted({code for source in sources for code in source.origins})
-        self.new_parcel(log, a["parcelId"], a["holder"], origins, "merged")
+        # a merge keeps every stone of its parcels (the event carries no count: the index adds them up)
+        self.new_parcel(log, a["parcelId"], a["holder"], origins, "merged", sum(s.stones for s in sources))
         for source in sources:
             source.status, source.holder, source.consignment_id, source.sealed = "closed", a["holder"], None, False
             self.link(m.ParcelLink, parent_id=source.id, child_id=a["parcelId"], kind="merge")
@@ -332,8 +350,8 @@ class Projector:
             importer=c["importer"], points=a["points"], parcel_count=a["parcelCount"], hs_codes=list(a["hsCodes"]),
             origins=list(a["origins"]), issued_at=c["issuedAt"], expires_at=c["expiresAt"],
             document_hash=c["documentHash"], status="issued", issued_by=a["authority"],
-            issued_block=log.block_number, issued_tx=log.tx_hash, importer_account=None,
-            history=[self._history(log)])
+            issued_block=log.block_number, issued_tx=log.tx_hash, exporter_account=c["exporterAccount"],
+            importer_account=c["importerAccount"], replaces=None, superseded_by=None, history=[self._history(log)])
         consignment = self.consignment(a["consignmentId"])
         if consignment is not None:
             consignment.certificate_key = a["certificateKey"]
@@ -354,11 +372,18 @@ class Projector:
 
     on_CertificateUsed = on_ImportConfirmed = on_ImportDiscrepancy = on_CertificateVoided = _certificate_event
 
+    def on_CertificateSuperseded(self, log: DecodedLog) -> None:
+        replaced, by = self.certificate(log.args["replacedKey"]), self.certificate(log.args["byKey"])
+        replaced.superseded_by, by.replaces = by.number, replaced.number
+        entry = {**self._history(log), "replaced": replaced.number, "by": by.number}
+        replaced.history = [*replaced.history, entry]
+        by.history = [*by.history, entry]
+
 
 def clear_projections(session: Session) -> None:
     """Empties every projection table (events and cursor stay) before a replay."""
     for table in (m.CustodyStep, m.Offer, m.ConsignmentParcel, m.ParcelLink, m.Certificate, m.Consignment,
-                  m.Parcel, m.Member, m.Participant):
+                  m.Parcel, m.ProfileChange, m.Parameter, m.Member, m.Participant):
         session.execute(delete(table))
 
 

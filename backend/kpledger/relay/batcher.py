@@ -38,9 +38,8 @@ log = logging.getLogger(__name__)
 
 BUSY_LINGER = 0.004  # linger after a batch of 8 calls or more
 BLOCK_SHARE = 0.8  # a batch's gas stays under this share of the chain's block gas limit
-# the gas limit signed: the simulated gas of each call * 64/63 (what a call must be given for it to have that much)
-# * GAS_FACTOR, plus the overheads of `execute` (its loop, markers and copies: generous)
-GAS_FACTOR = 1.2
+# the gas limit signed: what every call's bound needs (calls.gas_for), plus the overheads of `execute` (its loop,
+# markers, copies and calldata: generous)
 BATCH_TX_OVERHEAD, BATCH_CALL_OVERHEAD = 60_000, 12_000
 
 
@@ -48,10 +47,11 @@ class Queued:
     """A validated request waiting for the batch sender; `future` (on the caller's event loop) is resolved with
     its final journal row (`row`) or its refusal (`error`)."""
 
-    __slots__ = ("req", "to", "data", "row", "error", "future", "loop", "duplicate")
+    __slots__ = ("req", "to", "data", "contract_signer", "row", "error", "future", "loop", "duplicate")
 
-    def __init__(self, req: WriteRequest, to: str, future: asyncio.Future[None]):
+    def __init__(self, req: WriteRequest, to: str, future: asyncio.Future[None], *, contract_signer: bool = False):
         self.req, self.to, self.data = req, to, calls.calldata(req)
+        self.contract_signer = contract_signer  # an ERC-1271 wallet: its call's bound includes the wallet's allowance
         self.row: RelayRequest | None = None
         self.error: BaseException | None = None
         self.duplicate = False  # the sender found the request journaled already: `row` is that journal row
@@ -166,8 +166,9 @@ class Batcher:
             items[:] = [item for item in items if not item.duplicate]
             if not items:
                 return
-        outcomes = self._simulate(items)
-        cut, total, budget = len(items), 0, self._gas_budget()
+        budget = self._gas_budget()
+        outcomes = self._simulate(items, budget)
+        cut, total = len(items), 0
         for i, (_ok, gas, _data) in enumerate(outcomes):
             if i > 0 and total + gas > budget:  # the rest waits for the next batch (simulated again)
                 cut = i
@@ -175,23 +176,25 @@ class Batcher:
             total += gas
         self._requeue(items[cut:])
         del items[cut:]  # the caller answers only what this batch owns
-        included: list[Queued] = []
+        included: list[tuple[Queued, int]] = []
         gas_limit = BATCH_TX_OVERHEAD
         for item, (ok, gas, data) in zip(items, outcomes, strict=False):
             if ok:
-                included.append(item)
-                gas_limit += int(gas * 64 / 63 * GAS_FACTOR) + BATCH_CALL_OVERHEAD + 16 * (len(item.data) // 2)
+                bound = calls.execution_bound(gas, item.contract_signer)
+                included.append((item, bound))
+                gas_limit += calls.gas_for(bound) + BATCH_CALL_OVERHEAD + 16 * (len(item.data) // 2)
             else:
                 item.resolve(error=self.chain.artifacts.decode_error(data))
         if included:
             self._send(included, gas_limit)
 
-    def _simulate(self, items: list[Queued]) -> list[tuple[bool, int, bytes]]:
-        """(ok, gas used, return or revert data) per call, from one eth_call of KPRelayBatch.simulate.
+    def _simulate(self, items: list[Queued], budget: int) -> list[tuple[bool, int, bytes]]:
+        """(ok, gas used, return or revert data) per call, from one eth_call of KPRelayBatch.simulate, each call
+        bounded by what its action can legitimately cost (one call cannot starve the others).
 
         The same JSON-RPC request reads the relayer's mined nonce: when the chain forgot transactions this
         process saw mined (a restarted chain) the journal is reconciled first and the batch simulated again."""
-        batch = [(item.to, bytes.fromhex(item.data[2:])) for item in items]
+        batch = [(item.to, bytes.fromhex(item.data[2:]), calls.simulation_bound(item.req, budget)) for item in items]
         tx = {"from": self.sender.address, "to": self.address,
               "data": calls.batch_calldata(calls.SIMULATE_SELECTOR, batch)}
         # "pending": on top of the batches sent whose receipt is not read yet
@@ -218,14 +221,15 @@ class Batcher:
         self.sender.fees()  # reads the block gas limit with the fees (once a second)
         budget = self.settings.batch_gas
         if self.sender.block_gas_limit:
-            budget = min(budget, int(self.sender.block_gas_limit * BLOCK_SHARE / (GAS_FACTOR * 64 / 63)))
+            budget = min(budget, int(self.sender.block_gas_limit * BLOCK_SHARE / (calls.BOUND_FACTOR * 64 / 63)))
         return budget
 
-    def _send(self, included: list[Queued], gas_limit: int) -> None:
+    def _send(self, included: list[tuple[Queued, int]], gas_limit: int) -> None:
         """Journals every request of the batch in one commit, sends the transaction, hands it to the receipts."""
-        by_id = {item.req.request_id: item for item in included}
-        entries = [(i.req.request_id, i.req.action, i.req.intent.signer, i.req.body()) for i in included]
-        data = calls.batch_calldata(calls.EXECUTE_SELECTOR, [(i.to, bytes.fromhex(i.data[2:])) for i in included])
+        by_id = {item.req.request_id: item for item, _bound in included}
+        entries = [(i.req.request_id, i.req.action, i.req.intent.signer, i.req.body()) for i, _bound in included]
+        data = calls.batch_calldata(calls.EXECUTE_SELECTOR,
+                                    [(i.to, bytes.fromhex(i.data[2:]), bound) for i, bound in included])
         recorded: list[str] = []
 
         def record(nonce: int, raw: str, tx_hash: str) -> None:
@@ -249,4 +253,4 @@ class Batcher:
         def answer(request_id: str, row: RelayRequest | None, error: BaseException | None) -> None:
             by_id[request_id].resolve(row=row, error=error)
 
-        self.receipts.follow(SentBatch([i.req for i in included], tx_hash, raw, nonce, answer))
+        self.receipts.follow(SentBatch([i.req for i, _bound in included], tx_hash, raw, nonce, answer))

@@ -12,6 +12,8 @@ from typing import Any
 
 import anyio.to_thread
 
+from kpledger import eip712
+from kpledger.chain import abi
 from kpledger.chain.contracts import CONTRACTS, Chain
 from kpledger.chain.errors import RpcError
 from kpledger.core.actions import ACTIONS
@@ -19,11 +21,14 @@ from kpledger.core.config import Settings
 from kpledger.core.errors import ChainRefusal, ChainUnavailable, IntentExpired, InvalidSignature
 from kpledger.db.models import RelayRequest
 from kpledger.db.session import Database
+from kpledger.relay import calls
 from kpledger.relay.batcher import Batcher, Queued
 from kpledger.relay.journal import FAILED, MINED, Journal
 from kpledger.relay.receipts import Receipts
 from kpledger.relay.request import WriteRequest
 from kpledger.relay.sender import Sender
+
+ERC1271_SELECTOR = bytes.fromhex("1626ba7e")  # isValidSignature(bytes32,bytes), and its magic value
 
 
 def _clone(exc: BaseException) -> BaseException:
@@ -86,8 +91,9 @@ class Relayer:
         req = WriteRequest.from_body(action, body)
         verifying = self.chain.deployment.address(req.contract)
         recovered = req.recovered_signer(self.chain.deployment.chain_id, verifying)
-        if recovered != req.intent.signer:
-            await anyio.to_thread.run_sync(self._verify_contract_signer, req, recovered)
+        contract_signer = recovered != req.intent.signer
+        if contract_signer:
+            await anyio.to_thread.run_sync(self._verify_contract_signer, req, recovered, verifying)
         async with self._lock_for(req.intent.signer):
             if req.intent.deadline < time.time():  # a journaled request is answered from the journal even late
                 row = self._journaled(req.request_id)
@@ -97,7 +103,7 @@ class Relayer:
                 return await self._answer_duplicate(row)
             future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             # the duplicate check (is this request journaled?) is made by the batcher, for a whole batch at once
-            item = Queued(req, verifying, future)
+            item = Queued(req, verifying, future, contract_signer=contract_signer)
             self.batcher.put(item)
             limit = self.receipt_timeout + 60
             try:
@@ -117,13 +123,26 @@ class Relayer:
                 return await self._answer_duplicate(item.row)
             return self._answer(item.row, duplicate=False)
 
-    def _verify_contract_signer(self, req: WriteRequest, recovered: str | None) -> None:
-        """A signature that does not recover to the signer is only acceptable from a contract (ERC-1271), which
-        the chain checks; from an account with no code it is refused here."""
-        if self.chain.rpc.call("eth_getCode", [req.intent.signer, "latest"]) not in (None, "0x", "0x0"):
-            return
-        raise InvalidSignature("the signature is not the signer's over this intent",
-                               details={"signer": req.intent.signer, "recovered": recovered})
+    def _verify_contract_signer(self, req: WriteRequest, recovered: str | None, verifying: str) -> None:
+        """A signature that does not recover to the signer is only acceptable from a contract (ERC-1271) that
+        accepts it, asked here with the same gas the contracts give it: a wallet that refuses, reverts or burns its
+        allowance is answered alone, before its request could join a batch."""
+        signer = req.intent.signer
+        refused = InvalidSignature("the signature is not the signer's over this intent",
+                                   details={"signer": signer, "recovered": recovered})
+        if self.chain.rpc.call("eth_getCode", [signer, "latest"]) in (None, "0x", "0x0"):
+            raise refused
+        i = req.intent
+        digest = eip712.digest(req.action, i.message, i.signer, i.nonce, i.deadline,
+                               chain_id=self.chain.deployment.chain_id, verifying_contract=verifying)
+        data = "0x" + (ERC1271_SELECTOR + abi.encode(["bytes32", "bytes"], [digest, i.signature])).hex()
+        call = {"from": verifying, "to": signer, "data": data, "gas": hex(calls.ERC1271_GAS)}
+        try:
+            answer = self.chain.rpc.call("eth_call", [call, "latest"])
+        except RpcError:  # reverted or ran out of its allowance
+            raise refused from None
+        if not isinstance(answer, str) or answer[:10].lower() != "0x" + ERC1271_SELECTOR.hex():
+            raise refused
 
     def _journaled(self, request_id: str) -> RelayRequest | None:
         """The journal row of a request that was run (not failed), or None: such a request is not run again."""
