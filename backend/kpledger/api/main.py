@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from kpledger.api.routes import documents, epcis, health, reads, writes
+from kpledger.api.routes import documents, epcis, health, reads, statistics, writes
 from kpledger.core.config import Settings, get_settings
 from kpledger.core.errors import KPError, PayloadTooLarge
 from kpledger.services import Services
@@ -56,6 +56,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(reads.router, max_body_size=settings.max_document_bytes)
     app.include_router(documents.router, max_body_size=settings.max_document_bytes)
     app.include_router(epcis.router, max_body_size=settings.max_body_bytes)
+    app.include_router(statistics.router, max_body_size=settings.max_body_bytes)
     if settings.frontend_dir.is_dir():
         # the static viewer (frontend-static/): mounted last, so every API route above takes precedence
         from fastapi.staticfiles import StaticFiles
