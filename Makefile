@@ -4,15 +4,26 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+# the browser libraries of the viewer, copied from node_modules (pinned in package-lock.json) into a gitignored
+# folder that the API serves with the pages; deploy frontend-static/ after `make vendor`
+VENDOR := frontend-static/vendor
+VENDORED := node_modules/chart.js/dist/chart.umd.min.js
 SOLC_VERSION := $(shell node -p "require('./package.json').dependencies.solc")
 
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 
 
-.PHONY: browser setup test test-contracts test-toolchain test-backend lint gas run demo compile clean bench bench-full
+.PHONY: vendor browser setup test test-contracts test-toolchain test-backend lint gas run demo compile clean bench bench-full
 
-setup: $(VENV)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION)
+setup: $(VENV)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION) $(VENDOR)/.copied
+
+vendor: $(VENDOR)/.copied
+
+$(VENDOR)/.copied: node_modules/.installed
+	mkdir -p $(VENDOR)
+	cp $(VENDORED) $(VENDOR)/
+	touch $@
 
 # Debian's Chromium for the viewer's browser tests (Playwright cannot download its own browser here)
 browser:

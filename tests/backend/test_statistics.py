@@ -7,12 +7,15 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import shutil
 import time
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -432,3 +435,129 @@ def test_the_statistics_routes_are_documented(world: World, api: httpx.Client):
     assert {"/v1/statistics/participants/{code}/trade", "/v1/statistics/participants/{code}/production",
             "/v1/statistics/summary"} <= set(paths)
 
+
+
+# ------------------------------------------------------------------ the public statistics page, in a real browser
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+SCREENSHOTS = os.environ.get("KP_SCREENSHOTS")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is missing: `make setup` installs Debian's chromium package")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def axe_violations(page: Any) -> list[dict[str, Any]]:
+    page.add_script_tag(path=str(AXE))
+    return page.evaluate("""async () => (await axe.run(document)).violations.map(
+        v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' '))}))""")
+
+
+def screenshot(page: Any, name: str) -> None:
+    if SCREENSHOTS:
+        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SCREENSHOTS) / name), full_page=True)
+
+
+def bar_centre(page: Any, canvas: str, dataset: int, index: int) -> tuple[float, float]:
+    """Where a bar of a Chart.js chart is drawn, in page coordinates."""
+    box = page.locator(f"#{canvas}").bounding_box()
+    bar = page.evaluate("""([id, d, i]) => { const bar = Chart.getChart(id).getDatasetMeta(d).data[i];
+        return [bar.x, (bar.y + bar.base) / 2]; }""", [canvas, dataset, index])
+    return box["x"] + bar[0], box["y"] + bar[1]
+
+
+def test_the_statistics_page_traces_every_figure_to_its_certificates(world: World, api: httpx.Client, browser: Any):
+    year, quarter = crossed(api, "BW0000001")["BW0000001"]["quarter"]
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page.goto(f"{world.server.url}/#/statistics/EU/{year}")
+    page.wait_for_selector("#stats-trade-chart[data-rendered]", timeout=20_000)
+    exports, imports = json.loads(page.get_attribute("#stats-trade-chart", "data-rendered"))
+    assert (exports[quarter - 1], imports[quarter - 1]) == (2000, 4885)
+    assert sum(exports) + sum(imports) == 6885
+    assert page.get_attribute("#stats-total-import", "data-certificates") == "5"
+    assert page.inner_text("[data-flow='import'] .stat-figure") == "4,885.00 ct"
+    assert not page.locator("text=/value|USD/i").filter(has_text="41").count()  # no value anywhere on the page
+    screenshot(page, "statistics-desktop.png")
+
+    # a total -> the certificates behind it -> one certificate's page (its consignment and parcels)
+    page.click("#stats-total-import")
+    numbers = page.eval_on_selector_all("#stats-detail-table tbody tr", "rows => rows.map(r => r.dataset.number)")
+    assert sorted(numbers) == ["BW0000001", "CA0000001", "CA0000002", "CA0000003", "CA0000004"]
+    assert "4,885.00 ct on 5 certificates" in page.inner_text("#stats-detail-heading")
+    assert page.evaluate("document.activeElement.id") == "stats-detail-heading"
+    page.click("#stats-detail-table a[href='#/certificate/BW0000001']")
+    page.wait_for_selector("#certificates article.cert-card[data-number='BW0000001']", timeout=20_000)
+    bw_box = get_ok(api, "/v1/certificates/BW0000001")["consignment_id"]
+    assert page.inner_text("#lot-heading") == f"Consignment {bw_box}"
+    page.go_back()
+    page.wait_for_selector("#stats-trade-chart[data-rendered]", timeout=20_000)
+
+    # a bar of the chart -> that quarter's exports
+    page.mouse.click(*bar_centre(page, "stats-trade-chart", 0, quarter - 1))
+    page.wait_for_selector("#stats-detail-table", timeout=5_000)
+    assert page.eval_on_selector_all("#stats-detail-table tbody tr", "rows => rows.map(r => r.dataset.number)") == [
+        "EU0000001"]
+    # a cell of the table -> its certificates, and their lots
+    page.click("#stats-trade-rows tr[data-flow='import'][data-partner='CA'][data-hs='7102.31'] button")
+    rows = page.eval_on_selector_all("#stats-detail-table tbody tr", "rows => rows.map(r => r.dataset.number)")
+    assert sorted(rows) == ["CA0000001", "CA0000002", "CA0000003", "CA0000004"]
+    assert "1,335.00 ct on 4 certificates" in page.inner_text("#stats-detail-heading")
+    parcel = page.get_attribute("#stats-detail-table tr[data-number='CA0000003'] a[data-parcel]", "data-parcel")
+    page.click(f"#stats-detail-table tr[data-number='CA0000003'] a[data-parcel='{parcel}']")
+    page.wait_for_selector("#verdict[data-status]", timeout=20_000)
+    assert page.inner_text("#lot-heading") == f"Parcel {parcel}"
+    page.go_back()
+    page.wait_for_selector("#stats-trade-chart[data-rendered]", timeout=20_000)
+
+    # the same figures as a download
+    with page.expect_download() as download:
+        page.click("#stats-download-trade-csv")
+    text = Path(download.value.path()).read_bytes().decode()
+    assert text == api.get("/v1/statistics/participants/EU/trade", params={"year": year, "basis": "crossing",
+                                                                           "format": "csv"}).text
+    assert download.value.suggested_filename == f"kp-trade-EU-{year}-year.csv"
+    assert axe_violations(page) == []
+
+    # another participant and one quarter, chosen with the controls: production traced to its parcels
+    page.select_option("#stats-participant", "CA")
+    page.wait_for_function("document.querySelector('#stats-cards [data-flow=production] button')"
+                           "?.dataset.parcels === '7'", timeout=20_000)
+    page.select_option("#stats-quarter", f"Q{quarter}")
+    page.wait_for_function(f"location.hash === '#/statistics/CA/{year}/Q{quarter}'")
+    page.click("#stats-total-production")
+    parcels = page.eval_on_selector_all("#stats-detail-parcels a", "links => links.map(a => +a.dataset.parcel)")
+    production = get_ok(api, "/v1/statistics/participants/CA/production", year=year)
+    half = f"{year}-H{1 + (quarter > 2)}"
+    assert sorted(parcels) == sorted(pid for r in production["rows"] if r["period"] == half for pid in r["parcel_ids"])
+    page.select_option("#stats-basis", "issue")
+    page.wait_for_function("document.getElementById('stats-total-export')?.dataset.certificates === '5'",
+                           timeout=20_000)
+    assert axe_violations(page) == []
+
+    phone = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
+    phone.goto(f"{world.server.url}/#/statistics/EU/{year}/Q{quarter}")
+    phone.wait_for_selector("#stats-trade-chart[data-rendered]", timeout=20_000)
+    phone.click("#stats-total-import")
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the statistics page scrolls sideways on a phone ({width}px)"
+    assert axe_violations(phone) == []
+    screenshot(phone, "statistics-phone.png")
+
+
+def test_the_statistics_page_explains_a_refusal(world: World, browser: Any):
+    page = browser.new_page()
+    page.goto(f"{world.server.url}/#/statistics/BW/1999")
+    page.wait_for_selector("#stats-error:not([hidden]) code.error-code", timeout=20_000)
+    assert page.inner_text("#stats-error code.error-code") == "InvalidRequest"
