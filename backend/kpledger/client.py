@@ -19,13 +19,14 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import httpx
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
 
+from kpledger.auth import sign_request
 from kpledger.core.actions import ACTIONS
 from kpledger.core.constants import ROLES, role_bits, role_names
 from kpledger.eip712 import sign_intent
@@ -153,11 +154,13 @@ class KPClient:
 
     # ------------------------------------------------------------ transport
 
-    def request(self, method: str, path: str, body: Any = None, content: bytes | None = None) -> Any:
+    def request(self, method: str, path: str, body: Any = None, content: bytes | None = None,
+                headers: Mapping[str, str] | None = None) -> Any:
         """One HTTP exchange (a JSON `body` or raw `content`); returns the parsed JSON answer or raises ClientError."""
-        headers = {"content-type": "application/octet-stream"} if content is not None else None
+        sent = {"content-type": "application/octet-stream"} if content is not None else {}
+        sent |= headers or {}
         try:
-            response = self.http.request(method, path, json=body, content=content, headers=headers)
+            response = self.http.request(method, path, json=body, content=content, headers=sent or None)
         except httpx.HTTPError as exc:
             raise ClientError("Unreachable", f"{self.base_url}: {exc}") from exc
         try:
@@ -334,6 +337,19 @@ class KPClient:
     def certificate(self, number: str) -> dict[str, Any]:
         """GET /v1/certificates/{number}."""
         return self.get(f"/v1/certificates/{number}")
+
+    def trade_statistics(self, code: str, year: int, quarter: int | None = None, *, basis: str = "crossing",
+                         value: bool = False) -> dict[str, Any]:
+        """GET /v1/statistics/participants/{code}/trade; `value=True` signs the request with this client's key (the
+        value in USD is shown to an authority of `code` only)."""
+        params = {"year": year, **({"quarter": quarter} if quarter else {}), "basis": basis,
+                  **({"value": "true"} if value else {})}
+        target = f"/v1/statistics/participants/{quote(code, safe='')}/trade?{urlencode(params)}"
+        if not value:
+            return self.get(target)
+        if self.account is None:
+            raise ClientError("NoKey", "this client has no key to sign with")
+        return self.request("GET", target, headers=sign_request(self.account.key, "GET", target))
 
     def verify(self, document: bytes, number: str | None = None) -> dict[str, Any]:
         """Checks a document: against certificate `number`, or against everything anchored (POST /v1/verify)."""

@@ -22,6 +22,7 @@ import httpx
 import pytest
 
 from kpledger.auth import sign_request
+from kpledger.client import ClientError
 from kpledger.core.documents import certificate_value_usd
 from kpledger.demo import Demo
 from kpledger.devstack import ApiServer, LocalChain
@@ -282,6 +283,11 @@ def test_the_value_is_shown_to_the_participants_own_authority_only(world: World,
     [row] = report["rows"]
     assert (row["partner"], row["hs_code"], row["carats"], row["value_usd"]) == ("EU", "7102.31", "3500.00",
                                                                                   "41300000.00")
+    # the client library signs the same request
+    assert world.demo.clients["bw_authority"].trade_statistics("BW", year, quarter, value=True) == report
+    with pytest.raises(ClientError) as refusal:
+        world.demo.clients["eu_authority"].trade_statistics("BW", year, quarter, value=True)
+    assert (refusal.value.status, refusal.value.code) == (403, "NotEntitled")
     # the public figures are the same, without the value
     assert [{k: v for k, v in r.items() if not k.startswith("value")} for r in report["rows"]] == public["rows"]
 
