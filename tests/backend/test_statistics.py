@@ -567,3 +567,31 @@ def test_the_statistics_page_explains_a_refusal(world: World, browser: Any):
     page.goto(f"{world.server.url}/#/statistics/BW/1999")
     page.wait_for_selector("#stats-error:not([hidden]) code.error-code", timeout=20_000)
     assert page.inner_text("#stats-error code.error-code") == "InvalidRequest"
+
+
+def test_postgresql_gives_the_same_reports(world: World, api: httpx.Client, postgres_url: str):
+    """The demo's index replayed into PostgreSQL (events, then the projector), with the filed documents."""
+    from sqlalchemy import insert, select
+
+    from kpledger.db import models as m
+    from kpledger.db.session import Database
+    from kpledger.indexer.projector import replay
+    from kpledger.queries import statistics as q
+
+    sqlite, pg = Database(f"sqlite:///{world.chain.data_dir / 'kp.db'}"), Database(postgres_url)
+    with sqlite.session() as src, pg.transaction() as dst:
+        events = [dict(r._mapping) for r in src.execute(select(m.Event.__table__).order_by(m.Event.id))]
+        documents = [dict(r._mapping) for r in src.execute(select(m.Document.__table__))]
+        dst.execute(insert(m.Event), [{k: v for k, v in e.items() if k != "id"} for e in events])
+        dst.execute(insert(m.Document), documents)
+        replay(dst)
+    year, quarter = crossed(api, "BW0000001")["BW0000001"]["quarter"]
+    for basis in ("crossing", "issue"):
+        reports = []
+        for db in (sqlite, pg):
+            with db.session() as s:
+                reports.append([q.trade_report(s, code, year, None, basis, True) for code in ("CA", "EU", "IN")]
+                               + [q.production_report(s, "CA", year), q.summary(s, year, basis)])
+        assert reports[0] == reports[1]
+        eu_imports = reports[1][1]["totals"][2 * (quarter - 1) + 1]
+        assert eu_imports["value_usd"] == {"crossing": "51251000.00", "issue": "51251070.00"}[basis]  # CA0000005

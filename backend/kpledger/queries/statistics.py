@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, literal, or_, select
+from sqlalchemy import Row, null, or_, select
 from sqlalchemy.orm import Session
 
 from kpledger.core.constants import AUTHORITY, carats_text, hs_text
@@ -151,7 +151,7 @@ def _issued_in(s: Session, code: str, start: int, end: int) -> list[Row]:
     """The participant's certificates issued in [start, end), voided ones left out (one indexed range per side)."""
     rows: list[Row] = []
     for side in (m.Certificate.exporter, m.Certificate.importer):
-        rows += s.execute(select(*_CERTIFICATE, literal(None).label("crossed_at")).where(
+        rows += s.execute(select(*_CERTIFICATE, null().label("crossed_at")).where(
             side == code, m.Certificate.issued_at >= start, m.Certificate.issued_at < end,
             m.Certificate.status != "voided")).all()
     return rows
