@@ -7,7 +7,8 @@ PY := $(VENV)/bin/python
 # the browser libraries of the viewer and the console, copied from node_modules (pinned in package-lock.json)
 # into a gitignored folder that the API serves with the pages; deploy frontend-static/ after `make vendor`
 VENDOR := frontend-static/vendor
-VENDORED := node_modules/qrcode-generator/dist/qrcode.js node_modules/ethers/dist/ethers.min.js
+VENDORED := node_modules/qrcode-generator/dist/qrcode.js node_modules/ethers/dist/ethers.min.js \
+	node_modules/chart.js/dist/chart.umd.min.js
 SOLC_VERSION := $(shell node -p "require('./package.json').dependencies.solc")
 
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)

@@ -9,10 +9,10 @@ import time
 import traceback
 from pathlib import Path
 
-from bench import gas, indexer, reads, report, world, writes
+from bench import gas, indexer, reads, report, statistics, world, writes
 from bench.common import Result
 
-SECTIONS = ("gas", "writes", "indexer", "reads", "world")
+SECTIONS = ("gas", "writes", "indexer", "reads", "statistics", "world")
 
 
 def world_size(args: argparse.Namespace) -> world.Size:
@@ -61,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
                 results += indexer.run(work, args.full)
             elif section == "reads":
                 results += reads.run(work, args.full)
+            elif section == "statistics":
+                results += statistics.run(work, args.full)
             elif section == "world":
                 results += world.run(work, world_size(args), args.world_flows, args.world_limit,
                                      args.world_block_time)

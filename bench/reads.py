@@ -249,9 +249,10 @@ class Synth:
         return events(), deep_ids
 
 
-def synthesise(db: Database, target: int, deep: int) -> tuple[int, list[int], list[str], float]:
+def synthesise(db: Database, target: int, deep: int,
+               synth: Synth | None = None) -> tuple[int, list[int], list[str], float]:
     """Stores ~`target` synthetic events and their projections; returns (count, deep ids, numbers, seconds)."""
-    synth = Synth()
+    synth = synth or Synth()
     stream, deep_ids = synth.generate(target, deep)
     started = time.perf_counter()
     count = 0

@@ -64,6 +64,10 @@ def extra(r: Result) -> str:
         return f"p50 {d['p50_ms']} ms; HTTP p50 {d['http']['p50_ms']} / p99 {d['http']['p99_ms']} ms"
     if r.section == "reads":
         return f"p50 {d['p50_ms']} ms"
+    if r.section == "statistics" and "events" in r.details:
+        d = r.details
+        return (f"{d['report_rows']} rows, JSON {d['report_json_mb']} MB; {d['certificates']:,} certificates in the "
+                f"index, DB {d['db_mb']} MB")
     if r.section == "indexer":
         return f"{d.get('indexed', d.get('events')):,} events in {d['seconds']} s"
     if r.section == "world" and not d.get("extrapolated"):

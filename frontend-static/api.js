@@ -43,6 +43,10 @@ export async function request(path, options = {}) {
   return body;
 }
 
+function statisticsPath(path, params) {
+  return `/v1/statistics/${path}?${new URLSearchParams(params)}`;
+}
+
 export const api = {
   config: () => request("/v1/config"),
   health: () => request("/healthz"),
@@ -51,6 +55,10 @@ export const api = {
   parcel: (id) => request(`/v1/parcels/${encodeURIComponent(id)}`),
   provenance: (id) => request(`/v1/parcels/${encodeURIComponent(id)}/provenance`),
   certificate: (number) => request(`/v1/certificates/${encodeURIComponent(number)}`),
+  statisticsTrade: (code, year, basis) => request(statisticsPath(`participants/${code}/trade`, { year, basis })),
+  statisticsProduction: (code, year) => request(statisticsPath(`participants/${code}/production`, { year })),
+  statisticsSummary: (year, basis) => request(statisticsPath("summary", { year, basis })),
+  statisticsUrl: (path, params) => apiBase() + statisticsPath(path, params),
   verify: (bytes) => request("/v1/verify", {
     method: "POST", body: bytes, headers: { Accept: "application/json", "Content-Type": "application/octet-stream" },
   }),

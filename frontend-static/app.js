@@ -5,6 +5,7 @@ import { CERTIFICATE_STATUS, CONSIGNMENT_STATUS, PARCEL_STATUS, Rpc, originCodes
 import { lineageSvg, routeModel, routeSvg } from "./graphs.js";
 import { lotQr } from "./qr.js";
 import { sha256 } from "./sha256.js";
+import { hideStatistics, isStatisticsRoute, setupStatistics, showStatistics } from "./statistics.js";
 import {
   clear, fmtCarats, fmtTime, h, hsWords, isoTime, originWords, reasonWords, shortAddr, shortHash,
 } from "./util.js";
@@ -66,6 +67,19 @@ function parseLot(text) {
 }
 
 function route() {
+  if (isStatisticsRoute()) {
+    hideResults();
+    clearError();
+    announce("");
+    showStatistics();
+    return;
+  }
+  hideStatistics();
+  const certificate = location.hash.match(/^#\/certificate\/([^/?#]+)/);
+  if (certificate) {
+    openCertificate(decodeURIComponent(certificate[1]));
+    return;
+  }
   const raw = lotFromLocation();
   if (raw === null || raw === "") {
     hideResults();
@@ -81,6 +95,21 @@ function route() {
     return;
   }
   load(id);
+}
+
+/** #/certificate/NUMBER (a certificate's public page, where EPCIS and the statistics link): its consignment. */
+async function openCertificate(number) {
+  clearError();
+  try {
+    const certificate = await api.certificate(number);
+    $("lot-input").value = String(certificate.consignment_id);
+    await load(certificate.consignment_id);
+  } catch (error) {
+    hideResults();
+    announce("");
+    showError(error, /NotFound$/.test(error.code || "") ? `No KP certificate ${number} on this ledger`
+      : `Could not load certificate ${number}`);
+  }
 }
 
 function hideResults() {
@@ -645,6 +674,7 @@ function start() {
   });
   $("chain-form").addEventListener("submit", checkChain);
   setupDocumentCheck();
+  setupStatistics();
   window.addEventListener("hashchange", route);
   let resizeTimer = null;
   window.addEventListener("resize", () => {

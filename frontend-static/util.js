@@ -63,8 +63,12 @@ export function isoTime(seconds) {
   return new Date(Number(seconds) * 1000).toISOString();
 }
 
+/** "12345.6" -> "12,345.60 ct": exact (the API sends carats as decimal strings; no float arithmetic). */
 export function fmtCarats(carats) {
-  return `${Number(carats).toLocaleString("en-GB", { minimumFractionDigits: 2, maximumFractionDigits: 2 })} ct`;
+  const [whole, frac = ""] = String(carats).split(".");
+  const negative = whole.startsWith("-");
+  const grouped = BigInt(negative ? whole.slice(1) : whole).toLocaleString("en-GB");
+  return `${negative ? "-" : ""}${grouped}.${(frac + "00").slice(0, 2)} ct`;
 }
 
 const HS = { 710210: "unsorted", 710221: "industrial", 710231: "non-industrial (gem)" };

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import httpx
 from eth_account import Account
@@ -154,7 +154,8 @@ class KPClient:
 
     # ------------------------------------------------------------ transport
 
-    def request(self, method: str, path: str, body: Any = None, content: bytes | None = None) -> Any:
+    def request(self, method: str, path: str, body: Any = None, content: bytes | None = None,
+                headers: Mapping[str, str] | None = None) -> Any:
         """One HTTP exchange (a JSON `body` or raw `content`); returns the parsed JSON answer or raises ClientError."""
         headers = {"content-type": "application/octet-stream"} if content is not None else None
         response = self._exchange(method, path, json=body, content=content, headers=headers)
@@ -386,6 +387,17 @@ class KPClient:
         path = f"/v1/documents/{kind}/{quote(str(reference), safe='')}"
         response = self._exchange("GET", path, headers=self._signed("GET", path))
         return response.content, response.headers.get("content-type", "application/octet-stream")
+
+    def trade_statistics(self, code: str, year: int, quarter: int | None = None, *, basis: str = "crossing",
+                         value: bool = False) -> dict[str, Any]:
+        """GET /v1/statistics/participants/{code}/trade; `value=True` signs the request with this client's key (the
+        value in USD is shown to an authority of `code` only)."""
+        params = {"year": year, **({"quarter": quarter} if quarter else {}), "basis": basis,
+                  **({"value": "true"} if value else {})}
+        target = f"/v1/statistics/participants/{quote(code, safe='')}/trade?{urlencode(params)}"
+        if not value:
+            return self.get(target)
+        return self._exchange("GET", target, headers=self._signed("GET", target)).json()
 
     def verify(self, document: bytes, number: str | None = None) -> dict[str, Any]:
         """Checks a document: against certificate `number`, or against everything anchored (POST /v1/verify)."""

@@ -61,7 +61,8 @@ def test_parcel_consignment_and_lot(server, journey, direct):
     with server.client() as c:
         parcel = c.get(f"/v1/parcels/{ids['for_india']}").json()
         assert parcel["holder"] == direct.actors["in_cutter"].address
-        assert parcel["carats"] == 250.0 and parcel["origins"] == ["BW", "CA"] and parcel["mixed_origin"]
+        assert parcel["carats"] == "250.00" and parcel["points"] == 25_000
+        assert parcel["origins"] == ["BW", "CA"] and parcel["mixed_origin"]
         consignment = c.get(f"/v1/consignments/{ids['in_consignment']}").json()
         assert consignment["status"] == "opened" and consignment["certificate"]["number"] == "EU0000001"
         assert c.get(f"/v1/lots/{ids['in_consignment']}").json()["kind"] == "consignment"

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from kpledger.auth import verify_request
 from kpledger.chain.contracts import Chain
 from kpledger.core.config import Settings
 from kpledger.db.session import Database
@@ -20,6 +21,18 @@ def services_of(request: Request) -> Services:
 async def get_services(request: Request) -> Services:
     # async: a sync dependency costs every request (relayed writes included) a hop through the thread pool
     return services_of(request)
+
+
+def signed_caller(request: Request, body: bytes) -> str:
+    """The account that signed this request (kpledger.auth): its signature checked, once, over the method, the Host,
+    the path and query string as received, the chain, the content type, the time and `body`."""
+    services = services_of(request)
+    raw_path = request.scope.get("raw_path") or request.url.path.encode()
+    query = request.scope.get("query_string") or b""
+    target = raw_path.decode("latin-1") + (f"?{query.decode('latin-1')}" if query else "")
+    return verify_request(dict(request.headers), request.method, request.headers.get("host", ""), target, body,
+                          chain_id=services.chain.deployment.chain_id, window=services.settings.auth_window_seconds,
+                          replays=services.replays)
 
 
 def get_settings_dep(request: Request) -> Settings:

@@ -54,9 +54,14 @@ def hs_code(text: str | int) -> int:
     return int(digits)
 
 
+def hs_text(code: int) -> str:
+    """7102.10: an HS code as the KP certificate and the KP statistics write it."""
+    return f"{code // 100}.{code % 100:02d}"
+
+
 def hs_label(code: int) -> str:
     """7102.10 (unsorted): how a person reads an HS code."""
-    return f"{code // 100}.{code % 100:02d} ({HS_CODES.get(code, 'unknown')})"
+    return f"{hs_text(code)} ({HS_CODES.get(code, 'unknown')})"
 
 
 # ---------------------------------------------------------------- weights

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, LargeBinary, String, Text, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -168,6 +168,8 @@ class Parcel(Base):
     created_block: Mapped[int] = mapped_column(BigInteger)
     created_tx: Mapped[str] = mapped_column(String(66))
     created_at: Mapped[int] = mapped_column(BigInteger)
+    # KP statistics: the registrations at origin (production) of a period
+    __table_args__ = (Index("ix_parcels_created_by_at", "created_by", "created_at"),)
 
 
 class ParcelLink(Base):
@@ -228,6 +230,11 @@ class CustodyStep(Base):
     log_index: Mapped[int] = mapped_column(Integer)
     tx_hash: Mapped[str] = mapped_column(String(66))
     timestamp: Mapped[int] = mapped_column(BigInteger)
+    # KP statistics: the border crossings of a period (the hand-offs that spent a certificate), a small part of
+    # the steps; the certificate key is in the index so that a period's crossings are read from it alone
+    __table_args__ = (Index("ix_custody_steps_crossings", "timestamp", "certificate_key",
+                            sqlite_where=text("certificate_key IS NOT NULL"),
+                            postgresql_where=text("certificate_key IS NOT NULL")),)
 
 
 class Certificate(Base):
@@ -253,6 +260,9 @@ class Certificate(Base):
     replaces: Mapped[str | None] = mapped_column(String(32), nullable=True)  # number of the certificate superseded
     superseded_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
     history: Mapped[list[Any]] = mapped_column(JSON, default=list)  # [{event, block, tx, timestamp, ...}]
+    # KP statistics on the issue-date basis: a participant's certificates issued in a period
+    __table_args__ = (Index("ix_certificates_exporter_issued_at", "exporter", "issued_at"),
+                      Index("ix_certificates_importer_issued_at", "importer", "issued_at"))
 
 
 INDEX_TABLES = [

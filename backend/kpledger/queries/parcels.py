@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kpledger.core.constants import carats_text
 from kpledger.core.errors import NotFound
 from kpledger.db import models as m
 from kpledger.queries.views import certificate_view, parcel_view
@@ -29,7 +30,7 @@ def get_consignment(session: Session, consignment_id: int) -> dict[str, Any]:
     parcels = session.execute(select(m.Parcel).where(m.Parcel.id.in_(c.parcel_ids))).scalars().all()
     return {
         "id": c.id, "kind": "consignment", "holder": c.holder, "seal_id": c.seal_id, "status": c.status,
-        "points": c.points, "carats": c.points / 100, "parcel_ids": c.parcel_ids,
+        "points": c.points, "carats": carats_text(c.points), "parcel_ids": c.parcel_ids,
         "origins": sorted({code for p in parcels for code in p.origins}),
         "hs_codes": sorted({p.hs_code for p in parcels}),
         "created_block": c.created_block, "created_tx": c.created_tx, "created_at": c.created_at,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from kpledger.core.constants import role_names
+from kpledger.core.constants import carats_text, role_names
 from kpledger.db import models as m
 
 
@@ -28,7 +28,7 @@ def certificate_status(cert: m.Certificate, now: float | None = None) -> str:
 def certificate_view(c: m.Certificate, now: float | None = None) -> dict[str, Any]:
     return {
         "number": c.number, "key": c.key, "status": certificate_status(c, now), "consignment_id": c.consignment_id,
-        "exporter": c.exporter, "importer": c.importer, "points": c.points, "carats": c.points / 100,
+        "exporter": c.exporter, "importer": c.importer, "points": c.points, "carats": carats_text(c.points),
         "parcel_count": c.parcel_count, "hs_codes": c.hs_codes, "origins": c.origins,
         "mixed_origin": len(c.origins) > 1, "issued_at": c.issued_at, "expires_at": c.expires_at,
         "document_hash": c.document_hash, "issued_by": c.issued_by, "issued_block": c.issued_block,
@@ -38,7 +38,7 @@ def certificate_view(c: m.Certificate, now: float | None = None) -> dict[str, An
 
 def parcel_view(p: m.Parcel, offer: m.Offer | None = None) -> dict[str, Any]:
     return {
-        "id": p.id, "kind": "parcel", "holder": p.holder, "points": p.points, "carats": p.points / 100,
+        "id": p.id, "kind": "parcel", "holder": p.holder, "points": p.points, "carats": carats_text(p.points),
         "stones": p.stones, "hs_code": p.hs_code, "origins": p.origins, "mixed_origin": len(p.origins) > 1,
         "status": p.status, "consignment_id": p.consignment_id if p.sealed else None, "sealed": p.sealed,
         "document_hash": p.document_hash, "created_by": p.created_by, "created_block": p.created_block,

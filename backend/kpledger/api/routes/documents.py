@@ -12,8 +12,7 @@ from typing import Annotated
 import anyio.to_thread
 from fastapi import APIRouter, Path, Request, Response
 
-from kpledger.api.deps import DbDep, services_of
-from kpledger.auth import verify_request
+from kpledger.api.deps import DbDep, signed_caller
 from kpledger.core.errors import Forbidden, InvalidRequest
 from kpledger.db.session import Database
 from kpledger.queries import documents as q
@@ -25,17 +24,9 @@ ParcelId = Annotated[int, Path(ge=1, le=2**40)]
 
 
 async def _caller(request: Request) -> tuple[str, bytes]:
-    """The signer of a signed request (its signature checked once, over method, host, path and query, chain, time
-    and body) and the body."""
+    """The signer of a signed request and its body."""
     body = await request.body()
-    services = services_of(request)
-    raw_path = request.scope.get("raw_path") or request.url.path.encode()
-    query = request.scope.get("query_string") or b""
-    target = raw_path.decode("latin-1") + (f"?{query.decode('latin-1')}" if query else "")
-    signer = verify_request(dict(request.headers), request.method, request.headers.get("host", ""), target, body,
-                            chain_id=services.chain.deployment.chain_id, window=services.settings.auth_window_seconds,
-                            replays=services.replays)
-    return signer, body
+    return signed_caller(request, body), body
 
 
 def _entitled(signer: str, parties: set[str]) -> None:

@@ -43,7 +43,7 @@ class ParcelPublic(BaseModel):
     kind: str = "parcel"
     holder: Address
     points: int = Field(description="weight in hundredths of a carat")
-    carats: float
+    carats: str = Field(description="weight in carats, an exact decimal with 2 places (points / 100)")
     stones: int
     hs_code: int
     origins: list[str] = Field(description="mining countries (more than one: mixed origin)")
@@ -67,7 +67,7 @@ class CertificatePublic(BaseModel):
     exporter: str
     importer: str
     points: int
-    carats: float
+    carats: str = Field(description="weight in carats, an exact decimal with 2 places (points / 100)")
     parcel_count: int
     hs_codes: list[int]
     origins: list[str]
@@ -94,7 +94,7 @@ class ConsignmentPublic(BaseModel):
     seal_id: Hash
     status: str = Field(description="sealed | opened | compromised")
     points: int
-    carats: float
+    carats: str = Field(description="weight in carats, an exact decimal with 2 places (points / 100)")
     parcel_ids: list[int]
     origins: list[str]
     hs_codes: list[int]
