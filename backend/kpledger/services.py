@@ -10,6 +10,9 @@ from kpledger.chain.contracts import Chain
 from kpledger.core.config import Settings
 from kpledger.db.session import Database
 from kpledger.indexer.follower import Indexer
+from kpledger.monitor import Monitor
+from kpledger.ops import metrics
+from kpledger.ops.memory import MemoryProbe
 from kpledger.relay import Relayer
 
 log = logging.getLogger(__name__)
@@ -22,10 +25,15 @@ class Services:
     db: Database
     indexer: Indexer | None = None
     relayer: Relayer | None = None
+    monitor: Monitor | None = None
+    memory: MemoryProbe | None = None  # KP_DEBUG_MEMORY: allocation snapshots for /admin/debug/memory
     replays: ReplayGuard = field(init=False)  # signed document requests seen, each accepted once
 
     def __post_init__(self) -> None:
         self.replays = ReplayGuard(self.settings.auth_window_seconds)
+        if self.settings.debug_memory:
+            self.memory = MemoryProbe()
+            self.memory.start()
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -42,8 +50,14 @@ class Services:
         self.indexer = Indexer(self.settings, self.chain, self.db)
         self.relayer.on_mined = self.indexer.poke  # read-your-writes answers without waiting for the next poll
         self.indexer.start()
+        metrics.queue_depth(lambda: self.relayer.batcher.depth if self.relayer else 0)
+        metrics.relayer_address(self.relayer.address)
+        self.monitor = Monitor(self.settings, self.relayer, self.indexer)
+        self.monitor.start()
 
     def stop(self) -> None:
+        if self.monitor is not None:
+            self.monitor.stop()
         if self.indexer is not None:
             self.indexer.stop()
         if self.relayer is not None:

@@ -184,7 +184,7 @@ def test_a_request_journaled_but_never_sent_is_sent_once_on_recovery(node, actor
         nonce = sender.nonces.allocate()
         raw, tx_hash = sender.sign(first.chain.deployment.batch, data, 1_000_000, nonce)
         first.journal.record_batch([(req.request_id, req.action, req.intent.signer, req.body())],
-                                   relayer_nonce=nonce, raw_tx=raw, tx_hash=tx_hash)
+                                   relayer=sender.address, relayer_nonce=nonce, raw_tx=raw, tx_hash=tx_hash)
     block = node.w3.eth.block_number
     assert journal(node)[req.request_id] == "pending"
 

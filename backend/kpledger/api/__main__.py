@@ -6,12 +6,14 @@ import uvicorn
 
 from kpledger.api.main import create_app
 from kpledger.core.config import get_settings
+from kpledger.ops import logs
 
 
 def main() -> None:
     settings = get_settings()
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info",
-                limit_concurrency=settings.max_connections)
+    logs.configure(settings.log_level, settings.log_format)  # uvicorn's loggers too (log_config=None keeps them)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None,
+                log_level=settings.log_level, limit_concurrency=settings.max_connections)
 
 
 if __name__ == "__main__":

@@ -16,9 +16,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from kpledger.api.routes import actions, documents, epcis, health, inbox, reads, statistics, writes
+from kpledger.api.metering import Metered
+from kpledger.api.routes import actions, documents, epcis, health, inbox, ops, reads, statistics, writes
 from kpledger.core.config import Settings, get_settings
 from kpledger.core.errors import KPError, PayloadTooLarge, RequestTimeout
+from kpledger.ops import metrics
 from kpledger.services import Services
 
 
@@ -49,6 +51,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                        allow_headers=["*"])
 
     app.add_middleware(BodyGuard, settings=settings)
+    app.add_middleware(Metered)  # outermost: counts every answer, refusals by the middlewares included
 
     add_error_handlers(app)
 
@@ -62,6 +65,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(actions.router, max_body_size=settings.max_body_bytes)
     app.include_router(inbox.router, max_body_size=settings.max_body_bytes)
     app.include_router(statistics.router, max_body_size=settings.max_body_bytes)
+    if settings.metrics == "on":
+        app.include_router(ops.metrics_router, max_body_size=settings.max_body_bytes)
+    if settings.admin_token is not None:
+        app.include_router(ops.admin_router, max_body_size=settings.max_body_bytes)
     if settings.frontend_dir.is_dir():
         # the static viewer (frontend-static/): mounted last, and never for the API's own paths, so a wrong method
         # on an API path is answered by the API (405 with its Allow header), not by the files
@@ -70,7 +77,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     return app
 
 
-API_PREFIXES = ("/v1/", "/id/", "/healthz", "/docs", "/redoc", "/openapi.json")
+API_PREFIXES = ("/v1/", "/id/", "/healthz", "/docs", "/redoc", "/openapi.json", "/metrics", "/admin/")
 
 
 class ViewerMount(Mount):
@@ -87,22 +94,30 @@ def add_error_handlers(app: FastAPI) -> None:
     methods, and schema violations."""
 
     @app.exception_handler(KPError)
-    async def kp_error(_request: Request, exc: KPError) -> JSONResponse:
+    async def kp_error(request: Request, exc: KPError) -> JSONResponse:
+        _count_refusal(request, exc.code)
         return _error_response(exc)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "NotFound", 405: "MethodNotAllowed", 413: "PayloadTooLarge"}.get(exc.status_code,
                                                                                      f"HTTP{exc.status_code}")
+        _count_refusal(request, code)
         return JSONResponse(status_code=exc.status_code, content={
             "code": code, "message": str(exc.detail), "details": {}}, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        _count_refusal(request, "InvalidRequest")
         errors = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
         return JSONResponse(status_code=422, content={
             "code": "InvalidRequest", "message": "the request does not match the schema",
             "details": {"errors": errors}})
+
+
+def _count_refusal(request: Request, code: str) -> None:
+    if request.url.path.startswith("/v1/documents/"):
+        metrics.document_refused(code)
 
 
 class BodyGuard:

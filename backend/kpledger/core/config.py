@@ -65,6 +65,22 @@ class Settings(BaseSettings):
     # reached at. Set them in production: event IDs (CBV event hashes) cover these URIs.
     id_base_url: str | None = Field(None, pattern=r"^https?://[^\s?#]+$", max_length=200)
     public_base_url: str | None = Field(None, pattern=r"^https?://[^\s?#]+$", max_length=200)
+    # operations (README "Operating the backend"): logs, metrics, the admin API, the relayer's balance
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["json", "text"] = "json"
+    # GET /metrics (Prometheus text format): off by default; on, it answers only with `Authorization: Bearer
+    # <KP_METRICS_TOKEN>` (401 otherwise)
+    metrics: Literal["off", "on"] = "off"
+    metrics_token: SecretStr | None = None
+    # the admin API (/admin/...: relayer status and key rotation, memory snapshots): served only when this token is
+    # set, and only to `Authorization: Bearer <KP_ADMIN_TOKEN>`; reach it over loopback or TLS (it carries keys)
+    admin_token: SecretStr | None = None
+    # tracemalloc in the server, its snapshots diffed at GET /admin/debug/memory (costs CPU and memory: debugging)
+    debug_memory: bool = False
+    # warn (log and kp_relayer_balance_low) when the relayer's balance falls under this on a chain charging fees
+    relayer_min_balance_wei: int = Field(10**17, ge=0)
+    monitor_interval: float = Field(10.0, gt=0, le=3_600, description="seconds between readings of the relayer's "
+                                    "balance, the journal's counts and the index lag")
 
     @model_validator(mode="after")
     def _defaults_and_secrets(self) -> Settings:
@@ -72,6 +88,12 @@ class Settings(BaseSettings):
             self.deployment_file = self.data_dir / "deployment.json"
         if self.database_url is None:
             self.database_url = f"sqlite:///{self.data_dir / 'kp.db'}"
+        for name in ("metrics_token", "admin_token"):
+            token = getattr(self, name)
+            if token is not None and len(token.get_secret_value()) < 16:
+                raise ValueError(f"KP_{name.upper()} must be at least 16 characters")
+        if self.metrics == "on" and self.metrics_token is None:
+            raise ValueError("KP_METRICS=on needs KP_METRICS_TOKEN (the bearer token scrapers send)")
         if self.environment == "production" and (index := self.relayer_dev_key_index()) is not None:
             raise ValueError(f"KP_RELAYER_KEY is key #{index} of the public development mnemonic: set a real key "
                              "in production")

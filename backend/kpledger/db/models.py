@@ -23,12 +23,15 @@ class RelayRequest(Base):
     """A signed request the backend accepted: written (and fsynced) before it is acknowledged."""
 
     __tablename__ = "relay_requests"
+    __table_args__ = (Index("ix_relay_requests_by_relayer", "relayer", "relayer_nonce"),)
     id: Mapped[str] = mapped_column(String(66), primary_key=True)  # keccak of the signed intent
     action: Mapped[str] = mapped_column(String(40))
     signer: Mapped[str] = mapped_column(String(42), index=True)
     body: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16), index=True)  # pending | sent | mined | failed
     relayer_nonce: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    # the relayer account that signed its transaction (nonces are per account: a rotated key's rows keep theirs)
+    relayer: Mapped[str | None] = mapped_column(String(42), nullable=True)
     # the signed transaction is journaled once in relay_transactions (a batch's is shared by all its requests)
     tx_hash: Mapped[str | None] = mapped_column(String(66), index=True)
     # position of the request's call in its KPRelayBatch transaction (None: a transaction of its own, journaled
@@ -45,8 +48,10 @@ class RelayTransaction(Base):
     """A signed relayer transaction (one request, or a batch of them), journaled before it is sent."""
 
     __tablename__ = "relay_transactions"
+    __table_args__ = (Index("ix_relay_transactions_by_relayer", "relayer", "relayer_nonce"),)
     tx_hash: Mapped[str] = mapped_column(String(66), primary_key=True)
     relayer_nonce: Mapped[int] = mapped_column(BigInteger, index=True)
+    relayer: Mapped[str | None] = mapped_column(String(42), nullable=True)  # the account that signed it
     raw_tx: Mapped[str] = mapped_column(Text)
     created_at: Mapped[float] = mapped_column()
 

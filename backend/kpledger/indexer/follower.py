@@ -28,6 +28,7 @@ from kpledger.db import models as m
 from kpledger.db.session import Database
 from kpledger.indexer.bulk import insert_rows, roomy_cache
 from kpledger.indexer.projector import Projector, replay
+from kpledger.ops import metrics
 
 log = logging.getLogger(__name__)
 
@@ -231,6 +232,7 @@ class Indexer:
     def _rewind(self) -> None:
         """Finds the fork point among the recent block hashes, drops later events, rebuilds projections."""
         self.reorgs += 1
+        metrics.reorg()
         with self.db.session() as s:
             known = dict(s.execute(select(m.IndexedBlock.number, m.IndexedBlock.hash)).all())
             known.update(s.execute(select(m.Event.block_number, m.Event.block_hash).distinct()).all())

@@ -28,11 +28,13 @@ from kpledger.chain.errors import RpcError, revert_data
 from kpledger.core.config import Settings
 from kpledger.core.errors import KPError, RelayFailed
 from kpledger.db.models import RelayRequest
+from kpledger.ops import metrics
 from kpledger.relay import calls
 from kpledger.relay.journal import FAILED, Journal
 from kpledger.relay.receipts import Receipts, SentBatch
 from kpledger.relay.request import WriteRequest
 from kpledger.relay.sender import Sender
+from kpledger.relay.trace import WriteTrace
 
 log = logging.getLogger(__name__)
 
@@ -47,9 +49,10 @@ class Queued:
     """A validated request waiting for the batch sender; `future` (on the caller's event loop) is resolved with
     its final journal row (`row`) or its refusal (`error`)."""
 
-    __slots__ = ("req", "to", "data", "contract_signer", "row", "error", "future", "loop", "duplicate")
+    __slots__ = ("req", "to", "data", "contract_signer", "row", "error", "future", "loop", "duplicate", "trace")
 
-    def __init__(self, req: WriteRequest, to: str, future: asyncio.Future[None], *, contract_signer: bool = False):
+    def __init__(self, req: WriteRequest, to: str, future: asyncio.Future[None], *, contract_signer: bool = False,
+                 trace: WriteTrace | None = None):
         self.req, self.to, self.data = req, to, calls.calldata(req)
         self.contract_signer = contract_signer  # an ERC-1271 wallet: its call's bound includes the wallet's allowance
         self.row: RelayRequest | None = None
@@ -57,10 +60,13 @@ class Queued:
         self.duplicate = False  # the sender found the request journaled already: `row` is that journal row
         self.future = future
         self.loop = future.get_loop()
+        self.trace = trace or WriteTrace()
 
     def resolve(self, row: RelayRequest | None = None, error: BaseException | None = None) -> None:
         if self.row is None and self.error is None:
             self.row, self.error = row, error
+            if self.trace.sent is not None:
+                self.trace.mined = time.perf_counter()
             with contextlib.suppress(RuntimeError):  # the loop is closed (shutdown): nobody awaits the answer
                 self.loop.call_soon_threadsafe(_wake, self.future)
 
@@ -90,6 +96,9 @@ class Batcher:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_batch = 0  # size of the last batch taken (lingers longer when busy)
+        # a key rotation pauses the sender between batches: requests keep queuing, none is taken
+        self._paused = threading.Event()
+        self._running = threading.Lock()  # held while a batch is taken, simulated, journaled and sent
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name="relayer-batch-sender", daemon=True)
@@ -102,6 +111,24 @@ class Batcher:
         if self._thread is not None:
             self._thread.join(timeout=10)
 
+    def pause(self) -> None:
+        """Takes no new batch; returns once the batch in progress (if any) is journaled and sent."""
+        self._paused.set()
+        with self._cv:
+            self._cv.notify_all()
+        with self._running:
+            pass
+
+    def resume(self) -> None:
+        self._paused.clear()
+        with self._cv:
+            self._cv.notify_all()
+
+    @property
+    def depth(self) -> int:
+        """Requests waiting in the queue."""
+        return len(self._queue)
+
     def put(self, item: Queued) -> None:
         with self._cv:
             self._queue.append(item)
@@ -111,25 +138,30 @@ class Batcher:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
-            items = self._take()
-            if not items:
+            if self._paused.is_set():
+                with self._cv:
+                    self._cv.wait(0.05)
                 continue
-            try:
-                self._run(items)
-            except KPError as exc:
-                for item in items:
-                    item.resolve(error=exc)
-            except Exception as exc:  # never let the sender die; these requests are answered with the failure
-                log.exception("relay batch failed")
-                for item in items:
-                    item.resolve(error=RelayFailed(f"the relayer failed: {exc}"))
+            with self._running:
+                items = self._take()
+                if not items:
+                    continue
+                try:
+                    self._run(items)
+                except KPError as exc:
+                    for item in items:
+                        item.resolve(error=exc)
+                except Exception as exc:  # never let the sender die; these requests are answered with the failure
+                    log.exception("relay batch failed")
+                    for item in items:
+                        item.resolve(error=RelayFailed(f"the relayer failed: {exc}"))
 
     def _take(self) -> list[Queued]:
         """The next batch: everything queued (within `batch_max_calls` and `batch_max_bytes`), after lingering."""
         with self._cv:
-            while not self._queue and not self._stop.is_set():
+            while not self._queue and not self._stop.is_set() and not self._paused.is_set():
                 self._cv.wait(0.5)
-            if not self._queue:
+            if not self._queue or self._paused.is_set():
                 return []
             # a lone request goes at once (1 ms); after a large batch, linger a few ms more for company
             linger = self.linger if self._last_batch < 8 else max(self.linger, BUSY_LINGER)
@@ -147,7 +179,10 @@ class Batcher:
                     break
                 taken.append(self._queue.popleft())
             self._last_batch = len(taken)
-            return taken
+        now = time.perf_counter()
+        for item in taken:
+            item.trace.taken = now
+        return taken
 
     def _requeue(self, items: list[Queued]) -> None:
         with self._cv:
@@ -168,6 +203,9 @@ class Batcher:
                 return
         budget = self._gas_budget()
         outcomes = self._simulate(items, budget)
+        now = time.perf_counter()
+        for item in items:
+            item.trace.simulated = now
         cut, total = len(items), 0
         for i, (_ok, gas, _data) in enumerate(outcomes):
             if i > 0 and total + gas > budget:  # the rest waits for the next batch (simulated again)
@@ -233,7 +271,8 @@ class Batcher:
         recorded: list[str] = []
 
         def record(nonce: int, raw: str, tx_hash: str) -> None:
-            self.journal.record_batch(entries, relayer_nonce=nonce, raw_tx=raw, tx_hash=tx_hash)
+            self.journal.record_batch(entries, relayer=self.sender.address, relayer_nonce=nonce, raw_tx=raw,
+                                      tx_hash=tx_hash)
             # the receipt thread owns it from now on: the reconciler leaves its rows alone (marked before the
             # nonce lock is released, so a reconciliation never finalises a batch the receipt thread is reading)
             self.receipts.in_flight.add(tx_hash)
@@ -249,6 +288,10 @@ class Batcher:
             self.receipts.in_flight.difference_update(recorded)  # nothing for the receipt thread: the reconciler
             raise
         self.receipts.in_flight.difference_update(set(recorded) - {tx_hash})  # re-signed under another nonce
+        now = time.perf_counter()
+        for item, _bound in included:
+            item.trace.sent, item.trace.batch_calls = now, len(included)
+        metrics.batch_sent(len(included))
 
         def answer(request_id: str, row: RelayRequest | None, error: BaseException | None) -> None:
             by_id[request_id].resolve(row=row, error=error)

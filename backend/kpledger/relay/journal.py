@@ -36,8 +36,8 @@ class Journal:
             q = select(RelayRequest).where(RelayRequest.id.in_(request_ids), RelayRequest.status != FAILED)
             return {row.id: row for row in s.scalars(q)}
 
-    def record_batch(self, entries: list[tuple[str, str, str, dict[str, Any]]], *, relayer_nonce: int, raw_tx: str,
-                     tx_hash: str) -> None:
+    def record_batch(self, entries: list[tuple[str, str, str, dict[str, Any]]], *, relayer: str, relayer_nonce: int,
+                     raw_tx: str, tx_hash: str) -> None:
         """Journals the requests of one batch transaction ((id, action, signer, body) in call order) in one commit.
 
         The raw transaction is stored once (relay_transactions), new requests are inserted in bulk, and a
@@ -46,10 +46,10 @@ class Journal:
         ids = [e[0] for e in entries]
         with self.db.transaction() as s:
             s.execute(insert(RelayTransaction), [{"tx_hash": tx_hash, "relayer_nonce": relayer_nonce,
-                                                 "raw_tx": raw_tx, "created_at": now}])
+                                                 "relayer": relayer, "raw_tx": raw_tx, "created_at": now}])
             retried = set(s.scalars(select(RelayRequest.id).where(RelayRequest.id.in_(ids))))
             rows = [{"id": request_id, "action": action, "signer": signer, "body": body, "status": PENDING,
-                     "relayer_nonce": relayer_nonce, "tx_hash": tx_hash,
+                     "relayer_nonce": relayer_nonce, "relayer": relayer, "tx_hash": tx_hash,
                      "batch_index": index, "block_number": None, "result": None,
                      "error": None, "created_at": now, "updated_at": now}
                     for index, (request_id, action, signer, body) in enumerate(entries)]
@@ -101,24 +101,60 @@ class Journal:
             s.execute(update(RelayRequest).where(RelayRequest.id.in_(request_ids), RelayRequest.status == PENDING)
                       .values(status=SENT, updated_at=time.time()))
 
-    def next_nonce(self) -> int:
-        """One past the highest relayer nonce the journal used (0 when empty)."""
+    def next_nonce(self, relayer: str) -> int:
+        """One past the highest nonce of `relayer` the journal used (0 when none)."""
         with self.db.session() as s:
-            top = s.scalar(select(func.max(RelayRequest.relayer_nonce)))
+            top = s.scalar(select(func.max(RelayRequest.relayer_nonce)).where(RelayRequest.relayer == relayer))
         return 0 if top is None else top + 1
 
-    def from_nonce(self, nonce: int) -> list[RelayRequest]:
-        """Requests whose relayer nonce is `nonce` or above, in nonce order (not on chain if the chain is there)."""
+    def from_nonce(self, relayer: str, nonce: int) -> list[RelayRequest]:
+        """Requests sent by `relayer` at nonce `nonce` or above, in nonce order (not on chain if the chain is
+        there)."""
         with self.db.session() as s:
-            q = select(RelayRequest).where(RelayRequest.relayer_nonce >= nonce).order_by(RelayRequest.relayer_nonce)
+            q = select(RelayRequest).where(RelayRequest.relayer == relayer, RelayRequest.relayer_nonce >= nonce
+                                           ).order_by(RelayRequest.relayer_nonce)
             return list(s.scalars(q))
 
-    def unfinished_below(self, nonce: int) -> list[RelayRequest]:
-        """Pending or sent requests whose relayer nonce the chain has used (their receipt is due)."""
+    def unfinished_below(self, relayer: str, nonce: int) -> list[RelayRequest]:
+        """Pending or sent requests of `relayer` whose nonce the chain has used (their receipt is due)."""
         with self.db.session() as s:
-            q = select(RelayRequest).where(RelayRequest.status.in_(UNFINISHED),
+            q = select(RelayRequest).where(RelayRequest.relayer == relayer, RelayRequest.status.in_(UNFINISHED),
                                            RelayRequest.relayer_nonce < nonce).order_by(RelayRequest.relayer_nonce)
             return list(s.scalars(q))
+
+    def adopt(self, relayer: str) -> int:
+        """Gives rows journaled with a nonce but no relayer address (older journals whose signed transaction did not
+        decode) to `relayer`; returns how many."""
+        with self.db.transaction() as s:
+            s.execute(update(RelayTransaction).where(RelayTransaction.relayer.is_(None)).values(relayer=relayer))
+            return s.execute(update(RelayRequest).where(RelayRequest.relayer.is_(None),
+                                                        RelayRequest.relayer_nonce.is_not(None))
+                             .values(relayer=relayer)).rowcount
+
+    def unfinished_relayers(self) -> set[str]:
+        """Relayer addresses that have journaled requests without an outcome."""
+        with self.db.session() as s:
+            return {a for a in s.scalars(select(RelayRequest.relayer).distinct().where(
+                RelayRequest.status.in_(UNFINISHED), RelayRequest.relayer.is_not(None)))}
+
+    def counts(self) -> tuple[dict[str, int], int]:
+        """Requests per status, and the number of transactions with requests not finished."""
+        with self.db.engine.connect() as conn:
+            by_status = dict(conn.execute(select(RelayRequest.status, func.count()).group_by(RelayRequest.status)
+                                          ).all())
+            pending = conn.execute(select(func.count(func.distinct(RelayRequest.tx_hash))).where(
+                RelayRequest.status.in_(UNFINISHED))).scalar() or 0
+        return {k: int(v) for k, v in by_status.items()}, int(pending)
+
+    def counts_by_relayer(self) -> dict[str, dict[str, int]]:
+        """Requests per relayer address and status ("none": refused before a transaction)."""
+        with self.db.engine.connect() as conn:
+            rows = conn.execute(select(RelayRequest.relayer, RelayRequest.status, func.count())
+                                .group_by(RelayRequest.relayer, RelayRequest.status)).all()
+        out: dict[str, dict[str, int]] = {}
+        for relayer, status, count in rows:
+            out.setdefault(relayer or "none", {})[status] = int(count)
+        return out
 
     def unfinished_of(self, signer: str) -> list[RelayRequest]:
         """A signer's requests accepted but not mined yet."""

@@ -23,6 +23,11 @@ class NonceCounter:
             self._next = max(self._next or 0, chain_pending, journal_next)
             return self._next
 
+    def reset(self) -> None:
+        """Forgets the counter (another relayer account: `sync()` again before allocating)."""
+        with self.lock:
+            self._next = None
+
     def peek(self) -> int:
         """The nonce the next allocation will return."""
         assert self._next is not None, "sync() first"

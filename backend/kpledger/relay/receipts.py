@@ -24,6 +24,7 @@ from kpledger.chain.decoder import LogDecoder
 from kpledger.chain.errors import RpcError, revert_data
 from kpledger.core.errors import ChainRefusal, ChainUnavailable, KPError, RelayFailed
 from kpledger.db.models import RelayRequest
+from kpledger.ops import metrics
 from kpledger.relay import calls
 from kpledger.relay.journal import FAILED, MINED, PENDING, SENT, Journal
 from kpledger.relay.request import WriteRequest
@@ -164,7 +165,7 @@ class Receipts:
             self._resent_lost = False
             with self.sender.nonces.lock:
                 receipts: dict[str, dict[str, Any] | None] = {}
-                for row in self.journal.unfinished_below(batch.nonce):
+                for row in self.journal.unfinished_below(self.sender.address, batch.nonce):
                     self._settle(row, receipts)
         if self.on_mined is not None:
             self.on_mined(int(receipt["blockNumber"], 16))
@@ -179,6 +180,7 @@ class Receipts:
                 if receipt is not None:
                     return receipt
                 if resends.due():
+                    metrics.resent()
                     self.sender.resend(raw)
             except (ChainUnavailable, RpcError):
                 pass
@@ -250,23 +252,22 @@ class Receipts:
                 log.exception("relayer reconciliation failed")
 
     def reconcile(self) -> None:
-        """Finalises journaled transactions the chain has, re-sends (in nonce order) those it lacks.
+        """Finalises journaled transactions the chain has, re-sends (in nonce order) those it lacks: the relayer
+        account's, then those of earlier relayer keys (a rotation) that still have requests without an outcome.
 
         A batch transaction is one relayer nonce shared by several rows: it is checked and re-sent once."""
         sender = self.sender
         with sender.nonces.lock:
+            address = sender.address
             latest, pending = sender.chain_nonce("latest"), sender.chain_nonce("pending")
-            sender.nonces.sync(pending, self.journal.next_nonce())
+            sender.nonces.sync(pending, self.journal.next_nonce(address))
             receipts: dict[str, dict[str, Any] | None] = {}
-            for row in self.journal.unfinished_below(latest):
+            for row in self.journal.unfinished_below(address, latest):
                 if row.tx_hash not in self.in_flight:  # the receipt thread is finalising those
                     self._settle(row, receipts)
             self.confirmed = max(self.confirmed, latest)
             expected = latest
-            groups: dict[tuple[int, str | None], list[RelayRequest]] = {}
-            for row in self.journal.from_nonce(latest):
-                groups.setdefault((row.relayer_nonce, row.tx_hash), []).append(row)
-            for (nonce, tx_hash), rows in groups.items():
+            for nonce, tx_hash, rows in self._groups(address, latest):
                 for hole in range(max(expected, pending), nonce):
                     sender.send_filler(hole)
                 expected = max(expected, nonce + 1)
@@ -279,15 +280,46 @@ class Receipts:
                     if all(r.status == FAILED for r in rows):  # refusals answered: burn the nonce, never run late
                         sender.send_filler(nonce)
                         continue
-                sender.resend(self.journal.raw_tx(rows[0]))
-                lost = [r.id for r in rows if r.status == MINED]
-                if lost:  # finalised again from the new receipt (by the next batch, or the next reconciliation)
-                    self.journal.update_many({i: {"status": SENT} for i in lost})
-                    self._resent_lost = True
-                if any(r.status == PENDING for r in rows):
-                    self.journal.mark_sent([r.id for r in rows])
+                self._resend(rows)
             for hole in range(max(expected, pending), sender.nonces.peek()):
                 sender.send_filler(hole)
+            for retired in self.journal.unfinished_relayers() - {address}:
+                self._reconcile_retired(retired, receipts)
+
+    def _groups(self, address: str, nonce: int) -> list[tuple[int, str | None, list[RelayRequest]]]:
+        """The journaled rows of `address` from `nonce` on, grouped by transaction, in nonce order."""
+        groups: dict[tuple[int, str | None], list[RelayRequest]] = {}
+        for row in self.journal.from_nonce(address, nonce):
+            groups.setdefault((row.relayer_nonce, row.tx_hash), []).append(row)
+        return [(n, h, rows) for (n, h), rows in groups.items()]
+
+    def _resend(self, rows: list[RelayRequest]) -> None:
+        """Sends a journaled transaction again; its rows wait for the new receipt."""
+        metrics.resent()
+        self.sender.resend(self.journal.raw_tx(rows[0]))
+        lost = [r.id for r in rows if r.status == MINED]
+        if lost:  # finalised again from the new receipt (by the next batch, or the next reconciliation)
+            self.journal.update_many({i: {"status": SENT} for i in lost})
+            self._resent_lost = True
+        if any(r.status == PENDING for r in rows):
+            self.journal.mark_sent([r.id for r in rows])
+
+    def _reconcile_retired(self, address: str, receipts: dict[str, dict[str, Any] | None]) -> None:
+        """The journal of an earlier relayer key (rotated while some of its transactions had no outcome, or the
+        backend restarted with another key): rows whose nonce the chain used are finalised from their receipts,
+        the others re-sent as signed then. Its nonce holes cannot be filled without its key: logged."""
+        latest = int(self.sender.rpc("eth_getTransactionCount", [address, "latest"]), 16)
+        for row in self.journal.unfinished_below(address, latest):
+            self._settle(row, receipts)
+        expected = latest
+        for nonce, _tx_hash, rows in self._groups(address, latest):
+            if nonce > expected:
+                log.error("earlier relayer %s: nonces %d-%d were never journaled; its transactions from nonce %d "
+                          "wait behind them (send transactions from that key to fill them)", address, expected,
+                          nonce - 1, nonce)
+            expected = max(expected, nonce + 1)
+            if any(r.status in (PENDING, SENT) for r in rows):
+                self._resend(rows)
 
     def _settle(self, row: RelayRequest, receipts: dict[str, dict[str, Any] | None]) -> None:
         """Finalises an unfinished row whose relayer nonce the chain has used."""

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import threading
 import time
 import weakref
 from collections.abc import Callable
 from typing import Any
 
 import anyio.to_thread
+from eth_account import Account
 
 from kpledger import eip712
 from kpledger.chain import abi
@@ -18,15 +21,26 @@ from kpledger.chain.contracts import CONTRACTS, Chain
 from kpledger.chain.errors import RpcError
 from kpledger.core.actions import ACTIONS
 from kpledger.core.config import Settings
-from kpledger.core.errors import ChainRefusal, ChainUnavailable, IntentExpired, InvalidSignature
+from kpledger.core.errors import (
+    ChainRefusal,
+    ChainUnavailable,
+    Conflict,
+    IntentExpired,
+    InvalidRequest,
+    InvalidSignature,
+)
 from kpledger.db.models import RelayRequest
 from kpledger.db.session import Database
+from kpledger.ops import metrics
 from kpledger.relay import calls
 from kpledger.relay.batcher import Batcher, Queued
 from kpledger.relay.journal import FAILED, MINED, Journal
 from kpledger.relay.receipts import Receipts
 from kpledger.relay.request import WriteRequest
 from kpledger.relay.sender import Sender
+from kpledger.relay.trace import WriteTrace
+
+log = logging.getLogger(__name__)
 
 ERC1271_SELECTOR = bytes.fromhex("1626ba7e")  # isValidSignature(bytes32,bytes), and its magic value
 
@@ -51,10 +65,15 @@ class Relayer:
         self.receipts = Receipts(chain, self.journal, self.sender, receipt_timeout=receipt_timeout,
                                  reconcile_interval=reconcile_interval)
         self.batcher = Batcher(settings, chain, self.journal, self.sender, self.receipts, linger=batch_linger)
-        self.address = self.sender.address
         self.receipt_timeout = receipt_timeout
+        self._rotation = threading.Lock()
         # one lock per signer, on the event loop's thread: a signer's requests go out in order, one at a time
         self._signer_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    @property
+    def address(self) -> str:
+        """The relayer account signing new transactions."""
+        return self.sender.address
 
     @property
     def on_mined(self) -> Callable[[int], None] | None:
@@ -68,6 +87,8 @@ class Relayer:
 
     def recover(self) -> None:
         """Re-sends what the journal holds and the chain lacks, then starts the relayer's threads."""
+        if adopted := self.journal.adopt(self.address):
+            log.warning("%d journal rows had no relayer address: taken as the current relayer's", adopted)
         self.receipts.start()
         self.batcher.start()
 
@@ -80,15 +101,69 @@ class Relayer:
         """Finalises and re-sends journaled transactions now (the reconciler also does it every second)."""
         self.receipts.reconcile()
 
+    # ------------------------------------------------------------ operations
+
+    def status(self) -> dict[str, Any]:
+        """The relayer account, its balance and chain nonce, queue depth, and the journal per relayer and status."""
+        address = self.address
+        balance, nonce = self.chain.rpc.batch([("eth_getBalance", [address, "latest"]),
+                                               ("eth_getTransactionCount", [address, "latest"])])
+        if isinstance(balance, Exception) or isinstance(nonce, Exception):
+            raise ChainUnavailable("the chain is not reachable from the backend")
+        return {"address": address, "balance_wei": str(int(balance, 16)), "nonce": int(nonce, 16),
+                "queued": self.batcher.depth, "in_flight": len(self.receipts.in_flight),
+                "journal": self.journal.counts_by_relayer()}
+
+    def rotate(self, new_key: str, drain_timeout: float = 60.0) -> dict[str, Any]:
+        """Switches the relayer to `new_key` without losing or repeating a write: no new batch is taken (requests
+        keep queuing), the batches in flight get their receipts and every journaled request of the old key its
+        outcome, then new batches are signed by the new key. Journaled rows keep their old address, nonce and
+        hash; the reconciler checks them under that address. Conflict (RotationNotDrained) when the old key's
+        transactions are not all mined within `drain_timeout` (the chain is down): the old key stays."""
+        try:
+            new_address = Account.from_key(new_key).address
+        except (ValueError, TypeError) as exc:
+            raise InvalidRequest("the new relayer key is not a private key (64 hex digits)",
+                                 code="InvalidRelayerKey") from exc
+        with self._rotation:
+            old = self.address
+            if new_address == old:
+                raise InvalidRequest("the new key is the relayer's current key", code="SameRelayerKey",
+                                     details={"address": old})
+            started = time.monotonic()
+            self.batcher.pause()
+            try:
+                while self.receipts.in_flight or old in self.journal.unfinished_relayers():
+                    if time.monotonic() - started > drain_timeout:
+                        raise Conflict(f"the relayer's transactions were not all mined within {drain_timeout:g} s; "
+                                       "the key was not changed", code="RotationNotDrained",
+                                       details={"address": old, "in_flight": len(self.receipts.in_flight)})
+                    time.sleep(0.02)
+                with self.sender.nonces.lock:
+                    self.sender.use_key(new_key)
+                    self.receipts.confirmed = 0
+                    self.sender.init_nonces()
+            finally:
+                self.batcher.resume()
+        drained = round(time.monotonic() - started, 3)
+        metrics.relayer_address(new_address, previous=old)
+        metrics.ROTATIONS.inc()
+        log.warning("relayer key rotated: set KP_RELAYER_KEY to the new key before the next restart",
+                    extra={"fields": {"old": old, "new": new_address, "drained_s": drained}})
+        return {"old": old, "new": new_address, "drained_s": drained, "nonce": self.sender.nonces.peek()}
+
     # ------------------------------------------------------------ the write path
 
-    async def submit_async(self, action: str, body: dict[str, Any]) -> dict[str, Any]:
+    async def submit_async(self, action: str, body: dict[str, Any], trace: WriteTrace | None = None) -> dict[str, Any]:
         """Runs one schema-validated write request; returns the answer of WRITES.md or raises a KPError.
 
         The request is queued for the batch sender and its answer awaited (the receipt thread wakes the loop);
         a signer's requests are processed one at a time, under a lock held until the answer even if the caller
-        is cancelled. A request journaled before is answered from the journal (`duplicate: true`)."""
+        is cancelled. A request journaled before is answered from the journal (`duplicate: true`). `trace`, when
+        given, gets the request's id, signer and the times of its steps (for its log event)."""
         req = WriteRequest.from_body(action, body)
+        if trace is not None:
+            trace.request_id, trace.signer = req.request_id, req.intent.signer
         verifying = self.chain.deployment.address(req.contract)
         recovered = req.recovered_signer(self.chain.deployment.chain_id, verifying)
         contract_signer = recovered != req.intent.signer
@@ -103,7 +178,7 @@ class Relayer:
                 return await self._answer_duplicate(row)
             future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             # the duplicate check (is this request journaled?) is made by the batcher, for a whole batch at once
-            item = Queued(req, verifying, future, contract_signer=contract_signer)
+            item = Queued(req, verifying, future, contract_signer=contract_signer, trace=trace)
             self.batcher.put(item)
             limit = self.receipt_timeout + 60
             try:

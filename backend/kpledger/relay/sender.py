@@ -42,6 +42,14 @@ class Sender:
         self._fee_cache: tuple[float, dict[str, int]] | None = None
         self._fee_lock = threading.Lock()
 
+    def use_key(self, key: str) -> None:
+        """Signs with another relayer key from now on (a rotation; the relayer drained first): its nonces are read
+        again from the chain and the journal."""
+        with self.nonces.lock:
+            self.account = Account.from_key(key)
+            self.address = self.account.address
+            self.nonces.reset()
+
     def rpc(self, method: str, params: list[Any]) -> Any:
         return self.chain.rpc.call(method, params)
 
@@ -53,7 +61,7 @@ class Sender:
 
     def init_nonces(self) -> None:
         if not self.nonces.ready:
-            self.nonces.sync(self.chain_nonce("pending"), self.journal.next_nonce())
+            self.nonces.sync(self.chain_nonce("pending"), self.journal.next_nonce(self.address))
 
     # ------------------------------------------------------------ fees
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Annotated, Any
 
@@ -13,7 +14,9 @@ from fastapi.responses import JSONResponse
 from kpledger.api.deps import ServicesDep, services_of
 from kpledger.api.schemas.writes import ErrorBody, Nonces, WriteResult, field_schema, request_model
 from kpledger.core.actions import ACTIONS, Action
-from kpledger.core.errors import ChainUnavailable, PathMismatch
+from kpledger.core.errors import ChainUnavailable, KPError, PathMismatch
+from kpledger.ops import logs, metrics
+from kpledger.relay.trace import WriteTrace
 
 REFUSALS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorBody, "description": text} for status, text in (
@@ -40,10 +43,16 @@ def _endpoint(action: Action) -> Callable[..., Awaitable[JSONResponse]]:
         services = services_of(request)
         if services.relayer is None:
             raise ChainUnavailable("the relayer is not running")
-        answer = await services.relayer.submit_async(action.name, body.model_dump())
+        trace = WriteTrace()
+        try:
+            answer = await services.relayer.submit_async(action.name, body.model_dump(), trace)
+        except KPError as exc:
+            _logged(action.name, trace, exc.code, None)
+            raise
         # read-your-writes: answer once the index shows the write (bounded; the write is on chain anyway)
         if services.indexer is not None and answer.get("block_number") is not None:
             answer["indexed"] = await services.indexer.wait_for_async(answer["block_number"], timeout=5.0)
+        _logged(action.name, trace, answer["status"], answer, indexed=answer.get("indexed"))
         # the answer is built by the relayer in WriteResult's shape: sent as it is (FastAPI would validate and
         # re-serialise it through the model, a measurable share of a relayed write's CPU time)
         return JSONResponse({**answer, "indexed": answer.get("indexed")})
@@ -58,6 +67,17 @@ def _endpoint(action: Action) -> Callable[..., Awaitable[JSONResponse]]:
     handler.__name__ = handler.__qualname__ = action.operation
     handler.__doc__ = f"{action.summary}: relays a signed {action.name} intent, signed by {action.signers.describe()}."
     return handler
+
+
+def _logged(action: str, trace: WriteTrace, outcome: str, answer: dict[str, Any] | None, *,
+            indexed: bool | None = None) -> None:
+    """The write's one log event and its outcome counter (named fields only: never the body or its signature)."""
+    metrics.write_answered(action, outcome)
+    logs.log_write({"request_id": trace.request_id, "signer": trace.signer, "action": action,
+                    "tx_hash": answer.get("tx_hash") if answer else None,
+                    "block": answer.get("block_number") if answer else None, "outcome": outcome,
+                    "duplicate": answer.get("duplicate") if answer else None,
+                    **trace.fields(time.perf_counter() if indexed else None)})
 
 
 def build_router(actions: Iterable[Action]) -> APIRouter:

@@ -1,0 +1,1 @@
+"""Operating the backend: metrics (`metrics`), structured logs (`logs`)."""
