@@ -15,7 +15,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 
 
-.PHONY: vendor browser setup test test-contracts test-toolchain test-backend lint gas run demo compile clean bench bench-full
+.PHONY: vendor browser setup test test-contracts test-toolchain test-backend lint gas run demo compile clean bench bench-full soak
 
 setup: $(VENV)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION) $(VENDOR)/.copied
 
@@ -76,6 +76,11 @@ bench: setup compile
 
 bench-full: setup compile
 	$(PY) -m bench --full
+
+# soak: the stack under a realistic mix for SOAK_MINUTES (default an hour), read every minute, with a verdict
+SOAK_MINUTES ?= 60
+soak: setup compile
+	$(PY) -m bench --only soak --soak-minutes $(SOAK_MINUTES)
 
 DATA ?= $(CURDIR)/data
 PORT ?= 8000

@@ -9,10 +9,11 @@ import time
 import traceback
 from pathlib import Path
 
-from bench import gas, indexer, reads, report, statistics, world, writes
+from bench import gas, indexer, reads, report, soak, statistics, world, writes
 from bench.common import Result
 
-SECTIONS = ("gas", "writes", "indexer", "reads", "statistics", "world")
+SECTIONS = ("gas", "writes", "indexer", "reads", "statistics", "world", "soak")
+QUICK_SOAK_MINUTES = 3.0
 
 
 def world_size(args: argparse.Namespace) -> world.Size:
@@ -37,6 +38,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--world-block-time", type=int,
                         help=f"world: seconds between blocks, 0 for automine (default {world.BLOCK_S}; with "
                              "interval mining anvil's memory grew ~10x faster)")
+    parser.add_argument("--soak-minutes", type=float, default=QUICK_SOAK_MINUTES,
+                        help="soak: how long (make soak: 60, or SOAK_MINUTES)")
+    parser.add_argument("--soak-debug-memory", action="store_true",
+                        help="soak: trace the server's allocations (KP_DEBUG_MEMORY) and record snapshot diffs")
     parser.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections to run")
     parser.add_argument("--keep", action="store_true", help="keep the temporary data folders")
     args = parser.parse_args(argv)
@@ -63,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
                 results += reads.run(work, args.full)
             elif section == "statistics":
                 results += statistics.run(work, args.full)
+            elif section == "soak":
+                results += soak.run(work, args.soak_minutes, debug_memory=args.soak_debug_memory)
             elif section == "world":
                 results += world.run(work, world_size(args), args.world_flows, args.world_limit,
                                      args.world_block_time)

@@ -47,6 +47,8 @@ def fmt(value: float | None, unit: str) -> str:
         return f"{value:,.1f} s"
     if unit == "gas":
         return f"{value:,.0f}"
+    if unit in ("MB/min", "fds/min"):
+        return f"{value:,.3f} {unit}"
     return f"{value:,.0f} {unit}" if value >= 100 else f"{value:,.1f} {unit}"
 
 
@@ -70,6 +72,17 @@ def extra(r: Result) -> str:
                 f"index, DB {d['db_mb']} MB")
     if r.section == "indexer":
         return f"{d.get('indexed', d.get('events')):,} events in {d['seconds']} s"
+    if r.section == "soak" and "rss_first_mb" in d:
+        return (f"RSS {d['rss_first_mb']:.0f} -> {d['rss_last_mb']:.0f} MB (max {d['rss_max_mb']:.0f}), fds "
+                f"{d['fds_first']} -> {d['fds_last']}, DB {d['db_mb']} MB, {d['parcels']:,} parcels, "
+                f"warm-up {d['warmup_min']:g} min")
+    if r.section == "soak" and "fds_max" in d:
+        return f"fds {d['fds_first']} -> {d['fds_last']} (max {d['fds_max']})"
+    if r.section == "soak" and "latency" in d:
+        return "; ".join(f"{k} {v['first_third_p99_ms']} -> {v['last_third_p99_ms']} ms"
+                         for k, v in d["latency"].items())
+    if r.section == "soak" and "requests" in d:
+        return ", ".join(f"{k} {n:,}" for k, n in d["requests"].items())
     if r.section == "world" and not d.get("extrapolated"):
         return (f"{d['writes']:,} writes ({d['writes_per_s']}/s), {d['handoffs']} hand-offs, {d['errors']} errors, "
                 f"chain {d['chain_state_mb']} MB, DB {d['db_mb']} MB, backend peak {d['backend_peak_rss_mb']:.0f} MB")

@@ -62,6 +62,7 @@ def configure(level: str, fmt: str) -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
+    logging.captureWarnings(True)  # Python warnings as records, in the same format
     for name in UVICORN_LOGGERS:  # uvicorn's loggers go through the root's handler, in the same format
         logger = logging.getLogger(name)
         logger.handlers.clear()
