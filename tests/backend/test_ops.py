@@ -95,7 +95,7 @@ def test_metrics_logs_and_write_events(node, actors):
         def scraped() -> dict | None:
             found = samples(scrape(server).text)
             mined = value(found, "kp_relayer_journal_requests", status="mined") or 0
-            return found if mined >= 8 else None  # setup_world (7 writes) and ours  # the monitor's reading (every 0.3 s) includes our write
+            return found if mined >= 8 else None  # setup_world's 7 writes and ours, read by the monitor
 
         found = eventually(scraped, what="the monitor's journal reading")
         response = scrape(server)
