@@ -11,6 +11,7 @@ import hashlib
 import re
 import threading
 import time
+from collections import OrderedDict
 from urllib.parse import urlsplit
 
 from eth_account import Account
@@ -46,25 +47,36 @@ def sign_request(private_key: bytes | str, method: str, url: str, body: bytes = 
 
 
 class ReplayGuard:
-    """Signatures seen within the window, each accepted once (in memory: one backend process; see SECURITY.md)."""
+    """Signatures seen within the window, each accepted once (in memory: one backend process; see SECURITY.md).
+
+    Bounded: entries leave as soon as their window has passed (oldest first, at every check), so the memory held
+    is what the window's traffic needs, never more than `capacity` entries (then new signed requests are refused
+    until old ones expire)."""
 
     def __init__(self, window: int, capacity: int = 200_000):
         self.window = window
         self.capacity = capacity
-        self._seen: dict[str, float] = {}
+        self._seen: OrderedDict[str, float] = OrderedDict()  # in order of first use
         self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._seen)
 
     def first_use(self, key: str, now: float) -> bool:
         """Records a signed request's key; False if it was used before (within the window)."""
         with self._lock:
-            if len(self._seen) >= self.capacity:
-                self._seen = {s: t for s, t in self._seen.items() if now - t <= self.window}
-                if len(self._seen) >= self.capacity:
-                    raise Unauthorized("too many signed requests in the window; try again shortly",
-                                       code="TooManySignedRequests")
-            if key in self._seen:
+            seen = self._seen
+            while seen:
+                _oldest, at = next(iter(seen.items()))
+                if now - at <= self.window:
+                    break
+                seen.popitem(last=False)
+            if key in seen:
                 return False
-            self._seen[key] = now
+            if len(seen) >= self.capacity:
+                raise Unauthorized("too many signed requests in the window; try again shortly",
+                                   code="TooManySignedRequests")
+            seen[key] = now
             return True
 
 

@@ -13,7 +13,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import ValidationError
 
+from kpledger.auth import ReplayGuard
 from kpledger.core.config import Settings
+from kpledger.core.errors import Unauthorized
 from kpledger.devstack import address_of, dev_key
 from kpledger.localnet import stop
 
@@ -159,3 +161,21 @@ def test_a_low_relayer_balance_is_warned_about(node):
         assert sum(r["msg"].startswith("relayer balance low") for r in log_lines(server)) == 1  # not every reading
     finally:
         stop(server.process)
+
+
+def test_the_replay_guard_holds_only_the_window():
+    """Signed requests are remembered for the window only: the guard's memory is bounded by the traffic of one
+    window (it kept every entry until 200,000 before)."""
+    guard = ReplayGuard(window=300, capacity=1_000)
+    for i in range(900):  # one signed request a second for 15 minutes
+        assert guard.first_use(f"k{i}", now=1_000.0 + i)
+    assert len(guard) == 301  # the last 5 minutes only
+    assert not guard.first_use("k899", now=1_900.0)  # a replay within the window
+    assert guard.first_use("k100", now=1_900.0)  # long expired: no longer remembered
+    assert guard.first_use("x", now=5_000.0) and len(guard) == 1
+    full = ReplayGuard(window=300, capacity=3)
+    for key in ("a", "b", "c"):
+        full.first_use(key, now=10.0)
+    with pytest.raises(Unauthorized, match="too many signed requests") as refused:
+        full.first_use("d", now=20.0)
+    assert refused.value.code == "TooManySignedRequests"
