@@ -159,7 +159,7 @@ def _facts(db: sqlite3.Connection) -> dict[str, Any]:
     if check != "ok":
         fail("CorruptBackup", f"integrity check: {check}")
     revision = db.execute("SELECT version_num FROM alembic_version").fetchone()
-    cursor = db.execute("SELECT block_number FROM cursor").fetchone()
+    cursor = db.execute("SELECT block_number FROM indexer_cursor").fetchone()
     journal = dict(db.execute("SELECT status, count(*) FROM relay_requests GROUP BY status").fetchall())
     return {"schema_revision": revision[0] if revision else None, "indexed_block": cursor[0] if cursor else None,
             "journal": journal}

@@ -1,0 +1,179 @@
+"""kp-admin against real processes: a backup taken while writing, restored on a fresh data folder after a kill -9;
+the index rebuilt from the chain; the relayer key rotated under load, every write mined exactly once."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import time
+from pathlib import Path
+
+from click.testing import CliRunner
+from test_crash import Stream, assert_index_matches_chain, journal
+
+from kpledger.admin import cli
+from kpledger.devstack import ApiServer, address_of, dev_key
+from kpledger.localnet import stop
+
+from conftest import MANIFEST, start_server
+from writes_support import Api, licence, registered, setup_world
+
+ADMIN = "test-admin-token-0123456789"
+
+
+def admin(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    result = CliRunner(mix_stderr=False).invoke(cli, list(args), env=env, catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def rows(db: Path, query: str) -> list[tuple]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute(query).fetchall()
+
+
+def test_a_backup_taken_while_writing_restores_on_a_new_machine(node, actors, tmp_path):
+    server = start_server(node)
+    stream = None
+    try:
+        api = Api(server.url)
+        setup_world(api, actors)
+        stream = Stream(api, actors["mine"], "backup")
+        stream.start()
+        stream.wait_for(10)
+        code, out, err = admin("backup", "--data", str(node.data_dir), "--out", str(tmp_path / "backup"))
+        assert code == 0, err
+        manifest = json.loads(out)
+        assert manifest["kind"] == "sqlite" and manifest["schema_revision"] == "0006"
+        assert set(manifest["files"]) == {"kp.db", "deployment.json"}
+        assert manifest["journal"].get("mined", 0) >= 10
+        assert oct((tmp_path / "backup" / "kp.db").stat().st_mode & 0o777) == "0o600"
+        code, _out, err = admin("backup", "--data", str(node.data_dir), "--out", str(tmp_path / "backup"))
+        assert code == 1 and err.startswith("error TargetNotEmpty: ")
+        stream.wait_for(len(stream.acked) + 10)  # writes acknowledged after the backup
+        os.killpg(server.process.pid, signal.SIGKILL)
+        server.process.wait()
+        stream.halt.set()
+        stream.join(45)
+    finally:
+        stop(server.process)
+    new = tmp_path / "new-machine"
+    code, out, err = admin("restore", "--from", str(tmp_path / "backup"), "--data", str(new))
+    assert code == 0, err
+    code, _out, err = admin("restore", "--from", str(tmp_path / "backup"), "--data", str(new))
+    assert code == 1 and err.startswith("error TargetNotEmpty: ")
+    restored = ApiServer(node.url, new)
+    try:
+        assert_index_matches_chain(node, restored.url)  # the index went on from the backup's cursor
+        counts = registered(node, MANIFEST)
+        assert all(counts[d] == 1 for d in stream.acked)  # nothing acknowledged lost, nothing run twice
+        # the restored journal: every row the backup held now has its outcome, reconciled with the chain
+        deadline = time.monotonic() + 20
+        while {s for _i, s in rows(new / "kp.db", "select id, status from relay_requests")} != {"mined"}:
+            assert time.monotonic() < deadline, "the restored journal was not reconciled with the chain"
+            time.sleep(0.2)
+        backed_up = {i for (i,) in rows(tmp_path / "backup" / "kp.db", "select id from relay_requests")}
+        assert backed_up == {i for (i,) in rows(new / "kp.db", "select id from relay_requests")}
+        after = [a["request_id"] for a in stream.acked.values() if a["request_id"] not in backed_up]
+        assert after, "some writes were acknowledged after the backup"
+        # what the backup could not hold: the requests acknowledged after it are on chain and indexed, not journaled
+        assert not set(after) & set(journal_of(new))
+        api = Api(restored.url)
+        answer = api.do(actors["mine"], "RegisterParcel", {"points": 7, "stones": 1, "hsCode": 710210, "origin": "BW",
+                                                             "documentHash": "0x" + "77" * 32})
+        assert answer["result"]["parcel_id"] == len(registered(node, MANIFEST))
+    finally:
+        restored.close()
+
+
+def journal_of(data: Path) -> dict[str, str]:
+    return dict(rows(data / "kp.db", "select id, status from relay_requests"))
+
+
+def test_the_index_is_rebuilt_from_the_chain(node, actors):
+    server = start_server(node)
+    try:
+        api = Api(server.url)
+        setup_world(api, actors)
+        for i in range(5):
+            api.do(actors["mine"], "RegisterParcel", {"points": 10 + i, "stones": 1, "hsCode": 710210, "origin": "BW",
+                                                      "documentHash": "0x" + f"{i + 1:064x}"})
+    finally:
+        stop(server.process)
+    db = node.data_dir / "kp.db"
+    before = rows(db, "select count(*) from events")[0][0]
+    code, out, err = admin("index", "rebuild", "--data", str(node.data_dir),
+                           env={"KP_RPC_URL": node.url, "KP_BUILD_MANIFEST": str(MANIFEST)})
+    assert code == 0, err
+    assert json.loads(out)["events"] == before > 0
+    journal_rows = journal_of(node.data_dir)
+    server = start_server(node)
+    try:
+        assert_index_matches_chain(node, server.url)
+        assert journal_of(node.data_dir) == journal_rows  # the journal is kept
+    finally:
+        stop(server.process)
+    for path in node.data_dir.glob("kp.db*"):  # the database lost entirely: the index comes back from the chain
+        path.unlink()
+    server = start_server(node)
+    try:
+        assert_index_matches_chain(node, server.url)
+        assert rows(db, "select count(*) from events")[0][0] == before
+        assert journal_of(node.data_dir) == {}  # what is lost with the database: the journal
+    finally:
+        stop(server.process)
+
+
+def test_rotating_the_relayer_key_under_load_loses_and_repeats_nothing(node, actors, tmp_path):
+    new_key = dev_key(30)
+    node.fund([address_of(new_key)], 10**21)
+    server = start_server(node, extra_env={"KP_ADMIN_TOKEN": ADMIN})
+    env = {"KP_API": server.url, "KP_ADMIN_TOKEN": ADMIN}
+    try:
+        api = Api(server.url)
+        setup_world(api, actors)
+        for name in ("outsider", "ca_mine"):  # two more BW producers: three signers write at once
+            api.do(actors["bw_authority"], "LicenseOperator", licence(actors[name], 2))
+        streams = [Stream(api, actors[name], f"rotate-{name}") for name in ("mine", "outsider", "ca_mine")]
+        for stream in streams:
+            stream.start()
+        for stream in streams:
+            stream.wait_for(5)
+        old = address_of(dev_key(0))
+        key_file = tmp_path / "new.key"
+        key_file.write_text(new_key.hex() + "\n")
+        code, _out, err = admin("relayer", "rotate", "--new-key-file", str(key_file), env={**env, "KP_ADMIN_TOKEN": ""})
+        assert code == 1 and err.startswith("error TokenRequired: ")
+        code, out, err = admin("relayer", "rotate", "--new-key-file", str(key_file), env=env)
+        assert code == 0, err
+        rotated = json.loads(out)
+        assert rotated["old"] == old and rotated["new"] == address_of(new_key)
+        print(f"rotation drained in {rotated['drained_s']} s; acknowledged before: "
+              f"{sum(len(s.acked) for s in streams)}")
+        code, _out, err = admin("relayer", "rotate", "--new-key-file", str(key_file), env=env)
+        assert code == 1 and err.startswith("error SameRelayerKey: ")
+        for stream in streams:
+            stream.wait_for(len(stream.acked) + 5)
+        for stream in streams:
+            stream.halt.set()
+            stream.join(45)
+        counts = registered(node, MANIFEST)
+        assert max(counts.values()) == 1 and set(counts) <= {d for s in streams for d in s.sent}
+        assert all(counts[d] == 1 for s in streams for d in s.acked)  # every acknowledged write on chain once
+        ids = [a["result"]["parcel_id"] for s in streams for a in s.acked.values()]
+        assert len(set(ids)) == len(ids)
+        senders = {node.w3.eth.get_transaction(h)["from"] for (h,) in rows(
+            node.data_dir / "kp.db", "select tx_hash from relay_transactions")}
+        assert senders == {old, address_of(new_key)}
+        by_relayer = dict(rows(node.data_dir / "kp.db", "select tx_hash, relayer from relay_transactions"))
+        assert all(node.w3.eth.get_transaction(h)["from"] == a for h, a in by_relayer.items())
+        last = [max(s.acked.values(), key=lambda a: a["block_number"]) for s in streams]
+        assert all(node.w3.eth.get_transaction(a["tx_hash"])["from"] == address_of(new_key) for a in last)
+        code, out, err = admin("relayer", "status", env=env)
+        status = json.loads(out)
+        assert code == 0 and status["address"] == address_of(new_key) and status["in_flight"] == 0
+        assert set(status["journal"]) >= {old, address_of(new_key)}
+        assert set(journal(node).values()) == {"mined"}
+    finally:
+        stop(server.process)
