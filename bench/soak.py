@@ -224,8 +224,10 @@ class Soak:
 
     async def _page(self) -> None:
         """A lot page: the static files together, then the API calls the page makes."""
+        if not self.parcels:  # a lot page needs a lot
+            return
         began = time.monotonic()
-        lot = random.choice(self.parcels) if self.parcels else 1
+        lot = random.choice(self.parcels)
         before = sum(self.minute.errors.values())
         await asyncio.gather(*(self._fetch(p) for p in self.pages))
         await asyncio.gather(self._fetch("/v1/config"), self._fetch("/healthz"), self._fetch("/v1/participants"),
