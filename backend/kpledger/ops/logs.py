@@ -53,8 +53,9 @@ class TextFormatter(logging.Formatter):
         return line
 
 
-def configure(level: str, fmt: str) -> None:
-    """Sends every log record (the backend's and uvicorn's) to stderr in `fmt` ("json" or "text") at `level`."""
+def configure(level: str, fmt: str, *, access: bool = True) -> None:
+    """Sends every log record (the backend's and uvicorn's) to stderr in `fmt` ("json" or "text") at `level`;
+    `access=False` leaves out uvicorn's access lines (a terminal running `make run`)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     root = logging.getLogger()
@@ -67,7 +68,7 @@ def configure(level: str, fmt: str) -> None:
         logger = logging.getLogger(name)
         logger.handlers.clear()
         logger.propagate = True
-        logger.setLevel(level.upper())
+        logger.setLevel(level.upper() if access or name != "uvicorn.access" else "WARNING")
 
 
 def log_write(fields: dict[str, Any]) -> None:
