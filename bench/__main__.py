@@ -40,6 +40,9 @@ def main(argv: list[str] | None = None) -> int:
                              "interval mining anvil's memory grew ~10x faster)")
     parser.add_argument("--soak-minutes", type=float, default=QUICK_SOAK_MINUTES,
                         help="soak: how long (make soak: 60, or SOAK_MINUTES)")
+    parser.add_argument("--soak-scale", type=float, default=1.0,
+                        help="soak: multiply every request rate (default: 10 writes/s, 10 reads/s, 1+1 documents/s, "
+                             "1 page/s)")
     parser.add_argument("--soak-debug-memory", action="store_true",
                         help="soak: trace the server's allocations (KP_DEBUG_MEMORY) and record snapshot diffs")
     parser.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections to run")
@@ -69,7 +72,8 @@ def main(argv: list[str] | None = None) -> int:
             elif section == "statistics":
                 results += statistics.run(work, args.full)
             elif section == "soak":
-                results += soak.run(work, args.soak_minutes, debug_memory=args.soak_debug_memory)
+                results += soak.run(work, args.soak_minutes, soak.Mix().scaled(args.soak_scale),
+                                    debug_memory=args.soak_debug_memory)
             elif section == "world":
                 results += world.run(work, world_size(args), args.world_flows, args.world_limit,
                                      args.world_block_time)

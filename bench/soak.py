@@ -56,6 +56,10 @@ class Mix:
     pages: float = 1.0
     writers: int = 64
 
+    def scaled(self, factor: float) -> Mix:
+        return Mix(self.writes * factor, self.reads * factor, self.doc_files * factor, self.doc_reads * factor,
+                   self.pages * factor, self.writers)
+
 
 @dataclass
 class Minute:

@@ -14,11 +14,16 @@ from click.testing import CliRunner
 from test_crash import Stream, assert_index_matches_chain, journal
 
 from kpledger.admin import cli
+from kpledger.chain.contracts import Chain
+from kpledger.core.config import Settings
+from kpledger.db.session import Database
 from kpledger.devstack import ApiServer, address_of, dev_key
 from kpledger.localnet import stop
+from kpledger.relay import Relayer, calls
+from kpledger.relay.request import WriteRequest
 
-from conftest import MANIFEST, start_server
-from writes_support import Api, licence, registered, setup_world
+from conftest import MANIFEST, signed_offline, start_server, submit
+from writes_support import Api, b32, licence, registered, setup_world
 
 ADMIN = "test-admin-token-0123456789"
 
@@ -177,3 +182,40 @@ def test_rotating_the_relayer_key_under_load_loses_and_repeats_nothing(node, act
         assert set(journal(node).values()) == {"mined"}
     finally:
         stop(server.process)
+
+
+def test_a_transaction_journaled_under_an_earlier_key_is_sent_once_after_a_restart_with_a_new_key(node, actors):
+    """The backend dies between journaling and sending, and comes back with another relayer key: the reconciler
+    sends the old key's signed transaction as it was (its address and nonce), once."""
+    settings, body = signed_offline(node, actors, "earlier-key", points=3)
+    first = Relayer(settings, Chain(settings), Database(settings.database_url))
+    req = WriteRequest.from_body("RegisterParcel", body)
+    data = calls.batch_calldata(calls.EXECUTE_SELECTOR,
+                                [(first.chain.deployment.ledger, bytes.fromhex(calls.calldata(req)[2:]), 500_000)])
+    sender = first.sender
+    with sender.nonces.lock:  # Sender.journal_and_send up to the crash before the send
+        sender.init_nonces()
+        nonce = sender.nonces.allocate()
+        raw, tx_hash = sender.sign(first.chain.deployment.batch, data, 1_000_000, nonce)
+        first.journal.record_batch([(req.request_id, req.action, req.intent.signer, req.body())],
+                                   relayer=sender.address, relayer_nonce=nonce, raw_tx=raw, tx_hash=tx_hash)
+    new_key = dev_key(30)
+    node.fund([address_of(new_key)], 10**21)
+    second_settings = Settings(environment="test", rpc_url=node.url, data_dir=node.data_dir,
+                               relayer_key="0x" + new_key.hex())
+    second = Relayer(second_settings, Chain(second_settings), Database(second_settings.database_url))
+    assert second.address == address_of(new_key) != sender.address
+    second.recover()
+    try:
+        deadline = time.monotonic() + 10
+        while journal(node)[req.request_id] != "mined":
+            assert time.monotonic() < deadline, "the earlier key's transaction was not sent"
+            time.sleep(0.05)
+        assert node.w3.eth.get_transaction(tx_hash)["from"] == sender.address
+        again = submit(second, "RegisterParcel", body)
+        assert again["duplicate"] is True and again["tx_hash"] == tx_hash
+        assert registered(node, MANIFEST)[b32("earlier-key")] == 1
+        by_relayer = second.status()["journal"]
+        assert set(by_relayer[sender.address]) == {"mined"} and second.address not in by_relayer
+    finally:
+        second.close()
