@@ -22,6 +22,7 @@ def sender_with(queue_data: list[str], max_calls: int = 200, max_bytes: int = 90
     r._queue = deque(SimpleNamespace(data=d) for d in queue_data)  # type: ignore[misc]
     r._cv = threading.Condition()
     r._stop = threading.Event()
+    r._paused = threading.Event()
     r._last_batch = 0
     r.linger = 0.0
     r.settings = SimpleNamespace(batch_max_calls=max_calls, batch_max_bytes=max_bytes)  # type: ignore[assignment]

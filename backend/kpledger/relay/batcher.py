@@ -179,10 +179,7 @@ class Batcher:
                     break
                 taken.append(self._queue.popleft())
             self._last_batch = len(taken)
-        now = time.perf_counter()
-        for item in taken:
-            item.trace.taken = now
-        return taken
+            return taken
 
     def _requeue(self, items: list[Queued]) -> None:
         with self._cv:
@@ -191,6 +188,9 @@ class Batcher:
 
     def _run(self, items: list[Queued]) -> None:
         """Simulates, journals (one commit) and sends one transaction; the receipt thread answers the requests."""
+        now = time.perf_counter()
+        for item in items:
+            item.trace.taken = now
         known = self.journal.run_rows([item.req.request_id for item in items])
         if known:  # requests journaled before (a client's retry): answered from the journal, not run again
             for item in items:
