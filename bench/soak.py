@@ -368,10 +368,7 @@ def run(work: Path, minutes: float, mix: Mix | None = None, debug_memory: bool =
             f"server pid {server.pid}, log {server.log_path}")
         soak = Soak(server, chain, writers, mix, minutes * 60, interval)
         memory: list[dict[str, Any]] = []
-        if debug_memory:
-            asyncio.run(_with_memory(soak, memory))
-        else:
-            asyncio.run(soak.run())
+        asyncio.run(_with_memory(soak, memory))
         for w in writers:
             w.client.close()  # type: ignore[union-attr]
         results = verdicts(soak.rows, warmup, mix, minutes, memory)
@@ -386,7 +383,8 @@ def run(work: Path, minutes: float, mix: Mix | None = None, debug_memory: bool =
 
 
 async def _with_memory(soak: Soak, memory: list[dict[str, Any]]) -> None:
-    """The soak, with a tracemalloc reading of the server (GET /admin/debug/memory) every interval."""
+    """The soak, with a reading of the server's memory (GET /admin/debug/memory: C heap, Python blocks and objects
+    by type, threads; allocation sites too under --soak-debug-memory) every interval."""
     async def probe() -> None:
         headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
         async with aiohttp.ClientSession(soak.server.url) as http:
@@ -397,8 +395,13 @@ async def _with_memory(soak: Soak, memory: list[dict[str, Any]]) -> None:
                     reading = await response.json()
                 reading["t_min"] = round((time.monotonic() - soak.started) / 60, 2)
                 memory.append(reading)
-                top = reading.get("since_first", [])[:3]
-                log("memory: traced " + str(reading.get("traced_mb")) + " MB; grew most: " + "; ".join(
-                    f"{e['size_diff_kb']} kB at {e['where'][-1] if e['where'] else '?'}" for e in top))
+                p, heap = reading["process"], reading["process"]["malloc"] or {}
+                types = ", ".join(f"{name} +{grown}" for name, grown, _n in reading.get("types_since_first", [])[:4])
+                sites = "; ".join(f"{e['size_diff_kb']} kB at {e['where'][-1] if e['where'] else '?'}"
+                                  for e in reading.get("since_first", [])[:3])
+                log(f"memory: RSS {p['rss_mb']} MB (anon {p['anon_mb']}), C heap in use {heap.get('in_use_mb')} / "
+                    f"free {heap.get('free_mb')} MB, python blocks {p['python_blocks']:,}, objects "
+                    f"{reading['objects']:,}, threads {p['threads']}, pool {p['db_pool']}; grew: {types}"
+                    + (f"; traced {reading.get('traced_mb')} MB, sites: {sites}" if reading["tracing"] else ""))
 
     await asyncio.gather(soak.run(), probe())

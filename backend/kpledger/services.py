@@ -26,13 +26,14 @@ class Services:
     indexer: Indexer | None = None
     relayer: Relayer | None = None
     monitor: Monitor | None = None
-    memory: MemoryProbe | None = None  # KP_DEBUG_MEMORY: allocation snapshots for /admin/debug/memory
+    memory: MemoryProbe | None = None  # what /admin/debug/memory reads (tracemalloc with KP_DEBUG_MEMORY)
     replays: ReplayGuard = field(init=False)  # signed document requests seen, each accepted once
 
     def __post_init__(self) -> None:
         self.replays = ReplayGuard(self.settings.auth_window_seconds)
+        if self.settings.admin_token is not None or self.settings.debug_memory:
+            self.memory = MemoryProbe(self.db.engine.pool.status)
         if self.settings.debug_memory:
-            self.memory = MemoryProbe()
             self.memory.start()
 
     @classmethod

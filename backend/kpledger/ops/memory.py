@@ -1,14 +1,21 @@
-"""Finding what grows in the server's memory: tracemalloc snapshots diffed over time, and live objects counted by
-type (KP_DEBUG_MEMORY=true; read at GET /admin/debug/memory). Debugging only: tracing allocations costs CPU and
-memory."""
+"""Finding what grows in the server's memory, read at GET /admin/debug/memory (admin API): the process (resident
+memory, threads, descriptors), the C allocator (glibc's heap in use and free: native memory such as SQLite's page
+caches, and fragmentation), Python's allocated blocks and live objects by type (diffed against the first and the
+previous reading), the database pool; with KP_DEBUG_MEMORY=true also tracemalloc snapshots diffed by allocation
+site (debugging only: tracing every allocation costs CPU and memory)."""
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import gc
+import os
+import sys
 import threading
 import time
 import tracemalloc
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 FRAMES = 3  # frames kept per allocation: who called the allocating code (more frames cost more CPU)
@@ -16,10 +23,40 @@ _IGNORED = (tracemalloc.Filter(False, tracemalloc.__file__), tracemalloc.Filter(
             tracemalloc.Filter(False, "<unknown>"))
 
 
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+
+def _mallinfo() -> dict[str, float] | None:
+    """glibc's allocator totals (mallinfo2, glibc 2.33+), in MB; None elsewhere."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.mallinfo2.restype = _MallInfo2
+    except (OSError, AttributeError):
+        return None
+    info = libc.mallinfo2()
+    mb = 2**20
+    return {"heap_mb": round(info.arena / mb, 1), "in_use_mb": round(info.uordblks / mb, 1),
+            "free_mb": round(info.fordblks / mb, 1), "mmapped_mb": round(info.hblkhd / mb, 1)}
+
+
+def process_reading(pool_status: str | None = None) -> dict[str, Any]:
+    """Cheap facts about this process's memory (no tracing needed)."""
+    status = Path("/proc/self/status").read_text() if Path("/proc/self/status").exists() else ""
+    fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+    kb = {k: int(v.split()[0]) / 1024 for k, v in fields.items() if k in ("VmRSS", "VmHWM", "RssAnon", "RssFile")}
+    return {"rss_mb": round(kb.get("VmRSS", 0), 1), "peak_rss_mb": round(kb.get("VmHWM", 0), 1),
+            "anon_mb": round(kb.get("RssAnon", 0), 1), "threads": threading.active_count(),
+            "fds": len(os.listdir("/proc/self/fd")) if Path("/proc/self/fd").exists() else None,
+            "python_blocks": sys.getallocatedblocks(), "malloc": _mallinfo(), "db_pool": pool_status}
+
+
 class MemoryProbe:
     """Keeps the first snapshot (after start-up) and the previous one; each reading diffs against both."""
 
-    def __init__(self) -> None:
+    def __init__(self, pool_status: Any = None) -> None:
+        self._pool_status = pool_status  # a callable giving the database pool's status line
         self._lock = threading.Lock()
         self._first: tracemalloc.Snapshot | None = None
         self._previous: tracemalloc.Snapshot | None = None
@@ -34,23 +71,26 @@ class MemoryProbe:
     def reading(self, top: int = 25) -> dict[str, Any]:
         """Traced memory now, the allocation sites that grew most since the first and the previous reading (by
         traceback), and the object types whose live count grew."""
-        if not tracemalloc.is_tracing():
-            return {"tracing": False}
         with self._lock:
             gc.collect()
-            snapshot = tracemalloc.take_snapshot().filter_traces(_IGNORED)
+            tracing = tracemalloc.is_tracing()
+            snapshot = tracemalloc.take_snapshot().filter_traces(_IGNORED) if tracing else None
             types = Counter(type(o).__qualname__ for o in gc.get_objects())
             now = time.time()
-            if self._first is None:
+            if self._first_at == 0.0:
                 self._first, self._first_types, self._first_at = snapshot, types, now
-            out: dict[str, Any] = {"tracing": True, "traced_mb": round(tracemalloc.get_traced_memory()[0] / 2**20, 2),
+            out: dict[str, Any] = {"process": process_reading(self._pool_status() if self._pool_status else None),
+                                   "objects": sum(types.values()), "tracing": tracing,
                                    "since_first_s": round(now - self._first_at, 1),
-                                   "since_first": _diff(snapshot, self._first, top),
                                    "types_since_first": _type_diff(types, self._first_types, top)}
-            if self._previous is not None:
+            if snapshot is not None and self._first is not None:
+                out["traced_mb"] = round(tracemalloc.get_traced_memory()[0] / 2**20, 2)
+                out["since_first"] = _diff(snapshot, self._first, top)
+            if self._previous_at:
                 out["since_previous_s"] = round(now - self._previous_at, 1)
-                out["since_previous"] = _diff(snapshot, self._previous, top)
                 out["types_since_previous"] = _type_diff(types, self._previous_types, top)
+                if snapshot is not None and self._previous is not None:
+                    out["since_previous"] = _diff(snapshot, self._previous, top)
             self._previous, self._previous_types, self._previous_at = snapshot, types, now
             return out
 

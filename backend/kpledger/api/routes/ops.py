@@ -67,8 +67,9 @@ async def rotate_relayer(request: Request, body: Rotation) -> dict[str, Any]:
 
 @admin_router.get("/debug/memory")
 def read_memory(request: Request, top: Annotated[int, Query(ge=1, le=200)] = 25) -> dict[str, Any]:
-    """tracemalloc snapshots diffed against the first and the previous reading (KP_DEBUG_MEMORY=true)."""
+    """The process's memory, the C heap, Python objects by type, diffed against the first and the previous reading;
+    tracemalloc's allocation sites too with KP_DEBUG_MEMORY=true."""
     probe = services_of(request).memory
     if probe is None:
-        raise NotFound("memory tracing is off (KP_DEBUG_MEMORY=true turns it on)", code="MemoryTracingOff")
+        raise NotFound("no memory probe", code="MemoryProbeOff")
     return probe.reading(top)
