@@ -1,5 +1,6 @@
 """The backend's periodic readings for operators: the relayer's balance (warned about when low on a chain that
-charges fees), the journal's counts and the index lag, every `monitor_interval` seconds, into the metrics."""
+charges fees), the journal's counts and the index lag, every `monitor_interval` seconds, into the metrics; and the
+C heap's free pages given back to the system at the same pace (see `ops.memory.limit_arenas`)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from kpledger.chain.errors import RpcError
 from kpledger.core.config import Settings
 from kpledger.core.errors import ChainUnavailable
 from kpledger.indexer.follower import Indexer
-from kpledger.ops import metrics
+from kpledger.ops import memory, metrics
 from kpledger.relay import Relayer
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ class Monitor:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
+            memory.trim()  # freed C memory back to the system (glibc keeps it otherwise)
             try:
                 self.read()
             except (ChainUnavailable, RpcError, RuntimeError) as exc:

@@ -21,7 +21,7 @@ import uvicorn
 from kpledger import localnet
 from kpledger.api.main import create_app
 from kpledger.core.config import Settings
-from kpledger.ops import logs
+from kpledger.ops import logs, memory
 
 
 def wait_healthy(url: str, seconds: float = 60) -> None:
@@ -51,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
         localnet.deploy(chain_url, data / "deployment.json")
         os.environ.update({"KP_RPC_URL": chain_url, "KP_DATA_DIR": str(data), "KP_PORT": str(args.port)})
         settings = Settings(rpc_url=chain_url, data_dir=data, port=args.port)
+        if settings.malloc_arena_max:
+            memory.limit_arenas(settings.malloc_arena_max)
         logs.configure(settings.log_level, settings.log_format, access=False)
         api = f"http://127.0.0.1:{args.port}"
         server = uvicorn.Server(uvicorn.Config(create_app(settings), host=settings.host, port=args.port,

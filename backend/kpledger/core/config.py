@@ -81,6 +81,9 @@ class Settings(BaseSettings):
     relayer_min_balance_wei: int = Field(10**17, ge=0)
     monitor_interval: float = Field(10.0, gt=0, le=3_600, description="seconds between readings of the relayer's "
                                     "balance, the journal's counts and the index lag")
+    # glibc malloc arenas of the API process (0: glibc's default, 8 per core); with the monitor's periodic
+    # malloc_trim it keeps freed C memory from accumulating (README "Memory over months")
+    malloc_arena_max: int = Field(2, ge=0, le=64)
 
     @model_validator(mode="after")
     def _defaults_and_secrets(self) -> Settings:

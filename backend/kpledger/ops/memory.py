@@ -28,13 +28,39 @@ class _MallInfo2(ctypes.Structure):
         "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
 
 
+M_ARENA_MAX = -8  # mallopt parameter (malloc.h)
+
+
+def _libc() -> Any:
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    except OSError:
+        return None
+
+
+def limit_arenas(count: int) -> bool:
+    """Caps glibc's malloc arenas (as MALLOC_ARENA_MAX would), before the server starts its threads.
+
+    glibc gives threads arenas of their own (up to 8 per core), and each keeps the memory freed in it: the
+    soak measured the backend's C heap holding 7 MB free after a minute and 22 MB after eight, in use flat, as
+    worker threads came and went. Two arenas keep that small for a server whose threads mostly wait."""
+    libc = _libc()
+    return bool(libc is not None and hasattr(libc, "mallopt") and libc.mallopt(M_ARENA_MAX, count) == 1)
+
+
+def trim() -> None:
+    """Gives the C heap's free pages back to the system (glibc's malloc_trim; a few ms)."""
+    libc = _libc()
+    if libc is not None and hasattr(libc, "malloc_trim"):
+        libc.malloc_trim(0)
+
+
 def _mallinfo() -> dict[str, float] | None:
     """glibc's allocator totals (mallinfo2, glibc 2.33+), in MB; None elsewhere."""
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        libc.mallinfo2.restype = _MallInfo2
-    except (OSError, AttributeError):
+    libc = _libc()
+    if libc is None or not hasattr(libc, "mallinfo2"):
         return None
+    libc.mallinfo2.restype = _MallInfo2
     info = libc.mallinfo2()
     mb = 2**20
     return {"heap_mb": round(info.arena / mb, 1), "in_use_mb": round(info.uordblks / mb, 1),
