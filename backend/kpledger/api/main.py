@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Mount
@@ -100,11 +102,14 @@ def add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "NotFound", 405: "MethodNotAllowed", 413: "PayloadTooLarge"}.get(exc.status_code,
-                                                                                     f"HTTP{exc.status_code}")
+        code = {400: "MalformedRequest", 404: "NotFound", 405: "MethodNotAllowed", 413: "PayloadTooLarge"}.get(
+            exc.status_code, f"HTTP{exc.status_code}")
         _count_refusal(request, code)
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:  # every method of the path, not only those of the first route matching it
+            headers["Allow"] = ", ".join(_allowed_methods(app, request.scope))
         return JSONResponse(status_code=exc.status_code, content={
-            "code": code, "message": str(exc.detail), "details": {}}, headers=getattr(exc, "headers", None))
+            "code": code, "message": str(exc.detail), "details": {}}, headers=headers or None)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -118,6 +123,22 @@ def add_error_handlers(app: FastAPI) -> None:
 def _count_refusal(request: Request, code: str) -> None:
     if request.url.path.startswith("/v1/documents/"):
         metrics.document_refused(code)
+
+
+def _api_routes(routes: Iterable[Any]) -> Iterator[APIRoute]:
+    """Every API route of the app, through the routers it includes."""
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        elif (included := getattr(route, "original_router", None)) is not None:
+            yield from _api_routes(included.routes)
+
+
+def _allowed_methods(app: FastAPI, scope: Scope) -> list[str]:
+    """The methods of every API route whose path matches the request's."""
+    path = scope["path"]
+    return sorted({m for route in _api_routes(app.router.routes) if route.path_regex.match(path)
+                   for m in route.methods})
 
 
 class BodyGuard:

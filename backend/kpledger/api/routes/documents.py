@@ -13,11 +13,15 @@ import anyio.to_thread
 from fastapi import APIRouter, Path, Request, Response
 
 from kpledger.api.deps import DbDep, signed_caller
+from kpledger.api.schemas.errors import BODY, errors
 from kpledger.core.errors import Forbidden, InvalidRequest
 from kpledger.db.session import Database
 from kpledger.queries import documents as q
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
+DOCUMENT = {**errors(401, 403, 404), 200: {"description": "the document, in the content type it was filed with",
+                                           "content": {"application/octet-stream": {}, "application/json": {},
+                                                       "application/pdf": {}}}}
 
 Number = Annotated[str, Path(pattern=r"^[A-Z]{2}[A-Z0-9-]{1,30}$")]
 ParcelId = Annotated[int, Path(ge=1, le=2**40)]
@@ -68,25 +72,25 @@ async def _served(request: Request, db: Database, kind: str, reference: str) -> 
     return await anyio.to_thread.run_sync(_read, db, kind, reference, signer)
 
 
-@router.put("/certificates/{number}")
+@router.put("/certificates/{number}", responses=errors(*BODY, 401, 403, 404, 409))
 async def file_certificate_document(number: Number, request: Request, db: DbDep) -> dict:
     """Files the certificate's document (its SHA-256 must be the hash anchored on chain)."""
     return await _filed(request, db, "certificate", number)
 
 
-@router.get("/certificates/{number}")
+@router.get("/certificates/{number}", responses=DOCUMENT)
 async def read_certificate_document(number: Number, request: Request, db: DbDep) -> Response:
     """The certificate's document, for its parties and the authorities concerned (signed request)."""
     return await _served(request, db, "certificate", number)
 
 
-@router.put("/parcels/{parcel_id}")
+@router.put("/parcels/{parcel_id}", responses=errors(*BODY, 401, 403, 404, 409))
 async def file_parcel_document(parcel_id: ParcelId, request: Request, db: DbDep) -> dict:
     """Files a parcel's document (its SHA-256 must be the hash anchored on chain)."""
     return await _filed(request, db, "parcel", str(parcel_id))
 
 
-@router.get("/parcels/{parcel_id}")
+@router.get("/parcels/{parcel_id}", responses=DOCUMENT)
 async def read_parcel_document(parcel_id: ParcelId, request: Request, db: DbDep) -> Response:
     """A parcel's document, for those who held it and the authorities concerned (signed request)."""
     return await _served(request, db, "parcel", str(parcel_id))

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from kpledger.api.deps import DbDep, SettingsDep
 from kpledger.api.schemas.epcis import EventsQuery, Paging, PeriodQuery
+from kpledger.api.schemas.errors import errors
 from kpledger.core.errors import NotFound
 from kpledger.epcis.document import context, epcis_document, master_data, query_document
 from kpledger.epcis.identifiers import Identifiers
@@ -18,6 +19,7 @@ from kpledger.epcis.resolver import describe
 from kpledger.queries import participants
 
 router = APIRouter(tags=["epcis"])
+LD_JSON = {200: {"description": "an EPCIS 2.0 document (JSON-LD)", "content": {"application/ld+json": {}}}}
 
 LotId = Annotated[int, Path(ge=1, le=2**40, description="parcel or consignment id")]
 Code = Annotated[str, Path(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 code")]
@@ -57,7 +59,7 @@ def _page(request: Request, db: DbDep, ids: Identifiers, wanted: EventFilter, pa
     return _document(body, headers)
 
 
-@router.get("/v1/epcis/lots/{lot_id}", response_class=JSONResponse)
+@router.get("/v1/epcis/lots/{lot_id}", response_class=JSONResponse, responses={**LD_JSON, **errors(404)})
 def read_lot_epcis(lot_id: LotId, db: DbDep, ids: IdsDep) -> JSONResponse:
     """A lot's provenance (back to the mines, with its consignments and certificates) as one EPCIS 2.0 document."""
     ctx = context(ids)
@@ -68,7 +70,7 @@ def read_lot_epcis(lot_id: LotId, db: DbDep, ids: IdsDep) -> JSONResponse:
     return _document(epcis_document(ids, events, vocabularies, ctx))
 
 
-@router.get("/v1/epcis/events", response_class=JSONResponse)
+@router.get("/v1/epcis/events", response_class=JSONResponse, responses={**LD_JSON, **errors()})
 def query_epcis_events(request: Request, query: Annotated[EventsQuery, Query()], db: DbDep,
                        ids: IdsDep) -> JSONResponse:
     """EPCIS 2.0 event query (SimpleEventQuery parameters), paged in chain order: an EPCISQueryDocument."""
@@ -79,7 +81,8 @@ def query_epcis_events(request: Request, query: Annotated[EventsQuery, Query()],
     return _page(request, db, ids, wanted, query, "query")
 
 
-@router.get("/v1/epcis/participants/{code}/events", response_class=JSONResponse)
+@router.get("/v1/epcis/participants/{code}/events", response_class=JSONResponse,
+            responses={**LD_JSON, **errors(404)})
 def read_participant_epcis(request: Request, code: Code, query: Annotated[PeriodQuery, Query()], db: DbDep,
                            ids: IdsDep) -> JSONResponse:
     """Every event that names the participant (as party, place or route end) in a period, as an EPCIS document."""
@@ -101,7 +104,8 @@ def _wants_html(request: Request) -> bool:
     return html is not None and (not json_at or html < min(json_at))
 
 
-@router.get("/id/{kind}/{key}", response_model=None)
+@router.get("/id/{kind}/{key}", response_model=None,
+            responses={303: {"description": "browsers: to the viewer"}, **errors(404)})
 def resolve_identifier(kind: str, key: str, request: Request, db: DbDep, ids: IdsDep) -> Response:
     """Resolves one of the ledger's identifiers: browsers are redirected to the viewer, API clients get JSON."""
     with db.session() as s:

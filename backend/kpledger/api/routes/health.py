@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from kpledger.api.deps import ServicesDep
-from kpledger.api.schemas.writes import ErrorBody
+from kpledger.api.schemas.errors import errors
 from kpledger.chain.errors import RpcError
 from kpledger.core.errors import ChainUnavailable
 
@@ -31,7 +31,7 @@ class Config(BaseModel):
     start_block: int
 
 
-@router.get("/healthz", response_model=Health, responses={503: {"model": ErrorBody}})
+@router.get("/healthz", response_model=Health, responses=errors(503))
 def read_health(services: ServicesDep) -> Health:
     try:
         latest = int(services.chain.rpc.call("eth_blockNumber"), 16)

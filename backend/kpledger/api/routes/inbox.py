@@ -8,6 +8,7 @@ from eth_utils import to_checksum_address
 from fastapi import APIRouter, Path, Query
 
 from kpledger.api.deps import DbDep, ServicesDep
+from kpledger.api.schemas.errors import errors
 from kpledger.api.schemas.inbox import DEFAULT_LIMIT, MAX_LIMIT, Inbox
 from kpledger.queries.inbox import inbox
 
@@ -24,7 +25,8 @@ def _is_governance(services: Any, address: str) -> bool | None:
         return None
 
 
-@router.get("/accounts/{address}/inbox", response_model=Inbox, response_model_by_alias=True)
+@router.get("/accounts/{address}/inbox", response_model=Inbox, response_model_by_alias=True,
+            responses=errors(503))
 def read_inbox(address: AddressPath, db: DbDep, services: ServicesDep,
                limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT) -> dict[str, Any]:
     """What waits for this account on the ledger, by role; public ledger facts only (no documents)."""

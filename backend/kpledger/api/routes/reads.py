@@ -9,6 +9,7 @@ from eth_utils import to_checksum_address
 from fastapi import APIRouter, Path, Request
 
 from kpledger.api.deps import DbDep
+from kpledger.api.schemas.errors import BODY, errors
 from kpledger.api.schemas.reads import (
     CertificateDetail,
     ConsignmentPublic,
@@ -38,37 +39,40 @@ def read_participants(db: DbDep) -> dict[str, Any]:
     return {"data": data, "count": len(data)}
 
 
-@router.get("/participants/{code}", response_model=ParticipantDetail)
+@router.get("/participants/{code}", response_model=ParticipantDetail, responses=errors(404))
 def read_participant(code: Code, db: DbDep) -> dict[str, Any]:
     with db.session() as s:
         return participants.get_participant(s, code)
 
 
-@router.get("/accounts/{address}", response_model=MemberPublic)
+@router.get("/accounts/{address}", response_model=MemberPublic, responses=errors(404))
 def read_account(address: AddressPath, db: DbDep) -> dict[str, Any]:
     with db.session() as s:
         return participants.get_account(s, to_checksum_address(address))
 
 
-@router.get("/parcels/{parcel_id}", response_model=ParcelPublic, response_model_by_alias=True)
+@router.get("/parcels/{parcel_id:int}", response_model=ParcelPublic, response_model_by_alias=True,
+            responses=errors(404))
 def read_parcel(parcel_id: LotId, db: DbDep) -> dict[str, Any]:
     with db.session() as s:
         return parcels.get_parcel(s, parcel_id)
 
 
-@router.get("/parcels/{parcel_id}/provenance", response_model=Provenance, response_model_by_alias=True)
+@router.get("/parcels/{parcel_id:int}/provenance", response_model=Provenance, response_model_by_alias=True,
+            responses=errors(404))
 def read_provenance(parcel_id: LotId, db: DbDep) -> dict[str, Any]:
     with db.session() as s:
         return provenance(s, parcel_id)
 
 
-@router.get("/consignments/{consignment_id}", response_model=ConsignmentPublic, response_model_by_alias=True)
+@router.get("/consignments/{consignment_id:int}", response_model=ConsignmentPublic, response_model_by_alias=True,
+            responses=errors(404))
 def read_consignment(consignment_id: LotId, db: DbDep) -> dict[str, Any]:
     with db.session() as s:
         return parcels.get_consignment(s, consignment_id)
 
 
-@router.get("/lots/{lot_id}")
+@router.get("/lots/{lot_id:int}", responses=errors(404))
 def read_lot(lot_id: LotId, db: DbDep) -> dict[str, Any]:
     """A parcel or a consignment, whichever the id names (QR codes carry lot ids)."""
     with db.session() as s:
@@ -77,7 +81,8 @@ def read_lot(lot_id: LotId, db: DbDep) -> dict[str, Any]:
     return model.model_validate(lot).model_dump(by_alias=True)
 
 
-@router.get("/certificates/{number}", response_model=CertificateDetail, response_model_by_alias=True)
+@router.get("/certificates/{number}", response_model=CertificateDetail, response_model_by_alias=True,
+            responses=errors(404))
 def read_certificate(number: Number, db: DbDep) -> dict[str, Any]:
     with db.session() as s:
         return certificates.get_certificate(s, number)
@@ -87,7 +92,7 @@ def _sha256(body: bytes) -> str:
     return "0x" + hashlib.sha256(body).hexdigest()
 
 
-@router.post("/verify", response_model=VerifyResult)
+@router.post("/verify", response_model=VerifyResult, responses=errors(*BODY))
 async def verify_document(request: Request, db: DbDep) -> dict[str, Any]:
     """Hashes the posted document (SHA-256) and lists every certificate or parcel that anchored it."""
     digest = _sha256(await request.body())
@@ -96,7 +101,7 @@ async def verify_document(request: Request, db: DbDep) -> dict[str, Any]:
     return {"sha256": digest, "matches": bool(found), "anchored": digest if found else None, "found": found}
 
 
-@router.post("/verify/certificates/{number}", response_model=VerifyResult)
+@router.post("/verify/certificates/{number}", response_model=VerifyResult, responses=errors(*BODY, 404))
 async def verify_certificate_document(number: Number, request: Request, db: DbDep) -> dict[str, Any]:
     digest = _sha256(await request.body())
     with db.session() as s:
@@ -104,7 +109,7 @@ async def verify_certificate_document(number: Number, request: Request, db: DbDe
     return {"sha256": digest, "matches": anchored == digest, "anchored": anchored}
 
 
-@router.post("/verify/parcels/{parcel_id}", response_model=VerifyResult)
+@router.post("/verify/parcels/{parcel_id:int}", response_model=VerifyResult, responses=errors(*BODY, 404))
 async def verify_parcel_document(parcel_id: LotId, request: Request, db: DbDep) -> dict[str, Any]:
     digest = _sha256(await request.body())
     with db.session() as s:

@@ -13,11 +13,14 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from kpledger.api.deps import DbDep, signed_caller
+from kpledger.api.schemas.errors import errors
 from kpledger.api.schemas.statistics import ProductionQuery, StatisticsQuery, SummaryQuery, TradeQuery
 from kpledger.auth import HEADERS
 from kpledger.core.errors import Unauthorized
 from kpledger.queries import statistics as q
 
+CSV_OR_JSON = {200: {"description": "the report; CSV with format=csv or Accept: text/csv",
+                      "content": {"application/json": {}, "text/csv": {}}}}
 router = APIRouter(prefix="/v1/statistics", tags=["statistics"])
 
 Code = Annotated[str, Path(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 code of the participant")]
@@ -84,7 +87,8 @@ def _value_reader(request: Request, code: str) -> str:
     return signed_caller(request, b"")
 
 
-@router.get("/participants/{code}/trade", response_class=JSONResponse)
+@router.get("/participants/{code}/trade", response_class=JSONResponse,
+            responses={**CSV_OR_JSON, **errors(401, 403, 404)})
 def read_trade(code: Code, query: Annotated[TradeQuery, Query()], request: Request, db: DbDep) -> Response:
     """A participant's imports and exports per quarter by partner and HS code, with the certificates behind every
     figure; the value in USD (value=true) for the participant's authorities only (signed request)."""
@@ -96,7 +100,8 @@ def read_trade(code: Code, query: Annotated[TradeQuery, Query()], request: Reque
     return _answer(request, query, report, trade_csv, f"kp-trade-{code}-{query.year}-{period}", query.value)
 
 
-@router.get("/participants/{code}/production", response_class=JSONResponse)
+@router.get("/participants/{code}/production", response_class=JSONResponse,
+            responses={**CSV_OR_JSON, **errors(404)})
 def read_production(code: Code, query: Annotated[ProductionQuery, Query()], request: Request,
                     db: DbDep) -> Response:
     """A participant's production per half-year by HS code (carats registered at origin), with the parcels."""
@@ -106,7 +111,7 @@ def read_production(code: Code, query: Annotated[ProductionQuery, Query()], requ
     return _answer(request, query, report, production_csv, f"kp-production-{code}-{query.year}-{period}", False)
 
 
-@router.get("/summary", response_class=JSONResponse)
+@router.get("/summary", response_class=JSONResponse, responses={**CSV_OR_JSON, **errors()})
 def read_summary(query: Annotated[SummaryQuery, Query()], request: Request, db: DbDep) -> Response:
     """Every participant's exports, imports and production in a year (carats and counts), and the world's."""
     with db.session() as s:

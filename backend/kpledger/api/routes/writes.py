@@ -12,22 +12,14 @@ from fastapi import APIRouter, Body, Path, Request
 from fastapi.responses import JSONResponse
 
 from kpledger.api.deps import ServicesDep, services_of
-from kpledger.api.schemas.writes import ErrorBody, Nonces, WriteResult, field_schema, request_model
+from kpledger.api.schemas.errors import BODY, errors
+from kpledger.api.schemas.writes import Nonces, WriteResult, field_schema, request_model
 from kpledger.core.actions import ACTIONS, Action
 from kpledger.core.errors import ChainUnavailable, KPError, PathMismatch
 from kpledger.ops import logs, metrics
 from kpledger.relay.trace import WriteTrace
 
-REFUSALS: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorBody, "description": text} for status, text in (
-        (401, "InvalidSignature, or the contracts' KPIntentBadNonce / KPIntentExpired"),
-        (403, "the signer lacks the right (the contract's custom error, e.g. KPLedgerNotOperator)"),
-        (409, "the contracts refused the action (custom error name as code)"),
-        (413, "PayloadTooLarge"),
-        (422, "InvalidRequest (schema) or PathMismatch"),
-        (502, "RelayFailed: the node refused the relayer's transaction"),
-        (503, "ChainUnavailable: not acknowledged; resubmit the same signed request"))
-}
+REFUSALS = errors(*BODY, 401, 403, 409, 502, 503)
 
 
 def _endpoint(action: Action) -> Callable[..., Awaitable[JSONResponse]]:
@@ -93,7 +85,7 @@ def build_router(actions: Iterable[Action]) -> APIRouter:
 router = build_router(ACTIONS.values())
 
 
-@router.get("/v1/accounts/{address}/nonces", response_model=Nonces, responses=REFUSALS)
+@router.get("/v1/accounts/{address}/nonces", response_model=Nonces, responses=errors(503))
 def read_nonces(address: Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{40}$")], services: ServicesDep) -> Nonces:
     """Next key-0 intent nonce of an account per contract, counting accepted requests not mined yet."""
     if services.relayer is None:

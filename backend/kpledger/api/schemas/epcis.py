@@ -5,13 +5,25 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from kpledger.epcis.query import MATCHERS
 
 EVENT_TYPES = ("ObjectEvent", "AggregationEvent", "TransformationEvent", "TransactionEvent", "AssociationEvent")
 Values = Annotated[list[Annotated[str, Field(min_length=1, max_length=1000)]], Field(max_length=20)]
 MAX_VALUES = 50  # per parameter, after splitting `a|b|c`
+
+
+def _written(value: object) -> object:
+    """A date or date-time written out (2026-01-01, 2026-01-01T00:00:00Z), not a number (pydantic would read 0.5
+    as a Unix time)."""
+    if isinstance(value, str) and "-" not in value[1:]:
+        raise ValueError("an RFC 3339 date-time with its time zone (2026-01-01T00:00:00Z), or a date")
+    return value
+
+
+Moment = Annotated[AwareDatetime, BeforeValidator(_written)]
+Day = Annotated[AwareDatetime | date, BeforeValidator(_written)]
 MAX_VALUE_LENGTH = 300
 
 
@@ -39,10 +51,10 @@ class EventsQuery(Paging):
     """EPCIS 2.0 SimpleEventQuery parameters this ledger answers (EPCIS names, hence the mixed case)."""
 
     eventType: Values | None = None  # noqa: N815
-    GE_eventTime: AwareDatetime | None = None  # noqa: N815
-    LT_eventTime: AwareDatetime | None = None  # noqa: N815
-    GE_recordTime: AwareDatetime | None = None  # noqa: N815
-    LT_recordTime: AwareDatetime | None = None  # noqa: N815
+    GE_eventTime: Moment | None = None  # noqa: N815
+    LT_eventTime: Moment | None = None  # noqa: N815
+    GE_recordTime: Moment | None = None  # noqa: N815
+    LT_recordTime: Moment | None = None  # noqa: N815
     MATCH_epc: Values | None = None  # noqa: N815
     MATCH_parentID: Values | None = None  # noqa: N815
     MATCH_anyEPC: Values | None = None  # noqa: N815
@@ -87,8 +99,8 @@ class EventsQuery(Paging):
 class PeriodQuery(Paging):
     """A participant's events from `from` (inclusive) to `to` (exclusive); a date means its midnight UTC."""
 
-    from_: AwareDatetime | date | None = Field(None, alias="from")
-    to: AwareDatetime | date | None = None
+    from_: Day | None = Field(None, alias="from")
+    to: Day | None = None
 
     def bounds(self) -> tuple[datetime | None, datetime | None]:
         return _moment(self.from_), _moment(self.to)

@@ -77,11 +77,3 @@ class Nonces(BaseModel):
     KPRegistry: int
     KPLedger: int
     KPCertificates: int
-
-
-class ErrorBody(BaseModel):
-    """A refusal: a stable code (a contract's custom error name, or the backend's), a message and details."""
-
-    code: str
-    message: str
-    details: dict[str, Any]

@@ -1,0 +1,22 @@
+"""`kp`: the KP Ledger command line for mines, exporters, importers, authorities and governance.
+
+Every write is signed locally with the key of an encrypted keystore and submitted through the API's relayer;
+nothing but the signature leaves the machine. The commands live by subject (`keys`, `registry`, `lots`,
+`certificates`); `base` holds the shared parts, including the commands derived from the action table.
+"""
+
+from __future__ import annotations
+
+from kpledger.cli import certificates, keys, lots, registry  # noqa: F401 - they register their commands
+from kpledger.cli.base import cli
+
+__all__ = ["cli", "main"]
+
+
+def main() -> None:
+    """Entry point of the `kp` console script."""
+    cli(prog_name="kp")
+
+
+if __name__ == "__main__":
+    main()
