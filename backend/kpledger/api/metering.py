@@ -15,7 +15,7 @@ def route_label(scope: Scope) -> str:
     route = scope.get("route")
     if route is None:
         return "unmatched"
-    path = getattr(route, "path", "")
+    path = getattr(route, "path_format", None) or getattr(route, "path", "")  # {parcel_id}, not {parcel_id:int}
     return path or "static"
 
 
