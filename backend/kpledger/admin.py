@@ -20,6 +20,7 @@ from typing import Any, NoReturn
 import click
 import httpx
 from eth_account import Account
+from pydantic import ValidationError
 
 from kpledger.core.config import Settings
 
@@ -70,8 +71,9 @@ def settings_for(data: Path | None) -> Settings:
     """The backend's Settings (KP_* variables), with another data folder if given."""
     try:
         return Settings(data_dir=data) if data is not None else Settings()
-    except ValueError as exc:
-        fail("InvalidSettings", str(exc).splitlines()[0])
+    except ValidationError as exc:
+        fail("InvalidSettings", "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}"
+                                          for e in exc.errors()))
 
 
 def sqlite_path(settings: Settings) -> Path | None:

@@ -219,3 +219,44 @@ def test_a_transaction_journaled_under_an_earlier_key_is_sent_once_after_a_resta
         assert set(by_relayer[sender.address]) == {"mined"} and second.address not in by_relayer
     finally:
         second.close()
+
+
+def test_a_postgresql_database_is_backed_up_with_pg_dump_and_restored(postgres_url, tmp_path):
+    from sqlalchemy import create_engine, text
+
+    from kpledger.relay.journal import Journal
+
+    db = Database(postgres_url)  # the schema, migrated
+    Journal(db).record_batch([("0x" + "ab" * 32, "RegisterParcel", "0x" + "11" * 20, {"nonce": 1})],
+                             relayer="0x" + "22" * 20, relayer_nonce=7, raw_tx="0xf86c", tx_hash="0x" + "cd" * 32)
+    db.engine.dispose()
+    code, out, err = admin("backup", "--out", str(tmp_path / "pg"), env={"KP_DATABASE_URL": postgres_url,
+                                                                        "KP_DATA_DIR": str(tmp_path / "data")})
+    assert code == 0, err
+    assert json.loads(out)["kind"] == "postgresql" and (tmp_path / "pg" / "kp.pgdump").stat().st_size > 0
+    with create_engine(postgres_url, isolation_level="AUTOCOMMIT").connect() as conn:
+        conn.execute(text("CREATE DATABASE restored"))
+    restored_url = postgres_url.rsplit("/", 1)[0] + "/restored"
+    code, _out, err = admin("restore", "--from", str(tmp_path / "pg"), "--data", str(tmp_path / "new"),
+                            "--database-url", restored_url)
+    assert code == 0, err
+    with create_engine(restored_url).connect() as conn:
+        assert conn.execute(text("SELECT id, relayer, relayer_nonce, status FROM relay_requests")).all() == [
+            ("0x" + "ab" * 32, "0x" + "22" * 20, 7, "pending")]
+
+
+def test_kp_admin_failures_are_one_line(tmp_path):
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "bad.key").write_text("not a key\n")
+    cases = [
+        (["backup", "--data", str(tmp_path / "nothing"), "--out", str(tmp_path / "b")], "NoDatabase"),
+        (["restore", "--from", str(tmp_path / "empty"), "--data", str(tmp_path / "d")], "NotABackup"),
+        (["relayer", "status", "--api", "http://127.0.0.1:9", "--token", ADMIN], "Unreachable"),
+        (["relayer", "status", "--api", "http://127.0.0.1:9"], "TokenRequired"),
+        (["relayer", "rotate", "--api", "http://127.0.0.1:9", "--token", ADMIN, "--new-key-file",
+          str(tmp_path / "bad.key")], "InvalidKeyFile"),
+    ]
+    for args, code in cases:
+        exit_code, _out, err = admin(*args, env={"KP_ADMIN_TOKEN": ""})
+        assert exit_code == 1 and err.startswith(f"error {code}: ") and err.count("\n") == 1, (args, err)
+        assert "Traceback" not in err

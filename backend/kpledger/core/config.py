@@ -19,7 +19,7 @@ ANVIL_DEV_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2f
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="KP_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="KP_", env_file=".env", extra="ignore", env_ignore_empty=True)
 
     environment: Literal["development", "test", "production"] = "development"
     rpc_url: str = "http://127.0.0.1:8545"
