@@ -47,6 +47,14 @@ Guarantees and how they hold:
   request gets its outcome (the same id, never a second execution). Such rows are never marked failed: their
   transaction may have reached the node, and a failed row could be retried under a new nonce and run twice.
 
+* Key rotation (`Relayer.rotate`, `POST /admin/relayer/rotate`). The batch sender pauses between batches (requests
+  keep queuing), the batch in progress is journaled and sent, every journaled transaction of the old key gets its
+  receipt, then new batches are signed by the new key. Every journaled transaction and request keeps the address
+  that signed it (`relayer`), and the reconciler works per address: the current key's as above, an earlier key's
+  rows still without an outcome finalised from their receipts or re-sent as signed (its nonce holes cannot be
+  filled without its key: logged). Nothing is lost (rows are never re-signed) and nothing runs twice (each keeps
+  its address and nonce).
+
 Assumption: the relayer key is used by this one backend process only (any other use of its nonces is tolerated
 for new transactions, but an unjournaled transaction taking a journaled nonce makes that request fail).
 """
