@@ -14,11 +14,11 @@ import httpx
 
 from kpledger.chain.contracts import Chain
 from kpledger.db.session import Database
-from kpledger.localnet import start_anvil, stop, wait_until_up
+from kpledger.localnet import stop, wait_until_up
 from kpledger.relay.intent import WriteRequest
 from kpledger.relay.relayer import Relayer
 
-from conftest import MANIFEST, signed_offline, start_server
+from conftest import MANIFEST, anvil_only, signed_offline, start_chain, start_server
 from writes_support import UNSORTED, Api, b32, contracts, registered, setup_world
 
 
@@ -142,10 +142,11 @@ def kill_chain(node, stale_state: bytes | None = None) -> None:
     if stale_state is not None:
         (node.data_dir / "anvil-state.json").write_bytes(stale_state)
     time.sleep(0.3)
-    node.process = start_anvil(node.data_dir, node.port)
+    node.process = start_chain(node.data_dir, node.port)
     wait_until_up(node.url, node.process)
 
 
+@anvil_only  # restarts the chain from its state file: a Hardhat node has none (it restarts from genesis)
 def test_killing_the_chain_loses_no_acknowledged_write(node, actors):
     """Round 1: a plain kill -9. Round 2: the restarted chain also forgets its last blocks (its state dump
     is older than what it had mined, as with anvil's --state-interval), acknowledged writes included."""
