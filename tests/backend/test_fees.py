@@ -57,6 +57,14 @@ def test_the_cap_and_free_gas_stop_a_replacement():
     assert replacement_fees(Fees(0, 0), 7, 0) is not None  # a priced network after all: bump
 
 
+def test_first_fees_without_a_suggested_tip_follow_the_gas_price_not_a_fixed_gwei():
+    assert initial_fees(7 * GWEI, 2 * GWEI) == Fees(16 * GWEI, 2 * GWEI)  # the node's suggestion
+    assert initial_fees(0, None, gas_price=0) == Fees(0, 0)  # Besu free gas without eth_maxPriorityFeePerGas
+    assert initial_fees(5 * GWEI, None, gas_price=6 * GWEI) == Fees(11 * GWEI, GWEI)
+    assert initial_fees(5 * GWEI, None, gas_price=4 * GWEI) == Fees(10 * GWEI, 0)  # a stale price: no tip
+    assert initial_fees(0, None) == Fees(0, 0) and initial_fees(3, None) == Fees(6 + GWEI, GWEI)
+
+
 def test_when_a_transaction_counts_as_stuck():
     low = Fees(max_fee=10 * GWEI, tip=GWEI)
     args = dict(sent_age=60.0, stuck_after=30.0, nonce=4, chain_nonce=4, has_receipt=False, known_to_node=True,

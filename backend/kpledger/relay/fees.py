@@ -38,6 +38,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 DEFAULT_BUMP_PERCENT = 10
+FALLBACK_TIP = 10**9  # 1 gwei, when the node suggests nothing on a priced network
 
 
 @dataclass(frozen=True)
@@ -70,9 +71,21 @@ def bumped(value: int, percent: int = DEFAULT_BUMP_PERCENT) -> int:
     return value * (100 + percent) // 100 + 1
 
 
-def initial_fees(base_fee: int, suggested_tip: int) -> Fees:
-    """The relayer's first fees (what `Relayer._read_fees` signs today): tip as suggested, max fee 2 * base + tip."""
-    return Fees(max_fee=2 * base_fee + suggested_tip, tip=suggested_tip)
+def initial_fees(base_fee: int, suggested_tip: int | None, gas_price: int | None = None) -> Fees:
+    """The relayer's first fees: max fee 2 * base + tip (what `Relayer._read_fees` signs today), with the tip the
+    node suggests (`eth_maxPriorityFeePerGas`).
+
+    When the node has no `eth_maxPriorityFeePerGas` (Besu before it implemented the method, besu#5658), the tip
+    is what `eth_gasPrice` (a standard method; Besu bounds it below by `--min-gas-price`) adds to the base fee,
+    not a fixed 1 gwei as `_read_fees` falls back to today: on a free-gas Besu network (base fee 0,
+    `--min-gas-price=0`) that is a zero tip, and the relayer needs no balance; a fixed 1 gwei would make every
+    send need 1 gwei * gas in the relayer's account. Without either answer: 0 on a zero base fee, else 1 gwei."""
+    tip = suggested_tip
+    if tip is None and gas_price is not None:
+        tip = max(0, gas_price - base_fee)
+    if tip is None:
+        tip = 0 if base_fee == 0 else FALLBACK_TIP
+    return Fees(max_fee=2 * base_fee + tip, tip=tip)
 
 
 def is_free_gas(base_fee: int, fees: Fees) -> bool:
