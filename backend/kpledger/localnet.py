@@ -133,6 +133,18 @@ def stop(process: subprocess.Popen, timeout: float = 15.0) -> None:
         process.wait()
 
 
+def set_block_time(url: str, seconds: float) -> None:
+    """Switches a running anvil from one block per transaction to a block every `seconds` (whole seconds for
+    anvil's `evm_setIntervalMining`; Hardhat's takes milliseconds).
+
+    `make run BLOCK_TIME=N` deploys first and switches after: Ape's foundry provider asks the node
+    `anvil_getAutomine` and, when it is off (anvil --block-time), returns a placeholder receipt instead of
+    waiting for the block, so `ape run deploy` failed with "did not create a contract"."""
+    if seconds < 1 or not float(seconds).is_integer():
+        raise ValueError(f"anvil's interval mining takes whole seconds, got {seconds}")
+    rpc(url, "evm_setIntervalMining", [int(seconds)])
+
+
 def deploy(url: str, record: Path) -> dict:
     """Runs the Ape deploy script against the node at `url` (idempotent)."""
     env = {**os.environ, "APE_FOUNDRY_HOST": url}
@@ -149,13 +161,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=ROOT / "data", help="data folder (chain state, addresses)")
     parser.add_argument("--port", type=int, default=8545)
     parser.add_argument("--block-time", type=float, default=None,
-                        help="seconds between blocks (default: one block per transaction)")
+                        help="whole seconds between blocks (default: one block per transaction)")
     args = parser.parse_args(argv)
     url = f"http://127.0.0.1:{args.port}"
-    process = None if is_up(url) else start_anvil(args.data, args.port, block_time=args.block_time)
+    process = None if is_up(url) else start_anvil(args.data, args.port)
     try:
         wait_until_up(url, process)
         record = deploy(url, args.data / "deployment.json")
+        if process is not None and args.block_time:
+            set_block_time(url, args.block_time)
         print(f"chain     {url} (chain id {record['chainId']}, state in {args.data})")
         print(f"registry  {record['registry']}\nledger    {record['ledger']}\ncertificates {record['certificates']}")
         print("Ctrl-C stops the chain (its state is kept for the next run).", flush=True)
