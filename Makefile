@@ -85,7 +85,9 @@ soak: setup compile
 DATA ?= $(CURDIR)/data
 PORT ?= 8000
 CHAIN_PORT ?= 8545
-RUN_ARGS = --data $(DATA) --port $(PORT) --chain-port $(CHAIN_PORT)
+# BLOCK_TIME=2: the embedded chain mines a block every 2 s (as a QBFT network does) instead of one per transaction
+BLOCK_TIME ?=
+RUN_ARGS = --data $(DATA) --port $(PORT) --chain-port $(CHAIN_PORT) $(if $(BLOCK_TIME),--block-time $(BLOCK_TIME))
 
 run: setup compile
 	$(PY) -m kpledger.run $(RUN_ARGS)

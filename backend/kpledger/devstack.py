@@ -27,7 +27,7 @@ from kpledger.chain.contracts import CONTRACTS, RECORD_KEYS
 from kpledger.chain.deploy import deploy_ledger
 from kpledger.chain.jsonrpc import JsonRpc
 from kpledger.core.devkeys import MNEMONIC, address_of, dev_key
-from kpledger.localnet import ROOT, start_anvil, stop, wait_until_up
+from kpledger.localnet import ROOT, set_block_time, start_anvil, start_hardhat, stop, wait_until_up
 
 MANIFEST = ROOT / ".build" / "__local__.json"
 CHAIN_ID = 31337
@@ -75,19 +75,28 @@ class Signer:
 # ---------------------------------------------------------------- the chain
 
 
+NODE_KINDS = ("anvil", "hardhat")
+
+
 class LocalChain:
-    """anvil in a data folder with the contracts deployed by `deployer` (dev key 0) for `governance` (dev key 1).
+    """A local EVM node in a data folder with the contracts deployed by `deployer` (dev key 0) for `governance`
+    (dev key 1): anvil (the embedded chain) or a Hardhat node (a second, independent EVM implementation).
 
-    `restart()` starts it again on the same port and folder (a crashed chain coming back)."""
+    `block_time`: after the deployment, a block every so many whole seconds (as a QBFT network's block period)
+    instead of one per transaction. `restart()` starts it again on the same port and folder (a crashed chain coming
+    back; anvil reloads its state file, a Hardhat node starts from genesis)."""
 
-    def __init__(self, data_dir: Path, *, port: int | None = None, gas_limit: int | None = None,
+    def __init__(self, data_dir: Path, *, kind: str = "anvil", port: int | None = None, gas_limit: int | None = None,
                  state_interval: int = 1, block_time: float | None = None, manifest: Path = MANIFEST):
+        if kind not in NODE_KINDS:
+            raise ValueError(f"node kind must be one of {NODE_KINDS}, not {kind!r}")
         self.data_dir = data_dir
+        self.kind = kind
+        self.block_time = block_time
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self._options = {"state_interval": state_interval, "gas_limit": gas_limit, "block_time": block_time}
-        self.process = start_anvil(data_dir, self.port, **self._options)
-        wait_until_up(self.url, self.process)
+        self._options = {"state_interval": state_interval, "gas_limit": gas_limit}
+        self.process = self._start(block_time=None)  # deployed in automine (one block per transaction), faster
         self.w3 = Web3(HTTPProvider(self.url, request_kwargs={"timeout": 120}))
         self.rpc = JsonRpc(self.url, timeout=120)
         self.manifest = manifest
@@ -103,13 +112,26 @@ class LocalChain:
         self.contracts = {name: self.w3.eth.contract(address=to_checksum_address(self.deployment[RECORD_KEYS[name]]),
                                                      abi=self.abis[name]) for name in CONTRACTS}
         self.registry, self.ledger, self.certificates = (self.contracts[n] for n in CONTRACTS)
+        if block_time is not None:
+            self.set_block_time(block_time)
+
+    def _start(self, block_time: float | None) -> subprocess.Popen:
+        if self.kind == "hardhat":
+            process = start_hardhat(self.data_dir, self.port, block_time=block_time)
+        else:
+            process = start_anvil(self.data_dir, self.port, block_time=block_time, **self._options)
+        wait_until_up(self.url, process, seconds=60)
+        return process
+
+    def set_block_time(self, seconds: float) -> None:
+        """From now on a block every `seconds` (whole seconds), empty or not, instead of one per transaction."""
+        set_block_time(self.url, seconds, self.kind)
 
     def restart(self, stale_state: bytes | None = None) -> None:
-        """Starts anvil again on the same port and folder (after a kill), optionally from an older state dump."""
+        """Starts the node again on the same port and folder (after a kill), optionally from an older state dump."""
         if stale_state is not None:
             (self.data_dir / "anvil-state.json").write_bytes(stale_state)
-        self.process = start_anvil(self.data_dir, self.port, **self._options)
-        wait_until_up(self.url, self.process)
+        self.process = self._start(block_time=self.block_time)
 
     def call(self, method: str, params: list[Any] | None = None) -> Any:
         return self.rpc.call(method, params or [])
@@ -118,7 +140,8 @@ class LocalChain:
         return int(self.call("eth_blockNumber"), 16)
 
     def fund(self, addresses: Iterable[str], wei: int = 10**22) -> None:
-        self.rpc.batch([("anvil_setBalance", [a, hex(wei)]) for a in addresses])
+        """Gives accounts gas money (hardhat_setBalance: anvil answers it too)."""
+        self.rpc.batch([("hardhat_setBalance", [a, hex(wei)]) for a in addresses])
 
     def calldata(self, contract: Any, function: str, *args: Any) -> bytes:
         return bytes.fromhex(contract.encode_abi(function, args=list(args))[2:])

@@ -42,13 +42,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chain-port", type=int, default=8545)
     parser.add_argument("--port", type=int, default=8000, help="API and viewer port")
     parser.add_argument("--demo", action="store_true", help="load the demo journey (once per data folder)")
+    parser.add_argument("--block-time", type=float, default=None,
+                        help="whole seconds between blocks of the embedded chain, as on a QBFT network (default: one "
+                             "block per transaction); ignored when a chain already listens on --chain-port")
     args = parser.parse_args(argv)
     data = args.data.resolve()
     chain_url = f"http://127.0.0.1:{args.chain_port}"
-    anvil = None if localnet.is_up(chain_url) else localnet.start_anvil(data, args.chain_port)
+    anvil = None
+    if not localnet.is_up(chain_url):
+        anvil = localnet.start_anvil(data, args.chain_port)
     try:
         localnet.wait_until_up(chain_url, anvil)
         localnet.deploy(chain_url, data / "deployment.json")
+        if anvil is not None and args.block_time:
+            localnet.set_block_time(chain_url, args.block_time)  # after the deploy (see set_block_time)
         os.environ.update({"KP_RPC_URL": chain_url, "KP_DATA_DIR": str(data), "KP_PORT": str(args.port)})
         settings = Settings(rpc_url=chain_url, data_dir=data, port=args.port)
         if settings.malloc_arena_max:

@@ -36,7 +36,16 @@ class Actor:
         return Account.from_key(self.key).address
 
 
-Node = LocalChain  # a test's chain: anvil in the test's tmp_path with the contracts deployed
+Node = LocalChain  # a test's chain: a local node in the test's tmp_path with the contracts deployed
+
+# Which chain the tests run on: KP_TEST_NODE=anvil (default) | hardhat, the EVM implementation; KP_TEST_BLOCK_TIME=N,
+# a block every N seconds (as a QBFT network's block period) instead of one per transaction (`make test-network`).
+NODE_KIND = os.environ.get("KP_TEST_NODE", "anvil")
+BLOCK_TIME = float(os.environ["KP_TEST_BLOCK_TIME"]) if os.environ.get("KP_TEST_BLOCK_TIME") else None
+# tests that need what only anvil has: a state file (restart the chain and keep it), anvil_* methods
+anvil_only = pytest.mark.skipif(NODE_KIND != "anvil", reason=f"needs anvil (state file, anvil_*); node: {NODE_KIND}")
+# tests that drive mining themselves (evm_setAutomine / evm_mine) and assume one block per transaction
+automine_only = pytest.mark.skipif(BLOCK_TIME is not None, reason="assumes automine (KP_TEST_BLOCK_TIME is set)")
 
 
 def signed(server: Any, key: bytes, method: str, path: str, body: bytes = b"", chain_id: int = 31337,
@@ -60,8 +69,9 @@ def actors() -> dict[str, Actor]:
 
 @pytest.fixture
 def node(tmp_path: Path, actors) -> Iterator[LocalChain]:
-    """A fresh anvil with the contracts deployed; its data folder is the test's tmp_path."""
-    chain = LocalChain(tmp_path / "data")
+    """A fresh chain (anvil unless KP_TEST_NODE says otherwise) with the contracts deployed; its data folder is the
+    test's tmp_path."""
+    chain = LocalChain(tmp_path / "data", kind=NODE_KIND, block_time=BLOCK_TIME)
     yield chain
     chain.close()  # the crash tests restart the chain: this stops the one running now
 

@@ -328,9 +328,11 @@ def keystore(tmp_path_factory) -> Path:
 
 @pytest.mark.parametrize(("path", "command"), leaf_commands(), ids=lambda v: " ".join(v) if isinstance(v, tuple)
                          else "")
-def test_no_input_makes_the_cli_print_a_traceback(path, command, keystore, tmp_path):
+def test_no_input_makes_the_cli_print_a_traceback(path, command, keystore, tmp_path, monkeypatch):
     from hypothesis import given, settings
     from hypothesis import strategies as st
+
+    monkeypatch.chdir(tmp_path)  # `kp key new --keystore <anything>` writes where it is told: not in the repository
 
     params = [p for p in command.params if p.name not in ("help",)]
     values = st.one_of(st.sampled_from(HOSTILE), st.text(max_size=12))
@@ -369,7 +371,8 @@ def test_no_input_makes_the_cli_print_a_traceback(path, command, keystore, tmp_p
     ["parcel", "register", "--carats", "1e30", "--hs", "710210", "--origin", "BW", "--document", __file__],
     ["status"],
 ], ids=["long-reason", "empty-seal", "infinite-expiry", "huge-carats", "server-down"])
-def test_the_cases_once_seen_as_tracebacks_are_one_line(argv, keystore):
+def test_the_cases_once_seen_as_tracebacks_are_one_line(argv, keystore, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     result = CliRunner(env={"KP_PASSWORD": PASSWORD}, mix_stderr=False).invoke(
         cli, ["--api", "http://127.0.0.1:9", "--keystore", str(keystore), *argv])
     assert result.exit_code in (1, 2) and "Traceback" not in result.stderr + result.output, result.stderr

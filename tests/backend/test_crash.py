@@ -18,7 +18,7 @@ from kpledger.localnet import stop
 from kpledger.relay import Relayer, calls
 from kpledger.relay.request import WriteRequest
 
-from conftest import MANIFEST, signed_offline, start_server, submit
+from conftest import MANIFEST, anvil_only, signed_offline, start_server, submit
 from writes_support import UNSORTED, Api, b32, contracts, registered, setup_world
 
 
@@ -143,6 +143,7 @@ def kill_chain(node, stale_state: bytes | None = None) -> None:
     node.restart(stale_state)
 
 
+@anvil_only  # restarts the chain from its state file: a Hardhat node has none (it restarts from genesis)
 def test_killing_the_chain_loses_no_acknowledged_write(node, actors):
     """Round 1: a plain kill -9. Round 2: the restarted chain also forgets its last blocks (its state dump
     is older than what it had mined, as with anvil's --state-interval), acknowledged writes included."""

@@ -10,10 +10,11 @@ from kpledger.chain.contracts import Chain
 from kpledger.db.session import Database
 from kpledger.relay.relayer import Relayer
 
-from conftest import MANIFEST, signed_offline, submit
+from conftest import MANIFEST, automine_only, signed_offline, submit
 from writes_support import b32, registered
 
 
+@automine_only  # stops mining with evm_setAutomine(false), which does not stop interval mining
 def test_an_unmined_batch_is_resent_with_backoff_by_its_receipt_thread_only(node, actors):
     settings, body = signed_offline(node, actors, "slow-node", points=7)
     # a reconciler 4x as eager as the default: before, it re-sent every unmined transaction on every round

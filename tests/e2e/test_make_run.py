@@ -25,8 +25,11 @@ def free_port() -> int:
 
 
 def start(data: Path, port: int, chain_port: int, log: Path) -> subprocess.Popen:
+    # KP_TEST_BLOCK_TIME (the backend tests' switch): the embedded chain mines at that interval (make run BLOCK_TIME)
+    block_time = os.environ.get("KP_TEST_BLOCK_TIME")
     return subprocess.Popen(
-        ["make", "--no-print-directory", "run", f"DATA={data}", f"PORT={port}", f"CHAIN_PORT={chain_port}"],
+        ["make", "--no-print-directory", "run", f"DATA={data}", f"PORT={port}", f"CHAIN_PORT={chain_port}",
+         *([f"BLOCK_TIME={block_time}"] if block_time else [])],
         cwd=ROOT, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True,
         env={k: v for k, v in os.environ.items() if not k.startswith("KP_")})
 

@@ -24,12 +24,16 @@ from kpledger.chain.errors import RpcError
 from kpledger.core.errors import ChainUnavailable
 
 TRANSPORT_ERRORS = (OSError, http.client.HTTPException, TimeoutError, ValueError)
+# calls per batch request: under Besu's default --rpc-http-max-batch-size (1024); the indexer asks for up to one
+# block header per block of a log range (KP_LOG_RANGE, 2,000) when the node's logs carry no blockTimestamp
+MAX_BATCH = 500
 
 
 class JsonRpc:
     """JSON-RPC over HTTP(S) with a persistent connection per calling thread."""
 
-    def __init__(self, url: str, timeout: float = 30.0, headers: dict[str, str] | None = None):
+    def __init__(self, url: str, timeout: float = 30.0, headers: dict[str, str] | None = None,
+                 max_batch: int = MAX_BATCH):
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"not an http(s) JSON-RPC URL: {url}")
@@ -40,6 +44,9 @@ class JsonRpc:
         self._timeout = timeout
         self._headers = {"Content-Type": "application/json", **(headers or {})}
         self._local = threading.local()
+        if max_batch < 1:
+            raise ValueError("max_batch must be at least 1")
+        self.max_batch = max_batch
 
     def call(self, method: str, params: Sequence[Any] = ()) -> Any:
         """The result of one call; RpcError when the node refuses it, ChainUnavailable when unreachable."""
@@ -49,7 +56,15 @@ class JsonRpc:
         return _result(answer)
 
     def batch(self, calls: Sequence[tuple[str, Sequence[Any]]]) -> list[Any]:
-        """Several calls in one request; each item is the call's result, or the RpcError it got (not raised)."""
+        """Several calls in one request (in requests of at most `max_batch` calls: Besu refuses a whole batch over
+        its --rpc-http-max-batch-size, 1024 by default); each item is the call's result, or the RpcError it got
+        (not raised)."""
+        if len(calls) > self.max_batch:
+            return [out for i in range(0, len(calls), self.max_batch)
+                    for out in self._batch(calls[i:i + self.max_batch])]
+        return self._batch(calls)
+
+    def _batch(self, calls: Sequence[tuple[str, Sequence[Any]]]) -> list[Any]:
         if not calls:
             return []
         ids = range(len(calls))  # ids need only be unique within the request
