@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import sqlite3
+import threading
 import time
 from pathlib import Path
 
@@ -150,12 +151,23 @@ def test_rotating_the_relayer_key_under_load_loses_and_repeats_nothing(node, act
         key_file.write_text(new_key.hex() + "\n")
         code, _out, err = admin("relayer", "rotate", "--new-key-file", str(key_file), env={**env, "KP_ADMIN_TOKEN": ""})
         assert code == 1 and err.startswith("error TokenRequired: ")
-        code, out, err = admin("relayer", "rotate", "--new-key-file", str(key_file), env=env)
+        # blocks stop: the batches sent now wait for their receipts, and the rotation must wait for them
+        node.call("evm_setAutomine", [False])
+        time.sleep(0.5)
+        outcome: dict[str, tuple[int, str, str]] = {}
+        rotation = threading.Thread(target=lambda: outcome.setdefault("r", admin(
+            "relayer", "rotate", "--new-key-file", str(key_file), env=env)))
+        rotation.start()
+        time.sleep(1.5)
+        assert rotation.is_alive(), "the rotation did not wait for the transactions in flight"
+        node.call("evm_mine")
+        node.call("evm_setAutomine", [True])
+        rotation.join(30)
+        code, out, err = outcome["r"]
         assert code == 0, err
         rotated = json.loads(out)
         assert rotated["old"] == old and rotated["new"] == address_of(new_key)
-        print(f"rotation drained in {rotated['drained_s']} s; acknowledged before: "
-              f"{sum(len(s.acked) for s in streams)}")
+        assert rotated["drained_s"] >= 1.0  # it waited for the block
         code, _out, err = admin("relayer", "rotate", "--new-key-file", str(key_file), env=env)
         assert code == 1 and err.startswith("error SameRelayerKey: ")
         for stream in streams:
