@@ -77,7 +77,9 @@ def extra(r: Result) -> str:
                 f"{d['fds_first']} -> {d['fds_last']}, DB {d['db_mb']} MB, {d['parcels']:,} parcels, "
                 f"warm-up {d['warmup_min']:g} min")
     if r.section == "soak" and "fds_max" in d:
-        return f"fds {d['fds_first']} -> {d['fds_last']} (max {d['fds_max']})"
+        own = (f"; own {d['fds_own_first']} -> {d['fds_own_last']}, all {d['fds_total_slope']}/min"
+               if d.get("fds_own_first") is not None else "")
+        return f"fds {d['fds_first']} -> {d['fds_last']} (max {d['fds_max']}){own}"
     if r.section == "soak" and "latency" in d:
         return "; ".join(f"{k} {v['first_third_p99_ms']} -> {v['last_third_p99_ms']} ms"
                          for k, v in d["latency"].items())
