@@ -296,6 +296,37 @@ class Soak:
         return float(found.group(1)) if found else None
 
 
+STEPS = ("queue", "simulate", "journal+send", "chain (mined)", "index")
+
+
+def write_steps(log_path: Path, window_min: float = 5.0) -> list[dict[str, Any]]:
+    """Where relayed writes spent their time, per window of the run, from the server's write events: waiting for
+    the batch sender, the batch's simulation (an eth_call), journaling and sending, the chain mining it (receipt
+    read), indexing; p50 and p99 of each in ms."""
+    windows: dict[int, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    start = None
+    with log_path.open() as f:
+        for line in f:
+            if '"kpledger.writes"' not in line:
+                continue
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue
+            stamps = [event.get(k) for k in ("queued_ms", "simulated_ms", "sent_ms", "mined_ms", "indexed_ms")]
+            if event.get("outcome") != "mined" or None in stamps:
+                continue
+            at = time.mktime(time.strptime(event["ts"][:19], "%Y-%m-%dT%H:%M:%S"))
+            start = at if start is None else start
+            steps = windows[int((at - start) // (window_min * 60))]
+            for step, (a, b) in zip(STEPS, zip([0.0, *stamps[:-1]], stamps, strict=True), strict=True):
+                steps[step].append(b - a)
+            steps["total"].append(stamps[-1])
+    return [{"from_min": w * window_min, "writes": len(v["total"]),
+             **{k: {"p50": round(percentile(x, 50), 1), "p99": round(percentile(x, 99), 1)} for k, x in v.items()}}
+            for w, v in sorted(windows.items())]
+
+
 def client_connections(pid: int, port: int) -> int:
     """How many of the process's descriptors are connections accepted on `port` (the load generator's; the rest
     are the server's own: database files, connections to the chain, pipes)."""
@@ -415,6 +446,11 @@ def run(work: Path, minutes: float, mix: Mix | None = None, debug_memory: bool =
         for w in writers:
             w.client.close()  # type: ignore[union-attr]
         results = verdicts(soak.rows, warmup, mix, minutes, memory)
+        steps = write_steps(server.log_path)
+        results[2].details["write_steps"] = steps
+        for window in steps:
+            log(f"writes from minute {window['from_min']:g}: " + ", ".join(
+                f"{k} {window[k]['p50']}/{window[k]['p99']}" for k in (*STEPS, "total")) + " ms (p50/p99)")
         RESULTS.mkdir(parents=True, exist_ok=True)
         stamp = time.strftime("%Y%m%dT%H%M%S")
         (RESULTS / f"soak-{stamp}.json").write_text(json.dumps([r.to_dict() for r in results], indent=1) + "\n")
