@@ -179,3 +179,17 @@ def test_the_replay_guard_holds_only_the_window():
     with pytest.raises(Unauthorized, match="too many signed requests") as refused:
         full.first_use("d", now=20.0)
     assert refused.value.code == "TooManySignedRequests"
+
+
+def test_the_client_drops_idle_connections_before_the_server_does():
+    """A request sent on a keep-alive connection the server is closing fails ("server disconnected without sending
+    a response": 3 of 43,000 signed document requests in the hour-long soak, with httpx's and uvicorn's 5 s)."""
+    import uvicorn
+
+    from kpledger.client import KPClient
+
+    client = KPClient("http://127.0.0.1:9")
+    try:
+        assert client.http._transport._pool._keepalive_expiry < uvicorn.Config(app=None).timeout_keep_alive
+    finally:
+        client.close()
