@@ -137,7 +137,7 @@ def test_a_new_row_gets_a_validated_route(dummy):
 
     received: list[tuple[str, dict[str, Any]]] = []
 
-    async def submit_async(action: str, body: dict[str, Any]) -> dict[str, Any]:
+    async def submit_async(action: str, body: dict[str, Any], trace: Any = None) -> dict[str, Any]:
         received.append((action, body))
         return {"request_id": "0x01", "action": action, "status": "mined", "tx_hash": "0x02", "block_number": None,
                 "duplicate": False, "result": {}}
