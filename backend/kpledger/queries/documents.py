@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from kpledger.core.constants import AUTHORITY
 from kpledger.core.errors import Conflict, NotFound
 from kpledger.db import models as m
+from kpledger.queries.certificates import certificate_row
 from kpledger.queries.views import certificate_status
 
 
@@ -21,13 +22,6 @@ def anchors_of(session: Session, digest: str) -> list[dict[str, Any]]:
     parcels = session.execute(select(m.Parcel).where(m.Parcel.document_hash == digest)).scalars().all()
     found = [{"kind": "certificate", "reference": c.number, "status": certificate_status(c)} for c in certs]
     return found + [{"kind": "parcel", "reference": str(p.id), "status": p.status} for p in parcels]
-
-
-def certificate_row(session: Session, number: str) -> m.Certificate:
-    cert = session.execute(select(m.Certificate).where(m.Certificate.number == number)).scalar_one_or_none()
-    if cert is None:
-        raise NotFound(f"no certificate {number}", code="CertificateNotFound", details={"number": number})
-    return cert
 
 
 def parcel_row(session: Session, parcel_id: int) -> m.Parcel:
