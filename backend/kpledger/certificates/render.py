@@ -12,7 +12,6 @@ import io
 from collections.abc import Iterable
 from html import escape
 from typing import Any
-from urllib.parse import quote
 
 import segno
 from reportlab.lib import colors
@@ -21,16 +20,14 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from kpledger.certificates import verification_url
 from kpledger.core.documents import CERTIFICATE_SCHEMA
+
+__all__ = ["printable_html", "printable_pdf", "slip_pdf", "verification_url"]
 
 QR_ERROR = "m"  # 15% of the code may be damaged (a label on a container gets scuffed)
 QR_BORDER = 4  # the quiet zone, in modules, that scanners need
 INK, MUTED, RULE = colors.HexColor("#111827"), colors.HexColor("#4b5563"), colors.HexColor("#9ca3af")
-
-
-def verification_url(base: str, number: str) -> str:
-    """The certificate's public verification page in the viewer (what its QR code encodes)."""
-    return f"{base.rstrip('/')}/#/certificate/{quote(number, safe='')}"
 
 
 def qr_code(url: str) -> segno.QRCode:
@@ -131,8 +128,8 @@ def printable_html(document: dict[str, Any], url: str, sha256: str) -> str:
 </table>
 <div class="signature"><div>Signature and stamp of the exporting authority</div><div>Importing authority: import
 confirmed on</div></div>
-<footer>Document {escape(CERTIFICATE_SCHEMA)}, SHA-256 {escape(sha256)}: the hash anchored on the ledger. The value in US
-dollars is confidential to the parties and their authorities.</footer>
+<footer>Document {escape(CERTIFICATE_SCHEMA)}, SHA-256 {escape(sha256)}: the hash anchored on the ledger. The value
+in US dollars is confidential to the parties and their authorities.</footer>
 </body>
 </html>
 """
