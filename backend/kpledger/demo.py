@@ -102,14 +102,13 @@ class Demo:
     def file(self, who: str, kind: str, reference: str, path: Path) -> None:
         self.clients[who].file_document(kind, reference, path.read_bytes(), "application/json")
 
-    def certificate(self, authority: str, number: str, *, exporter: str, importer: str, consignment_id: int,
-                    points: int, parcel_count: int, hs_codes: list[int], origins: list[str], seal: str,
-                    value_usd: str, issued_at: int, expires_at: int, replaces: str = "") -> dict[str, Any]:
-        """The exporting authority composes the kp-certificate/1 document, anchors its hash in the certificate it
-        issues on chain, files it and keeps the PDF the ledger printed from it (`<number>.pdf` beside it)."""
+    def certificate_document(self, authority: str, number: str, *, exporter: str, importer: str, points: int,
+                             parcel_count: int, hs_codes: list[int], origins: list[str], seal: str, value_usd: str,
+                             issued_at: int, expires_at: int, replaces: str = "") -> dict[str, Any]:
+        """The kp-certificate/1 document an authority of the cast composes for a certificate it will issue."""
         exporting, importing = CAST[authority][1], CAST[importer][1]
         officer, place = OFFICERS[authority]
-        document = compose(
+        return compose(
             number=number, exporter=(exporting, PARTICIPANT_NAMES[exporting]),
             importer=(importing, PARTICIPANT_NAMES[importing]), origins=origins, issued_at=issued_at,
             expires_at=expires_at, authority=(CAST[authority][3], ADDRESSES[authority]),
@@ -117,12 +116,27 @@ class Demo:
             importer_party=(CAST[importer][3], ADDRESSES[importer], self.addr(importer)), points=points,
             value_usd=value_usd, parcel_count=parcel_count, hs_codes=hs_codes, seal=(seal, seal_id(seal)),
             officer=officer, place=place, replaces=replaces or None)
+
+    def certificate(self, authority: str, number: str, *, exporter: str, importer: str, consignment_id: int,
+                    points: int, parcel_count: int, hs_codes: list[int], origins: list[str], seal: str,
+                    value_usd: str, issued_at: int, expires_at: int, replaces: str = "",
+                    file: bool = True) -> dict[str, Any]:
+        """The exporting authority composes the kp-certificate/1 document, anchors its hash in the certificate it
+        issues on chain, files it (unless `file` is false) and keeps the PDF the ledger printed from it
+        (`<number>.pdf` beside it)."""
+        document = self.certificate_document(
+            authority, number, exporter=exporter, importer=importer, points=points, parcel_count=parcel_count,
+            hs_codes=hs_codes, origins=origins, seal=seal, value_usd=value_usd, issued_at=issued_at,
+            expires_at=expires_at, replaces=replaces)
+        importing = CAST[importer][1]
         path = self.documents_dir / f"{number}.json"
         path.write_bytes(certificate_document_bytes(document))
         answer = self.clients[authority].issue_certificate(
             number=number, importer=importing, importer_account=self.addr(importer), consignment_id=consignment_id,
             points=points, parcel_count=parcel_count, hs_codes=hs_codes, origins=origins, issued_at=issued_at,
             expires_at=expires_at, document_hash=document_hash(path), replaces=replaces)
+        if not file:
+            return answer
         self.clients[authority].file_certificate(document)
         (self.documents_dir / f"{number}.pdf").write_bytes(self.clients[authority].printable_certificate(number))
         return answer
