@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+from console_support import ARGS, CHROMIUM, PHONE, axe_violations, screenshot
 
 from kpledger.certificates.document import encode, parse
 from kpledger.client import ClientError
@@ -410,3 +411,103 @@ def test_the_schema_file_is_a_valid_draft_2020_12_schema():
     schema = json.loads(Path(SCHEMA_PATH).read_text())
     Draft202012Validator.check_schema(schema)
     assert schema["properties"]["schema"]["const"] == CERTIFICATE_SCHEMA
+
+
+# ------------------------------------------------------------------ the verification page, in a real browser
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is missing: `make setup` installs Debian's chromium package")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def phone_page(browser: Any) -> Any:
+    return browser.new_page(viewport=PHONE, is_mobile=True, has_touch=True)
+
+
+# what a border officer reads for each status: the banner's words (colour is never the only cue)
+HEADLINES = {"issued": "✓ Valid", "delivered": "● Used — import not yet confirmed", "confirmed": "✓ Import confirmed",
+             "disputed": "⚠ Disputed", "voided": "✗ Voided", "expired": "✗ Expired", "superseded": "✗ Superseded"}
+
+
+@pytest.mark.parametrize("status", list(HEADLINES))
+def test_the_verification_page_shows_each_status_on_a_phone(world: World, browser, status: str, tmp_path: Path):
+    number = world.numbers[status]
+    page = phone_page(browser)
+    page.goto(f"{world.server.url}/#/certificate/{number}")
+    page.wait_for_selector(f"#cert-status[data-status='{status}']", timeout=20_000)
+    assert page.inner_text("#cert-status-text") == HEADLINES[status]
+    assert page.inner_text("#cert-heading") == f"KP certificate {number}"
+    assert f"Certificate {number}:" in page.inner_text("#status")  # the live region says it in words
+    facts = page.inner_text("#cert-facts")
+    exporter = "Gaborone Diamond Exporters (Pty) Ltd" if number == "BW0000001" else "Snowbird Lake Diamonds Inc."
+    for words in (exporter, "Antwerp Rough Trading NV", "Botswana (BW)" if number == "BW0000001" else "Canada (CA)",
+                  "European Union (EU)", "Number of parcels", "7102.31", "Date of expiry", "block "):
+        assert words in facts, (status, words)
+    if status == "superseded":
+        replacement = world.numbers["replacement"]
+        assert page.get_attribute("#cert-replaced-by a", "href") == f"#/certificate/{replacement}"
+        page.click("#cert-replaced-by a")
+        page.wait_for_selector("#cert-status[data-status='issued']", timeout=20_000)
+        assert page.get_attribute("#cert-replaces a", "href") == f"#/certificate/{number}"
+    if status == "disputed":
+        assert page.get_attribute("#cert-discrepancy", "data-resolved") == "false"
+        assert "contents differ" in page.inner_text("#cert-discrepancy")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"the page scrolls sideways on a phone ({width}px)"
+    assert (violations := axe_violations(page)) == [], violations
+    screenshot(page, tmp_path, f"certificate-{status}-phone")
+    page.close()
+
+
+def test_the_verification_page_tells_the_genuine_pdf_from_a_tampered_one_and_checks_the_chain(world: World, browser,
+                                                                                               tmp_path: Path):
+    genuine = world.demo.documents_dir / "CA0000001.pdf"  # the PDF the ledger printed when the document was filed
+    tampered = tmp_path / "CA0000001-tampered.pdf"
+    # an edited copy (as a PDF editor saves it): the same page, its metadata changed
+    tampered.write_bytes(genuine.read_bytes().replace(b"Certificate CA0000001)", b"Certificate CA0000007)"))
+    assert tampered.read_bytes() != genuine.read_bytes()
+    page = phone_page(browser)
+    page.goto(f"{world.server.url}/?rpc={world.chain.url}#/certificate/CA0000001")
+    page.wait_for_selector("#cert-status[data-status='confirmed']", timeout=20_000)
+    discrepancy = page.locator("#cert-discrepancy")
+    assert discrepancy.get_attribute("data-resolved") == "true" and "weight differs" in discrepancy.inner_text()
+    assert [e for e in page.eval_on_selector_all("#cert-history li", "els => els.map(e => e.dataset.event)")][-2:] == [
+        "ImportDiscrepancy", "ImportConfirmed"]
+    page.set_input_files("#cert-doc-file", str(tampered))
+    page.wait_for_selector("#cert-doc-verdict[data-match='false']", timeout=10_000)
+    page.set_input_files("#cert-doc-file", str(genuine))
+    page.wait_for_selector("#cert-doc-verdict[data-match='true'][data-kind='printed']", timeout=10_000)
+    page.set_input_files("#cert-doc-file", str(world.demo.documents_dir / "CA0000001.json"))
+    page.wait_for_selector("#cert-doc-verdict[data-match='true'][data-kind='document']", timeout=10_000)
+    page.click("#cert-chain-check")
+    page.wait_for_selector("#cert-chain-summary[data-result='match']", timeout=20_000)
+    assert page.locator("#cert-chain-table tbody tr[data-match='false']").count() == 0
+    assert (violations := axe_violations(page)) == [], violations
+    screenshot(page, tmp_path, "certificate-checked-phone")
+    page.close()
+
+
+def test_the_verification_page_checks_a_replacement_against_the_chain_and_explains_an_unknown_number(
+        world: World, browser):
+    page = phone_page(browser)
+    page.goto(f"{world.server.url}/?rpc={world.chain.url}#/certificate/{world.numbers['replacement']}")
+    page.wait_for_selector("#cert-status[data-status='issued']", timeout=20_000)
+    page.click("#cert-chain-check")
+    page.wait_for_selector("#cert-chain-summary[data-result='match']", timeout=20_000)
+    replaces = page.locator("#cert-chain-table tbody tr", has_text="replaces")
+    assert replaces.get_attribute("data-match") == "true"
+    page.goto(f"{world.server.url}/#/certificate/ZZ0000404")
+    page.wait_for_selector("#cert-error:not([hidden])", timeout=20_000)
+    assert page.inner_text("#cert-error code.error-code") == "CertificateNotFound"
+    page.fill("#cert-number-input", "bw0000001")
+    page.click("#cert-number-form button[type='submit']")
+    page.wait_for_selector("#cert-status[data-status='confirmed']", timeout=20_000)
+    assert (violations := axe_violations(page)) == [], violations
+    page.close()

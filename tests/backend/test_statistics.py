@@ -517,16 +517,16 @@ def test_the_statistics_page_traces_every_figure_to_its_certificates(world: Worl
     assert not page.locator("text=/value|USD/i").filter(has_text="41").count()  # no value anywhere on the page
     screenshot(page, "statistics-desktop.png")
 
-    # a total -> the certificates behind it -> one certificate's page (its consignment and parcels)
+    # a total -> the certificates behind it -> one certificate's verification page (its consignment and parcels)
     page.click("#stats-total-import")
     numbers = page.eval_on_selector_all("#stats-detail-table tbody tr", "rows => rows.map(r => r.dataset.number)")
     assert sorted(numbers) == ["BW0000001", "CA0000001", "CA0000002", "CA0000003", "CA0000004"]
     assert "4,885.00 ct on 5 certificates" in page.inner_text("#stats-detail-heading")
     assert page.evaluate("document.activeElement.id") == "stats-detail-heading"
     page.click("#stats-detail-table a[href='#/certificate/BW0000001']")
-    page.wait_for_selector("#certificates article.cert-card[data-number='BW0000001']", timeout=20_000)
+    page.wait_for_selector("#cert-status[data-status='confirmed']", timeout=20_000)
     bw_box = get_ok(api, "/v1/certificates/BW0000001")["consignment_id"]
-    assert page.inner_text("#lot-heading") == f"Consignment {bw_box}"
+    assert page.get_attribute("#cert-facts a[href^='#/lot/']", "href") == f"#/lot/{bw_box}"
     page.go_back()
     page.wait_for_selector("#stats-trade-chart[data-rendered]", timeout=20_000)
 

@@ -50,7 +50,8 @@ def certificate_status(cert: m.Certificate, now: float | None = None) -> str:
     return cert.status
 
 
-def corrections(history: list[dict[str, Any]]) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+def corrections(history: list[dict[str, Any]], names: Names = NO_NAMES
+                ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     """The last discrepancy the importing authority recorded and the confirmation that resolved it, both kept (a
     confirmation after a discrepancy closes the certificate without erasing the dispute)."""
     discrepancy = resolution = None
@@ -59,21 +60,22 @@ def corrections(history: list[dict[str, Any]]) -> tuple[dict[str, Any] | None, d
             reason = entry.get("reason")
             discrepancy = {"reason": reason, "reason_text": REASONS.get(reason, "unknown reason"),
                            "evidence_hash": entry.get("evidenceHash"), "authority": entry.get("authority"),
-                           "timestamp": entry["timestamp"], "block": entry["block"], "tx": entry["tx"]}
+                           "authority_name": name_of(names, entry.get("authority")), "timestamp": entry["timestamp"],
+                           "block": entry["block"], "tx": entry["tx"]}
             resolution = None
         elif entry["event"] == "ImportConfirmed" and discrepancy is not None:
-            resolution = {"authority": entry.get("authority"), "timestamp": entry["timestamp"],
-                          "block": entry["block"], "tx": entry["tx"]}
+            resolution = {"authority": entry.get("authority"), "authority_name": name_of(names, entry.get("authority")),
+                          "timestamp": entry["timestamp"], "block": entry["block"], "tx": entry["tx"]}
     return discrepancy, resolution
 
 
 def certificate_accounts(c: m.Certificate) -> list[str | None]:
-    """The accounts a certificate's view names (for the names lookup)."""
-    return [c.exporter_account, c.importer_account, c.issued_by]
+    """The accounts a certificate's view names (for the names lookup): its parties and the authorities that acted."""
+    return [c.exporter_account, c.importer_account, c.issued_by, *(e.get("authority") for e in c.history)]
 
 
 def certificate_view(c: m.Certificate, now: float | None = None, *, names: Names = NO_NAMES) -> dict[str, Any]:
-    discrepancy, resolution = corrections(c.history)
+    discrepancy, resolution = corrections(c.history, names)
     return {
         "number": c.number, "key": c.key, "status": certificate_status(c, now), "consignment_id": c.consignment_id,
         "exporter": c.exporter, "importer": c.importer, "points": c.points, "carats": carats_text(c.points),

@@ -86,6 +86,7 @@ class Discrepancy(BaseModel):
     reason_text: str
     evidence_hash: Hash | None
     authority: Address | None
+    authority_name: str | None = Field(description="the importing authority's public name")
     timestamp: int
     block: int
     tx: Hash
@@ -93,6 +94,7 @@ class Discrepancy(BaseModel):
 
 class Resolution(BaseModel):
     authority: Address | None
+    authority_name: str | None = Field(description="the importing authority's public name")
     timestamp: int
     block: int
     tx: Hash
