@@ -1,9 +1,12 @@
 """A realistic journey through the real write path (HTTP API, relayer, chain), for the viewer and the tests.
 
 A Botswana mine registers run-of-mine parcels; sorting splits them; an exporter seals a
-consignment for Antwerp under a BW certificate; the EU authority confirms the import; a trader
-there merges it with Canadian goods (mixed origin); the merged goods are re-exported to India
-under an EU certificate; a cutter in Mumbai receives them. Refused attempts (a non-participant
+consignment for Antwerp under a BW certificate; the EU authority confirms the import; Canadian
+goods reach Antwerp too (the EU authority records a weight discrepancy, then resolves it by
+confirming the import); a trader there merges them (mixed origin); the merged goods are
+re-exported to India under an EU certificate; a cutter in Mumbai receives them. Every
+certificate's kp-certificate/1 document (fictitious addresses, realistic values) is filed and
+printed; the companies and authorities carry their public names. Refused attempts (a non-participant
 destination, a suspended participant, a tampered seal, an unlicensed actor) are shown with their
 error codes and leave no history.
 
