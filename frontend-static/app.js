@@ -1,13 +1,16 @@
 // KP Ledger viewer: looks a lot up through the read API and shows its provenance, certificates, a
 // document check and a direct check against the chain. No framework, no build step.
 import { api, apiBase, ApiError } from "./api.js";
+import {
+  certificateStatus, discrepancyWords, hideCertificate, isCertificateRoute, setupCertificate, showCertificate,
+} from "./certificate.js";
 import { CERTIFICATE_STATUS, CONSIGNMENT_STATUS, PARCEL_STATUS, Rpc, originCodes } from "./chain.js";
 import { lineageSvg, routeModel, routeSvg } from "./graphs.js";
 import { lotQr } from "./qr.js";
 import { sha256 } from "./sha256.js";
 import { hideStatistics, isStatisticsRoute, setupStatistics, showStatistics } from "./statistics.js";
 import {
-  clear, fmtCarats, fmtTime, h, hsWords, isoTime, originWords, reasonWords, shortAddr, shortHash,
+  clear, fmtCarats, fmtTime, h, hsWords, isoTime, originWords, party, reasonWords, shortAddr, shortHash,
 } from "./util.js";
 
 const $ = (id) => document.getElementById(id);
@@ -75,11 +78,13 @@ function route() {
     return;
   }
   hideStatistics();
-  const certificate = location.hash.match(/^#\/certificate\/([^/?#]+)/);
-  if (certificate) {
-    openCertificate(decodeURIComponent(certificate[1]));
+  if (isCertificateRoute()) {
+    hideResults();
+    clearError();
+    ensureParticipants().then(() => showCertificate({ countryName: (code) => state.countryNames.get(code) || code }));
     return;
   }
+  hideCertificate();
   const raw = lotFromLocation();
   if (raw === null || raw === "") {
     hideResults();
@@ -95,21 +100,6 @@ function route() {
     return;
   }
   load(id);
-}
-
-/** #/certificate/NUMBER (a certificate's public page, where EPCIS and the statistics link): its consignment. */
-async function openCertificate(number) {
-  clearError();
-  try {
-    const certificate = await api.certificate(number);
-    $("lot-input").value = String(certificate.consignment_id);
-    await load(certificate.consignment_id);
-  } catch (error) {
-    hideResults();
-    announce("");
-    showError(error, /NotFound$/.test(error.code || "") ? `No KP certificate ${number} on this ledger`
-      : `Could not load certificate ${number}`);
-  }
 }
 
 function hideResults() {
@@ -205,11 +195,6 @@ function fact(term, ...value) {
   return [h("dt", {}, term), h("dd", {}, ...value)];
 }
 
-function addr(address, countryCode) {
-  if (!address) return "—";
-  return h("span", { class: "party" }, h("code", { title: address }, shortAddr(address)),
-    countryCode ? ` ${countryCode}` : "");
-}
 
 function lotLink(id, kind) {
   return h("a", { href: `#/lot/${id}` }, `${kind} ${id}`);
@@ -226,7 +211,7 @@ function renderLot(view) {
       ...fact("Origin", lot.mixed_origin ? `mixed origin: ${lot.origins.map(country).join(", ")}` : country(lot.origins[0])),
       ...fact("HS code", hsWords(lot.hs_code)),
       ...fact("Status", lot.status === "live" ? "live" : "closed (split or merged into other parcels)"),
-      ...fact("Holder", addr(lot.holder, holderCountry)),
+      ...fact("Holder", party(lot.holder_name, lot.holder, lot.holder_participant || holderCountry)),
       ...fact("Consignment", lot.sealed && lot.consignment_id ? ["sealed in ", lotLink(lot.consignment_id, "consignment")]
         : "not sealed"),
       ...fact("Recorded", `${lot.created_by} · ${fmtTime(lot.created_at)} · block ${lot.created_block}`),
@@ -240,14 +225,14 @@ function renderLot(view) {
       ...fact("Origin", lot.origins.length > 1 ? `mixed origin: ${lot.origins.map(country).join(", ")}`
         : lot.origins.map(country).join(", ") || "—"),
       ...fact("HS codes", lot.hs_codes.map(hsWords).join(", ") || "—"),
-      ...fact("Holder", addr(lot.holder)),
+      ...fact("Holder", party(lot.holder_name, lot.holder, lot.holder_participant)),
       ...fact("Seal id", h("code", { class: "hash", title: lot.seal_id }, shortHash(lot.seal_id))),
       ...fact("Sealed", `${fmtTime(lot.created_at)} · block ${lot.created_block}`),
       ...fact("Certificate", lot.certificate ? `${lot.certificate.number} (${lot.certificate.status})` : "none"),
     );
   }
   if (lot.offer) {
-    facts.append(...fact("Pending offer", ["to ", addr(lot.offer.to)]));
+    facts.append(...fact("Pending offer", ["to ", party(lot.offer.to_name, lot.offer.to)]));
   }
   clear($("lot-qr")).append(lotQr(view.kind, lot.id, 148));
   $("lot-section").hidden = false;
@@ -317,9 +302,10 @@ function renderTimeline(steps, parcelIds, certificates, edges = []) {
     const kind = parcelIds.has(step.lot_id) ? "Parcel" : "Consignment";
     const sameParty = step.from && step.from === step.to;
     const parties = step.kind === "registered"
-      ? ["by ", addr(step.to, step.to_country)]
-      : sameParty ? ["by ", addr(step.from, step.from_country)]
-        : ["from ", addr(step.from, step.from_country), " to ", addr(step.to, step.to_country)];
+      ? ["by ", party(step.to_name, step.to, step.to_country)]
+      : sameParty ? ["by ", party(step.from_name, step.from, step.from_country)]
+        : ["from ", party(step.from_name, step.from, step.from_country), " to ",
+          party(step.to_name, step.to, step.to_country)];
     let seal = null;
     if (step.kind === "transferred" && step.seal_id) {
       seal = h("p", { class: "seal seal-ok" }, "Seal ", h("code", { title: step.seal_id }, shortHash(step.seal_id)),
@@ -341,8 +327,11 @@ function renderTimeline(steps, parcelIds, certificates, edges = []) {
       seal,
       step.reason !== null && step.reason !== undefined ? h("p", {}, `Reason: ${reasonWords(step.reason)}`) : null,
       step.certificate_key ? h("p", { class: "step-cert" }, "Under KP certificate ",
-        cert ? [h("strong", {}, cert.number), " ", badge(cert.status)]
+        cert ? [h("a", { href: `#/certificate/${encodeURIComponent(cert.number)}` }, h("strong", {}, cert.number)), " ",
+          badge(certificateStatus(cert))]
           : h("code", { title: step.certificate_key }, shortHash(step.certificate_key))) : null,
+      cert && cert.discrepancy ? h("p", { class: "step-discrepancy", "data-resolved": String(Boolean(cert.resolution)) },
+        `Discrepancy at import: ${discrepancyWords(cert)}.`) : null,
       h("p", { class: "step-meta" }, h("time", { datetime: isoTime(step.timestamp) }, fmtTime(step.timestamp)),
         " · tx ", h("code", { title: step.tx_hash }, shortHash(step.tx_hash)), ` · block ${step.block}`)));
   }
@@ -381,7 +370,7 @@ function drawRoute(model) {
 
 const BADGE_TEXT = {
   issued: "Issued", delivered: "Delivered — import not confirmed", confirmed: "✓ Confirmed", disputed: "⚠ Disputed",
-  voided: "✗ Voided", expired: "✗ Expired", missing: "✗ Missing",
+  voided: "✗ Voided", expired: "✗ Expired", missing: "✗ Missing", superseded: "✗ Superseded",
 };
 
 function badge(status, text) {
@@ -393,9 +382,13 @@ function renderCertificates(certificates) {
   if (!certificates.length) grid.append(h("p", {}, "No KP certificate: these goods have not crossed a border."));
   for (const c of certificates) {
     grid.append(h("article", { class: "cert-card", "data-number": c.number, "data-status": c.status },
-      h("div", { class: "cert-head" }, h("h3", {}, c.number), badge(c.status)),
+      h("div", { class: "cert-head" }, h("h3", {}, h("a", { href: `#/certificate/${encodeURIComponent(c.number)}` },
+        c.number)), badge(certificateStatus(c))),
       h("dl", { class: "facts" },
         ...fact("Route", `${country(c.exporter)} → ${country(c.importer)}`),
+        ...fact("Exporter", party(c.exporter_name, c.exporter_account, c.exporter)),
+        ...fact("Importer", party(c.importer_name, c.importer_account, c.importer)),
+        ...fact("Issued by", party(c.issued_by_name, c.issued_by, c.exporter)),
         ...fact("Weight", fmtCarats(c.carats)),
         ...fact("Parcels", String(c.parcel_count)),
         ...fact("Origin", c.mixed_origin ? `mixed: ${c.origins.join(", ")}` : originWords(c.origins)),
@@ -404,7 +397,13 @@ function renderCertificates(certificates) {
         ...fact("Expires", h("time", { datetime: isoTime(c.expires_at) }, fmtTime(c.expires_at))),
         ...fact("Consignment", lotLink(c.consignment_id, "consignment")),
         ...fact("Document hash", h("code", { class: "hash", title: c.document_hash }, shortHash(c.document_hash))),
-      )));
+        c.replaces ? fact("Replaces", h("a", { href: `#/certificate/${encodeURIComponent(c.replaces)}` }, c.replaces))
+          : null,
+        c.superseded_by ? fact("Replaced by", h("a", { href: `#/certificate/${encodeURIComponent(c.superseded_by)}` },
+          c.superseded_by)) : null,
+        c.discrepancy ? fact("Discrepancy", discrepancyWords(c)) : null,
+      ),
+      h("p", {}, h("a", { href: `#/certificate/${encodeURIComponent(c.number)}` }, `Verify certificate ${c.number}`))));
   }
   $("certificates-section").hidden = false;
 }
@@ -675,6 +674,7 @@ function start() {
   $("chain-form").addEventListener("submit", checkChain);
   setupDocumentCheck();
   setupStatistics();
+  setupCertificate();
   window.addEventListener("hashchange", route);
   let resizeTimer = null;
   window.addEventListener("resize", () => {

@@ -27,12 +27,13 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
 
 from kpledger.auth import sign_request
+from kpledger.certificates.document import encode
 from kpledger.core.actions import ACTIONS
 from kpledger.core.constants import ROLES, role_bits, role_names
 from kpledger.eip712 import sign_intent
 
-__all__ = ["ROLES", "ClientError", "KPClient", "Part", "carats", "document_hash", "points", "role_bits", "role_names",
-           "seal_id", "text_bytes32"]
+__all__ = ["ROLES", "ClientError", "KPClient", "Part", "carats", "certificate_document_bytes", "document_hash",
+           "points", "role_bits", "role_names", "seal_id", "text_bytes32"]
 
 ZERO32 = "0x" + "00" * 32
 DEFAULT_TTL = 3600
@@ -85,6 +86,11 @@ def document_hash(path: str | Path) -> str:
         for block in iter(lambda: f.read(1 << 16), b""):
             digest.update(block)
     return "0x" + digest.hexdigest()
+
+
+def certificate_document_bytes(document: Mapping[str, Any]) -> bytes:
+    """The bytes of a `kp-certificate/1` document to anchor (`document_hash` of them) and to file."""
+    return encode(dict(document))
 
 
 def points(carats: str | int | Decimal) -> int:
@@ -362,8 +368,16 @@ class KPClient:
         return self.get(f"/v1/consignments/{consignment_id}")
 
     def certificate(self, number: str) -> dict[str, Any]:
-        """GET /v1/certificates/{number}."""
-        return self.get(f"/v1/certificates/{number}")
+        """GET /v1/certificates/{number}: status, names, supersede links, discrepancy and resolution, parcels."""
+        return self.get(f"/v1/certificates/{quote(number, safe='')}")
+
+    def account(self, address: str) -> dict[str, Any]:
+        """GET /v1/accounts/{address}: a member's participant, roles, public profile and its history."""
+        return self.get(f"/v1/accounts/{to_checksum_address(address)}")
+
+    def verification_slip(self, number: str) -> bytes:
+        """The public verification slip of a certificate (PDF, A6, QR code of its verification page)."""
+        return self._exchange("GET", f"/v1/certificates/{quote(number, safe='')}/slip.pdf").content
 
     # ------------------------------------------------------------ off-chain documents (signed requests)
 
@@ -387,6 +401,18 @@ class KPClient:
         path = f"/v1/documents/{kind}/{quote(str(reference), safe='')}"
         response = self._exchange("GET", path, headers=self._signed("GET", path))
         return response.content, response.headers.get("content-type", "application/octet-stream")
+
+    def file_certificate(self, document: Mapping[str, Any]) -> dict[str, Any]:
+        """Files a `kp-certificate/1` document (a dict, e.g. from `kpledger.certificates.document.compose`) for its
+        certificate, encoded exactly as `certificate_document_bytes` encodes it (the bytes whose hash was anchored).
+        The answer carries `printed_sha256`, the SHA-256 of the PDF the ledger printed from it."""
+        return self.file_document("certificates", str(document["number"]), certificate_document_bytes(document),
+                                  "application/json")
+
+    def printable_certificate(self, number: str, *, pdf: bool = True) -> bytes:
+        """The printed certificate of a party (signed request): the one-page PDF, or the HTML page to print."""
+        path = f"/v1/certificates/{quote(number, safe='')}/printable{'.pdf' if pdf else ''}"
+        return self._exchange("GET", path, headers=self._signed("GET", path)).content
 
     def trade_statistics(self, code: str, year: int, quarter: int | None = None, *, basis: str = "crossing",
                          value: bool = False) -> dict[str, Any]:

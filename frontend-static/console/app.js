@@ -302,7 +302,10 @@ function accountInfo(address, onLoaded) {
   if (state.accounts.has(key)) return state.accounts.get(key);
   state.accounts.set(key, undefined);
   api.account(address)
-    .then((member) => ({ member: member.roles.length > 0, participant: member.participant, roles: member.roles }))
+    .then((member) => ({
+      member: member.roles.length > 0, participant: member.participant, roles: member.roles, name: member.name,
+      licence: member.licence_number,
+    }))
     .catch((error) => (error instanceof ApiError && error.code === "AccountNotFound" ? { member: false } : null))
     .then((info) => {
       state.accounts.set(key, info);

@@ -684,9 +684,11 @@ function accountWords(info, address) {
   if (info === undefined) return t("readback.addressChecking", { address });
   if (info === null) return t("readback.address", { address });
   if (!info.member) return t("readback.addressNotMember", { address });
-  return t("readback.addressMember", {
-    address, participant: info.participant, roles: info.roles.map((r) => t(`role.${r}`)).join(", "),
-  });
+  const roles = info.roles.map((r) => t(`role.${r}`)).join(", ");
+  if (info.name) {
+    return t("readback.addressNamed", { name: info.name, address, participant: info.participant, roles });
+  }
+  return t("readback.addressMember", { address, participant: info.participant, roles });
 }
 
 function decodeText(hex) {

@@ -358,6 +358,7 @@ def test_a_parcel_walks_from_the_mine_across_a_border_through_the_console(server
     field(mine, "recipient").fill(actors["bw_exporter"].address.lower())
     wait_readback(mine, "recipient", "member of BW")
     assert actors["bw_exporter"].address in readback(mine, "recipient")
+    assert readback(mine, "recipient").startswith("Bw Exporter Ltd (")  # the company's name, then its address
     field(mine, "sealId").fill("BAG-BW-77")
     assert seal_id("BAG-BW-77") in readback(mine, "sealId")
     review(mine)

@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from kpledger.api.routes import actions, documents, epcis, health, inbox, reads, statistics, writes
+from kpledger.api.routes import actions, certificates, documents, epcis, health, inbox, reads, statistics, writes
 from kpledger.core.config import Settings, get_settings
 from kpledger.core.errors import KPError, PayloadTooLarge, RequestTimeout
 from kpledger.services import Services
@@ -64,6 +64,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(actions.router, max_body_size=settings.max_body_bytes)
     app.include_router(inbox.router, max_body_size=settings.max_body_bytes)
     app.include_router(statistics.router, max_body_size=settings.max_body_bytes)
+    app.include_router(certificates.router, max_body_size=settings.max_body_bytes)
     if settings.frontend_dir.is_dir():
         # the static viewer (frontend-static/): mounted last, and never for the API's own paths, so a wrong method
         # on an API path is answered by the API (405 with its Allow header), not by the files

@@ -199,6 +199,7 @@ export default {
   "readback.address": "{address}",
   "readback.addressChecking": "{address} (looking it up…)",
   "readback.addressMember": "{address}: member of {participant} ({roles})",
+  "readback.addressNamed": "{name} ({address}): member of {participant} ({roles})",
   "readback.addressNotMember": "{address}: not a member of any KP participant; the ledger will refuse it",
   "readback.roles": "role bits {bits}",
   "readback.lots.one": "{count} parcel, {carats} in all",

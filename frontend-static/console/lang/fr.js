@@ -197,6 +197,7 @@ export default {
   "readback.address": "{address}",
   "readback.addressChecking": "{address} (recherche…)",
   "readback.addressMember": "{address} : membre de {participant} ({roles})",
+  "readback.addressNamed": "{name} ({address}) : membre de {participant} ({roles})",
   "readback.addressNotMember": "{address} : membre d'aucun participant au PK ; le registre refusera",
   "readback.roles": "bits de rôle {bits}",
   "readback.lots.one": "{count} lot, {carats} au total",
