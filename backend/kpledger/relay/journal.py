@@ -67,6 +67,32 @@ class Journal:
         with self.db.session() as s:
             return s.scalar(select(RelayTransaction.raw_tx).where(RelayTransaction.tx_hash == row.tx_hash))
 
+    def record_replacement(self, current_hash: str, nonce: int, raw_tx: str, tx_hash: str) -> None:
+        """Journals a re-signed version of a transaction (same nonce, higher fees) and points its requests at it,
+        in one fsynced commit, before it is sent. The earlier versions stay: whichever is mined settles them."""
+        with self.db.transaction() as s:
+            s.execute(insert(RelayTransaction), [{"tx_hash": tx_hash, "relayer_nonce": nonce, "raw_tx": raw_tx,
+                                                 "created_at": time.time()}])
+            s.execute(update(RelayRequest).where(RelayRequest.tx_hash == current_hash)
+                      .values(tx_hash=tx_hash, updated_at=time.time()))
+
+    def versions(self, nonce: int) -> list[str]:
+        """The hashes of every version signed for a relayer nonce, oldest first."""
+        with self.db.session() as s:
+            return list(s.scalars(select(RelayTransaction.tx_hash).where(RelayTransaction.relayer_nonce == nonce)
+                                  .order_by(RelayTransaction.created_at)))
+
+    def signed_at(self, tx_hash: str) -> float | None:
+        """When a journaled transaction version was signed (epoch seconds)."""
+        with self.db.session() as s:
+            return s.scalar(select(RelayTransaction.created_at).where(RelayTransaction.tx_hash == tx_hash))
+
+    def point_to(self, hashes: list[str], mined_hash: str) -> None:
+        """Points the requests of any of these versions at the one that was mined."""
+        with self.db.transaction() as s:
+            s.execute(update(RelayRequest).where(RelayRequest.tx_hash.in_(hashes))
+                      .values(tx_hash=mined_hash, updated_at=time.time()))
+
     def forget_transaction(self, tx_hash: str) -> None:
         """Drops a signed transaction the node refused outright (its nonce is reused by another one)."""
         with self.db.transaction() as s:
