@@ -1,15 +1,17 @@
 // KP Ledger participant console: connect a wallet, see what waits for the account, fill a form, check what
-// will be signed, sign it in the wallet (EIP-712) and follow the write until the ledger shows it.
+// will be signed, sign it in the wallet (EIP-712) and follow the write until the ledger shows it. This module holds
+// the flow and its state; views.js draws the account and inbox, review.js the check before signing and the result.
 import { ApiError, apiBase, request } from "../api.js";
 import { clear, h } from "../util.js";
-import { buildForm, fieldSpecs, mayAct } from "./forms.js";
+import { buildForm, mayAct } from "./forms.js";
 import { LANGUAGES, has, initialLanguage, language, setLanguage, t, translatePage } from "./i18n.js";
 import { actionPath, digest, recoverSigner, typedData, walletPayload, writeBody } from "./typed.js";
 import { sameAddress } from "./units.js";
-import { actLink, drawAccount, drawInbox, viewerLink, viewerUrl } from "./views.js";
+import { drawConfirm, drawResult } from "./review.js";
+import { actLink, drawAccount, drawInbox, viewerUrl } from "./views.js";
 import * as wallet from "./wallet.js";
 import { WalletError } from "./wallet.js";
-import { countryWords, fmtTime, party, setParticipants } from "./words.js";
+import { setParticipants } from "./words.js";
 
 const $ = (id) => document.getElementById(id);
 const TTL = 3600; // seconds a signed intent stays valid
@@ -258,34 +260,7 @@ async function review(event) {
 }
 
 function renderConfirm() {
-  const { action, typed, payload } = state.pending;
-  $("confirm-heading").textContent = t("confirm.heading", { action: t(`action.${action.action}`) });
-  const rows = clear($("confirm-rows"));
-  const specs = fieldSpecs(action);
-  for (const field of action.types[action.primary_type]) {
-    const value = typed.message[field.name];
-    const spec = specs.find((s) => s.name === field.name);
-    const label = spec ? t(spec.labelKey) : t(`field.${field.name}`);
-    const words = spec ? state.form.built.describe(field.name, value)
-      : field.name === "deadline" ? fmtTime(value)
-        : field.name === "signer" && state.inbox && state.inbox.name ? `${state.inbox.name} (${value})` : String(value);
-    rows.append(h("tr", { "data-field": field.name },
-      h("th", { scope: "row" }, label, h("br"), h("code", { class: "muted" }, `${field.name} (${field.type})`)),
-      h("td", {}, words),
-      h("td", {}, h("code", { class: "hash-full" }, signedText(payload.message[field.name])))));
-  }
-  const domain = clear($("confirm-domain"));
-  domain.append(
-    h("dt", {}, t("confirm.contract")), h("dd", {}, `${typed.domain.name} `, h("code", { class: "hash-full" }, typed.domain.verifyingContract)),
-    h("dt", {}, t("confirm.chain")), h("dd", {}, String(typed.domain.chainId)),
-    h("dt", {}, t("confirm.signer")), h("dd", { id: "confirm-signer" }, state.inbox && state.inbox.name
-      ? [h("strong", {}, state.inbox.name), " "] : "", h("code", { class: "hash-full" }, state.account)),
-    h("dt", {}, t("confirm.digest")), h("dd", {}, h("code", { class: "hash-full", id: "confirm-digest" }, state.pending.digest)));
-  $("confirm-json").textContent = JSON.stringify(payload, null, 2);
-}
-
-function signedText(value) {
-  return typeof value === "string" ? value : JSON.stringify(value);
+  drawConfirm({ pending: state.pending, form: state.form, inbox: state.inbox, account: state.account });
 }
 
 // ------------------------------------------------------------------ signing and progress
@@ -360,39 +335,7 @@ async function waitIndexed(block) {
 }
 
 function renderResult(action, message, answer) {
-  const out = clear($("progress-result"));
-  const result = answer.result || {};
-  const lots = new Set();
-  for (const key of ["parcel_id", "consignment_id", "lot_id"]) if (result[key] !== undefined) lots.add(result[key]);
-  for (const id of result.child_ids || []) lots.add(id);
-  for (const key of ["lotId", "consignmentId", "parcelId"]) if (message[key] !== undefined) lots.add(message[key]);
-  const cert = action.action.includes("Certificate") || message.number !== undefined
-    ? (state.inbox.certificates_to_confirm || []).concat(state.inbox.certificates_issued_open || [])
-      .find((c) => c.number === message.number) : null;
-  if (cert) lots.add(cert.consignment_id);
-  const facts = [];
-  for (const [key, value] of Object.entries(result)) {
-    facts.push(h("dt", {}, t(has(`result.${key}`) ? `result.${key}` : "result.other", { key })),
-      h("dd", { "data-result": key }, resultWords(key, value, message)));
-  }
-  out.append(h("p", { class: "result-ok", id: "write-done" }, h("strong", {}, t("progress.done"))));
-  if (result.transferred === false) out.append(h("p", { class: "note warn", id: "seal-mismatch" }, t("progress.sealMismatch")));
-  if (facts.length) out.append(h("dl", { class: "facts" }, ...facts));
-  if (lots.size) {
-    out.append(h("p", {}, t("progress.viewer")),
-      h("ul", { class: "viewer-links" }, ...[...lots].map((id) => h("li", {}, viewerLink(String(id))))));
-  }
-}
-
-/** A result of a write in words: an account by name (the name just signed, or the one the form looked up), a
- * participant with its name, anything else as the ledger answered it. */
-function resultWords(key, value, message) {
-  if (key === "account" && value) {
-    const known = state.accounts.get(String(value).toLowerCase());
-    return party(message.name || (known && known.name) || null, value, known ? known.participant : message.participant);
-  }
-  if (key === "participant" && value) return countryWords(value);
-  return Array.isArray(value) ? value.join(", ") : String(value);
+  drawResult(action, message, answer, { inbox: state.inbox, accounts: state.accounts });
 }
 
 // ------------------------------------------------------------------ start
