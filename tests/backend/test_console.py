@@ -395,7 +395,7 @@ def test_a_parcel_walks_from_the_mine_across_a_border_through_the_console(server
     assert exporter.get_attribute("#inbox-offers-to-me .party .addr", "title") == actors["mine"].address
     assert "0x" not in offered.replace(exporter.inner_text("#inbox-offers-to-me .party .addr"), "")
     no_violations(exporter, "an inbox with an offer")
-    screenshot(exporter, tmp_path, "console-inbox-exporter")
+    screenshot(exporter, tmp_path, "console-inbox-exporter", until="#inbox-section")
     exporter.click(f"#inbox-offers-to-me a[data-action='AcceptCustody'][href*='lotId={gem}']")
     exporter.wait_for_selector("#form-section:not([hidden])")
     field(exporter, "sealId").fill("BAG-BW-78")
@@ -449,7 +449,7 @@ def test_a_parcel_walks_from_the_mine_across_a_border_through_the_console(server
         f"{TRADER} ({actors['eu_trader'].address}): member of EU (European Union)")
     assert authority.inner_text("#confirm-rows tr[data-field='signer'] td:nth-child(2)") == (
         f"{BW_AUTHORITY} ({actors['bw_authority'].address})")
-    screenshot(authority, tmp_path, "console-confirm-certificate")
+    screenshot(authority, tmp_path, "console-confirm-certificate", until="#confirm-section")
     outcome = sign(authority)
     assert outcome["done"] and outcome["number"] == "BW0000001", outcome
 
@@ -501,7 +501,7 @@ def test_a_parcel_walks_from_the_mine_across_a_border_through_the_console(server
     addresses = eu.eval_on_selector_all("#inbox-to-confirm .party .addr", "els => els.map((e) => e.title)")
     assert addresses == [actors[a].address for a in ("bw_exporter", "eu_trader", "bw_authority")]
     no_violations(eu, "the certificates to confirm")
-    screenshot(eu, tmp_path, "console-inbox-authority")
+    screenshot(eu, tmp_path, "console-inbox-authority", until="#inbox-section")
     eu.click("#inbox-to-confirm a[data-action='ConfirmImport'][href*='number=BW0000001']")
     eu.wait_for_selector("#form-section:not([hidden])")
     review(eu)
