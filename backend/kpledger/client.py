@@ -284,6 +284,7 @@ class KPClient(DocumentsClient):
         """GET /v1/certificates/{number}: status, names, supersede links, discrepancy and resolution, parcels."""
         return self.get(f"/v1/certificates/{quote(number, safe='')}")
 
-    def account(self, address: str) -> dict[str, Any]:
-        """GET /v1/accounts/{address}: a member's participant, roles, public profile and its history."""
+    def member(self, address: str) -> dict[str, Any]:
+        """GET /v1/accounts/{address}: a member's participant, roles, public profile and its history. (Not named
+        `account`: that is the client's signing account.)"""
         return self.get(f"/v1/accounts/{to_checksum_address(address)}")
