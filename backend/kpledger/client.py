@@ -262,7 +262,7 @@ class KPClient(DocumentsClient):
 
     def participant(self, code: str) -> dict[str, Any]:
         """GET /v1/participants/{code}."""
-        return self.get(f"/v1/participants/{code}")
+        return self.get(f"/v1/participants/{quote(code, safe='')}")
 
     def participant_names(self) -> dict[str, str]:
         """Every participant's name by ISO code (GET /v1/participants)."""

@@ -34,9 +34,7 @@ class DocumentsClient(ApiClient):
                       content_type: str = "application/octet-stream") -> dict[str, Any]:
         """Files the off-chain document of a certificate (`kind` "certificates", reference its number) or a parcel
         ("parcels", its id): its SHA-256 must be the hash the record anchored."""
-        path = f"/v1/documents/{kind}/{_ref(reference)}"
-        headers = self._signed("PUT", path, content, content_type)
-        return self._exchange("PUT", path, content=content, headers=headers).json()
+        return self.signed_exchange("PUT", f"/v1/documents/{kind}/{_ref(reference)}", content, content_type).json()
 
     def document(self, kind: Kind, reference: str | int) -> tuple[bytes, str]:
         """A record's filed document and its content type (for the parties and authorities concerned)."""

@@ -7,6 +7,7 @@ verification and statistics.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any, Self
 
@@ -72,6 +73,8 @@ class ApiClient:
         """One HTTP exchange; the response if it succeeded, else ClientError with the API's code and message."""
         try:
             response = self.http.request(method, path, **kw)
+        except httpx.InvalidURL as exc:  # a control character in a number or code: nothing was sent
+            raise ClientError("InvalidArgument", f"{path!r} cannot be sent: {exc}") from exc
         except httpx.HTTPError as exc:
             raise ClientError("Unreachable", f"the KP Ledger API at {self.base_url} is not reachable "
                                              f"({type(exc).__name__}): is it running? (make run)") from exc
@@ -111,6 +114,20 @@ class ApiClient:
                                chain_id=int(self.config["chain_id"]))
         return {**headers, "content-type": content_type} if content_type else headers
 
+    def signed_exchange(self, method: str, path: str, content: bytes = b"", content_type: str = "") -> httpx.Response:
+        """A signed request (for the parties concerned); the response, or ClientError. A signature names its second,
+        so the same request twice within one second is a replay to the API: it is signed again the next second
+        (once; these requests are idempotent)."""
+        for retry in (False, True):
+            headers = self._signed(method, path, content, content_type)
+            try:
+                return self._exchange(method, path, content=content or None, headers=headers)
+            except ClientError as exc:
+                if exc.code != "ReplayedRequest" or retry:
+                    raise
+                time.sleep(1.01 - time.time() % 1)
+        raise AssertionError("unreachable")
+
     def signed_get(self, path: str) -> httpx.Response:
         """A signed GET (for the parties concerned); the response, or ClientError."""
-        return self._exchange("GET", path, headers=self._signed("GET", path))
+        return self.signed_exchange("GET", path)
