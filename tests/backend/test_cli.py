@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import click
 import httpx
 import pytest
 from click.testing import CliRunner
@@ -17,6 +18,7 @@ from eth_utils import keccak
 from kpledger import client as kc
 from kpledger import eip712
 from kpledger.cli import cli
+from kpledger.cli.base import USD
 from kpledger.client import ClientError, KPClient, Part
 from kpledger.core.actions import ACTIONS
 
@@ -39,6 +41,20 @@ def test_carats_are_converted_to_points_exactly(text, expected):
 def test_weights_with_more_than_2_decimals_or_not_positive_are_refused(text):
     with pytest.raises(ValueError):
         kc.points(text)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("41300000", "41300000.00"), ("125000.5", "125000.50"), ("1,000.25", "1000.25"), ("0", "0.00"), ("-0", "0.00"),
+    ("999999999999999.99", "999999999999999.99"),
+])
+def test_values_in_usd_are_kept_as_exact_decimal_strings(text, expected):
+    assert USD.convert(text, None, None) == expected
+
+
+@pytest.mark.parametrize("text", ["1.234", "-1", "nan", "inf", "1e15", "abc", ""])
+def test_values_in_usd_with_3_decimals_or_out_of_range_are_refused(text):
+    with pytest.raises(click.BadParameter):
+        USD.convert(text, None, None)
 
 
 def test_points_print_back_as_carats():

@@ -101,7 +101,7 @@ def certificate_compose(obj: Ctx, consignment_id: int, number: str, importer_acc
 @click.argument("document", type=FILE)
 @pass_ctx
 def certificate_file(obj: Ctx, document: Path) -> None:
-    """File certificate's kp-certificate/1 DOCUMENT (a party: the issuing authority, the exporter, ...).
+    """File a certificate's kp-certificate/1 DOCUMENT (a party: the issuing authority, the exporter, ...).
 
     Its bytes are sent as they are: their SHA-256 must be the hash anchored at issue. The ledger checks it against
     the chain and prints it; the answer gives the print's SHA-256 (kp certificate print saves it)."""
