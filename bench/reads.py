@@ -99,6 +99,10 @@ class Synth:
                     self.new_tx()
                     yield self.ev("KPRegistry", "MemberRolesChanged", account=self.who(code, role, i),
                                   participant=code, roles=bits, by=self.who("gov", "x"))
+                    # a public profile, as licensing gives one: the reads name every account they show
+                    yield self.ev("KPRegistry", "MemberProfileChanged", account=self.who(code, role, i),
+                                  participant=code, name=f"{code} {role} {i} Ltd", licenceNumber=f"{code}-{i}",
+                                  registryRef="", by=self.who(code, "authority"))
 
     def register(self, code: str, holder: str) -> Iterator[DecodedLog]:
         pid, pts = self.lot(), self.rng.randrange(10_000, 500_000)
@@ -154,7 +158,8 @@ class Synth:
                       authority=self.who(src, "authority"), number=number,
                       certificate={"consignmentId": cid, "exporter": src, "importer": dst, "issuedAt": self.ts - 60,
                                    "expiresAt": self.ts + 30 * 86_400, "status": 1,
-                                   "documentHash": sha(f"certificate {number}")},
+                                   "documentHash": sha(f"certificate {number}"), "exporterAccount": exporter,
+                                   "importerAccount": importer, "replaces": "0x" + "00" * 32, "superseded": False},
                       points=pts, parcelCount=len(parcels), hsCodes=[GEM], origins=origins)
         yield from self.handoff(cid, exporter, importer, seal, key)
         self.new_tx()

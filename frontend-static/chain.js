@@ -1,5 +1,5 @@
 // Trust-minimising check: read the contracts straight from a JSON-RPC node (eth_call), without the API.
-// ABI encoding and decoding by hand: every view used here returns one static struct (7 words).
+// ABI encoding and decoding by hand: every view used here returns one static struct (7 or 11 words).
 
 // Function selectors = first 4 bytes of keccak256(signature), computed once with
 //   python -c "from eth_utils import function_signature_to_4byte_selector as f; print(f('parcel(uint256)').hex())"
@@ -10,7 +10,8 @@ export const SELECTORS = {
   consignment: "0xfe8ff031", // consignment(uint256) -> (address holder, uint32 parcelCount, uint8 status,
   //                            uint8 hsMask, bytes32 sealId, uint192 origins, uint48 points)
   certificate: "0xf4bf1c65", // certificate(string) -> (uint40 consignmentId, bytes2 exporter, bytes2 importer,
-  //                            uint64 issuedAt, uint64 expiresAt, uint8 status, bytes32 documentHash)
+  //                            uint64 issuedAt, uint64 expiresAt, uint8 status, bytes32 documentHash,
+  //                            address exporterAccount, address importerAccount, bytes32 replaces, bool superseded)
   certificates: "0x9b00b81f", // KPLedger.certificates() -> address of KPCertificates
 };
 
@@ -95,11 +96,12 @@ export class Rpc {
   }
 
   async certificate(certificates, number) {
-    const w = words(await this.ethCall(certificates, SELECTORS.certificate + encodeString(number)), 7);
+    const w = words(await this.ethCall(certificates, SELECTORS.certificate + encodeString(number)), 11);
     return {
       consignmentId: Number(uint(w[0])), exporter: bytes2(w[1]), importer: bytes2(w[2]),
       issuedAt: Number(uint(w[3])), expiresAt: Number(uint(w[4])), status: Number(uint(w[5])),
-      documentHash: bytes32(w[6]),
+      documentHash: bytes32(w[6]), exporterAccount: address(w[7]), importerAccount: address(w[8]),
+      replaces: bytes32(w[9]), superseded: uint(w[10]) !== 0n,
     };
   }
 }

@@ -45,7 +45,7 @@ export function lineageSvg(lineage, currentId) {
   }
   // layers; an edge spanning several layers gets a narrow waypoint in each layer it passes (so it is
   // routed beside the parcels of those layers rather than through them)
-  const W = 164, H = 88, GX = 24, GY = 64, PAD = 16, WAY = 16;
+  const W = 184, H = 106, GX = 24, GY = 64, PAD = 16, WAY = 16;
   const layers = [];
   const items = new Map(); // key -> {key, w, parents: [keys]}
   for (const n of nodes) {
@@ -121,8 +121,10 @@ export function lineageSvg(lineage, currentId) {
     const current = n.id === currentId;
     const classes = ["node", current && "node-current", roots.has(n.id) && "node-root",
       descendants.has(n.id) && "node-descendant", n.status === "closed" && "node-closed"].filter(Boolean).join(" ");
+    const holder = n.holder_name || `account ${n.holder.slice(0, 6)}…${n.holder.slice(-4)}`;
     const label = `Parcel ${n.id}${current ? " (this parcel)" : ""}${roots.has(n.id) ? ", registered at the mine" : ""}: ` +
-      `${fmtCarats(n.carats)}, origin ${originWords(n.origins)}, HS ${n.hs_code}, ${n.status}`;
+      `${fmtCarats(n.carats)}, origin ${originWords(n.origins)}, HS ${n.hs_code}, ${n.status}, ` +
+      `${n.status === "closed" ? "last held by" : "held by"} ${holder}`;
     const link = s("a", { href: `#/lot/${n.id}`, class: classes, "aria-label": label, "data-parcel": n.id },
       s("rect", { x, y, width: W, height: H, rx: 8 }),
       s("text", { x: x + 10, y: y + 20, class: "node-title" },
@@ -130,7 +132,9 @@ export function lineageSvg(lineage, currentId) {
         current ? s("tspan", { class: "node-tag" }, " · this parcel") : null),
       s("text", { x: x + 10, y: y + 40 }, fmtCarats(n.carats), n.status === "closed" ? " · closed" : ""),
       s("text", { x: x + 10, y: y + 58 }, `origin ${originWords(n.origins)}`),
-      s("text", { x: x + 10, y: y + 76 }, `HS ${n.hs_code}`));
+      s("text", { x: x + 10, y: y + 76 }, `HS ${n.hs_code}`),
+      s("text", { x: x + 10, y: y + 95, class: "node-holder" }, s("title", {}, `${holder} (${n.holder})`),
+        holder.length > 24 ? `${holder.slice(0, 23)}…` : holder));
     svg.append(link);
   }
   return svg;

@@ -73,8 +73,10 @@ export function fmtCarats(carats) {
 
 const HS = { 710210: "unsorted", 710221: "industrial", 710231: "non-industrial (gem)" };
 
+/** 710231 -> "7102.31 non-industrial (gem)": HS codes as the KP certificate writes them. */
 export function hsWords(code) {
-  return HS[code] ? `${code} ${HS[code]}` : String(code);
+  const dotted = `${String(code).slice(0, 4)}.${String(code).slice(4)}`;
+  return HS[code] ? `${dotted} ${HS[code]}` : String(code);
 }
 
 /** Origins as words: "BW" or "mixed: BW, CA" */
@@ -99,4 +101,65 @@ export function lotUrl(id) {
   params.delete("lot");
   const query = params.toString();
   return `${location.origin}${location.pathname}${query ? `?${query}` : ""}#/lot/${id}`;
+}
+
+/**
+ * An account as a person reads it: the company's or authority's name first, the address one click away (a small
+ * "0x12…34" button that copies the full address, which is also its title). `country` is its participant's code.
+ */
+export function party(name, address, country = null) {
+  if (!address) return h("span", { class: "party muted" }, "—");
+  const copy = h("button", {
+    type: "button", class: "addr", title: address, "data-address": address,
+    "aria-label": `${shortAddr(address)}: copy the full address ${address}${name ? ` of ${name}` : ""}`,
+  }, shortAddr(address));
+  copy.addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText(address);
+      copy.dataset.copied = "true";
+      copy.textContent = "copied";
+      setTimeout(() => { copy.textContent = shortAddr(address); delete copy.dataset.copied; }, 1500);
+    } catch {
+      window.prompt("Copy the address:", address); // clipboard refused (plain http): the address in a field
+    }
+  });
+  return h("span", { class: "party", "data-address": address },
+    name ? h("span", { class: "party-name" }, name) : h("span", { class: "party-name muted" }, "unnamed account"),
+    " ", copy, country ? h("span", { class: "party-country" }, ` ${country}`) : null);
+}
+
+/** Calls `onFile` with the file chosen in `input` or dropped on `zone` (marked "dragging" while a file is over it). */
+export function onFileChosen(input, zone, onFile) {
+  input.addEventListener("change", () => onFile(input.files[0]));
+  zone.addEventListener("dragover", (event) => {
+    event.preventDefault();
+    zone.classList.add("dragging");
+  });
+  zone.addEventListener("dragleave", () => zone.classList.remove("dragging"));
+  zone.addEventListener("drop", (event) => {
+    event.preventDefault();
+    zone.classList.remove("dragging");
+    const file = event.dataTransfer && event.dataTransfer.files[0];
+    if (file) onFile(file);
+  });
+}
+
+/** A term and its value in a facts list (<dl>): [<dt>, <dd>]. */
+export function fact(term, ...value) {
+  return [h("dt", {}, term), h("dd", {}, ...value)];
+}
+
+/** A link to a lot's page in the viewer: "parcel 8". */
+export function lotLink(id, kind) {
+  return h("a", { href: `#/lot/${id}` }, `${kind} ${id}`);
+}
+
+const BADGE_TEXT = {
+  issued: "Issued", delivered: "Delivered — import not confirmed", confirmed: "✓ Confirmed", disputed: "⚠ Disputed",
+  voided: "✗ Voided", expired: "✗ Expired", missing: "✗ Missing", superseded: "✗ Superseded",
+};
+
+/** A certificate's status (or "missing") as a coloured badge, in words. */
+export function badge(status, text) {
+  return h("span", { class: `badge badge-${status}`, "data-status": status }, text || BADGE_TEXT[status] || status);
 }

@@ -1,9 +1,12 @@
 """A realistic journey through the real write path (HTTP API, relayer, chain), for the viewer and the tests.
 
 A Botswana mine registers run-of-mine parcels; sorting splits them; an exporter seals a
-consignment for Antwerp under a BW certificate; the EU authority confirms the import; a trader
-there merges it with Canadian goods (mixed origin); the merged goods are re-exported to India
-under an EU certificate; a cutter in Mumbai receives them. Refused attempts (a non-participant
+consignment for Antwerp under a BW certificate; the EU authority confirms the import; Canadian
+goods reach Antwerp too (the EU authority records a weight discrepancy, then resolves it by
+confirming the import); a trader there merges them (mixed origin); the merged goods are
+re-exported to India under an EU certificate; a cutter in Mumbai receives them. Every
+certificate's kp-certificate/1 document (fictitious addresses, realistic values) is filed and
+printed; the companies and authorities carry their public names. Refused attempts (a non-participant
 destination, a suspended participant, a tampered seal, an unlicensed actor) are shown with their
 error codes and leave no history.
 
@@ -19,7 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kpledger.client import ClientError, KPClient, document_hash
+from kpledger.certificates.document import compose
+from kpledger.client import ClientError, KPClient, certificate_document_bytes, document_hash, seal_id
 from kpledger.core.devkeys import dev_key
 
 PARTICIPANTS_CSV = Path(__file__).with_name("reference") / "kp-participants.csv"
@@ -42,6 +46,22 @@ CAST: dict[str, tuple[int, str, tuple[str, ...], str, str]] = {
     "cf_mine": (15, "CF", ("producer",), "Berbérati Artisanal Cooperative", "CF-EX-117"),
     "unlicensed": (16, "", (), "", ""),
 }
+
+
+# the public addresses printed on the certificates (fictitious, in the style of each country)
+ADDRESSES: dict[str, str] = {
+    "bw_authority": "Diamond Hub, Plot 63000, Block 8, Gaborone, Botswana",
+    "eu_authority": "Diamond Office, Hoveniersstraat 22, 2018 Antwerpen, Belgium",
+    "ca_authority": "Kimberley Process Office, 580 Example Street, Ottawa ON K1A 0E4, Canada",
+    "in_authority": "KP Cell, Bharat Diamond Bourse, Bandra-Kurla Complex, Mumbai 400051, India",
+    "bw_exporter": "Plot 21, Fairgrounds Office Park, Gaborone, Botswana",
+    "antwerp_trader": "Schupstraat 9, 2018 Antwerpen, Belgium",
+    "ca_mine": "4920 52nd Street, Yellowknife NT X1A 3T1, Canada",
+    "mumbai_cutter": "Tower B, Bharat Diamond Bourse, Bandra-Kurla Complex, Mumbai 400051, India",
+}
+OFFICERS = {"bw_authority": ("K. Mogapi", "Gaborone"), "eu_authority": ("L. Peeters", "Antwerp"),
+            "ca_authority": ("J. Tremblay", "Ottawa")}
+PARTICIPANT_NAMES = {"BW": "Botswana", "EU": "European Union", "CA": "Canada", "IN": "India"}
 
 
 @dataclass
@@ -84,6 +104,45 @@ class Demo:
 
     def file(self, who: str, kind: str, reference: str, path: Path) -> None:
         self.clients[who].file_document(kind, reference, path.read_bytes(), "application/json")
+
+    def certificate_document(self, authority: str, number: str, *, exporter: str, importer: str, points: int,
+                             parcel_count: int, hs_codes: list[int], origins: list[str], seal: str, value_usd: str,
+                             issued_at: int, expires_at: int, replaces: str = "") -> dict[str, Any]:
+        """The kp-certificate/1 document an authority of the cast composes for a certificate it will issue."""
+        exporting, importing = CAST[authority][1], CAST[importer][1]
+        officer, place = OFFICERS[authority]
+        return compose(
+            number=number, exporter=(exporting, PARTICIPANT_NAMES[exporting]),
+            importer=(importing, PARTICIPANT_NAMES[importing]), origins=origins, issued_at=issued_at,
+            expires_at=expires_at, authority=(CAST[authority][3], ADDRESSES[authority]),
+            exporter_party=(CAST[exporter][3], ADDRESSES[exporter], self.addr(exporter)),
+            importer_party=(CAST[importer][3], ADDRESSES[importer], self.addr(importer)), points=points,
+            value_usd=value_usd, parcel_count=parcel_count, hs_codes=hs_codes, seal=(seal, seal_id(seal)),
+            officer=officer, place=place, replaces=replaces or None)
+
+    def certificate(self, authority: str, number: str, *, exporter: str, importer: str, consignment_id: int,
+                    points: int, parcel_count: int, hs_codes: list[int], origins: list[str], seal: str,
+                    value_usd: str, issued_at: int, expires_at: int, replaces: str = "",
+                    file: bool = True) -> dict[str, Any]:
+        """The exporting authority composes the kp-certificate/1 document, anchors its hash in the certificate it
+        issues on chain, files it (unless `file` is false) and keeps the PDF the ledger printed from it
+        (`<number>.pdf` beside it)."""
+        document = self.certificate_document(
+            authority, number, exporter=exporter, importer=importer, points=points, parcel_count=parcel_count,
+            hs_codes=hs_codes, origins=origins, seal=seal, value_usd=value_usd, issued_at=issued_at,
+            expires_at=expires_at, replaces=replaces)
+        importing = CAST[importer][1]
+        path = self.documents_dir / f"{number}.json"
+        path.write_bytes(certificate_document_bytes(document))
+        answer = self.clients[authority].issue_certificate(
+            number=number, importer=importing, importer_account=self.addr(importer), consignment_id=consignment_id,
+            points=points, parcel_count=parcel_count, hs_codes=hs_codes, origins=origins, issued_at=issued_at,
+            expires_at=expires_at, document_hash=document_hash(path), replaces=replaces)
+        if not file:
+            return answer
+        self.clients[authority].file_certificate(document)
+        (self.documents_dir / f"{number}.pdf").write_bytes(self.clients[authority].printable_certificate(number))
+        return answer
 
     # ------------------------------------------------------------ the journey
 
@@ -130,16 +189,10 @@ class Demo:
         bw_box = self.say("exporter sealed the consignment for Antwerp under seal BW-SEAL-0001",
                           c["bw_exporter"].seal_consignment([gem], "BW-SEAL-0001"))["result"]["consignment_id"]
         now = int(time.time())
-        bw_cert, bw_cert_hash = self.document("BW0000001.json", {
-            "title": "Kimberley Process Certificate", "number": "BW0000001", "exporter": "Gaborone Diamond Exporter",
-            "importer": "Antwerp Rough Trading NV", "carats": "3500.00", "value_usd": "41,300,000.00",
-            "parcels": 1, "hs": ["7102.31"], "origin": "BW", "seal": "BW-SEAL-0001",
-            "statement": "The rough diamonds in this shipment have been handled in accordance with the KPCS."})
-        self.say("BW authority issued certificate BW0000001 (BW -> EU)", c["bw_authority"].issue_certificate(
-            number="BW0000001", importer="EU", importer_account=self.addr("antwerp_trader"), consignment_id=bw_box,
-            points=350_000, parcel_count=1,
-            hs_codes=[GEM], origins=["BW"], issued_at=now - 60, expires_at=now + 30 * DAY, document_hash=bw_cert_hash))
-        self.file("bw_authority", "certificates", "BW0000001", bw_cert)
+        self.say("BW authority issued certificate BW0000001 (BW -> EU) and filed its document", self.certificate(
+            "bw_authority", "BW0000001", exporter="bw_exporter", importer="antwerp_trader", consignment_id=bw_box,
+            points=350_000, parcel_count=1, hs_codes=[GEM], origins=["BW"], seal="BW-SEAL-0001",
+            value_usd="41300000.00", issued_at=now - 60, expires_at=now + 30 * DAY))
         self.say("exporter handed the consignment to the Antwerp importer",
                  c["bw_exporter"].offer(bw_box, self.addr("antwerp_trader"), "BW-SEAL-0001"))
         self.say("Antwerp importer accepted it, seal BW-SEAL-0001 intact",
@@ -152,18 +205,19 @@ class Demo:
             points=120_000, hs_code=GEM, origin="CA", document_hash=ca_doc, stones=640))["result"]["parcel_id"]
         ca_box = self.say("CA mine sealed it under CA-SEAL-0042", c["ca_mine"].seal_consignment(
             [ca_gem], "CA-SEAL-0042"))["result"]["consignment_id"]
-        ca_cert, ca_cert_hash = self.document("CA0000001.json", {
-            "title": "Kimberley Process Certificate", "number": "CA0000001", "carats": "1200.00", "origin": "CA",
-            "value_usd": "9,950,000.00", "importer": "Antwerp Rough Trading NV"})
-        self.say("CA authority issued certificate CA0000001 (CA -> EU)", c["ca_authority"].issue_certificate(
-            number="CA0000001", importer="EU", importer_account=self.addr("antwerp_trader"), consignment_id=ca_box,
-            points=120_000, parcel_count=1,
-            hs_codes=[GEM], origins=["CA"], issued_at=now - 60, expires_at=now + 30 * DAY, document_hash=ca_cert_hash))
-        self.file("ca_authority", "certificates", "CA0000001", ca_cert)
+        self.say("CA authority issued certificate CA0000001 (CA -> EU) and filed its document", self.certificate(
+            "ca_authority", "CA0000001", exporter="ca_mine", importer="antwerp_trader", consignment_id=ca_box,
+            points=120_000, parcel_count=1, hs_codes=[GEM], origins=["CA"], seal="CA-SEAL-0042",
+            value_usd="9950000.00", issued_at=now - 60, expires_at=now + 30 * DAY))
         self.say("CA mine handed it to the Antwerp importer",
                  c["ca_mine"].offer(ca_box, self.addr("antwerp_trader"), "CA-SEAL-0042"))
         self.say("Antwerp importer accepted it", c["antwerp_trader"].accept(ca_box, "CA-SEAL-0042"))
-        self.say("EU authority confirmed the import of CA0000001", c["eu_authority"].confirm_import("CA0000001"))
+        _, evidence = self.document("eu-weighing-CA0000001.json", {"certificate": "CA0000001", "weighed": "1199.20",
+                                                                   "declared": "1200.00", "scale": "Antwerp (demo)"})
+        self.say("EU authority recorded a discrepancy on CA0000001 (weight differs, evidence filed)",
+                 c["eu_authority"].record_discrepancy("CA0000001", 2, evidence))
+        self.say("EU authority resolved it: re-weighed within tolerance, import of CA0000001 confirmed",
+                 c["eu_authority"].confirm_import("CA0000001"))
 
         print("Mixing in Antwerp and re-export to India ...", flush=True)
         trader = c["antwerp_trader"]
@@ -200,16 +254,11 @@ class Demo:
                      lambda: c["unlicensed"].register_parcel(points=1_000, hs_code=GEM, origin="BW",
                                                              document_hash="0x" + "33" * 32), "KPLedgerNotOperator")
 
-        eu_cert, eu_cert_hash = self.document("EU0000001.json", {
-            "title": "Kimberley Process Certificate", "number": "EU0000001", "carats": "2000.00",
-            "origin": "mixed (BW, CA)", "value_usd": "23,800,000.00", "importer": "Mumbai Diamond Cutters Pvt Ltd"})
-        self.say("EU authority issued certificate EU0000001 (EU -> IN, mixed origin BW + CA)",
-                 c["eu_authority"].issue_certificate(
-                     number="EU0000001", importer="IN", importer_account=self.addr("mumbai_cutter"),
-                     consignment_id=eu_box, points=200_000, parcel_count=1,
-                     hs_codes=[GEM], origins=["BW", "CA"], issued_at=now - 60, expires_at=now + 30 * DAY,
-                     document_hash=eu_cert_hash))
-        self.file("eu_authority", "certificates", "EU0000001", eu_cert)
+        self.say("EU authority issued certificate EU0000001 (EU -> IN, mixed origin BW + CA) and filed its document",
+                 self.certificate("eu_authority", "EU0000001", exporter="antwerp_trader", importer="mumbai_cutter",
+                                  consignment_id=eu_box, points=200_000, parcel_count=1, hs_codes=[GEM],
+                                  origins=["BW", "CA"], seal="EU-SEAL-9001", value_usd="23800000.00",
+                                  issued_at=now - 60, expires_at=now + 30 * DAY))
         self.say("trader handed it to the Mumbai cutter",
                  trader.offer(eu_box, self.addr("mumbai_cutter"), "EU-SEAL-9001"))
         self.say("Mumbai cutter accepted it, seal EU-SEAL-9001 intact",

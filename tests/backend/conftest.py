@@ -149,9 +149,10 @@ class Direct:
 
     def issue(self, authority: str, number: str, importer: str, importer_actor: str, consignment_id: int,
               points: int, parcel_count: int, hs_codes: list[int], origins: list[str], document_hash: bytes,
-              *, valid_for: int = 30 * 86_400, replaces: str = "") -> dict:
-        """The authority issues a certificate to the named importer, valid from a minute ago."""
-        now = self.w3.eth.get_block("latest").timestamp
+              *, valid_for: int = 30 * 86_400, replaces: str = "", now: int | None = None) -> dict:
+        """The authority issues a certificate to the named importer, valid from a minute before `now` (default: the
+        latest block's time) to `valid_for` after it."""
+        now = self.w3.eth.get_block("latest").timestamp if now is None else now
         return self.send(authority, self.certificates, "issueCertificate", (
             number, importer, self.actors[importer_actor].address, consignment_id, points, parcel_count,
             sorted(hs_codes), sorted(origins), now - 60, now + valid_for, document_hash, replaces))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
+from kpledger.certificates.document import compose, encode
+
 from conftest import Direct
 
 GEM, INDUSTRIAL, UNSORTED = 710231, 710221, 710210
@@ -15,12 +17,34 @@ def sha(text: str) -> bytes:
     return hashlib.sha256(text.encode()).digest()
 
 
+NAMES = {"BW": "Botswana", "EU": "European Union", "CA": "Canada", "IN": "India"}
+
+
+def certificate_document(d: Direct, number: str, *, authority: str, exporter: str, importer: str, holder: str,
+                         to: str, points: int, parcels: int, hs_codes: list[int], origins: list[str], seal: str,
+                         now: int, valid_for: int = 30 * DAY, replaces: str | None = None,
+                         value_usd: str = "125000.00") -> bytes:
+    """A kp-certificate/1 document stating what `Direct.issue(..., now=now)` records on chain (seal: its label, whose
+    id is sha(label) as the scenarios seal)."""
+    a = d.actors
+    document = compose(
+        number=number, exporter=(exporter, NAMES[exporter]), importer=(importer, NAMES[importer]), origins=origins,
+        issued_at=now - 60, expires_at=now + valid_for,
+        authority=(f"{exporter} KP Authority", f"1 Main Road, {exporter}"),
+        exporter_party=(f"{holder} Ltd", f"2 Market Street, {exporter}", a[holder].address),
+        importer_party=(f"{to} Ltd", f"3 Harbour Road, {importer}", a[to].address), points=points,
+        value_usd=value_usd, parcel_count=parcels, hs_codes=hs_codes, seal=(seal, "0x" + sha(seal).hex()),
+        officer="A. Officer", place=exporter, replaces=replaces, salt=sha(number).hex()[:32])
+    return encode(document)
+
+
 @dataclass
 class ThreeCountries:
     """BW and CA goods meet in Antwerp, are merged (mixed origin), split, and travel on to India."""
 
     ids: dict[str, int] = field(default_factory=dict)
     numbers: dict[str, str] = field(default_factory=dict)
+    documents: dict[str, bytes] = field(default_factory=dict)  # certificate number -> its anchored document
 
     def run(self, d: Direct) -> ThreeCountries:
         a, led, certs = d.actors, d.ledger, d.certificates
@@ -32,8 +56,12 @@ class ThreeCountries:
                  importer: str, origins: list[str], points: int, importing_authority: str) -> int:
             d.send(holder, led, "sealConsignment", sorted(lot_ids), sha(f"seal-{number}"))
             cid = last()
+            now = d.w3.eth.get_block("latest").timestamp
+            self.documents[number] = certificate_document(
+                d, number, authority=authority, exporter=exporter, importer=importer, holder=holder, to=to,
+                points=points, parcels=len(lot_ids), hs_codes=[GEM], origins=origins, seal=f"seal-{number}", now=now)
             d.issue(authority, number, importer, to, cid, points, len(lot_ids), [GEM], origins,
-                    sha(f"certificate {number}"))
+                    hashlib.sha256(self.documents[number]).digest(), now=now)
             d.send(holder, led, "offer", cid, a[to].address, sha(f"seal-{number}"))
             d.send(to, led, "acceptOffer", cid, sha(f"seal-{number}"))
             d.send(importing_authority, certs, "confirmImport", number)

@@ -31,8 +31,11 @@ def journey(server, direct) -> ThreeCountries:
 
 
 def test_health_reports_chain_and_index(server, direct, node):
+    deadline = time.monotonic() + 20
     with server.client() as c:
-        h = c.get("/healthz").json()
+        while (h := c.get("/healthz").json())["indexed_block"] < 0:  # -1: the first pass has not finished yet
+            assert time.monotonic() < deadline, h
+            time.sleep(0.1)
         config = c.get("/v1/config").json()
     assert h["chain_id"] == 31337 and h["lag"] >= 0 and h["indexed_block"] >= 0
     assert set(config["contracts"]) == {"KPRegistry", "KPLedger", "KPCertificates"}
@@ -48,10 +51,11 @@ def test_participants_and_accounts(server, journey, direct):
         assert [p["code"] for p in listing["data"]] == ["BW", "CA", "EU", "IN"]
         bw = c.get("/v1/participants/BW").json()
         assert bw["status"] == "active"
-        assert {"address": direct.actors["mine"].address, "participant": "BW",
-                "roles": ["producer", "exporter"]} in bw["members"]
+        assert {"address": direct.actors["mine"].address, "participant": "BW", "roles": ["producer", "exporter"],
+                "name": "Mine Ltd", "licence_number": "L-mine", "registry_ref": ""} in bw["members"]
         account = c.get(f"/v1/accounts/{direct.actors['eu_trader'].address}").json()
-        assert account["roles"] == ["exporter", "importer", "trader"]
+        assert account["roles"] == ["exporter", "importer", "trader"] and account["name"] == "Eu Trader Ltd"
+        assert [p["name"] for p in account["profile_changes"]] == ["Eu Trader Ltd"]
         assert c.get("/v1/participants/ZZ").json()["code"] == "ParticipantNotFound"
         assert c.get("/v1/participants/zz").status_code == 422
 
@@ -88,11 +92,12 @@ def test_certificate_lookup_and_document_verification(server, journey):
             "confirmed", "EU", "IN", ["BW", "CA"])
         assert [p["id"] for p in cert["parcels"]] == [journey.ids["for_india"]]
         assert [h["event"] for h in cert["history"]] == ["CertificateIssued", "CertificateUsed", "ImportConfirmed"]
-        good = c.post("/v1/verify/certificates/EU0000001", content=b"certificate EU0000001").json()
-        assert good["matches"] and good["sha256"] == "0x" + hashlib.sha256(b"certificate EU0000001").hexdigest()
-        forged = c.post("/v1/verify/certificates/EU0000001", content=b"certificate EU0000001 (edited)").json()
+        document = journey.documents["EU0000001"]
+        good = c.post("/v1/verify/certificates/EU0000001", content=document).json()
+        assert good["matches"] and good["sha256"] == "0x" + hashlib.sha256(document).hexdigest()
+        forged = c.post("/v1/verify/certificates/EU0000001", content=document + b" ").json()
         assert not forged["matches"]
-        found = c.post("/v1/verify", content=b"certificate BW0000001").json()
+        found = c.post("/v1/verify", content=journey.documents["BW0000001"]).json()
         assert found["found"] == [{"kind": "certificate", "reference": "BW0000001", "status": "confirmed"}]
         assert c.post("/v1/verify/parcels/1", content=b"run-of-mine BW").json()["matches"]
         assert c.get("/v1/certificates/XX0000001").json()["code"] == "CertificateNotFound"
@@ -100,7 +105,7 @@ def test_certificate_lookup_and_document_verification(server, journey):
 
 
 def test_certificate_documents_are_served_only_to_the_parties(server, journey, direct):
-    body = b"certificate EU0000001"
+    body = journey.documents["EU0000001"]
     path = "/v1/documents/certificates/EU0000001"
     eu_authority, in_cutter, outsider = (direct.actors[n] for n in ("eu_authority", "in_cutter", "outsider"))
     with server.client() as c:

@@ -19,8 +19,6 @@ from conftest import Direct, Server, signed, start_server
 from scenarios import ThreeCountries
 from test_reads import wait_indexed
 
-CERTIFICATE = b"certificate EU0000001"  # the scenario's EU certificate document (its SHA-256 is on chain)
-
 
 @pytest.fixture
 def journey(server, direct) -> ThreeCountries:
@@ -30,11 +28,15 @@ def journey(server, direct) -> ThreeCountries:
     return j
 
 
-def file_certificate(server: Server, direct: Direct, content_type: str = "application/json") -> None:
+def file_certificate(server: Server, direct: Direct, journey: ThreeCountries,
+                     content_type: str = "application/json") -> bytes:
+    """Files the scenario's EU certificate document (its SHA-256 is on chain); returns it."""
+    document = journey.documents["EU0000001"]
     path = "/v1/documents/certificates/EU0000001"
-    headers = signed(server, direct.actors["eu_authority"].key, "PUT", path, CERTIFICATE, content_type=content_type)
+    headers = signed(server, direct.actors["eu_authority"].key, "PUT", path, document, content_type=content_type)
     with server.client() as c:
-        assert c.put(path, content=CERTIFICATE, headers=headers).status_code == 200
+        assert c.put(path, content=document, headers=headers).status_code == 200
+    return document
 
 
 # ---------------------------------------------------------------- documents belong to their record
@@ -43,8 +45,8 @@ def file_certificate(server: Server, direct: Direct, content_type: str = "applic
 def test_a_producer_cannot_read_a_certificate_document_through_its_own_parcel(server, journey, direct):
     """A CA producer registers its own parcel anchoring the EU certificate's public document hash, then asks for
     its parcel's document: it must not get the certificate's (value in USD, importer name)."""
-    file_certificate(server, direct)
-    anchored = "0x" + hashlib.sha256(CERTIFICATE).hexdigest()
+    certificate = file_certificate(server, direct, journey)
+    anchored = "0x" + hashlib.sha256(certificate).hexdigest()
     with server.client() as c:
         assert c.get("/v1/certificates/EU0000001").json()["document_hash"] == anchored  # public on chain
     direct.send("ca_mine", direct.ledger, "registerParcel", 100, 1, 710210, "CA", bytes.fromhex(anchored[2:]))
@@ -53,20 +55,20 @@ def test_a_producer_cannot_read_a_certificate_document_through_its_own_parcel(se
     path = f"/v1/documents/parcels/{parcel}"
     with server.client() as c:
         answer = c.get(path, headers=signed(server, direct.actors["ca_mine"].key, "GET", path))
-    assert answer.content != CERTIFICATE
+    assert answer.content != certificate
     assert (answer.status_code, answer.json()["code"]) == (404, "DocumentNotFiled")
 
 
 def test_a_filed_document_keeps_its_first_content_type(server, journey, direct):
     """A party re-files the same bytes as HTML: the document must keep the type it was first filed with."""
-    file_certificate(server, direct, "application/json")
+    certificate = file_certificate(server, direct, journey, "application/json")
     path = "/v1/documents/certificates/EU0000001"
     key = direct.actors["eu_authority"].key
     with server.client() as c:
-        again = c.put(path, content=CERTIFICATE,
-                      headers=signed(server, key, "PUT", path, CERTIFICATE, content_type="text/html"))
+        again = c.put(path, content=certificate,
+                      headers=signed(server, key, "PUT", path, certificate, content_type="text/html"))
         assert (again.status_code, again.json()["code"]) == (409, "DocumentAlreadyFiled")
-        same = c.put(path, content=CERTIFICATE, headers=signed(server, key, "PUT", path, CERTIFICATE,
+        same = c.put(path, content=certificate, headers=signed(server, key, "PUT", path, certificate,
                                                              content_type="application/json",
                                                              timestamp=int(time.time()) + 1))
         assert same.status_code == 200 and same.json()["already_filed"]  # filing the same thing again is harmless
@@ -95,7 +97,7 @@ def test_malformed_signed_request_headers_get_a_401_with_a_code(server, header, 
 
 
 def test_a_signed_document_request_cannot_be_replayed(server, journey, direct):
-    file_certificate(server, direct)
+    file_certificate(server, direct, journey)
     path = "/v1/documents/certificates/EU0000001"
     headers = signed(server, direct.actors["in_cutter"].key, "GET", path)
     with server.client() as c:
@@ -105,7 +107,7 @@ def test_a_signed_document_request_cannot_be_replayed(server, journey, direct):
 
 
 def test_a_signed_request_is_bound_to_host_chain_and_query(server, journey, direct):
-    file_certificate(server, direct)
+    file_certificate(server, direct, journey)
     path = "/v1/documents/certificates/EU0000001"
     key = direct.actors["in_cutter"].key
     with server.client() as c:

@@ -24,9 +24,11 @@ import pytest
 from kpledger.auth import sign_request
 from kpledger.client import ClientError
 from kpledger.core.documents import certificate_value_usd
+from kpledger.db.session import Database
 from kpledger.demo import Demo
 from kpledger.devstack import ApiServer, LocalChain
 from kpledger.localnet import stop
+from kpledger.queries.documents import store
 
 GEM, INDUSTRIAL = 710231, 710221
 DAY = 86_400
@@ -41,10 +43,12 @@ class World:
     extra: dict[str, int]  # certificate number -> consignment id of the Canadian edge cases
 
 
-def _ship(demo: Demo, number: str, parts: list[tuple[int, int]], *, file: dict[str, Any] | None, cross: bool,
-          void: bool = False) -> int:
+def _ship(demo: Demo, number: str, parts: list[tuple[int, int]], *, value: str | None, cross: bool,
+          void: bool = False, legacy: dict[str, Any] | None = None) -> int:
     """A CA consignment to Antwerp under certificate `number`: parcels (points, HS code) registered and sealed, the
-    certificate issued (its document filed when `file` is given), then handed over (`cross`) or voided (`void`)."""
+    certificate issued with its kp-certificate/1 document filed when `value` is given (not filed when None), or, with
+    `legacy`, a document of the form filed before the schema (written to the index as an older backend filed it),
+    then handed over (`cross`) or voided (`void`)."""
     mine, authority, trader = demo.clients["ca_mine"], demo.clients["ca_authority"], demo.clients["antwerp_trader"]
     ids = []
     for k, (points, hs) in enumerate(parts):
@@ -53,15 +57,20 @@ def _ship(demo: Demo, number: str, parts: list[tuple[int, int]], *, file: dict[s
                    ["parcel_id"])
     seal = f"SEAL-{number}"
     box = mine.seal_consignment(ids, seal)["result"]["consignment_id"]
-    path, digest = demo.document(f"{number}.json", {"title": "Kimberley Process Certificate", "number": number,
-                                                    **(file or {"note": "never filed"})})
     now = int(time.time())
-    authority.issue_certificate(number=number, importer="EU", importer_account=demo.addr("antwerp_trader"),
-                                consignment_id=box, points=sum(p for p, _ in parts),
-                                parcel_count=len(parts), hs_codes=sorted({hs for _, hs in parts}), origins=["CA"],
-                                issued_at=now - 60, expires_at=now + 30 * DAY, document_hash=digest)
-    if file is not None:
-        demo.file("ca_authority", "certificates", number, path)
+    terms = {"consignment_id": box, "points": sum(p for p, _ in parts), "parcel_count": len(parts),
+             "hs_codes": sorted({hs for _, hs in parts}), "origins": ["CA"], "issued_at": now - 60,
+             "expires_at": now + 30 * DAY}
+    if legacy is None:
+        demo.certificate("ca_authority", number, exporter="ca_mine", importer="antwerp_trader", seal=seal,
+                         value_usd=value or "1.00", file=value is not None, **terms)
+    else:
+        path, digest = demo.document(f"{number}.json", {"title": "Kimberley Process Certificate", "number": number,
+                                                        **legacy})
+        authority.issue_certificate(number=number, importer="EU", importer_account=demo.addr("antwerp_trader"),
+                                    document_hash=digest, **terms)
+        with Database(f"sqlite:///{demo.documents_dir.parent / 'kp.db'}").transaction() as s:
+            store(s, "certificate", number, digest, path.read_bytes(), "application/json", authority.address)
     if cross:
         mine.offer(box, demo.addr("antwerp_trader"), seal)
         trader.accept(box, seal)
@@ -80,12 +89,12 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         demo = Demo(server.url, data / "demo-documents")
         summary = demo.run()
         extra = {
-            "CA0000002": _ship(demo, "CA0000002", [(10_000, GEM)], file=None, cross=True),
-            "CA0000003": _ship(demo, "CA0000003", [(5_000, INDUSTRIAL), (2_500, GEM)],
-                               file={"value_usd": "1,000.00"}, cross=True),
-            "CA0000004": _ship(demo, "CA0000004", [(1_000, GEM)], file={"value": "unstated"}, cross=True),
-            "CA0000005": _ship(demo, "CA0000005", [(500, GEM)], file={"value_usd": "70.00"}, cross=False),
-            "CA0000006": _ship(demo, "CA0000006", [(100, GEM)], file={"value_usd": "9.00"}, cross=False, void=True),
+            "CA0000002": _ship(demo, "CA0000002", [(10_000, GEM)], value=None, cross=True),
+            "CA0000003": _ship(demo, "CA0000003", [(5_000, INDUSTRIAL), (2_500, GEM)], value="1000.00", cross=True),
+            "CA0000004": _ship(demo, "CA0000004", [(1_000, GEM)], value=None, legacy={"value": "unstated"},
+                               cross=True),
+            "CA0000005": _ship(demo, "CA0000005", [(500, GEM)], value="70.00", cross=False),
+            "CA0000006": _ship(demo, "CA0000006", [(100, GEM)], value="9.00", cross=False, void=True),
         }
         yield World(chain, server, demo, summary, extra)
     finally:
@@ -185,6 +194,11 @@ def assert_reconciles(report: dict[str, Any]) -> None:
     (b'{"value": "12.00"}', None),
     (b'["value_usd", "12.00"]', None),
     (b"%PDF-1.7 not json", None),
+    # a kp-certificate/1 document states it in the schema's form only: plain digits, at most 2 decimals
+    (b'{"schema": "kp-certificate/1", "value_usd": "41300000.00"}', Decimal("41300000.00")),
+    (b'{"schema": "kp-certificate/1", "value_usd": "41,300,000.00"}', None),
+    (b'{"schema": "kp-certificate/1", "value_usd": " 12.5"}', None),
+    (b'{"schema": "kp-certificate/1", "value_usd": "12.505"}', None),
     (b"\xff\xfe", None),
 ])
 def test_the_value_of_a_certificate_document_is_read_from_its_decimal_string(document: bytes, value):
@@ -503,16 +517,16 @@ def test_the_statistics_page_traces_every_figure_to_its_certificates(world: Worl
     assert not page.locator("text=/value|USD/i").filter(has_text="41").count()  # no value anywhere on the page
     screenshot(page, "statistics-desktop.png")
 
-    # a total -> the certificates behind it -> one certificate's page (its consignment and parcels)
+    # a total -> the certificates behind it -> one certificate's verification page (its consignment and parcels)
     page.click("#stats-total-import")
     numbers = page.eval_on_selector_all("#stats-detail-table tbody tr", "rows => rows.map(r => r.dataset.number)")
     assert sorted(numbers) == ["BW0000001", "CA0000001", "CA0000002", "CA0000003", "CA0000004"]
     assert "4,885.00 ct on 5 certificates" in page.inner_text("#stats-detail-heading")
     assert page.evaluate("document.activeElement.id") == "stats-detail-heading"
     page.click("#stats-detail-table a[href='#/certificate/BW0000001']")
-    page.wait_for_selector("#certificates article.cert-card[data-number='BW0000001']", timeout=20_000)
+    page.wait_for_selector("#cert-status[data-status='confirmed']", timeout=20_000)
     bw_box = get_ok(api, "/v1/certificates/BW0000001")["consignment_id"]
-    assert page.inner_text("#lot-heading") == f"Consignment {bw_box}"
+    assert page.get_attribute("#cert-facts a[href^='#/lot/']", "href") == f"#/lot/{bw_box}"
     page.go_back()
     page.wait_for_selector("#stats-trade-chart[data-rendered]", timeout=20_000)
 

@@ -20,6 +20,13 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
 pytest.importorskip("playwright.sync_api")
 
 
+def demo_address(summary, name: str) -> str:
+    from kpledger.demo import CAST
+    from kpledger.devstack import address_of, dev_key
+
+    return address_of(dev_key(CAST[name][0]))
+
+
 @pytest.fixture
 def demo(server, node):
     summary = Demo(server.url, node.data_dir / "demo-documents").run()
@@ -64,6 +71,22 @@ def test_a_buyer_sees_the_whole_journey_of_the_final_parcel(server, node, demo, 
     assert kinds.count("transferred") == 4  # the bag inside BW, then BW->EU, CA->EU and EU->IN
     assert page.locator("#timeline .seal-bad").count() == 0
 
+    # companies and authorities by name, the address one click away
+    timeline = page.inner_text("#timeline")
+    for name in ("Kalahari Ridge Mining (Pty) Ltd", "Gaborone Diamond Exporters (Pty) Ltd", "Antwerp Rough Trading NV",
+                 "Snowbird Lake Diamonds Inc.", "Mumbai Diamond Cutters Pvt Ltd"):
+        assert name in timeline, name
+    mine = demo_address(demo, "bw_mine")
+    first = page.locator("#timeline li.timeline-item").first
+    assert first.locator(".party-name").inner_text() == "Kalahari Ridge Mining (Pty) Ltd"
+    assert first.locator("button.addr").get_attribute("title") == mine
+    assert "0x" not in first.locator(".party-name").inner_text()
+    assert "Mumbai Diamond Cutters Pvt Ltd" in page.inner_text("#lot-facts")
+    assert "Kalahari Ridge Mining (Pty) Ltd" in page.text_content("#lineage-container")
+    notes = page.inner_text("#verdict-notes")
+    assert "a discrepancy (weight differs) was recorded on" in notes and "resolved by the importing authority" in notes
+    assert page.locator("#timeline .step-discrepancy[data-resolved='true']").count() == 1
+
     # the lineage back to both mines
     nodes = page.eval_on_selector_all("#lineage-svg a[data-parcel]", "els => els.map(e => +e.dataset.parcel)")
     assert demo["ids"]["run_of_mine"] in nodes and demo["ids"]["ca_parcel"] in nodes and final in nodes
@@ -73,6 +96,9 @@ def test_a_buyer_sees_the_whole_journey_of_the_final_parcel(server, node, demo, 
     # the certificates with their status, and the route
     cards = page.eval_on_selector_all("#certificates article.cert-card",
                                       "els => els.map(e => [e.dataset.number, e.dataset.status])")
+    eu_card = page.inner_text("#certificates article.cert-card[data-number='EU0000001']")
+    assert "Antwerp Rough Trading NV" in eu_card and "Mumbai Diamond Cutters Pvt Ltd" in eu_card
+    assert "EU KP Authority, Antwerp (demo)" in eu_card
     assert sorted(cards) == [["BW0000001", "confirmed"], ["CA0000001", "confirmed"], ["EU0000001", "confirmed"]]
     legs = page.eval_on_selector_all("#route-svg g.leg", "els => els.map(e => e.dataset.status)")
     assert legs == ["confirmed"] * 3
@@ -102,7 +128,8 @@ def test_unknown_ids_and_a_tampered_document_get_clear_messages(server, node, de
     page.wait_for_selector("#error code.error-code", timeout=20_000)
     assert page.inner_text("#error code.error-code") in ("ParcelNotFound", "NotFound")
     forged = node.data_dir / "forged.json"
-    forged.write_text((node.data_dir / "demo-documents" / "EU0000001.json").read_text().replace("23,800", "2,380"))
+    genuine = (node.data_dir / "demo-documents" / "EU0000001.json").read_text()
+    forged.write_text(genuine.replace('"23800000.00"', '"2380000.00"'))
     page.goto(f"{server.url}/#/lot/{demo['ids']['final_parcel']}")
     page.wait_for_selector("#verdict[data-status='ok']", timeout=20_000)
     page.set_input_files("#doc-file", str(forged))

@@ -35,6 +35,11 @@ def signed_caller(request: Request, body: bytes) -> str:
                           replays=services.replays)
 
 
+def public_base_url(request: Request) -> str:
+    """The viewer's public URL (`KP_PUBLIC_BASE_URL`), else the URL this API was reached at (it serves the viewer)."""
+    return services_of(request).settings.public_base_url or str(request.base_url).rstrip("/")
+
+
 def get_settings_dep(request: Request) -> Settings:
     return services_of(request).settings
 

@@ -19,7 +19,7 @@ from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kpledger.api.metering import Metered
-from kpledger.api.routes import actions, documents, epcis, health, inbox, ops, reads, statistics, writes
+from kpledger.api.routes import actions, certificates, documents, epcis, health, inbox, ops, reads, statistics, writes
 from kpledger.core.config import Settings, get_settings
 from kpledger.core.errors import KPError, PayloadTooLarge, RequestTimeout
 from kpledger.ops import metrics
@@ -67,6 +67,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(actions.router, max_body_size=settings.max_body_bytes)
     app.include_router(inbox.router, max_body_size=settings.max_body_bytes)
     app.include_router(statistics.router, max_body_size=settings.max_body_bytes)
+    app.include_router(certificates.router, max_body_size=settings.max_body_bytes)
     if settings.metrics == "on":
         app.include_router(ops.metrics_router, max_body_size=settings.max_body_bytes)
     if settings.admin_token is not None:

@@ -37,9 +37,15 @@ class Settings(BaseSettings):
                                              "simulation and the signed transaction carry it hex-encoded (twice "
                                              "the size): keep that under the node's JSON-RPC body limit (anvil "
                                              "2 MiB) and its largest accepted transaction")
-    batch_gas: int = Field(12_000_000, ge=1_000_000, le=2_000_000_000,
-                           description="most simulated gas of calls in one batch (also kept under 80% of the block "
-                                       "gas limit)")
+    batch_gas: int = Field(15_000_000, ge=1_000_000, le=2_000_000_000,
+                           description="most gas one batch transaction is signed for (its calls' bounds and "
+                                       "overheads); also kept under half the block gas limit, so two full batches "
+                                       "fit in a block")
+    # a relayer transaction unmined this long while its fees are below the market's is re-signed with higher fees
+    # (same nonce: only one version can be mined); 0 never raises them. The cap bounds what a replacement may
+    # pay per gas (wei; none by default): above it the relayer logs and keeps waiting.
+    fee_bump_after_seconds: float = Field(20.0, ge=0, le=3_600)
+    max_fee_per_gas_wei: int | None = Field(None, ge=0, le=10**15)
     # indexer
     log_range: int = Field(2_000, ge=1, le=100_000, description="blocks per eth_getLogs call (Besu caps at 5,000)")
     poll_interval: float = Field(0.2, gt=0, le=60)

@@ -9,8 +9,12 @@ import json
 import re
 from decimal import Decimal
 
+CERTIFICATE_SCHEMA = "kp-certificate/1"  # the `schema` of a structured certificate document (kpledger.certificates)
+
 # a non-negative decimal amount, optionally grouped by thousands: "41300000.00", "41,300,000.00", "950"
 _AMOUNT = re.compile(r"(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]{1,6})?")
+# the schema's form: plain digits, at most 2 decimals (kp-certificate-1.schema.json, `value_usd`)
+_SCHEMA_AMOUNT = re.compile(r"(?:0|[1-9][0-9]{0,14})(?:\.[0-9]{1,2})?")
 MAX_DOCUMENT_FOR_VALUE = 1_000_000  # bytes parsed at most (a certificate document is a few kilobytes)
 
 
@@ -18,8 +22,10 @@ def certificate_value_usd(document: bytes) -> Decimal | None:
     """The shipment's value in US dollars stated by a filed KP certificate document, or None if it states none
     that can be read.
 
-    Today's documents are JSON objects with `value_usd` as a decimal string (`"41300000.00"`, thousands may be
-    grouped with commas). The lead's versioned certificate schema will say where the value lives: follow it here.
+    A `kp-certificate/1` document (the schema in `kpledger/certificates/schema/`, the only form filed since it
+    exists) states it in `value_usd`, a plain decimal string with at most 2 decimals. Documents filed before the
+    schema are read as they were: a JSON object whose `value_usd` is a decimal string, thousands optionally
+    grouped with commas (`"41,300,000.00"`).
     """
     if len(document) > MAX_DOCUMENT_FOR_VALUE:
         return None
@@ -27,7 +33,13 @@ def certificate_value_usd(document: bytes) -> Decimal | None:
         content = json.loads(document)
     except (ValueError, UnicodeDecodeError):
         return None
-    raw = content.get("value_usd") if isinstance(content, dict) else None
-    if not isinstance(raw, str) or not _AMOUNT.fullmatch(raw.strip()):
+    if not isinstance(content, dict):
+        return None
+    raw = content.get("value_usd")
+    if not isinstance(raw, str):
+        return None
+    if content.get("schema") == CERTIFICATE_SCHEMA:
+        return Decimal(raw) if _SCHEMA_AMOUNT.fullmatch(raw) else None
+    if not _AMOUNT.fullmatch(raw.strip()):
         return None
     return Decimal(raw.strip().replace(",", ""))

@@ -94,3 +94,15 @@ class RelayFailed(KPError):
     """The relayer could not get the request on chain (the node refused the transaction outright)."""
 
     code, status = "RelayFailed", 502
+
+
+class DocumentInvalid(InvalidRequest):
+    """A filed document does not follow its schema (details: each violation's path and message)."""
+
+    code = "DocumentInvalid"
+
+
+class DocumentDisagreesWithLedger(InvalidRequest):
+    """A filed document's fields disagree with what the chain recorded (details: each disagreeing field)."""
+
+    code = "DocumentDisagreesWithLedger"

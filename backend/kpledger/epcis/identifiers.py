@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from kpledger.certificates import verification_url
+
 KINDS = ("lot", "operator", "participant", "certificate")
 # the key of each kind, as it appears in the URI (and in the resolver's path)
 KEY_PATTERNS = {
@@ -75,4 +77,4 @@ class Identifiers:
 
     def certificate_page(self, number: str) -> str:
         """The certificate's public verification page (EPCIS `certificationInfo`)."""
-        return f"{self.public}/#/certificate/{number}"
+        return verification_url(self.public, number)

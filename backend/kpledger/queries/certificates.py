@@ -7,19 +7,46 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kpledger.certificates.document import LedgerFacts
 from kpledger.core.errors import NotFound
 from kpledger.db import models as m
-from kpledger.queries.views import certificate_view, parcel_view
+from kpledger.queries.names import names_of
+from kpledger.queries.views import certificate_accounts, certificate_view, parcel_view
+
+PRINTED = "certificate-pdf"  # record_documents kind of the PDF printed from a filed certificate document
 
 
-def get_certificate(session: Session, number: str) -> dict[str, Any]:
+def certificate_row(session: Session, number: str) -> m.Certificate:
     cert = session.execute(select(m.Certificate).where(m.Certificate.number == number)).scalar_one_or_none()
     if cert is None:
         raise NotFound(f"no certificate {number}", code="CertificateNotFound", details={"number": number})
-    view = certificate_view(cert)
+    return cert
+
+
+def get_certificate(session: Session, number: str) -> dict[str, Any]:
+    """A certificate with names, its parcels, seal, the certificates it replaces or that replace it, and whether its
+    document is filed (with the SHA-256 of the PDF printed from it: a verifier compares a PDF it holds with it)."""
+    cert = certificate_row(session, number)
     consignment = session.get(m.Consignment, cert.consignment_id)
     ids = consignment.parcel_ids if consignment else []
-    parcels = session.execute(select(m.Parcel).where(m.Parcel.id.in_(ids)).order_by(m.Parcel.id)).scalars()
-    view["parcels"] = [parcel_view(p) for p in parcels]
+    parcels = session.execute(select(m.Parcel).where(m.Parcel.id.in_(ids)).order_by(m.Parcel.id)).scalars().all()
+    names = names_of(session, [*certificate_accounts(cert), *(p.holder for p in parcels)])
+    view = certificate_view(cert, names=names)
+    view["parcels"] = [parcel_view(p, names=names) for p in parcels]
     view["seal_id"] = consignment.seal_id if consignment else None
+    filed = dict(session.execute(select(m.Document.kind, m.Document.sha256).where(
+        m.Document.reference == number, m.Document.kind.in_(("certificate", PRINTED)))).all())
+    view["document"] = {"filed": filed.get("certificate") == cert.document_hash, "printed_sha256": filed.get(PRINTED)}
     return view
+
+
+def ledger_facts(session: Session, number: str) -> LedgerFacts:
+    """What the chain recorded for a certificate, as its document must state it."""
+    cert = certificate_row(session, number)
+    consignment = session.get(m.Consignment, cert.consignment_id)
+    return LedgerFacts(
+        number=cert.number, exporter=cert.exporter, importer=cert.importer, points=cert.points,
+        parcel_count=cert.parcel_count, hs_codes=tuple(cert.hs_codes), origins=tuple(cert.origins),
+        issued_at=cert.issued_at, expires_at=cert.expires_at, exporter_account=cert.exporter_account,
+        importer_account=cert.importer_account, replaces=cert.replaces,
+        seal_id=consignment.seal_id if consignment else None)

@@ -3,6 +3,7 @@ the filed documents themselves."""
 
 from __future__ import annotations
 
+import hashlib
 import time
 from typing import Any
 
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 from kpledger.core.constants import AUTHORITY
 from kpledger.core.errors import Conflict, NotFound
 from kpledger.db import models as m
+from kpledger.queries.certificates import PRINTED, certificate_row
 from kpledger.queries.views import certificate_status
 
 
@@ -21,13 +23,6 @@ def anchors_of(session: Session, digest: str) -> list[dict[str, Any]]:
     parcels = session.execute(select(m.Parcel).where(m.Parcel.document_hash == digest)).scalars().all()
     found = [{"kind": "certificate", "reference": c.number, "status": certificate_status(c)} for c in certs]
     return found + [{"kind": "parcel", "reference": str(p.id), "status": p.status} for p in parcels]
-
-
-def certificate_row(session: Session, number: str) -> m.Certificate:
-    cert = session.execute(select(m.Certificate).where(m.Certificate.number == number)).scalar_one_or_none()
-    if cert is None:
-        raise NotFound(f"no certificate {number}", code="CertificateNotFound", details={"number": number})
-    return cert
 
 
 def parcel_row(session: Session, parcel_id: int) -> m.Parcel:
@@ -102,3 +97,18 @@ def filed(s: Session, kind: str, reference: str, digest: str) -> m.Document:
     if document is None or document.sha256 != digest:
         raise NotFound("the document has not been filed with this backend", code="DocumentNotFiled")
     return document
+
+
+def store_print(s: Session, number: str, pdf: bytes, by: str) -> str:
+    """Keeps the PDF printed from a certificate's filed document (the one print a verifier's PDF is compared with);
+    returns its SHA-256."""
+    digest = "0x" + hashlib.sha256(pdf).hexdigest()
+    if s.get(m.Document, (PRINTED, number)) is None:
+        s.add(m.Document(kind=PRINTED, reference=number, sha256=digest, content_type="application/pdf", content=pdf,
+                         uploaded_by=by, uploaded_at=time.time()))
+    return digest
+
+
+def printed(s: Session, number: str) -> m.Document | None:
+    """The PDF printed from a certificate's filed document, if it was printed."""
+    return s.get(m.Document, (PRINTED, number))

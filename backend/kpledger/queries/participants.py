@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from kpledger.core.errors import NotFound
 from kpledger.db import models as m
-from kpledger.queries.views import member_view, participant_view
+from kpledger.queries.views import member_view, participant_view, profile_change_view
 
 
 def list_participants(session: Session) -> list[dict[str, Any]]:
@@ -28,8 +28,11 @@ def get_participant(session: Session, code: str) -> dict[str, Any]:
 
 
 def get_account(session: Session, address: str) -> dict[str, Any]:
+    """A member with its public profile and every profile it had before, oldest first."""
     member = session.get(m.Member, address)
     if member is None:
         raise NotFound(f"{address} is not a member of any participant", code="AccountNotFound",
                        details={"address": address})
-    return member_view(member)
+    changes = session.execute(select(m.ProfileChange).where(m.ProfileChange.address == address)
+                              .order_by(m.ProfileChange.block_number, m.ProfileChange.id)).scalars()
+    return {**member_view(member), "profile_changes": [profile_change_view(c) for c in changes]}

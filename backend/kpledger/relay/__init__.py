@@ -5,7 +5,8 @@ The package in parts, one job each:
 
 * `relayer.Relayer`, the front door: checks a request, orders a signer's requests, answers duplicates;
 * `batcher.Batcher`: the queue and the sender thread that packs it into simulated batch transactions;
-* `sender.Sender`: relayer nonces, fees, local signing, the journal commit, the send;
+* `sender.Sender`: relayer nonces, fees, local signing, the journal commit, the send, fee-bumped replacements;
+* `fees`: the replacement rule of every pool (geth, anvil, Hardhat, Besu), as pure functions;
 * `receipts.Receipts`: the receipt thread and the reconciler, which give every journaled request its outcome;
 * `journal.Journal` (the table of accepted requests), `request.WriteRequest`, `calls` (ABI encodings).
 
@@ -40,6 +41,15 @@ Guarantees and how they hold:
   re-sent as it was, for the mined ones: its failed calls run again on the same state, so they normally fail
   again; were one to succeed, a client that resubmits learns nothing new from its failed row. Only a chain that
   forgets blocks, a development chain, can cause this.)
+* Stuck below the market's fees. A transaction unmined `KP_FEE_BUMP_AFTER_SECONDS` (20) after it was signed,
+  whose nonce is the lowest the chain has not used and whose fees no longer reach the next block (the base fee
+  rose past its max fee, or the node suggests a higher tip; a pool may also have dropped it for its price), is
+  re-signed with the same nonce, recipient, calldata and gas at fees every pool accepts as a replacement
+  (`relay.fees`). The new version is journaled (fsync) before it is sent and the rows point at it; the earlier
+  versions stay journaled, and whichever version is mined settles the rows (one nonce: only one can be). The
+  receipt thread does this while the request waits; after a restart the reconciler does it. A replacement that
+  would pay more than `KP_MAX_FEE_PER_GAS_WEI` is not signed (logged; the request keeps waiting). On a free-gas
+  network (Besu, base fee 0) nothing is ever bumped.
 * Chain unreachable. Before journaling: 503 ChainUnavailable, nothing stored, not acknowledged. After journaling
   (the send or the receipt failed): the rows stay `pending`, the requests wait up to `receipt_timeout` for the
   chain to come back, then answer 503 ChainUnavailable with the request id. They are not acknowledged, but they

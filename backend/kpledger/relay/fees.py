@@ -1,6 +1,6 @@
 """Fee bumping for the relayer's stuck transactions: when to re-sign a journaled transaction, and at what fees.
 
-Pure functions (no chain, no journal); a prototype for the relayer to wire in. The rule:
+Pure functions (no chain, no journal); `Sender.replacement` and `Receipts._bump` apply them. The rule:
 
 * A transaction is *stuck* when it was sent at least `stuck_after` seconds ago, has no receipt under any hash
   signed for its nonce, its nonce is the relayer's next one on chain (`eth_getTransactionCount(latest)`: the
@@ -72,14 +72,14 @@ def bumped(value: int, percent: int = DEFAULT_BUMP_PERCENT) -> int:
 
 
 def initial_fees(base_fee: int, suggested_tip: int | None, gas_price: int | None = None) -> Fees:
-    """The relayer's first fees: max fee 2 * base + tip (what `Relayer._read_fees` signs today), with the tip the
-    node suggests (`eth_maxPriorityFeePerGas`).
+    """The relayer's first fees (`Sender.fees`): max fee 2 * base + tip, with the tip the node suggests
+    (`eth_maxPriorityFeePerGas`).
 
     When the node has no `eth_maxPriorityFeePerGas` (Besu before it implemented the method, besu#5658), the tip
     is what `eth_gasPrice` (a standard method; Besu bounds it below by `--min-gas-price`) adds to the base fee,
-    not a fixed 1 gwei as `_read_fees` falls back to today: on a free-gas Besu network (base fee 0,
-    `--min-gas-price=0`) that is a zero tip, and the relayer needs no balance; a fixed 1 gwei would make every
-    send need 1 gwei * gas in the relayer's account. Without either answer: 0 on a zero base fee, else 1 gwei."""
+    not a fixed 1 gwei: on a free-gas Besu network (base fee 0, `--min-gas-price=0`) that is a zero tip, and the
+    relayer needs no balance; a fixed 1 gwei would make every send need 1 gwei * gas in the relayer's account.
+    Without either answer: 0 on a zero base fee, else 1 gwei."""
     tip = suggested_tip
     if tip is None and gas_price is not None:
         tip = max(0, gas_price - base_fee)

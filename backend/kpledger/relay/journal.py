@@ -67,6 +67,34 @@ class Journal:
         with self.db.session() as s:
             return s.scalar(select(RelayTransaction.raw_tx).where(RelayTransaction.tx_hash == row.tx_hash))
 
+    def record_replacement(self, current_hash: str, nonce: int, raw_tx: str, tx_hash: str) -> None:
+        """Journals a re-signed version of a transaction (same nonce, higher fees) and points its requests at it,
+        in one fsynced commit, before it is sent. The earlier versions stay: whichever is mined settles them."""
+        with self.db.transaction() as s:
+            relayer = s.scalar(select(RelayTransaction.relayer).where(RelayTransaction.tx_hash == current_hash))
+            s.execute(insert(RelayTransaction), [{"tx_hash": tx_hash, "relayer_nonce": nonce, "relayer": relayer,
+                                                 "raw_tx": raw_tx, "created_at": time.time()}])
+            s.execute(update(RelayRequest).where(RelayRequest.tx_hash == current_hash)
+                      .values(tx_hash=tx_hash, updated_at=time.time()))
+
+    def versions(self, relayer: str | None, nonce: int) -> list[str]:
+        """The hashes of every version `relayer` signed for a nonce, oldest first."""
+        with self.db.session() as s:
+            return list(s.scalars(select(RelayTransaction.tx_hash).where(RelayTransaction.relayer == relayer,
+                                                                         RelayTransaction.relayer_nonce == nonce)
+                                  .order_by(RelayTransaction.created_at)))
+
+    def signed_at(self, tx_hash: str) -> float | None:
+        """When a journaled transaction version was signed (epoch seconds)."""
+        with self.db.session() as s:
+            return s.scalar(select(RelayTransaction.created_at).where(RelayTransaction.tx_hash == tx_hash))
+
+    def point_to(self, hashes: list[str], mined_hash: str) -> None:
+        """Points the requests of any of these versions at the one that was mined."""
+        with self.db.transaction() as s:
+            s.execute(update(RelayRequest).where(RelayRequest.tx_hash.in_(hashes))
+                      .values(tx_hash=mined_hash, updated_at=time.time()))
+
     def forget_transaction(self, tx_hash: str) -> None:
         """Drops a signed transaction the node refused outright (its nonce is reused by another one)."""
         with self.db.transaction() as s:
@@ -114,6 +142,17 @@ class Journal:
             q = select(RelayRequest).where(RelayRequest.relayer == relayer, RelayRequest.relayer_nonce >= nonce
                                            ).order_by(RelayRequest.relayer_nonce)
             return list(s.scalars(q))
+
+    def unmined_raw_from(self, relayer: str, nonce: int) -> list[str]:
+        """The signed transactions (latest version) of `relayer`'s unfinished requests with relayer nonce `nonce` or
+        above, in nonce order, once each."""
+        with self.db.session() as s:
+            q = (select(RelayRequest.relayer_nonce, RelayTransaction.raw_tx).distinct()
+                 .join(RelayTransaction, RelayTransaction.tx_hash == RelayRequest.tx_hash)
+                 .where(RelayRequest.relayer == relayer, RelayRequest.status.in_(UNFINISHED),
+                        RelayRequest.relayer_nonce >= nonce)
+                 .order_by(RelayRequest.relayer_nonce))
+            return [raw for _nonce, raw in s.execute(q)]
 
     def unfinished_below(self, relayer: str, nonce: int) -> list[RelayRequest]:
         """Pending or sent requests of `relayer` whose nonce the chain has used (their receipt is due)."""

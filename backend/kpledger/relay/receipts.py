@@ -1,8 +1,10 @@
 """Receipts and reconciliation: how every journaled request learns its outcome, whatever crashed meanwhile.
 
-A receipt thread waits for each sent batch's receipt (sending it again after 1, 2, 4 and then every 8 s: a
-node that restarted has forgotten it, but one slow to mine a large batch is not made to parse it again every
-second), splits its logs per call, records every outcome in one commit and answers the waiting requests.
+A receipt thread waits for each sent batch's receipt (looking after 1, 2, 4 and then every 8 s whether the node
+still holds it ready, and re-sending it, with every later journaled transaction the node lacks, when it does not:
+a node that restarted, or anvil evicting what did not fit in a full block, lost them; one slow to mine a large
+batch is not made to parse it again), raises its fees when it is stuck below the market's (`_bump`), splits its
+logs per call, records every outcome in one commit and answers the waiting requests.
 The reconciler (at start-up, every second in a thread, and before a batch when the chain went back) finalises
 journaled transactions the chain has mined and re-sends, in relayer-nonce order, those it lacks.
 """
@@ -90,13 +92,15 @@ class Receipts:
     everything else (a crash, a restarted chain, a node that dropped a transaction)."""
 
     def __init__(self, chain: Chain, journal: Journal, sender: Sender, *, receipt_timeout: float,
-                 reconcile_interval: float):
+                 reconcile_interval: float, bump_after: float = 0.0, max_fee_per_gas: int | None = None):
         self.chain = chain
         self.journal = journal
         self.sender = sender
         self.decoder = LogDecoder(chain.artifacts, chain.deployment)
         self.receipt_timeout = receipt_timeout
         self.reconcile_interval = reconcile_interval
+        self.bump_after = bump_after  # seconds a transaction may wait unmined before its fees are raised (0: never)
+        self.max_fee_per_gas = max_fee_per_gas  # the most a replacement may pay per gas (None: no cap)
         self.on_mined: Callable[[int], None] | None = None  # called with the block of each mined batch
         self.confirmed = 0  # one past the highest relayer nonce seen on chain by this process
         # batch transactions whose receipt the receipt thread awaits: the reconciler leaves their rows alone
@@ -143,20 +147,22 @@ class Receipts:
                 for req in batch.requests:
                     batch.answer(req.request_id, None, RelayFailed(f"the relayer failed: {exc}"))
             finally:
-                self.in_flight.discard(batch.tx_hash)
+                versions = self.journal.versions(self.sender.address, batch.nonce)
+                self.in_flight.difference_update([*versions, batch.tx_hash])
 
     def _complete(self, batch: SentBatch) -> None:
         """Waits for a sent batch's receipt, records every request's outcome (one commit) and answers them."""
-        receipt = self._await_receipt(batch.tx_hash, batch.raw)
-        if receipt is None:
+        found = self._await_receipt(batch)
+        if found is None:
             for req in batch.requests:
                 batch.answer(req.request_id, None, ChainUnavailable(
                     "the chain did not mine the request in time; resubmit it to learn its outcome",
                     details={"request_id": req.request_id, "status": PENDING, "tx_hash": batch.tx_hash}))
             return
+        receipt, mined_hash = found
         self.confirmed = max(self.confirmed, batch.nonce + 1)
         split = segments(receipt)
-        changes = {req.request_id: self.outcome(req, index, receipt, batch.tx_hash, split)
+        changes = {req.request_id: {**self.outcome(req, index, receipt, mined_hash, split), "tx_hash": mined_hash}
                    for index, req in enumerate(batch.requests)}
         rows = self.journal.update_many(changes, durable=False)
         for req in batch.requests:
@@ -170,18 +176,29 @@ class Receipts:
         if self.on_mined is not None:
             self.on_mined(int(receipt["blockNumber"], 16))
 
-    def _await_receipt(self, tx_hash: str, raw: str) -> dict[str, Any] | None:
-        """The transaction's receipt (re-sending it now and then), None after `receipt_timeout`."""
+    def _await_receipt(self, batch: SentBatch) -> tuple[dict[str, Any], str] | None:
+        """The receipt of the transaction (under whichever version of it was mined) and that version's hash,
+        re-sending it now and then and raising its fees when it is stuck; None after `receipt_timeout`."""
         deadline = time.monotonic() + self.receipt_timeout
         resends, pause = ResendClock(), 0.001
+        hashes, raw, signed_at = [batch.tx_hash], batch.raw, time.monotonic()
         while not self._stop.is_set():
             try:
-                receipt = self.sender.rpc("eth_getTransactionReceipt", [tx_hash])
-                if receipt is not None:
-                    return receipt
-                if resends.due():
-                    metrics.resent()
-                    self.sender.resend(raw)
+                receipts = self.chain.rpc.batch([("eth_getTransactionReceipt", [h]) for h in hashes])
+                for tx_hash, receipt in zip(hashes, receipts, strict=True):
+                    if receipt is not None and not isinstance(receipt, Exception):
+                        return receipt, tx_hash
+                if self.bump_after and time.monotonic() - signed_at > self.bump_after:
+                    with self.sender.nonces.lock:  # the reconciler must see the new version as awaited
+                        bumped = self._bump(batch.nonce, hashes[-1], raw)
+                        if bumped is not None:
+                            self.in_flight.add(bumped[1])
+                    signed_at = time.monotonic()
+                    if bumped is not None:
+                        raw = bumped[0]
+                        hashes.append(bumped[1])
+                elif resends.due():
+                    self._resend_missing(batch.nonce, raw)
             except (ChainUnavailable, RpcError):
                 pass
             if time.monotonic() > deadline:
@@ -189,6 +206,39 @@ class Receipts:
             time.sleep(pause)
             pause = min(pause * 2, 0.02)
         return None
+
+    def _resend_missing(self, nonce: int, raw: str) -> None:
+        """Re-sends the awaited transaction and every later journaled one the node's pool does not hold ready, in
+        nonce order. A pool that lost one lost those behind it too (a restarted node; anvil evicts what did not
+        fit in a full block), and re-sending only the awaited one would bring them back one block at a time."""
+        ready = self.sender.chain_nonce("pending")  # one past the node's last ready relayer transaction
+        if ready <= nonce:
+            metrics.resent()
+            self.sender.resend(raw)
+            ready = nonce + 1
+        for later in self.journal.unmined_raw_from(self.sender.address, ready):
+            metrics.resent()
+            self.sender.resend(later)
+
+    def _bump(self, nonce: int, current_hash: str, raw: str) -> tuple[str, str] | None:
+        """Replaces a stuck transaction, the lowest the chain has not mined, by the same one at higher fees:
+        journaled (fsync) before it is sent; at most one version can ever be mined (one nonce)."""
+        with self.sender.nonces.lock:
+            if self.sender.chain_nonce("latest") != nonce:
+                return None  # not the lowest unmined: it waits behind another (which is bumped first)
+            if self.sender.rpc("eth_getTransactionByHash", [current_hash]) is None:
+                self.sender.resend(raw)  # the node lost it: re-sent as it is, unless it refuses it for its price
+                if self.sender.rpc("eth_getTransactionByHash", [current_hash]) is not None:
+                    return None
+            replacement = self.sender.replacement(raw, self.max_fee_per_gas)
+            if replacement is None:
+                return None
+            new_raw, new_hash = replacement
+            self.journal.record_replacement(current_hash, nonce, new_raw, new_hash)
+            log.warning("relayer transaction %s (nonce %d) was stuck below the market's fees: replaced by %s",
+                        current_hash, nonce, new_hash)
+            self.sender.resend(new_raw)
+            return replacement
 
     def outcome(self, req: WriteRequest, index: int | None, receipt: dict[str, Any], tx_hash: str | None,
                 split: Segments | None = None) -> dict[str, Any]:
@@ -280,7 +330,11 @@ class Receipts:
                     if all(r.status == FAILED for r in rows):  # refusals answered: burn the nonce, never run late
                         sender.send_filler(nonce)
                         continue
-                self._resend(rows)
+                raw = self.journal.raw_tx(rows[0])
+                if not (nonce == latest and self._stuck_since_crash(tx_hash) and self._bump(nonce, tx_hash, raw)):
+                    metrics.resent()
+                    sender.resend(raw)
+                self._mark_resent(rows)
             for hole in range(max(expected, pending), sender.nonces.peek()):
                 sender.send_filler(hole)
             for retired in self.journal.unfinished_relayers() - {address}:
@@ -293,10 +347,8 @@ class Receipts:
             groups.setdefault((row.relayer_nonce, row.tx_hash), []).append(row)
         return [(n, h, rows) for (n, h), rows in groups.items()]
 
-    def _resend(self, rows: list[RelayRequest]) -> None:
-        """Sends a journaled transaction again; its rows wait for the new receipt."""
-        metrics.resent()
-        self.sender.resend(self.journal.raw_tx(rows[0]))
+    def _mark_resent(self, rows: list[RelayRequest]) -> None:
+        """The rows of a transaction sent again wait for its new receipt."""
         lost = [r.id for r in rows if r.status == MINED]
         if lost:  # finalised again from the new receipt (by the next batch, or the next reconciliation)
             self.journal.update_many({i: {"status": SENT} for i in lost})
@@ -319,18 +371,32 @@ class Receipts:
                           nonce - 1, nonce)
             expected = max(expected, nonce + 1)
             if any(r.status in (PENDING, SENT) for r in rows):
-                self._resend(rows)
+                metrics.resent()
+                self.sender.resend(self.journal.raw_tx(rows[0]))
+                self._mark_resent(rows)
+
+    def _stuck_since_crash(self, tx_hash: str | None) -> bool:
+        """Whether a journaled transaction no receipt thread awaits (this process restarted since it was signed)
+        has waited long enough unmined for its fees to be raised."""
+        signed_at = self.journal.signed_at(tx_hash) if tx_hash else None
+        return bool(self.bump_after) and signed_at is not None and time.time() - signed_at > self.bump_after
 
     def _settle(self, row: RelayRequest, receipts: dict[str, dict[str, Any] | None]) -> None:
-        """Finalises an unfinished row whose relayer nonce the chain has used."""
-        if row.tx_hash not in receipts:
-            receipts[row.tx_hash] = self.sender.rpc("eth_getTransactionReceipt", [row.tx_hash])
-        receipt = receipts[row.tx_hash]
-        if receipt is not None:
-            self.confirmed = max(self.confirmed, (row.relayer_nonce or 0) + 1)
-            req = WriteRequest.from_body(row.action, row.body)
-            self.journal.update(row.id, **self.outcome(req, row.batch_index, receipt, row.tx_hash))
-            return
+        """Finalises an unfinished row whose relayer nonce the chain has used, from whichever version of its
+        transaction was mined."""
+        signed = self.journal.versions(row.relayer, row.relayer_nonce)
+        versions = [row.tx_hash, *(h for h in signed if h != row.tx_hash)]
+        for tx_hash in versions:
+            if tx_hash not in receipts:
+                receipts[tx_hash] = self.sender.rpc("eth_getTransactionReceipt", [tx_hash])
+            receipt = receipts[tx_hash]
+            if receipt is not None:
+                self.confirmed = max(self.confirmed, (row.relayer_nonce or 0) + 1)
+                if tx_hash != row.tx_hash:
+                    self.journal.point_to(versions, tx_hash)
+                req = WriteRequest.from_body(row.action, row.body)
+                self.journal.update(row.id, tx_hash=tx_hash, **self.outcome(req, row.batch_index, receipt, tx_hash))
+                return
         log.error("relayer nonce %s was used by another transaction: request %s failed", row.relayer_nonce, row.id)
         self.journal.update(row.id, status=FAILED, error=RelayFailed(
             "the relayer nonce was taken by another transaction").to_dict())

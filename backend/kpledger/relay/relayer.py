@@ -63,7 +63,9 @@ class Relayer:
         self.journal = Journal(db)
         self.sender = Sender(settings, chain, self.journal)
         self.receipts = Receipts(chain, self.journal, self.sender, receipt_timeout=receipt_timeout,
-                                 reconcile_interval=reconcile_interval)
+                                 reconcile_interval=reconcile_interval,
+                                 bump_after=settings.fee_bump_after_seconds,
+                                 max_fee_per_gas=settings.max_fee_per_gas_wei)
         self.batcher = Batcher(settings, chain, self.journal, self.sender, self.receipts, linger=batch_linger)
         self.receipt_timeout = receipt_timeout
         self._rotation = threading.Lock()

@@ -14,12 +14,15 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import rlp
 from eth_account import Account
+from eth_utils import to_checksum_address
 
 from kpledger.chain.contracts import Chain
 from kpledger.chain.errors import RpcError, is_known_transaction, is_nonce_too_low
 from kpledger.core.config import Settings
 from kpledger.core.errors import ChainUnavailable, RelayFailed
+from kpledger.relay.fees import Fees, bumped, initial_fees, replacement_fees
 from kpledger.relay.journal import Journal
 from kpledger.relay.nonces import NonceCounter
 
@@ -27,6 +30,22 @@ log = logging.getLogger(__name__)
 
 FILLER_GAS = 21_000
 FEE_TTL = 1.0  # seconds a fee reading is reused: a max fee of twice the base fee covers its growth meanwhile
+
+
+def decode_transaction(raw: str) -> dict[str, Any]:
+    """The fields of a signed transaction (EIP-1559 type 2, or legacy), from its raw hex form."""
+    data = bytes.fromhex(raw[2:])
+
+    def num(b: bytes) -> int:
+        return int.from_bytes(b, "big")
+
+    if data[0] == 2:
+        chain_id, nonce, tip, max_fee, gas, to, value, payload = rlp.decode(data[1:])[:8]
+        return {"nonce": num(nonce), "maxPriorityFeePerGas": num(tip), "maxFeePerGas": num(max_fee),
+                "gas": num(gas), "to": to_checksum_address(to), "value": num(value), "data": "0x" + payload.hex()}
+    nonce, price, gas, to, value, payload = rlp.decode(data)[:6]
+    return {"nonce": num(nonce), "gasPrice": num(price), "gas": num(gas), "to": to_checksum_address(to),
+            "value": num(value), "data": "0x" + payload.hex()}
 
 
 class Sender:
@@ -76,17 +95,62 @@ class Sender:
             return fees
 
     def _read_fees(self) -> dict[str, int]:
-        block = self.rpc("eth_getBlockByNumber", ["latest", False])
+        base, tip, gas_price = self.market()
+        if base is None:
+            return {"gasPrice": gas_price}
+        first = initial_fees(base, tip, gas_price)  # a zero tip on a free-gas network (Besu zeroBaseFee)
+        return {"type": 2, "maxFeePerGas": first.max_fee, "maxPriorityFeePerGas": first.tip}
+
+    def market(self) -> tuple[int | None, int | None, int]:
+        """The latest block's base fee (None: a chain without EIP-1559), the tip the node suggests (None when it
+        has no `eth_maxPriorityFeePerGas`, as some Besu versions) and its gas price, in one JSON-RPC request."""
+        block, tip, price = self.chain.rpc.batch([("eth_getBlockByNumber", ["latest", False]),
+                                                  ("eth_maxPriorityFeePerGas", []), ("eth_gasPrice", [])])
+        if isinstance(block, Exception):
+            raise block
         if block.get("gasLimit"):
             self.block_gas_limit = int(block["gasLimit"], 16)
         base = block.get("baseFeePerGas")
-        if base is None:
-            return {"gasPrice": int(self.rpc("eth_gasPrice", []), 16)}
-        try:
-            tip = int(self.rpc("eth_maxPriorityFeePerGas", []), 16)
-        except RpcError:
-            tip = 10**9
-        return {"type": 2, "maxFeePerGas": 2 * int(base, 16) + tip, "maxPriorityFeePerGas": tip}
+        return (None if base is None else int(base, 16), None if isinstance(tip, Exception) else int(tip, 16),
+                0 if isinstance(price, Exception) else int(price, 16))
+
+    # ------------------------------------------------------------ stuck transactions
+
+    def replacement(self, raw: str, cap: int | None) -> tuple[str, str] | None:
+        """The same transaction (nonce, recipient, data, gas) re-signed with fees every pool accepts as its
+        replacement and the next block can include (`relay.fees`); None when none should be signed: its price is
+        not the problem, the chain's gas is free, or the fee would pass `cap` (wei per gas)."""
+        tx = decode_transaction(raw)
+        base, tip, gas_price = self.market()
+        if "maxFeePerGas" in tx:
+            old = Fees(tx["maxFeePerGas"], tx["maxPriorityFeePerGas"])
+            base = base or 0
+            suggested = tip if tip is not None else max(0, gas_price - base)
+            # the next block's base fee can be up to 1/8 above the latest's
+            if old.includable(base + base // 8) and old.tip >= suggested:
+                return None
+            new = replacement_fees(old, base, suggested)
+            if new is None:
+                return None
+            if cap is not None and new.max_fee > cap:
+                log.warning("relayer transaction nonce %d is priced out: its replacement would pay up to %d wei "
+                            "per gas, above KP_MAX_FEE_PER_GAS_WEI=%d; waiting for lower fees",
+                            tx["nonce"], new.max_fee, cap)
+                return None
+            fees = {"type": 2, "maxFeePerGas": new.max_fee, "maxPriorityFeePerGas": new.tip}
+        else:
+            if tx["gasPrice"] >= gas_price or gas_price == 0:
+                return None
+            price = max(bumped(tx["gasPrice"]), gas_price)
+            if cap is not None and price > cap:
+                log.warning("relayer transaction nonce %d is priced out: its replacement would pay %d wei per gas, "
+                            "above KP_MAX_FEE_PER_GAS_WEI=%d; waiting for lower fees", tx["nonce"], price, cap)
+                return None
+            fees = {"gasPrice": price}
+        signed = self.account.sign_transaction({
+            "chainId": self.chain.deployment.chain_id, "nonce": tx["nonce"], "to": tx["to"], "data": tx["data"],
+            "gas": tx["gas"], "value": tx["value"], **fees})
+        return "0x" + signed.raw_transaction.hex(), "0x" + signed.hash.hex()
 
     # ------------------------------------------------------------ signing and sending
 

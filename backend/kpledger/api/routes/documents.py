@@ -1,7 +1,9 @@
 """Off-chain documents (certificates with values and parties; parcel documents), for entitled parties only.
 
 A document is accepted only if its SHA-256 is the hash anchored on chain, and only from a party
-entitled to it; it is served only to such parties, authenticated by a signed request.
+entitled to it; it is served only to such parties, authenticated by a signed request. A certificate's document
+must also be a `kp-certificate/1` document (422 `DocumentInvalid`) whose public facts are the chain's (422
+`DocumentDisagreesWithLedger`, naming each field); once filed, the ledger prints it (PDF) and keeps that print.
 """
 
 from __future__ import annotations
@@ -12,10 +14,13 @@ from typing import Annotated
 import anyio.to_thread
 from fastapi import APIRouter, Path, Request, Response
 
-from kpledger.api.deps import DbDep, signed_caller
+from kpledger.api.deps import DbDep, public_base_url, signed_caller
 from kpledger.api.schemas.errors import BODY, errors
+from kpledger.certificates import document as certificate_document
+from kpledger.certificates import render, verification_url
 from kpledger.core.errors import Forbidden, InvalidRequest
 from kpledger.db.session import Database
+from kpledger.queries import certificates
 from kpledger.queries import documents as q
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
@@ -33,28 +38,39 @@ async def _caller(request: Request) -> tuple[str, bytes]:
     return signed_caller(request, body), body
 
 
-def _entitled(signer: str, parties: set[str]) -> None:
+def require_party(signer: str, parties: set[str]) -> None:
     if signer.lower() not in parties:
         raise Forbidden("only the parties and authorities concerned may see or file this document",
                         code="NotEntitled", details={"account": signer})
 
 
-def _file(db: Database, kind: str, reference: str, signer: str, body: bytes, content_type: str) -> dict:
+def _file(db: Database, kind: str, reference: str, signer: str, body: bytes, content_type: str,
+          public_base: str) -> dict:
     with db.transaction() as s:
         anchored, parties = q.anchored(s, kind, reference)
-        _entitled(signer, parties)
+        require_party(signer, parties)
         digest = "0x" + hashlib.sha256(body).hexdigest()
         if digest != anchored:
             raise InvalidRequest("the document's SHA-256 is not the hash anchored on chain", code="DocumentMismatch",
                                  details={"sha256": digest, "anchored": anchored})
+        document = None
+        if kind == "certificate":
+            document = certificate_document.parse(body)
+            certificate_document.check(document, certificates.ledger_facts(s, reference))
         fresh = q.store(s, kind, reference, digest, body, content_type, signer)
-        return {"sha256": digest, "kind": kind, "reference": reference, "stored": True, "already_filed": not fresh}
+        answer = {"sha256": digest, "kind": kind, "reference": reference, "stored": True, "already_filed": not fresh}
+        if document is not None:
+            printed = q.printed(s, reference)
+            answer["printed_sha256"] = printed.sha256 if printed is not None else q.store_print(
+                s, reference, render.printable_pdf(document, verification_url(public_base, reference), digest),
+                signer)
+        return answer
 
 
 def _read(db: Database, kind: str, reference: str, signer: str) -> Response:
     with db.session() as s:
         anchored, parties = q.anchored(s, kind, reference)
-        _entitled(signer, parties)
+        require_party(signer, parties)
         document = q.filed(s, kind, reference, anchored)
         return Response(document.content, media_type=document.content_type,
                         headers={"X-KP-SHA256": document.sha256, "Cache-Control": "private, no-store"})
@@ -64,7 +80,8 @@ async def _filed(request: Request, db: Database, kind: str, reference: str) -> d
     """Files a document: the body is read on the event loop, the database work runs in a worker thread."""
     signer, body = await _caller(request)
     content_type = request.headers.get("content-type", "application/octet-stream")
-    return await anyio.to_thread.run_sync(_file, db, kind, reference, signer, body, content_type)
+    return await anyio.to_thread.run_sync(_file, db, kind, reference, signer, body, content_type,
+                                          public_base_url(request))
 
 
 async def _served(request: Request, db: Database, kind: str, reference: str) -> Response:
@@ -74,7 +91,10 @@ async def _served(request: Request, db: Database, kind: str, reference: str) -> 
 
 @router.put("/certificates/{number}", responses=errors(*BODY, 401, 403, 404, 409))
 async def file_certificate_document(number: Number, request: Request, db: DbDep) -> dict:
-    """Files the certificate's document (its SHA-256 must be the hash anchored on chain)."""
+    """Files the certificate's `kp-certificate/1` document: its SHA-256 must be the hash anchored on chain
+    (`DocumentMismatch`), it must follow the schema (`DocumentInvalid`) and state the chain's facts
+    (`DocumentDisagreesWithLedger`, details.fields naming each field that differs). The answer carries the SHA-256
+    of the PDF printed from it."""
     return await _filed(request, db, "certificate", number)
 
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from kpledger.api.deps import DbDep, SettingsDep
+from kpledger.api.deps import DbDep, SettingsDep, public_base_url
 from kpledger.api.schemas.epcis import EventsQuery, Paging, PeriodQuery
 from kpledger.api.schemas.errors import errors
 from kpledger.core.errors import NotFound
@@ -29,8 +29,7 @@ MEDIA_TYPE = "application/ld+json"
 
 def get_identifiers(request: Request, settings: SettingsDep) -> Identifiers:
     """The identifier base and the viewer's URL: from Settings, else the URL this API was reached at."""
-    own = str(request.base_url).rstrip("/")
-    return Identifiers(settings.id_base_url or own, settings.public_base_url or own)
+    return Identifiers(settings.id_base_url or str(request.base_url).rstrip("/"), public_base_url(request))
 
 
 IdsDep = Annotated[Identifiers, Depends(get_identifiers)]

@@ -11,9 +11,9 @@ from fastapi import APIRouter, Path, Request
 from kpledger.api.deps import DbDep
 from kpledger.api.schemas.errors import BODY, errors
 from kpledger.api.schemas.reads import (
+    AccountDetail,
     CertificateDetail,
     ConsignmentPublic,
-    MemberPublic,
     ParcelPublic,
     ParticipantDetail,
     ParticipantsPublic,
@@ -45,7 +45,7 @@ def read_participant(code: Code, db: DbDep) -> dict[str, Any]:
         return participants.get_participant(s, code)
 
 
-@router.get("/accounts/{address}", response_model=MemberPublic, responses=errors(404))
+@router.get("/accounts/{address}", response_model=AccountDetail, responses=errors(404))
 def read_account(address: AddressPath, db: DbDep) -> dict[str, Any]:
     with db.session() as s:
         return participants.get_account(s, to_checksum_address(address))
@@ -105,7 +105,7 @@ async def verify_document(request: Request, db: DbDep) -> dict[str, Any]:
 async def verify_certificate_document(number: Number, request: Request, db: DbDep) -> dict[str, Any]:
     digest = _sha256(await request.body())
     with db.session() as s:
-        anchored = docs.certificate_row(s, number).document_hash
+        anchored = certificates.certificate_row(s, number).document_hash
     return {"sha256": digest, "matches": anchored == digest, "anchored": anchored}
 
 

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 Address = str
 Hash = str
+NAME = "the public name of the account (an operator's licensed legal name, an authority's name); null if it has none"
 
 
 class ParticipantPublic(BaseModel):
@@ -21,6 +22,23 @@ class MemberPublic(BaseModel):
     address: Address
     participant: str
     roles: list[str]
+    name: str | None = Field(description="legal name it is licensed under (an authority: its public name)")
+    licence_number: str | None = Field(description="national licence number (operators)")
+    registry_ref: str | None = Field(description="country registry reference, if the authority gave one")
+
+
+class ProfileChange(BaseModel):
+    name: str
+    licence_number: str
+    registry_ref: str
+    changed_by: Address
+    block: int
+    tx_hash: Hash
+    timestamp: int
+
+
+class AccountDetail(MemberPublic):
+    profile_changes: list[ProfileChange] = Field(description="every public profile it had, oldest first")
 
 
 class ParticipantDetail(ParticipantPublic):
@@ -34,7 +52,9 @@ class ParticipantsPublic(BaseModel):
 
 class OfferPublic(BaseModel):
     to: Address
+    to_name: str | None = Field(description=NAME)
     from_: Address = Field(alias="from")
+    from_name: str | None = Field(description=NAME)
     seal_id: Hash
 
 
@@ -42,6 +62,8 @@ class ParcelPublic(BaseModel):
     id: int
     kind: str = "parcel"
     holder: Address
+    holder_name: str | None = Field(description=NAME)
+    holder_participant: str | None
     points: int = Field(description="weight in hundredths of a carat")
     carats: str = Field(description="weight in carats, an exact decimal with 2 places (points / 100)")
     stones: int
@@ -57,6 +79,25 @@ class ParcelPublic(BaseModel):
     created_tx: Hash
     created_at: int
     offer: OfferPublic | None
+
+
+class Discrepancy(BaseModel):
+    reason: int | None
+    reason_text: str
+    evidence_hash: Hash | None
+    authority: Address | None
+    authority_name: str | None = Field(description="the importing authority's public name")
+    timestamp: int
+    block: int
+    tx: Hash
+
+
+class Resolution(BaseModel):
+    authority: Address | None
+    authority_name: str | None = Field(description="the importing authority's public name")
+    timestamp: int
+    block: int
+    tx: Hash
 
 
 class CertificatePublic(BaseModel):
@@ -76,21 +117,38 @@ class CertificatePublic(BaseModel):
     expires_at: int
     document_hash: Hash
     issued_by: Address
-    issued_block: int
+    issued_by_name: str | None = Field(description="the issuing authority's public name")
+    issued_block: int = Field(description="block of the transaction that anchored it")
     issued_tx: Hash
-    importer_account: Address | None
+    exporter_account: Address | None = Field(description="the exporter bound at issue: the only possible sender")
+    exporter_name: str | None = Field(description=NAME)
+    importer_account: Address | None = Field(description="the importer bound at issue: the only possible recipient")
+    importer_name: str | None = Field(description=NAME)
+    replaces: str | None = Field(description="number of the voided certificate this one corrects")
+    superseded_by: str | None = Field(description="number of the certificate that corrects this (voided) one")
+    discrepancy: Discrepancy | None = Field(description="the last discrepancy recorded, kept after its resolution")
+    resolution: Resolution | None = Field(description="the import confirmation that resolved the discrepancy")
     history: list[dict[str, Any]]
+
+
+class DocumentStatus(BaseModel):
+    filed: bool = Field(description="the certificate's document is filed with this backend")
+    printed_sha256: Hash | None = Field(description="SHA-256 of the PDF printed from the filed document: a PDF "
+                                                    "with this hash is that print, unaltered")
 
 
 class CertificateDetail(CertificatePublic):
     parcels: list[ParcelPublic]
     seal_id: Hash | None
+    document: DocumentStatus
 
 
 class ConsignmentPublic(BaseModel):
     id: int
     kind: str = "consignment"
     holder: Address
+    holder_name: str | None = Field(description=NAME)
+    holder_participant: str | None
     seal_id: Hash
     status: str = Field(description="sealed | opened | compromised")
     points: int
@@ -109,7 +167,9 @@ class CustodyStepPublic(BaseModel):
     lot_id: int
     kind: str
     from_: Address | None = Field(alias="from")
+    from_name: str | None = Field(description=NAME)
     to: Address | None
+    to_name: str | None = Field(description=NAME)
     from_country: str | None
     to_country: str | None
     seal_id: Hash | None

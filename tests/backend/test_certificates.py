@@ -1,0 +1,513 @@
+"""KP certificates end to end on a real chain over real HTTP: the structured document checked against the chain when
+it is filed, the printed certificate and the verification slip (their QR codes decoded), names in every read,
+corrections (supersede, a discrepancy and its resolution), and only the named importer taking the goods across."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from console_support import ARGS, CHROMIUM, PHONE, axe_violations, screenshot
+
+from kpledger.certificates.document import encode, parse
+from kpledger.client import ClientError
+from kpledger.demo import Demo
+from kpledger.devstack import ApiServer, LocalChain
+from kpledger.localnet import stop
+
+GEM = 710231
+DAY = 86_400
+
+pdfium = pytest.importorskip("pypdfium2")
+zxingcpp = pytest.importorskip("zxingcpp")
+
+
+@dataclass
+class World:
+    chain: LocalChain
+    server: ApiServer
+    demo: Demo
+    summary: dict[str, Any]
+    numbers: dict[str, str] = field(default_factory=dict)  # certificate status -> a certificate number in it
+    serial: list[int] = field(default_factory=lambda: [100])
+
+    def next_number(self) -> str:
+        self.serial[0] += 1
+        return f"CA{self.serial[0]:07d}"
+
+
+def sealed_box(demo: Demo, number: str, points: int = 1_000) -> tuple[int, str]:
+    """A CA parcel registered and sealed for certificate `number`: its consignment id and seal label."""
+    _, doc = demo.document(f"parcel-{number}.json", {"parcel": number, "points": points})
+    parcel = demo.clients["ca_mine"].register_parcel(points=points, hs_code=GEM, origin="CA", document_hash=doc,
+                                                     stones=3)["result"]["parcel_id"]
+    seal = f"SEAL-{number}"
+    return demo.clients["ca_mine"].seal_consignment([parcel], seal)["result"]["consignment_id"], seal
+
+
+def terms(demo: Demo, number: str, *, points: int = 1_000, valid_for: int = 30 * DAY,
+          replaces: str = "") -> tuple[dict[str, Any], dict[str, Any]]:
+    """A CA -> EU certificate to the Antwerp importer over a fresh consignment: the issue terms and its conforming
+    kp-certificate/1 document."""
+    box, seal = sealed_box(demo, number, points)
+    now = int(time.time())
+    issue = {"number": number, "importer": "EU", "importer_account": demo.addr("antwerp_trader"),
+             "consignment_id": box, "points": points, "parcel_count": 1, "hs_codes": [GEM], "origins": ["CA"],
+             "issued_at": now - 60, "expires_at": now + valid_for, "replaces": replaces}
+    document = demo.certificate_document("ca_authority", number, exporter="ca_mine", importer="antwerp_trader",
+                                         points=points, parcel_count=1, hs_codes=[GEM], origins=["CA"], seal=seal,
+                                         value_usd="125000.00", issued_at=now - 60, expires_at=now + valid_for,
+                                         replaces=replaces)
+    return issue, document
+
+
+def issue(demo: Demo, issue_terms: dict[str, Any], body: bytes) -> None:
+    """The CA authority issues the certificate anchoring `body`'s SHA-256."""
+    demo.clients["ca_authority"].issue_certificate(**issue_terms, document_hash="0x" + hashlib.sha256(body).hexdigest())
+
+
+def certified(world: World, *, valid_for: int = 30 * DAY, replaces: str = "", file: bool = True) -> str:
+    """A CA -> EU certificate issued with a conforming document (filed unless `file` is false); its number."""
+    number = world.next_number()
+    issue_terms, document = terms(world.demo, number, valid_for=valid_for, replaces=replaces)
+    issue(world.demo, issue_terms, encode(document))
+    if file:
+        world.demo.clients["ca_authority"].file_certificate(document)
+    return number
+
+
+def cross(world: World, number: str) -> None:
+    c = world.demo.clients
+    cert = c["ca_mine"].certificate(number)
+    seal = f"SEAL-{number}"
+    c["ca_mine"].offer(cert["consignment_id"], world.demo.addr("antwerp_trader"), seal)
+    c["antwerp_trader"].accept(cert["consignment_id"], seal)
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    """The demo journey, plus one CA certificate in each status the verification page shows."""
+    data = tmp_path_factory.mktemp("certificates") / "data"
+    chain = LocalChain(data)
+    server = None
+    try:
+        server = ApiServer(chain.url, chain.data_dir)
+        demo = Demo(server.url, data / "demo-documents")
+        w = World(chain, server, demo, demo.run())
+        c = demo.clients
+        w.numbers["expired"] = certified(w, valid_for=15)  # expires (wall clock) while the rest is set up
+        w.numbers["confirmed"] = "BW0000001"
+        w.numbers["issued"] = certified(w)
+        w.numbers["delivered"] = certified(w)
+        cross(w, w.numbers["delivered"])
+        w.numbers["disputed"] = certified(w)
+        cross(w, w.numbers["disputed"])
+        c["eu_authority"].record_discrepancy(w.numbers["disputed"], 3, "0x" + "ab" * 32)
+        w.numbers["voided"] = certified(w)
+        c["ca_authority"].void_certificate(w.numbers["voided"], 6)
+        # a correction: issued in error, voided as superseded (reason 7), replaced by a certificate naming it
+        w.numbers["superseded"] = certified(w)
+        c["ca_authority"].void_certificate(w.numbers["superseded"], 7)
+        w.numbers["replacement"] = certified(w, replaces=w.numbers["superseded"])
+        expiry = c["ca_mine"].certificate(w.numbers["expired"])["expires_at"]
+        while time.time() <= expiry + 1:
+            time.sleep(0.5)
+        yield w
+    finally:
+        if server is not None:
+            stop(server.process)
+        chain.close()
+
+
+@pytest.fixture(scope="module")
+def api(world: World) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=world.server.url, timeout=60) as c:
+        yield c
+
+
+def refused(call, status: int, code: str) -> ClientError:
+    with pytest.raises(ClientError) as caught:
+        call()
+    assert (caught.value.status, caught.value.code) == (status, code), caught.value
+    return caught.value
+
+
+# ------------------------------------------------------------------ the document, checked against the chain
+
+
+def _other_account(world: World) -> str:
+    return world.demo.addr("mumbai_cutter")
+
+
+# each case changes one field the chain also records, and nothing else
+DISAGREEMENTS = {
+    "number": lambda d, w: d.update(number="CA0009999"),
+    "exporting_participant": lambda d, w: d.update(exporting_participant={"code": "BW", "name": "Botswana"}),
+    "importing_participant": lambda d, w: d.update(importing_participant={"code": "IN", "name": "India"}),
+    "carats": lambda d, w: d.update(carats="9999.00"),
+    "number_of_parcels": lambda d, w: d.update(number_of_parcels=2),
+    "hs_codes": lambda d, w: d.update(hs_codes=["7102.21"]),
+    "origin": lambda d, w: d.update(origin={"mixed": True, "countries": ["CA", "SL"]}),
+    "issue_date": lambda d, w: d.update(issue_date="2020-01-01"),
+    "expiry_date": lambda d, w: d.update(expiry_date="2099-12-31"),
+    "exporter.account": lambda d, w: d["exporter"].update(account=_other_account(w)),
+    "importer.account": lambda d, w: d["importer"].update(account=_other_account(w)),
+    "replaces": lambda d, w: d.update(replaces="CA0000001"),
+    "seal.id": lambda d, w: d["seal"].update(id="0x" + "5e" * 32),
+}
+
+
+@pytest.mark.parametrize("name", list(DISAGREEMENTS))
+def test_a_document_that_disagrees_with_the_chain_on_one_field_is_refused_naming_it(world: World, api, name: str):
+    number = world.next_number()
+    issue_terms, document = terms(world.demo, number)
+    forged = copy.deepcopy(document)
+    DISAGREEMENTS[name](forged, world)
+    body = encode(parse(encode(forged)))  # a schema-valid document: only the chain can tell it is wrong
+    issue(world.demo, issue_terms, body)
+    authority = world.demo.clients["ca_authority"]
+    error = refused(lambda: authority.file_document("certificates", number, body, "application/json"), 422,
+                    "DocumentDisagreesWithLedger")
+    assert error.details["fields"] == [name]
+    assert error.details["disagreements"][0]["field"] == name
+    assert name in error.message
+    cert = api.get(f"/v1/certificates/{number}").json()
+    assert cert["document"] == {"filed": False, "printed_sha256": None}  # nothing was kept
+
+
+def test_a_conforming_document_is_filed_and_printed(world: World, api):
+    number = world.next_number()
+    issue_terms, document = terms(world.demo, number)
+    issue(world.demo, issue_terms, encode(document))
+    answer = world.demo.clients["ca_authority"].file_certificate(document)
+    assert answer["stored"] and not answer["already_filed"]
+    assert answer["sha256"] == "0x" + hashlib.sha256(encode(document)).hexdigest()
+    cert = api.get(f"/v1/certificates/{number}").json()
+    assert cert["document"] == {"filed": True, "printed_sha256": answer["printed_sha256"]}
+    time.sleep(1.1)  # a signed request names its second: the same request again in that second would be a replay
+    again = world.demo.clients["ca_authority"].file_certificate(document)
+    assert again["already_filed"] and again["printed_sha256"] == answer["printed_sha256"]
+
+
+@pytest.mark.parametrize(("change", "path"), [
+    (lambda d: d.update(value_usd="1,000.00"), "/value_usd"),  # grouped digits: the schema's form is plain
+    (lambda d: d.update(carats=125.5), "/carats"),  # a JSON number: weights are exact decimal strings
+    (lambda d: d.pop("validation"), "/"),
+    (lambda d: d.update(origin={"mixed": False, "countries": ["CA", "SL"]}), "/origin/countries"),
+    (lambda d: d.update(hs_codes=["7102.99"]), "/hs_codes/0"),
+    (lambda d: d.update(issue_date="2026-02-30"), "/issue_date"),
+    (lambda d: d.update(extra="field"), "/"),
+], ids=["grouped-value", "number-carats", "no-validation", "two-origins-unmixed", "bad-hs-code", "no-such-date",
+        "unknown-field"])
+def test_a_document_that_breaks_the_schema_is_refused(world: World, change, path: str):
+    number = world.next_number()
+    issue_terms, document = terms(world.demo, number)
+    change(document)
+    body = json.dumps(document, sort_keys=True).encode()
+    issue(world.demo, issue_terms, body)
+    error = refused(lambda: world.demo.clients["ca_authority"].file_document("certificates", number, body,
+                                                                              "application/json"),
+                    422, "DocumentInvalid")
+    assert path in [v["path"] for v in error.details["violations"]]
+
+
+def test_a_document_that_is_not_a_kp_certificate_document_is_refused(world: World):
+    for body in (b"%PDF-1.7 a scanned certificate", b'{"title": "Kimberley Process Certificate", "value_usd": "1.00"}',
+                 b'{"schema": "kp-certificate/1", "value_usd": NaN}'):
+        number = world.next_number()
+        issue_terms, _ = terms(world.demo, number)
+        issue(world.demo, issue_terms, body)
+        refused(lambda b=body, n=number: world.demo.clients["ca_authority"].file_document(
+            "certificates", n, b, "application/json"), 422, "DocumentInvalid")
+
+
+def test_a_document_that_is_not_the_anchored_one_is_refused_before_it_is_read(world: World):
+    number = world.next_number()
+    issue_terms, document = terms(world.demo, number)
+    issue(world.demo, issue_terms, encode(document))
+    document["value_usd"] = "1.00"  # the "USD 1.00" forgery: not the bytes whose hash the chain holds
+    refused(lambda: world.demo.clients["ca_authority"].file_certificate(document), 422, "DocumentMismatch")
+
+
+# ------------------------------------------------------------------ the printed certificate and the slip
+
+
+def qr_texts(pdf: bytes) -> list[str]:
+    """The QR codes on the PDF's first page, decoded (PDFium renders it, zxing-cpp reads it)."""
+    document = pdfium.PdfDocument(pdf)
+    image = document[0].render(scale=3).to_pil()
+    return [found.text for found in zxingcpp.read_barcodes(image)]
+
+
+def pdf_text(pdf: bytes) -> tuple[int, str]:
+    document = pdfium.PdfDocument(pdf)
+    return len(document), "\n".join(document[i].get_textpage().get_text_range() for i in range(len(document)))
+
+
+def test_a_party_prints_the_certificate_as_html_and_as_a_one_page_pdf_with_its_qr_code(world: World, api):
+    importer = world.demo.clients["antwerp_trader"]  # a party: the importer named on BW0000001
+    url = f"{world.server.url}/#/certificate/BW0000001"
+    pdf = importer.printable_certificate("BW0000001")
+    assert pdf.startswith(b"%PDF-")
+    assert qr_texts(pdf) == [url]
+    pages, text = pdf_text(pdf)
+    assert pages == 1
+    for words in ("Kimberley Process Certificate", "BW0000001", "Kimberley Process Certification Scheme",
+                  "Botswana (BW)", "European Union (EU)", "Country of origin", "Date of issue", "Date of expiry",
+                  "Government Diamond Valuator", "Diamond Hub, Plot 63000", "Gaborone Diamond Exporters (Pty) Ltd",
+                  "Antwerp Rough Trading NV", "Schupstraat 9", "3500.00 ct", "USD 41,300,000.00",
+                  "Number of parcels", "7102.31", "BW-SEAL-0001", "K. Mogapi, Gaborone"):
+        assert words in text, words
+    # the PDF is the one the ledger printed when the document was filed, unaltered
+    cert = api.get("/v1/certificates/BW0000001").json()
+    assert cert["document"]["printed_sha256"] == "0x" + hashlib.sha256(pdf).hexdigest()
+    assert (world.demo.documents_dir / "BW0000001.pdf").read_bytes() == pdf
+    html = importer.printable_certificate("BW0000001", pdf=False).decode()
+    assert html.startswith("<!doctype html>") and "USD 41,300,000.00" in html and "<svg" in html
+    assert f"Verify on the KP Ledger:<br>{url}" in html
+
+
+def test_the_printed_certificate_is_refused_to_anyone_but_its_parties(world: World, api):
+    path = "/v1/certificates/BW0000001/printable.pdf"
+    anonymous = api.get(path)
+    assert (anonymous.status_code, anonymous.json()["code"]) == (401, "AuthenticationRequired")
+    assert api.get("/v1/certificates/BW0000001/printable").json()["code"] == "AuthenticationRequired"
+    for outsider in ("in_authority", "mumbai_cutter", "ca_mine"):
+        refused(lambda o=outsider: world.demo.clients[o].printable_certificate("BW0000001"), 403, "NotEntitled")
+        refused(lambda o=outsider: world.demo.clients[o].printable_certificate("BW0000001", pdf=False), 403,
+                "NotEntitled")
+    # a certificate whose document was never filed has nothing to print
+    number = certified(world, file=False)
+    refused(lambda: world.demo.clients["ca_authority"].printable_certificate(number), 404, "DocumentNotFiled")
+
+
+def test_the_public_verification_slip_carries_the_qr_code_and_no_confidential_field(world: World, api):
+    answer = api.get("/v1/certificates/EU0000001/slip.pdf")
+    assert answer.status_code == 200 and answer.headers["content-type"] == "application/pdf"
+    assert qr_texts(answer.content) == [f"{world.server.url}/#/certificate/EU0000001"]
+    pages, text = pdf_text(answer.content)
+    assert pages == 1 and "EU0000001" in text and "Mumbai Diamond Cutters Pvt Ltd" in text and "2000.00" in text
+    for secret in ("23,800,000", "23800000", "Schupstraat", "Bharat Diamond Bourse", "Peeters"):
+        assert secret not in text
+    assert api.get("/v1/certificates/XX0000001/slip.pdf").json()["code"] == "CertificateNotFound"
+
+
+# ------------------------------------------------------------------ names in every read
+
+
+def test_reads_name_the_companies_and_authorities_beside_their_accounts(world: World, api):
+    d = world.demo
+    provenance = api.get(f"/v1/parcels/{world.summary['ids']['final_parcel']}/provenance").json()
+    first = provenance["timeline"][0]
+    assert (first["kind"], first["to"], first["to_name"]) == ("registered", d.addr("bw_mine"),
+                                                             "Kalahari Ridge Mining (Pty) Ltd")
+    assert provenance["parcel"]["holder_name"] == "Mumbai Diamond Cutters Pvt Ltd"
+    assert provenance["parcel"]["holder_participant"] == "IN"
+    names = {s["to_name"] for s in provenance["timeline"]} | {s["from_name"] for s in provenance["timeline"]}
+    assert {"Gaborone Diamond Exporters (Pty) Ltd", "Antwerp Rough Trading NV", "Snowbird Lake Diamonds Inc."} <= names
+    assert {n["holder_name"] for n in provenance["lineage"]["nodes"]} >= {"Mumbai Diamond Cutters Pvt Ltd"}
+    eu = next(c for c in provenance["certificates"] if c["number"] == "EU0000001")
+    assert (eu["exporter_name"], eu["importer_name"], eu["issued_by_name"]) == (
+        "Antwerp Rough Trading NV", "Mumbai Diamond Cutters Pvt Ltd", "EU KP Authority, Antwerp (demo)")
+    assert (eu["exporter_account"], eu["importer_account"]) == (d.addr("antwerp_trader"), d.addr("mumbai_cutter"))
+    consignment = api.get(f"/v1/consignments/{eu['consignment_id']}").json()
+    assert consignment["holder_name"] == "Mumbai Diamond Cutters Pvt Ltd"
+    assert consignment["certificate"]["exporter_name"] == "Antwerp Rough Trading NV"
+    parcel = api.get(f"/v1/parcels/{world.summary['ids']['run_of_mine']}").json()
+    assert parcel["holder_name"] == "Kalahari Ridge Mining (Pty) Ltd"
+    members = {m["name"]: m for m in api.get("/v1/participants/BW").json()["members"]}
+    assert members["Kalahari Ridge Mining (Pty) Ltd"]["licence_number"] == "BW-ML-2019-004"
+
+
+def test_an_account_shows_its_profile_history(world: World, api):
+    d = world.demo
+    d.clients["bw_authority"].update_operator_profile(d.addr("bw_exporter"), "Gaborone Diamond Exporters Ltd",
+                                                      "BW-DL-0417", "CIPA BW00001234")
+    account = api.get(f"/v1/accounts/{d.addr('bw_exporter')}").json()
+    assert (account["name"], account["licence_number"], account["registry_ref"]) == (
+        "Gaborone Diamond Exporters Ltd", "BW-DL-0417", "CIPA BW00001234")
+    history = account["profile_changes"]
+    assert [h["name"] for h in history] == ["Gaborone Diamond Exporters (Pty) Ltd", "Gaborone Diamond Exporters Ltd"]
+    assert history[-1]["changed_by"] == d.addr("bw_authority") and history[0]["block"] < history[1]["block"]
+    d.clients["bw_authority"].update_operator_profile(d.addr("bw_exporter"), "Gaborone Diamond Exporters (Pty) Ltd",
+                                                      "BW-DL-0417", "")  # as the other tests expect it
+
+
+# ------------------------------------------------------------------ corrections and the crossing's parties
+
+
+def test_a_superseded_certificate_and_its_replacement_link_each_other(world: World, api):
+    old, new = world.numbers["superseded"], world.numbers["replacement"]
+    replaced = api.get(f"/v1/certificates/{old}").json()
+    replacement = api.get(f"/v1/certificates/{new}").json()
+    assert (replaced["status"], replaced["superseded_by"], replaced["replaces"]) == ("voided", new, None)
+    assert (replacement["status"], replacement["replaces"], replacement["superseded_by"]) == ("issued", old, None)
+    assert [h["event"] for h in replaced["history"]] == ["CertificateIssued", "CertificateVoided",
+                                                         "CertificateSuperseded"]
+    assert replaced["history"][1]["reason"] == 7
+    assert replacement["document"]["filed"]  # its document says `replaces` as the chain does
+    # a certificate cannot replace one already superseded
+    number = world.next_number()
+    issue_terms, document = terms(world.demo, number, replaces=old)
+    refused(lambda: issue(world.demo, issue_terms, encode(document)), 409, "KPCertificatesAlreadySuperseded")
+
+
+def test_a_discrepancy_and_its_resolution_are_both_kept(world: World, api):
+    resolved = api.get("/v1/certificates/CA0000001").json()
+    assert resolved["status"] == "confirmed"
+    assert resolved["discrepancy"]["reason"] == 2 and resolved["discrepancy"]["reason_text"] == "weight differs"
+    assert resolved["resolution"]["timestamp"] >= resolved["discrepancy"]["timestamp"]
+    assert [h["event"] for h in resolved["history"]][-2:] == ["ImportDiscrepancy", "ImportConfirmed"]
+    verdict = api.get(f"/v1/parcels/{world.summary['ids']['final_parcel']}/provenance").json()["verdict"]
+    assert verdict["status"] == "ok"
+    note = next(n for n in verdict["notes"] if "CA0000001" in n)
+    assert note.startswith("crossing CA -> EU under CA0000001: a discrepancy (weight differs) was recorded on ")
+    assert "and resolved by the importing authority's confirmation on " in note
+    # an unresolved one is a problem of the verdict
+    disputed = api.get(f"/v1/certificates/{world.numbers['disputed']}").json()
+    assert disputed["status"] == "disputed" and disputed["resolution"] is None
+    parcel = disputed["parcels"][0]["id"]
+    verdict = api.get(f"/v1/parcels/{parcel}/provenance").json()["verdict"]
+    assert verdict["status"] == "incomplete"
+    assert "a discrepancy (contents differ) was recorded on" in verdict["summary"]
+    assert "is not resolved" in verdict["summary"]
+
+
+def test_only_the_named_importer_takes_the_goods_across(world: World, api):
+    d = world.demo
+    other = d.clients["unlicensed"]  # licensed now as a second EU importer
+    d.clients["eu_authority"].license_operator(other.address, ["importer"], "Second Antwerp Importer BV", "BE-2")
+    number = certified(world)
+    box = api.get(f"/v1/certificates/{number}").json()["consignment_id"]
+    refused(lambda: d.clients["ca_mine"].offer(box, other.address, f"SEAL-{number}"), 409,
+            "KPCertificatesPartiesMismatch")
+    d.clients["ca_mine"].offer(box, d.addr("antwerp_trader"), f"SEAL-{number}")
+    refused(lambda: other.accept(box, f"SEAL-{number}"), 403, "KPLedgerNotRecipient")
+    d.clients["antwerp_trader"].accept(box, f"SEAL-{number}")
+    assert api.get(f"/v1/certificates/{number}").json()["status"] == "delivered"
+
+
+def test_each_status_of_the_world_reads_as_expected(world: World, api):
+    for status, number in world.numbers.items():
+        cert = api.get(f"/v1/certificates/{number}").json()
+        expected = {"superseded": "voided", "replacement": "issued"}.get(status, status)
+        assert cert["status"] == expected, (status, number)
+
+
+def test_the_schema_file_is_a_valid_draft_2020_12_schema():
+    from jsonschema import Draft202012Validator
+
+    from kpledger.certificates.document import SCHEMA_PATH
+    from kpledger.core.documents import CERTIFICATE_SCHEMA
+
+    schema = json.loads(Path(SCHEMA_PATH).read_text())
+    Draft202012Validator.check_schema(schema)
+    assert schema["properties"]["schema"]["const"] == CERTIFICATE_SCHEMA
+
+
+# ------------------------------------------------------------------ the verification page, in a real browser
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is missing: `make setup` installs Debian's chromium package")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def phone_page(browser: Any) -> Any:
+    return browser.new_page(viewport=PHONE, is_mobile=True, has_touch=True)
+
+
+# what a border officer reads for each status: the banner's words (colour is never the only cue)
+HEADLINES = {"issued": "✓ Valid", "delivered": "● Used — import not yet confirmed", "confirmed": "✓ Import confirmed",
+             "disputed": "⚠ Disputed", "voided": "✗ Voided", "expired": "✗ Expired", "superseded": "✗ Superseded"}
+
+
+@pytest.mark.parametrize("status", list(HEADLINES))
+def test_the_verification_page_shows_each_status_on_a_phone(world: World, browser, status: str, tmp_path: Path):
+    number = world.numbers[status]
+    page = phone_page(browser)
+    page.goto(f"{world.server.url}/#/certificate/{number}")
+    page.wait_for_selector(f"#cert-status[data-status='{status}']", timeout=20_000)
+    assert page.inner_text("#cert-status-text") == HEADLINES[status]
+    assert page.inner_text("#cert-heading") == f"KP certificate {number}"
+    assert f"Certificate {number}:" in page.inner_text("#status")  # the live region says it in words
+    facts = page.inner_text("#cert-facts")
+    exporter = "Gaborone Diamond Exporters (Pty) Ltd" if number == "BW0000001" else "Snowbird Lake Diamonds Inc."
+    for words in (exporter, "Antwerp Rough Trading NV", "Botswana (BW)" if number == "BW0000001" else "Canada (CA)",
+                  "European Union (EU)", "Number of parcels", "7102.31", "Date of expiry", "block "):
+        assert words in facts, (status, words)
+    if status == "superseded":
+        replacement = world.numbers["replacement"]
+        assert page.get_attribute("#cert-replaced-by a", "href") == f"#/certificate/{replacement}"
+        page.click("#cert-replaced-by a")
+        page.wait_for_selector("#cert-status[data-status='issued']", timeout=20_000)
+        assert page.get_attribute("#cert-replaces a", "href") == f"#/certificate/{number}"
+    if status == "disputed":
+        assert page.get_attribute("#cert-discrepancy", "data-resolved") == "false"
+        assert "contents differ" in page.inner_text("#cert-discrepancy")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"the page scrolls sideways on a phone ({width}px)"
+    assert (violations := axe_violations(page)) == [], violations
+    screenshot(page, tmp_path, f"certificate-{status}-phone")
+    page.close()
+
+
+def test_the_verification_page_tells_the_genuine_pdf_from_a_tampered_one_and_checks_the_chain(world: World, browser,
+                                                                                               tmp_path: Path):
+    genuine = world.demo.documents_dir / "CA0000001.pdf"  # the PDF the ledger printed when the document was filed
+    tampered = tmp_path / "CA0000001-tampered.pdf"
+    # an edited copy (as a PDF editor saves it): the same page, its metadata changed
+    tampered.write_bytes(genuine.read_bytes().replace(b"Certificate CA0000001)", b"Certificate CA0000007)"))
+    assert tampered.read_bytes() != genuine.read_bytes()
+    page = phone_page(browser)
+    page.goto(f"{world.server.url}/?rpc={world.chain.url}#/certificate/CA0000001")
+    page.wait_for_selector("#cert-status[data-status='confirmed']", timeout=20_000)
+    discrepancy = page.locator("#cert-discrepancy")
+    assert discrepancy.get_attribute("data-resolved") == "true" and "weight differs" in discrepancy.inner_text()
+    assert [e for e in page.eval_on_selector_all("#cert-history li", "els => els.map(e => e.dataset.event)")][-2:] == [
+        "ImportDiscrepancy", "ImportConfirmed"]
+    page.set_input_files("#cert-doc-file", str(tampered))
+    page.wait_for_selector("#cert-doc-verdict[data-match='false']", timeout=10_000)
+    page.set_input_files("#cert-doc-file", str(genuine))
+    page.wait_for_selector("#cert-doc-verdict[data-match='true'][data-kind='printed']", timeout=10_000)
+    page.set_input_files("#cert-doc-file", str(world.demo.documents_dir / "CA0000001.json"))
+    page.wait_for_selector("#cert-doc-verdict[data-match='true'][data-kind='document']", timeout=10_000)
+    page.click("#cert-chain-check")
+    page.wait_for_selector("#cert-chain-summary[data-result='match']", timeout=20_000)
+    assert page.locator("#cert-chain-table tbody tr[data-match='false']").count() == 0
+    assert (violations := axe_violations(page)) == [], violations
+    screenshot(page, tmp_path, "certificate-checked-phone")
+    page.close()
+
+
+def test_the_verification_page_checks_a_replacement_against_the_chain_and_explains_an_unknown_number(
+        world: World, browser):
+    page = phone_page(browser)
+    page.goto(f"{world.server.url}/?rpc={world.chain.url}#/certificate/{world.numbers['replacement']}")
+    page.wait_for_selector("#cert-status[data-status='issued']", timeout=20_000)
+    page.click("#cert-chain-check")
+    page.wait_for_selector("#cert-chain-summary[data-result='match']", timeout=20_000)
+    replaces = page.locator("#cert-chain-table tbody tr", has_text="replaces")
+    assert replaces.get_attribute("data-match") == "true"
+    page.goto(f"{world.server.url}/#/certificate/ZZ0000404")
+    page.wait_for_selector("#cert-error:not([hidden])", timeout=20_000)
+    assert page.inner_text("#cert-error code.error-code") == "CertificateNotFound"
+    page.fill("#cert-number-input", "bw0000001")
+    page.click("#cert-number-form button[type='submit']")
+    page.wait_for_selector("#cert-status[data-status='confirmed']", timeout=20_000)
+    assert (violations := axe_violations(page)) == [], violations
+    page.close()
