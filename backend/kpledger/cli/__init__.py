@@ -7,7 +7,7 @@ nothing but the signature leaves the machine. The commands live by subject (`key
 
 from __future__ import annotations
 
-from kpledger.cli import certificates, keys, lots, registry  # noqa: F401 - they register their commands
+from kpledger.cli import certificates, dev, keys, lots, registry  # noqa: F401 - they register their commands
 from kpledger.cli.base import cli
 
 __all__ = ["cli", "main"]
