@@ -9,6 +9,8 @@ PY := $(VENV)/bin/python
 VENDOR := frontend-static/vendor
 VENDORED := node_modules/qrcode-generator/dist/qrcode.js node_modules/ethers/dist/ethers.min.js \
 	node_modules/chart.js/dist/chart.umd.min.js
+# Swagger UI for the API's /docs (served from vendor/swagger-ui/: no CDN, works offline)
+SWAGGER_UI := swagger-ui-bundle.js swagger-ui.css favicon-32x32.png
 SOLC_VERSION := $(shell node -p "require('./package.json').dependencies.solc")
 
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
@@ -21,10 +23,11 @@ setup: $(VENV)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION) $
 
 vendor: $(VENDOR)/.copied
 
-$(VENDOR)/.copied: node_modules/.installed
-	mkdir -p $(VENDOR)
-	cp $(VENDORED) $(VENDOR)/
-	touch $@
+$(VENDOR)/.copied: node_modules/.installed Makefile
+	@mkdir -p $(VENDOR)/swagger-ui
+	@cp $(VENDORED) $(VENDOR)/
+	@cp $(addprefix node_modules/swagger-ui-dist/,$(SWAGGER_UI)) $(VENDOR)/swagger-ui/
+	@touch $@
 
 # Debian's Chromium for the viewer's browser tests (Playwright cannot download its own browser here)
 browser:
