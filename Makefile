@@ -35,21 +35,24 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	  else echo "install Debian's chromium package (apt-get install chromium) for the browser tests"; exit 1; fi; }
 
+# installs say one line each; pip -qq and npm --loglevel=error still print every error (and why)
 $(VENV)/.installed: pyproject.toml requirements.lock
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -c requirements.lock -e '.[dev]'
-	touch $@
+	@echo "installing the Python packages into $(VENV)/ (a minute or two the first time) ..."
+	@$(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install -qq --upgrade pip
+	@$(PY) -m pip install -qq -c requirements.lock -e '.[dev]'
+	@touch $@
 
 node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund
-	touch $@
+	@echo "installing the npm packages into node_modules/ ..."
+	@npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
 
 .solcx/solc-v$(SOLC_VERSION): scripts/toolchain/install_solc.py scripts/toolchain/solc_adapter.js node_modules/.installed $(VENV)/.installed
-	$(PY) scripts/toolchain/install_solc.py
+	@$(PY) scripts/toolchain/install_solc.py
 
 compile: setup
-	ape compile
+	@ape compile -v WARNING
 
 test: setup lint test-toolchain test-contracts gas test-backend
 
@@ -88,10 +91,10 @@ BLOCK_TIME ?=
 RUN_ARGS = --data $(DATA) --port $(PORT) --chain-port $(CHAIN_PORT) $(if $(BLOCK_TIME),--block-time $(BLOCK_TIME))
 
 run: setup compile
-	$(PY) -m kpledger.run $(RUN_ARGS)
+	@$(PY) -m kpledger.run $(RUN_ARGS)
 
 demo: setup compile
-	$(PY) -m kpledger.run $(RUN_ARGS) --demo
+	@$(PY) -m kpledger.run $(RUN_ARGS) --demo
 
 clean:
 	rm -rf .build contracts/.cache .solcx

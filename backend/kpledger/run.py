@@ -69,7 +69,11 @@ def main(argv: list[str] | None = None) -> int:
         anvil = localnet.start_anvil(data, args.chain_port)
     try:
         localnet.wait_until_up(chain_url, anvil)
-        localnet.deploy(chain_url, data / "deployment.json")
+        try:
+            localnet.deploy(chain_url, data / "deployment.json")
+        except localnet.DeployFailed as exc:
+            print(f"error: {exc}", file=sys.stderr, flush=True)
+            return 1
         if anvil is not None and args.block_time:
             localnet.set_block_time(chain_url, args.block_time)  # after the deploy (see set_block_time)
         os.environ.update({"KP_RPC_URL": chain_url, "KP_DATA_DIR": str(data), "KP_PORT": str(args.port)})
