@@ -336,10 +336,12 @@ class Demo:
 
 
 def wait_indexed(client: KPClient, timeout: float = 120) -> None:
-    """Waits until the API's index has caught up with the chain (what the demo reads must be current)."""
+    """Waits until the API's index has reached the chain's head as it is now (what the demo reads must be current; on
+    a chain mining every few seconds the head moves on meanwhile)."""
     deadline = time.monotonic() + timeout
     health = client.health()
-    while health["indexed_block"] < health["latest_block"] and time.monotonic() < deadline:
+    target = health["latest_block"]
+    while health["indexed_block"] < target and time.monotonic() < deadline:
         time.sleep(0.2)
         health = client.health()
 
