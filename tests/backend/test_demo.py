@@ -80,3 +80,20 @@ def test_the_banner_says_how_to_reach_kp():
     kp_line = next(line for line in text.splitlines() if "export PATH=" in line)
     assert "/.venv/bin:$PATH\" KP_API=http://127.0.0.1:8001" in kp_line
     assert "KP_API" not in banner(Path("/d"), "http://127.0.0.1:8545", "http://127.0.0.1:8000", 8000)
+
+
+def test_a_failed_deployment_shows_what_ape_said(ledger, tmp_path, capfd, monkeypatch):
+    """`make run` says its deployment in one line; when it fails, everything `ape run deploy` printed is shown."""
+    import os
+
+    from kpledger import localnet
+
+    node, _ = ledger
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the record's folder should be")
+    monkeypatch.setenv("PATH", f"{localnet.ROOT / '.venv' / 'bin'}{os.pathsep}{os.environ['PATH']}")  # ape, as make
+    with pytest.raises(localnet.DeployFailed, match=r"deploying the contracts failed \(ape run deploy exited 1; its "
+                                                    r"output is above\)"):
+        localnet.deploy(node.url, blocked / "deployment.json")
+    said = capfd.readouterr()
+    assert "not-a-folder" in said.err and ("FileExistsError" in said.err or "NotADirectoryError" in said.err), said.err
