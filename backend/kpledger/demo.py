@@ -224,6 +224,9 @@ class Demo:
     def run(self) -> dict[str, Any]:
         c = self.clients
         gov = c["governance"]
+        if gov.config.get("environment") == "production":
+            raise ClientError("DevelopmentOnly", f"the API at {self.api} runs in production: the demo signs with "
+                                                 "public test keys, for a development ledger only (make demo)")
         wait_indexed(gov)
         print("Admitting the KP participants, appointing authorities, licensing companies ...", flush=True)
         self.setup()

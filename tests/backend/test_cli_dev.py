@@ -124,3 +124,17 @@ def test_an_api_that_does_not_say_its_environment_is_refused(tmp_path):
     assert refused.exit_code == 1
     assert refused.stderr.startswith(f"error DevelopmentOnly: the API at {api} does not say it runs in development")
     assert not (tmp_path / "secretariat.json").exists()
+
+
+def test_the_demo_is_refused_by_a_production_api(chain, tmp_path):
+    from kpledger.demo import demo_status
+
+    server = api_on(chain, tmp_path / "api", "production", relayer_key="0x" + "5a" * 32)
+    try:
+        head = chain.head()
+        line = demo_status(server.url, tmp_path / "api")
+    finally:
+        server.close()
+    assert line.startswith(f"the demo could not be loaded (after the last step shown): error DevelopmentOnly: the API "
+                           f"at {server.url} runs in production: the demo signs with public test keys"), line
+    assert chain.head() == head

@@ -89,11 +89,13 @@ def test_a_failed_deployment_shows_what_ape_said(ledger, tmp_path, capfd, monkey
     from kpledger import localnet
 
     node, _ = ledger
-    blocked = tmp_path / "not-a-folder"
-    blocked.write_text("a file where the record's folder should be")
+    record = tmp_path / "deployment.json"
+    record.write_text("{ not JSON")  # a damaged record: the script stops before sending anything
     monkeypatch.setenv("PATH", f"{localnet.ROOT / '.venv' / 'bin'}{os.pathsep}{os.environ['PATH']}")  # ape, as make
+    sent = node.w3.eth.get_transaction_count(node.deployer.address)
     with pytest.raises(localnet.DeployFailed, match=r"deploying the contracts failed \(ape run deploy exited 1; its "
                                                     r"output is above\)"):
-        localnet.deploy(node.url, blocked / "deployment.json")
+        localnet.deploy(node.url, record)
     said = capfd.readouterr()
-    assert "not-a-folder" in said.err and ("FileExistsError" in said.err or "NotADirectoryError" in said.err), said.err
+    assert "JSONDecodeError" in said.err and "Expecting property name" in said.err, said.err
+    assert node.w3.eth.get_transaction_count(node.deployer.address) == sent  # nothing deployed
