@@ -17,7 +17,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 
 
-.PHONY: vendor browser setup test test-contracts test-toolchain test-backend lint gas run demo compile clean bench bench-full
+.PHONY: vendor browser setup test test-contracts test-toolchain test-backend test-networks lint gas run demo compile clean bench bench-full
 
 setup: $(VENV)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION) $(VENDOR)/.copied
 
@@ -54,7 +54,7 @@ node_modules/.installed: package.json package-lock.json
 compile: setup
 	@ape compile -v WARNING
 
-test: setup lint test-toolchain test-contracts gas test-backend
+test: setup lint test-toolchain test-contracts gas test-backend test-networks
 
 test-toolchain: setup
 	$(PY) -m pytest -q -p no:ape_test tests/toolchain
@@ -64,6 +64,16 @@ test-contracts: setup
 
 test-backend: setup compile browser
 	$(PY) -m pytest -q -p no:ape_test tests/backend tests/e2e
+
+# the relay, index and read tests again on what a production network does differently: a second EVM and JSON-RPC
+# implementation (Hardhat's node, EDR) and a block every second whatever the load (QBFT's block period)
+NETWORK_TESTS = tests/backend/test_writes.py tests/backend/test_reads.py tests/backend/test_fees.py \
+  tests/backend/test_fee_bump.py tests/backend/test_resend.py tests/backend/test_backends.py tests/backend/test_indexer.py
+test-networks: setup compile
+	KP_TEST_NODE=hardhat $(PY) -m pytest -q -p no:ape_test $(NETWORK_TESTS)
+	# (the concurrent-signers test asserts batching, which needs its 13 requests within the batcher's 1 ms linger)
+	KP_TEST_BLOCK_TIME=1 $(PY) -m pytest -q -p no:ape_test tests/backend/test_writes.py tests/backend/test_backends.py \
+	  tests/e2e -k "not concurrent_duplicates_and_concurrent_signers"
 
 # Slither on exactly what ape compiles (standard-JSON input from ape-config.yaml, the npm solc); fails on any
 # finding of medium or higher impact that is not triaged (`// slither-disable-next-line <detector>` + reason)

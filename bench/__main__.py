@@ -11,26 +11,27 @@ from pathlib import Path
 
 from bench import gas, indexer, reads, report, statistics, world, writes
 from bench.common import Result
+from bench.world_trade import MIDDLE, QUICK, YEAR, Size
 
 SECTIONS = ("gas", "writes", "indexer", "reads", "statistics", "world")
 
 
-def world_size(args: argparse.Namespace) -> world.Size:
+def world_size(args: argparse.Namespace) -> Size:
     """Quick: 1/200 of a year; --full: 1/20; --world-full: a year; --world-fraction: any fraction."""
     if args.world_fraction is not None:
         if not 0 < args.world_fraction <= 1:
             raise ValueError("--world-fraction must be in (0, 1]")
         if args.world_fraction == 1:
-            return world.YEAR
-        return world.Size("custom", args.world_fraction, world.YEAR.limit_s, None)
-    return world.YEAR if args.world_full else world.MIDDLE if args.full else world.QUICK
+            return YEAR
+        return Size("custom", args.world_fraction, YEAR.limit_s, None)
+    return YEAR if args.world_full else MIDDLE if args.full else QUICK
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--full", action="store_true", help="full sizes (1M events for reads, more writes)")
     parser.add_argument("--world-full", action="store_true",
-                        help=f"load a whole synthetic year, stopped at a {world.YEAR.limit_s:.0f} s wall-time cap")
+                        help=f"load a whole synthetic year, stopped at a {YEAR.limit_s:.0f} s wall-time cap")
     parser.add_argument("--world-fraction", type=float, help="world: load this fraction of a year instead (e.g. 0.1)")
     parser.add_argument("--world-flows", type=int, help=f"world: concurrent flows (default {world.FLOWS})")
     parser.add_argument("--world-limit", type=float, help="world: wall-time cap of the load, in seconds")

@@ -28,6 +28,8 @@ from bench.common import (
 from kpledger.eip712 import sign_intent
 
 LEVELS = (1, 4, 16, 64)
+BLOCK_TIMES = (1, 2)  # seconds: QBFT's block period is 1-5 s whatever the load
+INTERVAL_OVERHEAD_S = 0.25  # goal: a relayed write answered (mined and indexed) within this of a raw transaction
 GOAL_RATIO, GOAL_RATE = 0.5, 500.0
 FIRST_CLIENT_KEY = 21  # beyond anvil's funded accounts: the relayer pays
 RAW_PRODUCER_KEYS = range(3, 10)  # funded by anvil; they register parcels directly for the ceiling
@@ -102,7 +104,80 @@ def raw_ceiling(chain: LocalChain, producers: list[Signer], count: int) -> float
     return count / chain.send_raw(raws)
 
 
+def raw_latencies(chain: LocalChain, producer: Signer, count: int) -> tuple[list[float], int]:
+    """Seconds from sending one direct registerParcel transaction to its receipt, one after another, and the gas
+    one such registration uses."""
+    out = []
+    for i in range(count):
+        data = chain.calldata(chain.ledger, "registerParcel", 5_000 + i, 1, UNSORTED, "BW", bytes(32))
+        out.append(chain.send_raw([producer.sign(chain.ledger.address, data, gas=300_000)]))
+    block = chain.w3.eth.get_block("latest")
+    return out, block["gasUsed"] // max(len(block["transactions"]), 1)
+
+
+def interval_blocks(work: Path, block_time: int, full: bool) -> list[Result]:
+    """The same relayed writes on a chain that mines a block every `block_time` seconds, empty or not (what a
+    QBFT network does). One client: latency, against a raw transaction's send-to-receipt latency on the same chain.
+    Many clients: throughput, against what the chain can hold (block gas limit / gas of one direct registration,
+    per block time) and what the clients can ask (one request each per raw latency), whichever is less."""
+    clients, per = (512, 8) if full else (256, 4)
+    chain = LocalChain(work / f"writes-{block_time}s")
+    server: Server | None = None
+    try:
+        authority, producer = Signer(dev_key(2)), Signer(dev_key(3))
+        keys = [dev_key(FIRST_CLIENT_KEY + i) for i in range(clients + 1)]  # the last: the lone client
+        chain.admit({"BW": "Botswana"})
+        chain.appoint({"BW": authority.address})
+        chain.license(authority, [producer.address] + [address_of(k) for k in keys], ROLE["producer"])
+        chain.set_block_time(block_time)
+        log(f"writes: {block_time} s blocks: raw send-to-receipt latency")
+        raw, gas_per_write = raw_latencies(chain, producer, 20 if full else 8)
+        raw_p50 = percentile(raw, 50)
+        block_gas = chain.w3.eth.get_block("latest")["gasLimit"]
+        capacity = block_gas / gas_per_write / block_time
+        server = Server(chain.url, chain.data_dir)
+        chain_id, ledger = chain.deployment["chainId"], chain.deployment["ledger"]
+        results = []
+        for group, count in ((keys[-1:], 20 if full else 8), (keys[:-1], per)):
+            log(f"writes: {block_time} s blocks: {len(group)} clients x {count} requests")
+            per_client = [signed_requests(k, count, chain_id, ledger, f"b{block_time}-{len(group)}-{i}")
+                          for i, k in enumerate(group)]
+            elapsed, latencies, errors = asyncio.run(_run_level(server.url, per_client))
+            rate, p50 = len(latencies) / elapsed, percentile(latencies, 50)
+            details = {"block_time_s": block_time, "clients": len(group), "requests": len(group) * count,
+                       "ok": len(latencies), "errors": len(errors), "first_errors": errors[:3],
+                       "seconds": round(elapsed, 2), "p50_ms": round(p50 * 1000),
+                       "p99_ms": round(percentile(latencies, 99) * 1000), "raw_p50_ms": round(raw_p50 * 1000),
+                       "block_gas_limit": block_gas, "gas_per_direct_write": gas_per_write,
+                       "chain_capacity_per_s": round(capacity, 1)}
+            if len(group) == 1:
+                results.append(Result(
+                    "writes", f"relayed write latency p50, {block_time} s blocks, 1 client", p50 * 1000, "ms",
+                    raw_p50 * 1000, "a raw transaction's send-to-receipt p50 on the same chain",
+                    f"<= raw + {INTERVAL_OVERHEAD_S * 1000:.0f} ms",
+                    not errors and p50 <= raw_p50 + INTERVAL_OVERHEAD_S, details))
+            else:
+                ceiling = min(capacity, len(group) / raw_p50)
+                results.append(Result(
+                    "writes", f"relayed writes/s, {block_time} s blocks, {len(group)} clients", rate, "writes/s",
+                    ceiling, "the chain's capacity in direct registrations, or the clients' demand if less",
+                    f">= {GOAL_RATIO} x ceiling", not errors and rate >= GOAL_RATIO * ceiling, details))
+        return results
+    finally:
+        if server is not None:
+            server.close()
+        chain.close()
+
+
 def run(work: Path, full: bool) -> list[Result]:
+    """Automine (a block per transaction) first, then interval blocks of 1 and 2 s."""
+    results = automine(work, full)
+    for block_time in BLOCK_TIMES:
+        results += interval_blocks(work, block_time, full)
+    return results
+
+
+def automine(work: Path, full: bool) -> list[Result]:
     """Per level: the raw ceiling measured on the chain as it is just before (anvil slows down as its storage
     grows, so a ceiling from a fresh chain would flatter it), then the relayed writes with a fresh server."""
     sizes = FULL if full else QUICK

@@ -5,9 +5,9 @@
 // with SHA-256) and a direct check against the chain (eth_call of certificate(number)).
 import { api, apiBase, ApiError } from "./api.js";
 import { CERTIFICATE_STATUS, Rpc } from "./chain.js";
-import { sha256 } from "./sha256.js";
+import { hashFile } from "./sha256.js";
 import {
-  clear, fmtCarats, fmtTime, h, hsWords, isoTime, party, reasonWords, shortAddr, shortHash,
+  clear, fact, fmtCarats, fmtTime, h, hsWords, isoTime, onFileChosen, party, reasonWords, shortAddr, shortHash,
 } from "./util.js";
 
 const $ = (id) => document.getElementById(id);
@@ -56,10 +56,6 @@ function numberFromLocation() {
 
 function announce(text) {
   $("status").textContent = text;
-}
-
-function fact(term, ...value) {
-  return [h("dt", {}, term), h("dd", {}, ...value)];
 }
 
 function certLink(number) {
@@ -203,15 +199,9 @@ async function checkFile(file) {
   const out = clear($("cert-doc-result"));
   const c = page.certificate;
   if (!file || !c) return;
-  out.append(h("p", {}, `Hashing ${file.name}…`));
-  let bytes;
-  try {
-    bytes = await file.arrayBuffer();
-  } catch (error) {
-    clear(out).append(h("p", { class: "result-bad" }, `Could not read ${file.name}: ${error.message}`));
-    return;
-  }
-  const { hash, method } = await sha256(bytes);
+  const read = await hashFile(file, out);
+  if (!read) return;
+  const { bytes, hash, method } = read;
   const printed = c.document && c.document.printed_sha256;
   const verdict = hash === c.document_hash.toLowerCase()
     ? ["document", `✓ This is the certificate document of ${c.number} anchored on the ledger.`]
@@ -325,20 +315,7 @@ export function setupCertificate() {
     const number = $("cert-number-input").value.trim().toUpperCase();
     location.hash = `#/certificate/${encodeURIComponent(number)}`;
   });
-  const input = $("cert-doc-file");
-  const zone = $("cert-doc-drop");
-  input.addEventListener("change", () => checkFile(input.files[0]));
-  zone.addEventListener("dragover", (event) => {
-    event.preventDefault();
-    zone.classList.add("dragging");
-  });
-  zone.addEventListener("dragleave", () => zone.classList.remove("dragging"));
-  zone.addEventListener("drop", (event) => {
-    event.preventDefault();
-    zone.classList.remove("dragging");
-    const file = event.dataTransfer && event.dataTransfer.files[0];
-    if (file) checkFile(file);
-  });
+  onFileChosen($("cert-doc-file"), $("cert-doc-drop"), checkFile);
   $("cert-chain-form").addEventListener("submit", checkChain);
   const rpc = new URLSearchParams(location.search).get("rpc");
   if (rpc) $("cert-rpc-url").value = rpc;

@@ -1,6 +1,7 @@
 // SHA-256 of a file's bytes, as the ledger anchors document hashes ("0x" + 64 hex digits).
 // Uses crypto.subtle.digest; browsers only offer it in secure contexts (https, localhost), so a small
 // pure-JS implementation (FIPS 180-4) covers a viewer opened over plain http from another host.
+import { clear, h } from "./util.js";
 
 const K = new Uint32Array([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -58,4 +59,17 @@ export async function sha256(buffer) {
     return { hash: toHex(new Uint8Array(digest)), method: "crypto.subtle" };
   }
   return { hash: sha256Fallback(buffer), method: "built-in SHA-256 (no crypto.subtle outside https)" };
+}
+
+/** Reads a chosen file and hashes it, saying so in `out`: {bytes, hash, method}, or null (why, in `out`). */
+export async function hashFile(file, out) {
+  out.append(h("p", {}, `Hashing ${file.name}…`));
+  let bytes;
+  try {
+    bytes = await file.arrayBuffer();
+  } catch (error) {
+    clear(out).append(h("p", { class: "result-bad" }, `Could not read ${file.name}: ${error.message}`));
+    return null;
+  }
+  return { bytes, ...(await sha256(bytes)) };
 }

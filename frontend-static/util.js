@@ -127,3 +127,39 @@ export function party(name, address, country = null) {
     name ? h("span", { class: "party-name" }, name) : h("span", { class: "party-name muted" }, "unnamed account"),
     " ", copy, country ? h("span", { class: "party-country" }, ` ${country}`) : null);
 }
+
+/** Calls `onFile` with the file chosen in `input` or dropped on `zone` (marked "dragging" while a file is over it). */
+export function onFileChosen(input, zone, onFile) {
+  input.addEventListener("change", () => onFile(input.files[0]));
+  zone.addEventListener("dragover", (event) => {
+    event.preventDefault();
+    zone.classList.add("dragging");
+  });
+  zone.addEventListener("dragleave", () => zone.classList.remove("dragging"));
+  zone.addEventListener("drop", (event) => {
+    event.preventDefault();
+    zone.classList.remove("dragging");
+    const file = event.dataTransfer && event.dataTransfer.files[0];
+    if (file) onFile(file);
+  });
+}
+
+/** A term and its value in a facts list (<dl>): [<dt>, <dd>]. */
+export function fact(term, ...value) {
+  return [h("dt", {}, term), h("dd", {}, ...value)];
+}
+
+/** A link to a lot's page in the viewer: "parcel 8". */
+export function lotLink(id, kind) {
+  return h("a", { href: `#/lot/${id}` }, `${kind} ${id}`);
+}
+
+const BADGE_TEXT = {
+  issued: "Issued", delivered: "Delivered — import not confirmed", confirmed: "✓ Confirmed", disputed: "⚠ Disputed",
+  voided: "✗ Voided", expired: "✗ Expired", missing: "✗ Missing", superseded: "✗ Superseded",
+};
+
+/** A certificate's status (or "missing") as a coloured badge, in words. */
+export function badge(status, text) {
+  return h("span", { class: `badge badge-${status}`, "data-status": status }, text || BADGE_TEXT[status] || status);
+}

@@ -20,36 +20,21 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
-import httpx
-from eth_account import Account
-from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
 
-from kpledger.auth import sign_request
-from kpledger.certificates.document import encode
+from kpledger.client_documents import KINDS, DocumentsClient, certificate_document_bytes
+from kpledger.client_http import DEFAULT_TTL, ApiClient, ClientError
 from kpledger.core.actions import ACTIONS
 from kpledger.core.constants import ROLES, role_bits, role_names
 from kpledger.eip712 import sign_intent
 
-__all__ = ["ROLES", "ClientError", "KPClient", "Part", "carats", "certificate_document_bytes", "document_hash",
-           "keyed_nonce", "points", "role_bits", "role_names", "seal_id", "text_bytes32"]
+__all__ = ["DEFAULT_TTL", "KINDS", "ROLES", "ApiClient", "ClientError", "KPClient", "Part", "carats",
+           "certificate_document_bytes", "document_hash", "keyed_nonce", "points", "role_bits", "role_names",
+           "seal_id", "text_bytes32"]
 
 ZERO32 = "0x" + "00" * 32
-DEFAULT_TTL = 3600
-
-
-class ClientError(Exception):
-    """A refusal by the API (or a failure to reach it), with the API's machine-readable code."""
-
-    def __init__(self, code: str, message: str, details: dict[str, Any] | None = None,
-                 status: int | None = None):
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
-        self.details = details or {}
-        self.status = status
 
 
 # ---------------------------------------------------------------- helpers
@@ -87,11 +72,6 @@ def document_hash(path: str | Path) -> str:
         for block in iter(lambda: f.read(1 << 16), b""):
             digest.update(block)
     return "0x" + digest.hexdigest()
-
-
-def certificate_document_bytes(document: Mapping[str, Any]) -> bytes:
-    """The bytes of a `kp-certificate/1` document to anchor (`document_hash` of them) and to file."""
-    return encode(dict(document))
 
 
 def points(carats: str | int | Decimal) -> int:
@@ -138,87 +118,8 @@ class Part:
 # ---------------------------------------------------------------- the client
 
 
-class KPClient:
-    """Signs and submits ledger actions to one API deployment; also reads."""
-
-    def __init__(self, base_url: str, key: bytes | str | LocalAccount | None = None, *,
-                 ttl: int = DEFAULT_TTL, timeout: float = 120.0, http: httpx.Client | None = None):
-        self.base_url = base_url.rstrip("/")
-        self.account: LocalAccount | None = (
-            key if isinstance(key, LocalAccount) else Account.from_key(key) if key is not None else None)
-        self.ttl = ttl
-        self.http = http or httpx.Client(base_url=self.base_url, timeout=timeout)
-        self._config: dict[str, Any] | None = None
-
-    def close(self) -> None:
-        self.http.close()
-
-    def __enter__(self) -> KPClient:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.close()
-
-    @property
-    def address(self) -> str:
-        if self.account is None:
-            raise ClientError("NoKey", "this client has no key to sign with")
-        return self.account.address
-
-    # ------------------------------------------------------------ transport
-
-    def request(self, method: str, path: str, body: Any = None, content: bytes | None = None,
-                headers: Mapping[str, str] | None = None) -> Any:
-        """One HTTP exchange (a JSON `body` or raw `content`); returns the parsed JSON answer or raises ClientError."""
-        headers = {"content-type": "application/octet-stream"} if content is not None else None
-        response = self._exchange(method, path, json=body, content=content, headers=headers)
-        try:
-            return response.json()
-        except ValueError:
-            return None
-
-    def _exchange(self, method: str, path: str, **kw: Any) -> httpx.Response:
-        """One HTTP exchange; the response if it succeeded, else ClientError with the API's code and message."""
-        try:
-            response = self.http.request(method, path, **kw)
-        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-            raise ClientError("Unreachable", f"the KP Ledger API at {self.base_url} is not reachable (nothing "
-                                             "answers there): is it running? Start it with make run, or give its "
-                                             "URL with --api / KP_API") from exc
-        except httpx.TimeoutException as exc:
-            raise ClientError("Unreachable", f"the KP Ledger API at {self.base_url} did not answer in time: a write "
-                                             "may still be recorded, so look (kp parcel show, kp status) before "
-                                             "repeating it") from exc
-        except httpx.HTTPError as exc:
-            raise ClientError("Unreachable", f"the exchange with the KP Ledger API at {self.base_url} failed "
-                                             f"({type(exc).__name__}): is it running? (make run)") from exc
-        if response.is_success:
-            return response
-        try:
-            data = response.json()
-        except ValueError:
-            data = None
-        if isinstance(data, dict) and "code" in data:
-            raise ClientError(str(data["code"]), str(data.get("message", "")), data.get("details") or {},
-                              response.status_code)
-        detail = data.get("detail") if isinstance(data, dict) else None
-        message = detail if isinstance(detail, str) else response.text[:500] or response.reason_phrase
-        raise ClientError(f"HTTP{response.status_code}", f"{method} {path}: {message}", status=response.status_code)
-
-    def get(self, path: str) -> Any:
-        """GET a read endpoint; returns its JSON."""
-        return self.request("GET", path)
-
-    def post(self, path: str, body: Any) -> Any:
-        """POST a JSON body; returns the JSON answer."""
-        return self.request("POST", path, body)
-
-    @property
-    def config(self) -> dict[str, Any]:
-        """The deployment's chain id and contract addresses (fetched once)."""
-        if self._config is None:
-            self._config = self.get("/v1/config")
-        return self._config
+class KPClient(DocumentsClient):
+    """Signs and submits ledger actions to one API deployment; also reads, files and prints (`DocumentsClient`)."""
 
     def nonce(self, contract: str) -> int:
         """The signer's next nonce for one contract."""
@@ -369,7 +270,11 @@ class KPClient:
 
     def participant(self, code: str) -> dict[str, Any]:
         """GET /v1/participants/{code}."""
-        return self.get(f"/v1/participants/{code}")
+        return self.get(f"/v1/participants/{quote(code, safe='')}")
+
+    def participant_names(self) -> dict[str, str]:
+        """Every participant's name by ISO code (GET /v1/participants)."""
+        return {p["code"]: p["name"] for p in self.get("/v1/participants")["data"]}
 
     def parcel(self, parcel_id: int) -> dict[str, Any]:
         """GET /v1/parcels/{id}."""
@@ -387,61 +292,7 @@ class KPClient:
         """GET /v1/certificates/{number}: status, names, supersede links, discrepancy and resolution, parcels."""
         return self.get(f"/v1/certificates/{quote(number, safe='')}")
 
-    def account(self, address: str) -> dict[str, Any]:
-        """GET /v1/accounts/{address}: a member's participant, roles, public profile and its history."""
+    def member(self, address: str) -> dict[str, Any]:
+        """GET /v1/accounts/{address}: a member's participant, roles, public profile and its history. (Not named
+        `account`: that is the client's signing account.)"""
         return self.get(f"/v1/accounts/{to_checksum_address(address)}")
-
-    def verification_slip(self, number: str) -> bytes:
-        """The public verification slip of a certificate (PDF, A6, QR code of its verification page)."""
-        return self._exchange("GET", f"/v1/certificates/{quote(number, safe='')}/slip.pdf").content
-
-    # ------------------------------------------------------------ off-chain documents (signed requests)
-
-    def _signed(self, method: str, path: str, body: bytes = b"", content_type: str = "") -> dict[str, str]:
-        if self.account is None:
-            raise ClientError("NoKey", "documents are shown to the parties only: this client has no key to sign with")
-        headers = sign_request(self.account.key, method, self.base_url + path, body, content_type=content_type,
-                               chain_id=int(self.config["chain_id"]))
-        return {**headers, "content-type": content_type} if content_type else headers
-
-    def file_document(self, kind: str, reference: str | int, content: bytes,
-                      content_type: str = "application/octet-stream") -> dict[str, Any]:
-        """Files the off-chain document of a certificate (`kind` "certificates", reference its number) or a parcel
-        ("parcels", its id): its SHA-256 must be the hash the record anchored."""
-        path = f"/v1/documents/{kind}/{quote(str(reference), safe='')}"
-        headers = self._signed("PUT", path, content, content_type)
-        return self._exchange("PUT", path, content=content, headers=headers).json()
-
-    def document(self, kind: str, reference: str | int) -> tuple[bytes, str]:
-        """A record's filed document and its content type (for the parties and authorities concerned)."""
-        path = f"/v1/documents/{kind}/{quote(str(reference), safe='')}"
-        response = self._exchange("GET", path, headers=self._signed("GET", path))
-        return response.content, response.headers.get("content-type", "application/octet-stream")
-
-    def file_certificate(self, document: Mapping[str, Any]) -> dict[str, Any]:
-        """Files a `kp-certificate/1` document (a dict, e.g. from `kpledger.certificates.document.compose`) for its
-        certificate, encoded exactly as `certificate_document_bytes` encodes it (the bytes whose hash was anchored).
-        The answer carries `printed_sha256`, the SHA-256 of the PDF the ledger printed from it."""
-        return self.file_document("certificates", str(document["number"]), certificate_document_bytes(document),
-                                  "application/json")
-
-    def printable_certificate(self, number: str, *, pdf: bool = True) -> bytes:
-        """The printed certificate of a party (signed request): the one-page PDF, or the HTML page to print."""
-        path = f"/v1/certificates/{quote(number, safe='')}/printable{'.pdf' if pdf else ''}"
-        return self._exchange("GET", path, headers=self._signed("GET", path)).content
-
-    def trade_statistics(self, code: str, year: int, quarter: int | None = None, *, basis: str = "crossing",
-                         value: bool = False) -> dict[str, Any]:
-        """GET /v1/statistics/participants/{code}/trade; `value=True` signs the request with this client's key (the
-        value in USD is shown to an authority of `code` only)."""
-        params = {"year": year, **({"quarter": quarter} if quarter else {}), "basis": basis,
-                  **({"value": "true"} if value else {})}
-        target = f"/v1/statistics/participants/{quote(code, safe='')}/trade?{urlencode(params)}"
-        if not value:
-            return self.get(target)
-        return self._exchange("GET", target, headers=self._signed("GET", target)).json()
-
-    def verify(self, document: bytes, number: str | None = None) -> dict[str, Any]:
-        """Checks a document: against certificate `number`, or against everything anchored (POST /v1/verify)."""
-        path = f"/v1/verify/certificates/{quote(number, safe='')}" if number else "/v1/verify"
-        return self.request("POST", path, content=document)

@@ -1,14 +1,17 @@
 // KP Ledger participant console: connect a wallet, see what waits for the account, fill a form, check what
-// will be signed, sign it in the wallet (EIP-712) and follow the write until the ledger shows it.
+// will be signed, sign it in the wallet (EIP-712) and follow the write until the ledger shows it. This module holds
+// the flow and its state; views.js draws the account and inbox, review.js the check before signing and the result.
 import { ApiError, apiBase, request } from "../api.js";
-import { clear, h, shortAddr } from "../util.js";
-import { buildForm, fieldSpecs, mayAct } from "./forms.js";
-import { LANGUAGES, has, initialLanguage, language, locale, setLanguage, t, translatePage } from "./i18n.js";
+import { clear, h } from "../util.js";
+import { buildForm, mayAct } from "./forms.js";
+import { LANGUAGES, has, initialLanguage, language, setLanguage, t, translatePage } from "./i18n.js";
 import { actionPath, digest, recoverSigner, typedData, walletPayload, writeBody } from "./typed.js";
-import { formatCarats, sameAddress } from "./units.js";
+import { sameAddress } from "./units.js";
+import { drawConfirm, drawResult } from "./review.js";
+import { actLink, drawAccount, drawInbox, viewerUrl } from "./views.js";
 import * as wallet from "./wallet.js";
 import { WalletError } from "./wallet.js";
-import { fmtTime, lotWords } from "./widgets.js";
+import { setParticipants } from "./words.js";
 
 const $ = (id) => document.getElementById(id);
 const TTL = 3600; // seconds a signed intent stays valid
@@ -107,7 +110,8 @@ async function connect() {
   try {
     state.account = await wallet.connect();
     await refreshAccount();
-    announce(t("status.connected", { address: state.account }));
+    announce(state.inbox.name ? t("status.connectedNamed", { name: state.inbox.name, address: state.account })
+      : t("status.connected", { address: state.account }));
     if (!location.hash.startsWith("#/act/")) location.hash = "#/";
     route();
     focusHeading("account-heading");
@@ -133,33 +137,9 @@ async function walletChanged() {
 }
 
 function renderAccount() {
-  const inbox = state.inbox;
-  const facts = clear($("account-facts"));
-  const fact = (term, ...value) => facts.append(h("dt", {}, term), h("dd", {}, ...value));
-  fact(t("account.address"), h("code", { class: "hash-full", "data-address": state.account }, state.account));
-  if (inbox.participant) {
-    fact(t("account.participant"), `${inbox.participant.code} — ${inbox.participant.name} `,
-      h("span", { class: `badge badge-${inbox.participant.status === "active" ? "confirmed" : "voided"}` },
-        t(`participant.${inbox.participant.status}`)));
-  } else {
-    fact(t("account.participant"), t("account.none"));
-  }
-  const roles = inbox.roles.filter((r) => r !== "authority");
-  fact(t("account.roles"), h("span", { id: "account-roles" },
-    [inbox.governance ? t("account.governance") : null, inbox.roles.includes("authority") ? t("account.authority") : null,
-      roles.length ? t("account.operator") : null]
-      .filter(Boolean).join(" · ") || "—"));
-  fact(t("account.licence"), h("span", { id: "account-licence" },
-    roles.length ? roles.map((r) => t(`role.${r}`)).join(", ") : t("account.noLicence")));
-  const notes = clear($("account-notes"));
-  if (!inbox.member && !inbox.governance) notes.append(h("p", { class: "note warn" }, t("account.notMember")));
-  if (inbox.participant && inbox.participant.status === "suspended") {
-    notes.append(h("p", { class: "note warn" }, t("account.suspended", { code: inbox.participant.code })));
-  }
-  if (state.walletChain !== null && state.walletChain !== state.chainId) {
-    notes.append(h("p", { class: "note warn" }, t("account.wrongChain", { wallet: state.walletChain, ledger: state.chainId }),
-      " ", h("button", { type: "button", class: "secondary", onclick: switchChain }, t("button.switchChain"))));
-  }
+  drawAccount($("account-facts"), $("account-notes"), {
+    inbox: state.inbox, account: state.account, walletChain: state.walletChain, chainId: state.chainId, switchChain,
+  });
 }
 
 async function switchChain() {
@@ -174,104 +154,9 @@ async function switchChain() {
 
 // ------------------------------------------------------------------ inbox
 
-function actLink(action, params, text) {
-  const query = new URLSearchParams(params).toString();
-  return h("a", { class: "button-link", href: `#/act/${action}${query ? `?${query}` : ""}`, "data-action": action }, text);
-}
-
-function party(address) {
-  return h("code", { title: address }, shortAddr(address));
-}
-
-function inboxCard(id, titleKey, items, count, renderItem, emptyKey) {
-  const heading = `${id}-heading`;
-  return h("section", { class: "inbox-card", id, "aria-labelledby": heading, "data-count": count },
-    h("h3", { id: heading }, t(titleKey), " ", h("span", { class: "count" }, String(count))),
-    items.length
-      ? h("ul", { class: "inbox-list" }, ...items.map((item) => h("li", {}, ...renderItem(item))))
-      : h("p", { class: "muted" }, t(emptyKey)),
-    count > items.length ? h("p", { class: "hint" }, t("inbox.more", { shown: items.length, count })) : null);
-}
-
 function renderInbox() {
-  const inbox = state.inbox;
-  const box = clear($("inbox"));
-  const counts = inbox.counts;
-  const isAuthority = inbox.roles.includes("authority");
-  const isOperator = inbox.member && inbox.roles.some((r) => r !== "authority");
-  const may = (name) => state.actions.has(name) && mayAct(state.actions.get(name), inbox);
-  const offerItem = (o) => [h("span", {}, lotWords({ ...o, id: o.lot_id }), " · ", t("inbox.from"), " ", party(o.from),
-    o.certificate ? [" · ", t("inbox.underCertificate", { number: o.certificate })] : "")];
-  if (isOperator) {
-    box.append(inboxCard("inbox-offers-to-me", "inbox.offersToMe", inbox.offers_to_me, counts.offers_to_me, (o) => [
-      ...offerItem(o), h("span", { class: "item-actions" },
-        may("AcceptCustody") ? actLink("AcceptCustody", { lotId: o.lot_id }, t("inbox.accept")) : null,
-        may("RejectCustody") ? actLink("RejectCustody", { lotId: o.lot_id }, t("inbox.reject")) : null)], "inbox.none"));
-    box.append(inboxCard("inbox-my-offers", "inbox.myOffers", inbox.my_offers, counts.my_offers, (o) => [
-      h("span", {}, lotWords({ ...o, id: o.lot_id }), " · ", t("inbox.to"), " ", party(o.to)),
-      h("span", { class: "item-actions" },
-        may("WithdrawOffer") ? actLink("WithdrawOffer", { lotId: o.lot_id }, t("inbox.withdraw")) : null)], "inbox.none"));
-    box.append(inboxCard("inbox-my-needing", "inbox.myNeedingCertificate", inbox.my_consignments_needing_certificate,
-      counts.my_consignments_needing_certificate, (c) => [
-        h("span", {}, lotWords({ ...c, id: c.consignment_id, kind: "consignment" })),
-        h("span", { class: "muted" }, t("inbox.waitsForAuthority"))], "inbox.none"));
-  }
-  if (isAuthority) {
-    box.append(inboxCard("inbox-to-confirm", "inbox.toConfirm", inbox.certificates_to_confirm,
-      counts.certificates_to_confirm, (c) => [
-        h("span", {}, t("cert.summary", { number: c.number, from: c.exporter, to: c.importer,
-          carats: formatCarats(c.points, locale()), consignment: String(c.consignment_id) })),
-        h("span", { class: "item-actions" },
-          may("ConfirmImport") ? actLink("ConfirmImport", { number: c.number }, t("inbox.confirm")) : null,
-          may("RecordDiscrepancy") ? actLink("RecordDiscrepancy", { number: c.number }, t("inbox.discrepancy")) : null)],
-      "inbox.none"));
-    box.append(inboxCard("inbox-exporters-needing", "inbox.exportersNeedingCertificate",
-      inbox.exporters_consignments_needing_certificate, counts.exporters_consignments_needing_certificate, (c) => [
-        h("span", {}, lotWords({ ...c, id: c.consignment_id, kind: "consignment" }), " · ", t("inbox.heldBy"), " ",
-          party(c.holder)),
-        h("span", { class: "item-actions" }, may("IssueCertificate")
-          ? actLink("IssueCertificate", { consignmentId: c.consignment_id }, t("inbox.issue")) : null)], "inbox.none"));
-    box.append(inboxCard("inbox-issued-open", "inbox.issuedOpen", inbox.certificates_issued_open,
-      counts.certificates_issued_open, (c) => [
-        h("span", {}, t("cert.summary", { number: c.number, from: c.exporter, to: c.importer,
-          carats: formatCarats(c.points, locale()), consignment: String(c.consignment_id) }), " · ",
-        t("inbox.expires", { when: fmtTime(c.expires_at) })),
-        h("span", { class: "item-actions" },
-          may("VoidCertificate") ? actLink("VoidCertificate", { number: c.number }, t("inbox.void")) : null)], "inbox.none"));
-  }
-  if (isOperator) {
-    box.append(inboxCard("inbox-parcels", "inbox.parcels", inbox.parcels, counts.parcels, (p) => [
-      h("span", {}, lotWords({ ...p, kind: "parcel", hs_codes: [p.hs_code] }), p.offered ? [" · ", t("inbox.offered")] : ""),
-      h("span", { class: "item-actions" }, p.offered ? null : [
-        may("SplitParcel") ? actLink("SplitParcel", { parcelId: p.id }, t("inbox.split")) : null,
-        may("SealConsignment") ? actLink("SealConsignment", { parcelIds: p.id }, t("inbox.seal")) : null,
-        may("OfferCustody") ? actLink("OfferCustody", { lotId: p.id }, t("inbox.offer")) : null]),
-      viewerLink(p.id)], "inbox.noneHeld"));
-    box.append(inboxCard("inbox-consignments", "inbox.consignments", inbox.consignments, counts.consignments, (c) => [
-      h("span", {}, lotWords({ ...c, kind: "consignment", parcel_count: c.parcel_ids.length }),
-        c.status === "compromised" ? [" · ", h("strong", {}, t("inbox.compromised"))] : "",
-        c.certificate ? [" · ", t("inbox.underCertificate", { number: c.certificate.number })] : "",
-        c.offered ? [" · ", t("inbox.offered")] : ""),
-      h("span", { class: "item-actions" }, c.offered ? null : [
-        c.status === "sealed" && may("OfferCustody") ? actLink("OfferCustody", { lotId: c.id }, t("inbox.offer")) : null,
-        may("OpenConsignment") ? actLink("OpenConsignment", { consignmentId: c.id }, t("inbox.open")) : null]),
-      viewerLink(c.id)], "inbox.noneHeld"));
-  }
-  if (!box.childElementCount) box.append(h("p", { class: "muted" }, t("inbox.nothingForRole")));
-  const waiting = counts.offers_to_me + counts.certificates_to_confirm
-    + (isAuthority ? counts.exporters_consignments_needing_certificate : 0);
-  $("inbox-summary").textContent = t("inbox.summary", { count: waiting });
-}
-
-function viewerUrl(lotId) {
-  const params = new URLSearchParams(location.search);
-  params.delete("lang");
-  const query = params.toString();
-  return new URL(`../${query ? `?${query}` : ""}${lotId === null ? "" : `#/lot/${lotId}`}`, location.href).href;
-}
-
-function viewerLink(lotId) {
-  return h("a", { class: "viewer-link", href: viewerUrl(lotId) }, t("link.provenance", { id: String(lotId) }));
+  const may = (name) => state.actions.has(name) && mayAct(state.actions.get(name), state.inbox);
+  drawInbox($("inbox"), $("inbox-summary"), state.inbox, may);
 }
 
 // ------------------------------------------------------------------ actions
@@ -375,32 +260,7 @@ async function review(event) {
 }
 
 function renderConfirm() {
-  const { action, typed, payload } = state.pending;
-  $("confirm-heading").textContent = t("confirm.heading", { action: t(`action.${action.action}`) });
-  const rows = clear($("confirm-rows"));
-  const specs = fieldSpecs(action);
-  for (const field of action.types[action.primary_type]) {
-    const value = typed.message[field.name];
-    const spec = specs.find((s) => s.name === field.name);
-    const label = spec ? t(spec.labelKey) : t(`field.${field.name}`);
-    const words = spec ? state.form.built.describe(field.name, value)
-      : field.name === "deadline" ? fmtTime(value) : String(value);
-    rows.append(h("tr", { "data-field": field.name },
-      h("th", { scope: "row" }, label, h("br"), h("code", { class: "muted" }, `${field.name} (${field.type})`)),
-      h("td", {}, words),
-      h("td", {}, h("code", { class: "hash-full" }, signedText(payload.message[field.name])))));
-  }
-  const domain = clear($("confirm-domain"));
-  domain.append(
-    h("dt", {}, t("confirm.contract")), h("dd", {}, `${typed.domain.name} `, h("code", { class: "hash-full" }, typed.domain.verifyingContract)),
-    h("dt", {}, t("confirm.chain")), h("dd", {}, String(typed.domain.chainId)),
-    h("dt", {}, t("confirm.signer")), h("dd", {}, h("code", { class: "hash-full" }, state.account)),
-    h("dt", {}, t("confirm.digest")), h("dd", {}, h("code", { class: "hash-full", id: "confirm-digest" }, state.pending.digest)));
-  $("confirm-json").textContent = JSON.stringify(payload, null, 2);
-}
-
-function signedText(value) {
-  return typeof value === "string" ? value : JSON.stringify(value);
+  drawConfirm({ pending: state.pending, form: state.form, inbox: state.inbox, account: state.account });
 }
 
 // ------------------------------------------------------------------ signing and progress
@@ -475,28 +335,7 @@ async function waitIndexed(block) {
 }
 
 function renderResult(action, message, answer) {
-  const out = clear($("progress-result"));
-  const result = answer.result || {};
-  const lots = new Set();
-  for (const key of ["parcel_id", "consignment_id", "lot_id"]) if (result[key] !== undefined) lots.add(result[key]);
-  for (const id of result.child_ids || []) lots.add(id);
-  for (const key of ["lotId", "consignmentId", "parcelId"]) if (message[key] !== undefined) lots.add(message[key]);
-  const cert = action.action.includes("Certificate") || message.number !== undefined
-    ? (state.inbox.certificates_to_confirm || []).concat(state.inbox.certificates_issued_open || [])
-      .find((c) => c.number === message.number) : null;
-  if (cert) lots.add(cert.consignment_id);
-  const facts = [];
-  for (const [key, value] of Object.entries(result)) {
-    facts.push(h("dt", {}, t(has(`result.${key}`) ? `result.${key}` : "result.other", { key })),
-      h("dd", { "data-result": key }, Array.isArray(value) ? value.join(", ") : String(value)));
-  }
-  out.append(h("p", { class: "result-ok", id: "write-done" }, h("strong", {}, t("progress.done"))));
-  if (result.transferred === false) out.append(h("p", { class: "note warn", id: "seal-mismatch" }, t("progress.sealMismatch")));
-  if (facts.length) out.append(h("dl", { class: "facts" }, ...facts));
-  if (lots.size) {
-    out.append(h("p", {}, t("progress.viewer")),
-      h("ul", { class: "viewer-links" }, ...[...lots].map((id) => h("li", {}, viewerLink(String(id))))));
-  }
+  drawResult(action, message, answer, { inbox: state.inbox, accounts: state.accounts });
 }
 
 // ------------------------------------------------------------------ start
@@ -559,6 +398,7 @@ async function start() {
     state.roleBits = listing.roles;
     state.actions = new Map(listing.actions.map((a) => [a.action, a]));
     state.participants = participants.data;
+    setParticipants(participants.data);
     relabel();
   } catch (error) {
     showError(error, t("error.api", { api: apiBase() }));

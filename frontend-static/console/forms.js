@@ -9,7 +9,11 @@
 import { locale, t } from "./i18n.js";
 import { businessFields } from "./typed.js";
 import { formatCarats } from "./units.js";
-import { WIDGETS, hsWords } from "./widgets.js";
+import { LOT_WIDGETS } from "./lotwidgets.js";
+import { WIDGETS } from "./widgets.js";
+import { countryWords, hsWords } from "./words.js";
+
+const ALL_WIDGETS = { ...WIDGETS, ...LOT_WIDGETS };
 
 const doc = { widget: "document" };
 const fromConsignment = (take, words) => ({ widget: "fromLot", from: "consignmentId", take, words,
@@ -83,7 +87,7 @@ export const FORMS = {
       points: fromConsignment((lot) => BigInt(lot.points), carats),
       parcelCount: fromConsignment((lot) => BigInt(lot.parcel_count), (v) => String(v)),
       hsCodes: fromConsignment((lot) => lot.hs_codes.map(BigInt), (v) => list(v.map((c) => hsWords(Number(c))))),
-      origins: fromConsignment((lot) => [...lot.origins], (v) => list(v)),
+      origins: fromConsignment((lot) => [...lot.origins], (v) => list(v.map(countryWords))),
       issuedAt: { widget: "now" },
       expiresAt: { widget: "validFor", from: "issuedAt", label: "field.validFor" },
       documentHash: { widget: "document", label: "field.certificateDocument" },
@@ -145,7 +149,7 @@ export function buildForm(action, ctx) {
   };
   const context = { ...ctx, form };
   for (const spec of specs) {
-    const make = WIDGETS[spec.widget] || WIDGETS[fallback(spec.type).widget];
+    const make = ALL_WIDGETS[spec.widget] || ALL_WIDGETS[fallback(spec.type).widget];
     widgets.set(spec.name, make({ ...spec, labelText: t(spec.labelKey) }, context));
   }
   return {

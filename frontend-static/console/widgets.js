@@ -1,13 +1,14 @@
-// Form widgets: each renders one message field, reads the person's input into the value the ledger records
-// (throwing InputError with a text key), reads it back in words, and says it in the confirmation screen.
-// Which widget a field gets is decided in forms.js.
+// Form widgets for plain values: each renders one message field, reads the person's input into the value the
+// ledger records (throwing InputError with a text key), reads it back in words, and says it in the confirmation
+// screen. The widgets that choose from the inbox (lots, offers, certificates) are in lotwidgets.js; which widget a
+// field gets is decided in forms.js.
 import { sha256 } from "../sha256.js";
 import { h } from "../util.js";
 import { has, locale, t } from "./i18n.js";
 import {
-  InputError, ZERO32, formatCarats, formatInteger, parseAddress, parseBytes32, parseCarats, parseUint, sameAddress,
-  sealId, textBytes32,
+  InputError, ZERO32, formatCarats, formatInteger, parseAddress, parseBytes32, parseCarats, parseUint, textBytes32,
 } from "./units.js";
+import { accountWords, countryWords, hsWords, reasonWords, roleList } from "./words.js";
 
 export const HS_CODES = [710210, 710221, 710231];
 export const REASONS = [1, 2, 3, 4, 5, 6, 7];
@@ -15,8 +16,13 @@ const DAY = 86_400;
 
 let serial = 0;
 
+/** A number unique in the page, for the ids that tie labels to controls. */
+export function uid() {
+  return ++serial;
+}
+
 /** The labelled frame of a field: label, control, hint, read-back and error lines, wired for screen readers. */
-function frame(spec, control, { group = false } = {}) {
+export function frame(spec, control, { group = false } = {}) {
   const id = control.id || `f-${spec.name}-${++serial}`;
   const ids = { hint: `${id}-hint`, back: `${id}-back`, error: `${id}-error` };
   const hintKey = spec.hint ?? `hint.${spec.name}`;
@@ -55,18 +61,18 @@ function frame(spec, control, { group = false } = {}) {
   };
 }
 
-function inputEl(attrs = {}) {
+export function inputEl(attrs = {}) {
   return h("input", { type: "text", autocomplete: "off", spellcheck: "false", ...attrs });
 }
 
-function selectEl(options, placeholder) {
+export function selectEl(options, placeholder) {
   return h("select", {},
     placeholder ? h("option", { value: "" }, placeholder) : null,
     ...options.map((o) => h("option", { value: o.value }, o.label)));
 }
 
 /** A widget whose value is parsed from one text input. */
-function textWidget(spec, ctx, { attrs = {}, parse, back, describe }) {
+export function textWidget(spec, ctx, { attrs = {}, parse, back, describe }) {
   const input = inputEl(attrs);
   if (ctx.prefill[spec.name] !== undefined) input.value = ctx.prefill[spec.name];
   else if (spec.initial !== undefined) input.value = typeof spec.initial === "function" ? spec.initial(ctx) : spec.initial;
@@ -224,7 +230,7 @@ export const WIDGETS = {
     if (ctx.prefill[spec.name]) select.value = ctx.prefill[spec.name];
     return selectWidget(spec, ctx, select, {
       parse: (v) => v,
-      describe: (code) => participantWords(code, ctx),
+      describe: (code) => countryWords(code),
     });
   },
 
@@ -234,7 +240,7 @@ export const WIDGETS = {
     const input = inputEl({ readonly: true, value: own.code });
     input.value = own.code;
     const f = frame({ ...spec, hintText: t("hint.ownParticipant", { name: own.name }) }, input);
-    return { el: f.el, focus: f.focus, read: () => own.code, describe: (code) => participantWords(code, ctx), update() {} };
+    return { el: f.el, focus: f.focus, read: () => own.code, describe: (code) => countryWords(code), update() {} };
   },
 
   roles(spec, ctx) {
@@ -256,7 +262,7 @@ export const WIDGETS = {
     };
     return {
       el: f.el, focus: f.focus, read,
-      describe: (bits) => roleList(bits, ctx),
+      describe: (bits) => roleList(bits, ctx.roleBits),
       update() {
         try {
           f.readback(t("readback.roles", { bits: String(read()) }));
@@ -346,253 +352,9 @@ export const WIDGETS = {
       },
     };
   },
-
-  // ------------------------------------------------------------------ lots, offers and certificates from the inbox
-
-  lot(spec, ctx) {
-    const items = lotSource(spec.source, ctx);
-    const prefill = ctx.prefill[spec.name];
-    if (!items.length && prefill === undefined) {
-      const widget = WIDGETS.uint({ ...spec, hint: `hint.${spec.source}.none` }, ctx);
-      widget.selected = () => null;
-      return widget;
-    }
-    const options = items.map((it) => ({ value: String(it.id), label: lotWords(it) }));
-    if (prefill !== undefined && !items.some((it) => String(it.id) === String(prefill))) {
-      options.push({ value: String(prefill), label: t("lot.numbered", { id: prefill }) });
-    }
-    const select = selectEl(options, t("select.choose"));
-    if (prefill !== undefined) select.value = String(prefill);
-    else if (items.length === 1) select.value = String(items[0].id);
-    const widget = selectWidget(spec, ctx, select, {
-      parse: (v) => parseUint(v, 256),
-      describe: (v) => {
-        const it = items.find((x) => String(x.id) === String(v));
-        return it ? lotWords(it) : t("lot.numbered", { id: String(v) });
-      },
-    });
-    widget.selected = () => items.find((it) => String(it.id) === select.value) || null;
-    return widget;
-  },
-
-  lots(spec, ctx) {
-    const items = lotSource(spec.source, ctx);
-    const wanted = new Set(String(ctx.prefill[spec.name] || "").split(",").filter(Boolean));
-    const boxes = items.map((it) => {
-      const id = `f-${spec.name}-${it.id}-${++serial}`;
-      return h("div", { class: "check" }, h("input", { type: "checkbox", id, value: String(it.id), checked: wanted.has(String(it.id)) }),
-        h("label", { for: id }, lotWords(it)));
-    });
-    const group = h("div", { class: "check-group" }, ...boxes);
-    if (!items.length) group.append(h("p", { class: "muted" }, t(`hint.${spec.source}.none`)));
-    const f = frame(spec, group, { group: true });
-    group.addEventListener("change", () => ctx.changed());
-    const chosen = () => items.filter((it) => group.querySelector(`input[value="${it.id}"]`)?.checked);
-    const read = () => {
-      const ids = chosen().map((it) => BigInt(it.id));
-      if (ids.length < (spec.min || 1)) throw new InputError("err.chooseAtLeast", { count: spec.min || 1 });
-      return ids;
-    };
-    return {
-      el: f.el, focus: f.focus, read,
-      selected: chosen,
-      describe: (ids) => ids.map((id) => lotWords(items.find((it) => String(it.id) === String(id)) || { id })).join("; "),
-      update() {
-        const picked = chosen();
-        const total = picked.reduce((sum, it) => sum + BigInt(it.points), 0n);
-        f.readback(picked.length ? t("readback.lots", { count: picked.length, carats: formatCarats(total, locale()) }) : "");
-      },
-    };
-  },
-
-  certificate(spec, ctx) {
-    const items = certificateSource(spec.source, ctx);
-    const prefill = ctx.prefill[spec.name];
-    if (!items.length && prefill === undefined) return WIDGETS.text({ ...spec, hint: `hint.${spec.source}.none` }, ctx);
-    const options = items.map((c) => ({ value: c.number, label: certificateWords(c) }));
-    if (prefill !== undefined && !items.some((c) => c.number === prefill)) options.push({ value: prefill, label: prefill });
-    const select = selectEl(options, t("select.choose"));
-    if (prefill !== undefined) select.value = prefill;
-    else if (items.length === 1) select.value = items[0].number;
-    const widget = selectWidget(spec, ctx, select, {
-      parse: (v) => v,
-      describe: (v) => {
-        const c = items.find((x) => x.number === v);
-        return c ? certificateWords(c) : v;
-      },
-    });
-    widget.selected = () => items.find((c) => c.number === select.value) || null;
-    return widget;
-  },
-
-  certificateNumber(spec, ctx) {
-    const own = ctx.inbox && ctx.inbox.participant ? ctx.inbox.participant.code : "";
-    return WIDGETS.text({
-      ...spec, upper: true, maxLength: 32, initial: ctx.prefill[spec.name] ?? own,
-      pattern: own ? new RegExp(`^${own}[A-Z0-9\\-/.]{1,30}$`) : /^[A-Z]{2}[A-Z0-9\-/.]{1,30}$/,
-      patternError: "err.certificateNumber",
-      hintText: t("hint.certificateNumber", { code: own || "XX" }),
-    }, ctx);
-  },
-
-  /** A value taken from the lot chosen in another field (e.g. a certificate's points from its consignment). */
-  fromLot(spec, ctx) {
-    const output = h("output", { class: "derived" });
-    const f = frame(spec, output);
-    const value = () => {
-      const lot = ctx.form.selected(spec.from);
-      if (!lot) throw new InputError("err.chooseFirst", { field: ctx.form.label(spec.from) });
-      return spec.take(lot);
-    };
-    const words = (v) => spec.words(v, ctx);
-    return {
-      el: f.el, focus: () => ctx.form.focus(spec.from), read: value, describe: words,
-      update() {
-        try {
-          output.textContent = words(value());
-        } catch {
-          output.textContent = "—";
-        }
-      },
-    };
-  },
-
-  /** The seal a person reads on the container, read back as the bytes32 seal id and checked against `expect`. */
-  seal(spec, ctx) {
-    const widget = textWidget(spec, ctx, {
-      attrs: { autocapitalize: "characters" },
-      parse: (raw) => sealId(raw.trim()),
-      describe: (value) => value,
-    });
-    const plain = widget.update;
-    widget.update = () => {
-      plain();
-      let value;
-      try {
-        value = widget.read();
-      } catch {
-        return;
-      }
-      const expected = spec.expect ? spec.expect(ctx) : null;
-      if (!expected) return widget.frame.readback(t("readback.seal", { id: value }));
-      const same = expected.toLowerCase() === value.toLowerCase();
-      widget.frame.readback(t(same ? spec.matchKey : spec.mismatchKey, { id: value, expected }), same ? "ok" : "warn");
-    };
-    return widget;
-  },
-
-  /** issuedAt: the time of review (a minute back, for the node's clock). */
-  now(spec) {
-    const output = h("output", { class: "derived" }, t("value.atSigning"));
-    const f = frame(spec, output);
-    let frozen = null;
-    return {
-      el: f.el, focus: () => {},
-      read: () => (frozen ??= BigInt(Math.floor(Date.now() / 1000) - 60)),
-      reset: () => { frozen = null; },
-      describe: (v) => fmtTime(v),
-      update() {},
-    };
-  },
-
-  /** expiresAt from a number of days after issuedAt. */
-  validFor(spec, ctx) {
-    const widget = textWidget({ ...spec, initial: spec.initial ?? "30" }, ctx, {
-      attrs: { inputmode: "numeric" },
-      parse(raw) {
-        const days = parseUint(raw, 16);
-        if (days < 1n) throw new InputError("err.days");
-        return BigInt(ctx.form.value(spec.from)) + days * BigInt(DAY);
-      },
-      back: (v) => t("readback.expires", { when: fmtTime(v) }),
-      describe: (v) => fmtTime(v),
-    });
-    return widget;
-  },
-
-  /** The parts of a split: weights that must add up to the parent's, with the live remainder. */
-  splitParts(spec, ctx) {
-    const rows = h("ol", { class: "parts" });
-    const remainder = h("p", { class: "remainder", "aria-live": "polite" });
-    const add = h("button", { type: "button", class: "secondary" }, t("button.addPart"));
-    const group = h("div", {}, rows, remainder, add);
-    const f = frame(spec, group, { group: true });
-    const parts = [];
-    const parent = () => ctx.form.selected(spec.from);
-    const addPart = () => {
-      const n = parts.length + 1;
-      const sub = (name, label) => ({ name: `${spec.name}.${n}.${name}`, type: name === "points" ? "uint48" : "uint32",
-        labelText: t(label, { n }), hint: `hint.part.${name}` });
-      const inner = { ...ctx, prefill: {} };
-      const widgets = {
-        points: WIDGETS.carats(sub("points", "label.partWeight"), inner),
-        stones: WIDGETS.count(sub("stones", "label.partStones"), inner),
-        hsCode: WIDGETS.hs({ ...sub("hsCode", "label.partHs"), initial: () => parent()?.hs_code }, inner),
-        documentHash: WIDGETS.document({ ...sub("documentHash", "label.partDocument"), optional: true }, inner),
-      };
-      const remove = h("button", { type: "button", class: "secondary" }, t("button.removePart", { n }));
-      const li = h("li", { class: "part" }, ...Object.values(widgets).map((w) => w.el), remove);
-      const part = { li, widgets };
-      remove.addEventListener("click", () => {
-        parts.splice(parts.indexOf(part), 1);
-        li.remove();
-        ctx.changed();
-      });
-      parts.push(part);
-      rows.append(li);
-    };
-    add.addEventListener("click", () => {
-      addPart();
-      ctx.changed();
-      parts[parts.length - 1].widgets.points.focus();
-    });
-    addPart();
-    addPart();
-    const sum = () => parts.reduce((total, p) => {
-      try {
-        return total + p.widgets.points.read();
-      } catch {
-        return total;
-      }
-    }, 0n);
-    const read = () => {
-      const whole = parent();
-      if (!whole) throw new InputError("err.chooseFirst", { field: ctx.form.label(spec.from) });
-      if (parts.length < 1) throw new InputError("err.partsNone");
-      const children = parts.map((p) => Object.fromEntries(Object.entries(p.widgets).map(([k, w]) => [k, w.read()])));
-      const left = BigInt(whole.points) - sum();
-      if (left !== 0n) throw new InputError("err.partsSum", { left: formatCarats(left, locale()) });
-      return children;
-    };
-    return {
-      el: f.el, focus: () => parts[0]?.widgets.points.focus(), read,
-      describe: (children) => children.map((c, i) => t("value.part", {
-        n: i + 1, carats: formatCarats(c.points, locale()), hs: hsWords(Number(c.hsCode)), stones: String(c.stones),
-      })).join("; "),
-      update() {
-        for (const p of parts) for (const w of Object.values(p.widgets)) w.update();
-        const whole = parent();
-        if (!whole) {
-          remainder.textContent = t("readback.partsNoParent");
-          remainder.dataset.tone = "";
-          return;
-        }
-        const total = sum();
-        const left = BigInt(whole.points) - total;
-        remainder.textContent = t("readback.parts", {
-          sum: formatCarats(total, locale()), whole: formatCarats(whole.points, locale()),
-          left: formatCarats(left, locale()),
-        });
-        remainder.dataset.tone = left === 0n ? "ok" : "warn";
-      },
-      subErrors() {
-        return parts.flatMap((p) => Object.values(p.widgets));
-      },
-    };
-  },
 };
 
-function selectWidget(spec, ctx, select, { parse, describe }) {
+export function selectWidget(spec, ctx, select, { parse, describe }) {
   const f = frame(spec, select);
   select.addEventListener("change", () => ctx.changed());
   return {
@@ -606,89 +368,12 @@ function selectWidget(spec, ctx, select, { parse, describe }) {
   };
 }
 
-// ------------------------------------------------------------------ sources and words
-
-function lotSource(source, ctx) {
-  const inbox = ctx.inbox || {};
-  const parcels = (inbox.parcels || []).map((p) => ({ ...p, kind: "parcel", parcel_count: 1, hs_codes: [p.hs_code] }));
-  const consignments = (inbox.consignments || []).map((c) => ({ ...c, kind: "consignment", parcel_count: c.parcel_ids.length }));
-  switch (source) {
-    case "parcels": return parcels.filter((p) => !p.offered);
-    case "sealedConsignments": return consignments.filter((c) => c.status === "sealed" && !c.offered);
-    case "openableConsignments": return consignments.filter((c) => !c.offered);
-    case "heldLots": return [...parcels.filter((p) => !p.offered), ...consignments.filter((c) => c.status === "sealed" && !c.offered)];
-    case "offersToMe": return (inbox.offers_to_me || []).map((o) => ({ ...o, id: o.lot_id }));
-    case "myOffers": return (inbox.my_offers || []).map((o) => ({ ...o, id: o.lot_id }));
-    case "needingCertificate": return (inbox.exporters_consignments_needing_certificate || [])
-      .map((c) => ({ ...c, id: c.consignment_id, kind: "consignment" }));
-    default: return [];
-  }
-}
-
-function certificateSource(source, ctx) {
-  const inbox = ctx.inbox || {};
-  if (source === "toConfirm") return inbox.certificates_to_confirm || [];
-  if (source === "issuedOpen") return inbox.certificates_issued_open || [];
-  return [];
-}
-
 function participantFilter(filter, p, ctx) {
   const own = ctx.inbox && ctx.inbox.participant ? ctx.inbox.participant.code : null;
   if (filter === "active") return p.status === "active";
   if (filter === "suspended") return p.status === "suspended";
   if (filter === "otherActive") return p.status === "active" && p.code !== own;
   return true;
-}
-
-export function hsWords(code) {
-  const dotted = `${String(code).slice(0, 4)}.${String(code).slice(4)}`;
-  return `${dotted} ${t(`hs.${code}`)}`;
-}
-
-export function reasonWords(code) {
-  return t("value.reason", { code, words: t(`reason.${code}`) });
-}
-
-function participantWords(code, ctx) {
-  const p = (ctx.participants || []).find((x) => x.code === code);
-  return p ? `${code} — ${p.name}` : code;
-}
-
-function originWords(origins) {
-  if (!origins || !origins.length) return "—";
-  return origins.length > 1 ? t("value.mixedOrigin", { codes: origins.join(", ") }) : origins[0];
-}
-
-export function lotWords(it) {
-  const kind = it.kind === "consignment" ? "lot.consignment" : "lot.parcel";
-  const bits = [t(kind, { id: String(it.id) })];
-  if (it.points !== undefined) bits.push(formatCarats(it.points, locale()));
-  if (it.kind === "consignment" && it.parcel_count !== undefined) bits.push(t("lot.parcels", { count: it.parcel_count }));
-  if (it.hs_codes && it.hs_codes.length) bits.push(it.hs_codes.map((c) => `${String(c).slice(0, 4)}.${String(c).slice(4)}`).join(", "));
-  if (it.origins) bits.push(originWords(it.origins));
-  return bits.join(" · ");
-}
-
-function certificateWords(c) {
-  return t("cert.summary", {
-    number: c.number, from: c.exporter, to: c.importer, carats: formatCarats(c.points, locale()),
-    consignment: String(c.consignment_id),
-  });
-}
-
-function roleList(bits, ctx) {
-  return Object.entries(ctx.roleBits).filter(([, bit]) => BigInt(bits) & BigInt(bit)).map(([name]) => t(`role.${name}`)).join(", ");
-}
-
-function accountWords(info, address) {
-  if (info === undefined) return t("readback.addressChecking", { address });
-  if (info === null) return t("readback.address", { address });
-  if (!info.member) return t("readback.addressNotMember", { address });
-  const roles = info.roles.map((r) => t(`role.${r}`)).join(", ");
-  if (info.name) {
-    return t("readback.addressNamed", { name: info.name, address, participant: info.participant, roles });
-  }
-  return t("readback.addressMember", { address, participant: info.participant, roles });
 }
 
 function decodeText(hex) {
@@ -699,11 +384,3 @@ function decodeText(hex) {
     return hex;
   }
 }
-
-export function fmtTime(seconds) {
-  const date = new Date(Number(seconds) * 1000);
-  return `${new Intl.DateTimeFormat(locale(), {
-    year: "numeric", month: "short", day: "2-digit", hour: "2-digit", minute: "2-digit", timeZone: "UTC",
-  }).format(date)} UTC`;
-}
-

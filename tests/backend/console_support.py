@@ -97,9 +97,14 @@ def open_console(browser: Any, url: str, key: bytes, chain_id: int, *, viewport:
     return page, test_wallet
 
 
-def screenshot(page: Any, tmp_path: Path, name: str) -> None:
-    """Saves a full-page screenshot in the test's folder and, when KP_SCREENSHOTS is set, there too (for the README)."""
-    page.screenshot(path=str(tmp_path / f"{name}.png"), full_page=True)
+def screenshot(page: Any, tmp_path: Path, name: str, until: str | None = None) -> None:
+    """Saves a full-page screenshot (or the page from its top to the bottom of the element `until`) in the test's
+    folder and, when KP_SCREENSHOTS is set, there too (scripts/readme_screenshots.py makes the README's from them)."""
+    clip = None
+    if until is not None:
+        bottom = page.eval_on_selector(until, "el => el.getBoundingClientRect().bottom + window.scrollY")
+        clip = {"x": 0, "y": 0, "width": page.viewport_size["width"], "height": int(bottom) + 16}
+    page.screenshot(path=str(tmp_path / f"{name}.png"), full_page=True, clip=clip)
     target = os.environ.get("KP_SCREENSHOTS")
     if target:
         Path(target).mkdir(parents=True, exist_ok=True)

@@ -23,6 +23,7 @@ from kpledger.client import seal_id
 from kpledger.core.actions import ACTIONS
 from kpledger.core.constants import INDUSTRIAL, UNSORTED
 from kpledger.core.constants import NON_INDUSTRIAL as GEM
+from kpledger.demo import CAST
 from kpledger.eip712 import digest
 
 from writes_support import Api, setup_world
@@ -41,10 +42,19 @@ def browser():
         b.close()
 
 
+# the demo's fictitious companies and authorities (public name, licence number): what the console's screens, and
+# the README's screenshots taken from them, show
+PROFILES = {actor: CAST[cast][3:5] for actor, cast in (
+    ("mine", "bw_mine"), ("bw_exporter", "bw_exporter"), ("eu_trader", "antwerp_trader"),
+    ("bw_authority", "bw_authority"), ("eu_authority", "eu_authority"))}
+MINE, EXPORTER, TRADER = (PROFILES[a][0] for a in ("mine", "bw_exporter", "eu_trader"))
+BW_AUTHORITY, EU_AUTHORITY = PROFILES["bw_authority"][0], PROFILES["eu_authority"][0]
+
+
 @pytest.fixture
 def world(server, actors) -> Api:
     api = Api(server.url)
-    setup_world(api, actors)
+    setup_world(api, actors, PROFILES)
     return api
 
 
@@ -182,6 +192,12 @@ def test_the_inbox_caps_each_list_and_counts_them_all(server, actors, world):
     assert (offer["lot_id"], offer["from"], offer["seal_id"], offer["kind"], offer["points"]) == (
         1, mine.address, seal_id("BAG-1"), "parcel", 100)
     assert exporter["counts"]["offers_to_me"] == 1 and exporter["counts"]["parcels"] == 0
+    # every account by name (its licensed legal name) and participant; weights also as exact decimal carats
+    assert (offer["from_name"], offer["from_participant"], offer["to_name"], offer["to_participant"]) == (
+        MINE, "BW", EXPORTER, "BW")
+    assert offer["carats"] == "1.00" and inbox["my_offers"][0]["to_name"] == EXPORTER
+    assert [p["carats"] for p in inbox["parcels"]] == ["1.00", "1.01"]
+    assert (inbox["name"], inbox["licence_number"]) == PROFILES["mine"]
 
 
 # ---------------------------------------------------------------- typed data: byte for byte what the backend expects
@@ -298,6 +314,8 @@ def test_a_parcel_walks_from_the_mine_across_a_border_through_the_console(server
     connect(mine)
     assert mine.inner_text("#account-licence") == "producer (mine), exporter"
     assert "BW — Botswana" in mine.inner_text("#account-facts")
+    assert (mine.inner_text("#account-name"), mine.inner_text("#account-licence-number")) == PROFILES["mine"]
+    assert mine.inner_text("#status") == f"Connected as {MINE} ({actors['mine'].address})."
     allowed = mine.eval_on_selector_all("#actions a[data-action]", "els => els.map(e => e.dataset.action)")
     assert "RegisterParcel" in allowed and "IssueCertificate" not in allowed and "AdmitParticipant" not in allowed
 
@@ -315,6 +333,8 @@ def test_a_parcel_walks_from_the_mine_across_a_border_through_the_console(server
     review(mine)
     assert mine.inner_text("#confirm-rows tr[data-field='points'] td:last-child") == "500000"
     assert mine.inner_text("#confirm-rows tr[data-field='origin'] td:last-child") == "BW"
+    assert mine.inner_text("#confirm-rows tr[data-field='origin'] td:nth-child(2)") == "BW (Botswana)"
+    assert mine.inner_text("#confirm-signer").startswith(f"{MINE} {actors['mine'].address}")
     no_violations(mine, "the confirmation")
     screenshot(mine, tmp_path, "console-confirm")
     outcome = sign(mine)
@@ -358,7 +378,8 @@ def test_a_parcel_walks_from_the_mine_across_a_border_through_the_console(server
     field(mine, "recipient").fill(actors["bw_exporter"].address.lower())
     wait_readback(mine, "recipient", "member of BW")
     assert actors["bw_exporter"].address in readback(mine, "recipient")
-    assert readback(mine, "recipient").startswith("Bw Exporter Ltd (")  # the company's name, then its address
+    assert readback(mine, "recipient").startswith(f"{EXPORTER} (")  # the company's name, then its address
+    assert "member of BW (Botswana)" in readback(mine, "recipient")
     field(mine, "sealId").fill("BAG-BW-77")
     assert seal_id("BAG-BW-77") in readback(mine, "sealId")
     review(mine)
@@ -368,8 +389,13 @@ def test_a_parcel_walks_from_the_mine_across_a_border_through_the_console(server
     exporter, _ = open_console(browser, server.url, actors["bw_exporter"].key, chain_id)
     connect(exporter)
     assert inbox_count(exporter, "offers-to-me") == 1
+    # the offer names who made it (the address a click away) and reads its weight and origin in words
+    offered = exporter.inner_text("#inbox-offers-to-me li")
+    assert f"from {MINE}" in offered and "3,500.00 ct" in offered and "BW (Botswana)" in offered
+    assert exporter.get_attribute("#inbox-offers-to-me .party .addr", "title") == actors["mine"].address
+    assert "0x" not in offered.replace(exporter.inner_text("#inbox-offers-to-me .party .addr"), "")
     no_violations(exporter, "an inbox with an offer")
-    screenshot(exporter, tmp_path, "console-inbox-exporter")
+    screenshot(exporter, tmp_path, "console-inbox-exporter", until="#inbox-section")
     exporter.click(f"#inbox-offers-to-me a[data-action='AcceptCustody'][href*='lotId={gem}']")
     exporter.wait_for_selector("#form-section:not([hidden])")
     field(exporter, "sealId").fill("BAG-BW-78")
@@ -397,6 +423,7 @@ def test_a_parcel_walks_from_the_mine_across_a_border_through_the_console(server
     authority, _ = open_console(browser, server.url, actors["bw_authority"].key, chain_id)
     connect(authority)
     assert inbox_count(authority, "exporters-needing") == 1
+    assert f"held by {EXPORTER}" in authority.inner_text("#inbox-exporters-needing")
     authority.click(f"#inbox-exporters-needing a[data-action='IssueCertificate'][href*='consignmentId={box}']")
     authority.wait_for_selector("#form-section:not([hidden])")
     assert field(authority, "number").input_value() == "BW"
@@ -406,13 +433,23 @@ def test_a_parcel_walks_from_the_mine_across_a_border_through_the_console(server
     assert authority.inner_text("#form-fields [data-field='points'] output") == "3,500.00 ct"
     assert authority.inner_text("#form-fields [data-field='parcelCount'] output") == "1"
     assert authority.inner_text("#form-fields [data-field='hsCodes'] output") == "7102.31 non-industrial (gem)"
-    assert authority.inner_text("#form-fields [data-field='origins'] output") == "BW"
+    assert authority.inner_text("#form-fields [data-field='origins'] output") == "BW (Botswana)"
+    chosen = authority.eval_on_selector("#form-fields [data-field='consignmentId'] select",
+                                        "s => s.options[s.selectedIndex].textContent")
+    assert f"held by {EXPORTER}" in chosen
+    wait_readback(authority, "importerAccount", TRADER)
     cert_doc, cert_hash = document_file(tmp_path, "BW0000001.json", '{"number": "BW0000001", "value_usd": "41.3M"}')
     authority.set_input_files("#form-fields [data-field='documentHash'] input[type=file]", str(cert_doc))
     wait_readback(authority, "documentHash", cert_hash)
     no_violations(authority, "the certificate form")
     screenshot(authority, tmp_path, "console-issue-certificate")
     review(authority)
+    assert authority.inner_text("#confirm-rows tr[data-field='importer'] td:nth-child(2)") == "EU (European Union)"
+    assert authority.inner_text("#confirm-rows tr[data-field='importerAccount'] td:nth-child(2)").startswith(
+        f"{TRADER} ({actors['eu_trader'].address}): member of EU (European Union)")
+    assert authority.inner_text("#confirm-rows tr[data-field='signer'] td:nth-child(2)") == (
+        f"{BW_AUTHORITY} ({actors['bw_authority'].address})")
+    screenshot(authority, tmp_path, "console-confirm-certificate", until="#confirm-section")
     outcome = sign(authority)
     assert outcome["done"] and outcome["number"] == "BW0000001", outcome
 
@@ -445,6 +482,7 @@ def test_a_parcel_walks_from_the_mine_across_a_border_through_the_console(server
     connect(trader)
     assert inbox_count(trader, "offers-to-me") == 1
     assert "certificate BW0000001" in trader.inner_text("#inbox-offers-to-me")
+    assert f"from {EXPORTER}" in trader.inner_text("#inbox-offers-to-me")
     trader.click(f"#inbox-offers-to-me a[data-action='AcceptCustody'][href*='lotId={box}']")
     trader.wait_for_selector("#form-section:not([hidden])")
     field(trader, "sealId").fill("BW-SEAL-0001")
@@ -456,9 +494,20 @@ def test_a_parcel_walks_from_the_mine_across_a_border_through_the_console(server
     eu, _ = open_console(browser, server.url, actors["eu_authority"].key, chain_id)
     connect(eu)
     assert inbox_count(eu, "to-confirm") == 1
+    # the certificate to confirm: route with the participants' names, exact carats, every party by name
+    card = eu.inner_text("#inbox-to-confirm li")
+    assert "BW0000001 · BW (Botswana) → EU (European Union) · 3,500.00 ct · Consignment" in card, card
+    assert f"exporter {EXPORTER}" in card and f"importer {TRADER}" in card and f"issued by {BW_AUTHORITY}" in card
+    addresses = eu.eval_on_selector_all("#inbox-to-confirm .party .addr", "els => els.map((e) => e.title)")
+    assert addresses == [actors[a].address for a in ("bw_exporter", "eu_trader", "bw_authority")]
+    no_violations(eu, "the certificates to confirm")
+    screenshot(eu, tmp_path, "console-inbox-authority", until="#inbox-section")
     eu.click("#inbox-to-confirm a[data-action='ConfirmImport'][href*='number=BW0000001']")
     eu.wait_for_selector("#form-section:not([hidden])")
     review(eu)
+    short = {a: f"{actors[a].address[:6]}…{actors[a].address[-4:]}" for a in ("bw_exporter", "eu_trader")}
+    assert f"from {EXPORTER} ({short['bw_exporter']}) to {TRADER} ({short['eu_trader']})" in eu.inner_text(
+        "#confirm-rows tr[data-field='number'] td:nth-child(2)")
     assert sign(eu)["done"]
     home(eu)
     assert inbox_count(eu, "to-confirm") == 0
@@ -477,6 +526,8 @@ def test_a_parcel_walks_from_the_mine_across_a_border_through_the_console(server
     connect(phone)
     assert phone.evaluate("document.documentElement.lang") == "fr"
     assert "Expéditions que vous détenez" in phone.inner_text("#inbox")
+    assert phone.inner_text("#account-name") == TRADER and "3 500,00 ct" in phone.inner_text("#inbox").replace(
+        "\u202f", " ")
     width = phone.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"the console scrolls sideways on a phone ({width}px)"
     no_violations(phone, "the inbox on a phone, in French")

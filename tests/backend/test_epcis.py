@@ -369,6 +369,90 @@ def test_event_ids_agree_with_the_epcis2js_hash_where_both_implement_cbv_alike(w
     assert gs1_check([document], "--hash")[0] == [e["eventID"] for e in everything]
 
 
+# ------------------------------------------------------------ master data: who each party and place is
+
+
+NAME, COUNTRY = "urn:epcglobal:cbv:mda#name", "urn:epcglobal:cbv:mda#countryCode"
+PARTY, LOCATION = "urn:epcglobal:epcis:vtype:Party", "urn:epcglobal:epcis:vtype:Location"
+BUSINESS_LOCATION, READ_POINT = "urn:epcglobal:epcis:vtype:BusinessLocation", "urn:epcglobal:epcis:vtype:ReadPoint"
+
+
+def vocabularies(document: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
+    """vocabulary type -> element id -> {attribute id: value}, from either envelope."""
+    if document["type"] == "EPCISQueryDocument":
+        listed = document["epcisBody"]["queryResults"]["resultsBody"].get("vocabularyList", [])
+    else:
+        listed = document.get("epcisHeader", {}).get("epcisMasterData", {}).get("vocabularyList", [])
+    return {v["type"]: {e["id"]: {a["id"]: a["attribute"] for a in e.get("attributes", ())}
+                        for e in v["vocabularyElementList"]} for v in listed}
+
+
+def uris(value: Any, part: str) -> set[str]:
+    """Every string inside `value` (events: nested dicts and lists) that contains `part`."""
+    if isinstance(value, str):
+        return {value} if part in value else set()
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    return set().union(*(uris(x, part) for x in items))
+
+
+def test_master_data_names_every_operator_authority_and_participant_the_events_name(world):
+    server, ids, actors = world.server, world.ids, world.direct.actors
+    with server.client() as c:
+        document = get_json(c, f"/v1/epcis/lots/{ids['for_india']}")
+        query = get_json(c, "/v1/epcis/events", perPage=1000)
+    vocab = vocabularies(document)
+    events = json.dumps(events_of(document), default=str)
+    # every account an event names (owner, possessor, operator, authority) is a Party with its licensed name
+    named = {p for p in vocab[PARTY]}
+    for actor in ("mine", "eu_trader", "ca_mine", "in_cutter", "bw_authority", "eu_authority", "in_authority"):
+        assert operator(server, actors[actor]) in events and operator(server, actors[actor]) in named, actor
+    assert vocab[PARTY][operator(server, actors["eu_trader"])] == {
+        NAME: "Eu Trader Ltd", COUNTRY: "EU", "kp:participant": participant(server, "EU"),
+        "kp:roles": "exporter, importer, trader", "kp:licenceNumber": "L-eu_trader"}
+    assert vocab[PARTY][operator(server, actors["bw_authority"])] == {
+        NAME: "BW KP Authority", COUNTRY: "BW", "kp:participant": participant(server, "BW"), "kp:roles": "authority"}
+    assert named == uris(events_of(document), "/id/operator/")
+    # participants are places: named in each location vocabulary the events use them in
+    india = {NAME: "India", COUNTRY: "IN", "kp:participantStatus": "active"}
+    assert vocab[BUSINESS_LOCATION][participant(server, "IN")] == india
+    assert vocab[LOCATION][participant(server, "IN")] == india
+    assert vocab[READ_POINT][participant(server, "EU")][NAME] == "European Union"
+    for vtype in (BUSINESS_LOCATION, READ_POINT, LOCATION):
+        assert all(uri.startswith(f"{server.url}/id/participant/") for uri in vocab[vtype])
+    places = {e["bizLocation"]["id"] for e in events_of(document) if "bizLocation" in e}
+    assert places and places <= set(vocab[BUSINESS_LOCATION])
+    # the query's master data says the same, and GS1's schema accepts both documents
+    assert vocabularies(query)[PARTY][operator(server, actors["in_cutter"])][NAME] == "In Cutter Ltd"
+    assert_gs1_valid([document, query])
+
+
+def test_names_are_master_data_and_a_new_name_leaves_every_event_id_unchanged(world):
+    """CBV 2.0 hashes an event alone: the master data (names) is outside the hash, so renaming an operator on the
+    ledger changes what the document says about it and no eventID."""
+    server, ids, actors, direct = world.server, world.ids, world.direct.actors, world.direct
+    trader = operator(server, actors["eu_trader"])
+    with server.client() as c:
+        before = get_json(c, f"/v1/epcis/lots/{ids['for_india']}")
+    direct.send("eu_authority", direct.registry, "updateOperatorProfile", actors["eu_trader"].address,
+                "Antwerp Rough Trading NV", "BE-0412.771.093", "KBO 0412.771.093")
+    try:
+        wait_indexed(server, direct)
+        with server.client() as c:
+            after = get_json(c, f"/v1/epcis/lots/{ids['for_india']}")
+        assert vocabularies(after)[PARTY][trader][NAME] == "Antwerp Rough Trading NV"
+        assert vocabularies(after)[PARTY][trader]["kp:registryRef"] == "KBO 0412.771.093"
+        assert vocabularies(before)[PARTY][trader][NAME] == "Eu Trader Ltd"
+        assert events_of(after) == events_of(before)  # every event, eventID included, as it was
+        assert all(event_hash({k: v for k, v in e.items() if k != "eventID"}, after["@context"]) == e["eventID"]
+                   for e in json.loads(json.dumps(events_of(after), default=float)))
+        assert "Antwerp Rough Trading NV" not in json.dumps(events_of(after), default=str)
+        assert_gs1_valid([after])
+    finally:  # the other tests of the module read the original name
+        direct.send("eu_authority", direct.registry, "updateOperatorProfile", actors["eu_trader"].address,
+                    "Eu Trader Ltd", "L-eu_trader", "")
+        wait_indexed(server, direct)
+
+
 # ------------------------------------------------------------ the query
 
 

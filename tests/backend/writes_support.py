@@ -72,21 +72,25 @@ def registered(node: Any, manifest: Any) -> Counter:
     return Counter("0x" + e["args"]["documentHash"].hex() for e in logs)
 
 
-def setup_world(api: Api, actors: dict[str, Any]) -> None:
-    """Admits BW and EU, appoints their authorities and licenses the mine, exporter and EU trader."""
+def setup_world(api: Api, actors: dict[str, Any], profiles: dict[str, tuple[str, str]] | None = None) -> None:
+    """Admits BW and EU, appoints their authorities and licenses the mine, exporter and EU trader; `profiles` gives
+    some of them another public name (and licence number) than the one derived from the actor's name."""
+    profiles = profiles or {}
     gov = actors["governance"]
     for code, name in (("BW", "Botswana"), ("EU", "European Union")):
         api.do(gov, "AdmitParticipant", {"code": code, "name": name})
-    api.do(gov, "AppointAuthority", {"participant": "BW", "account": actors["bw_authority"].address,
-                                     "name": "BW KP Authority"})
-    api.do(gov, "AppointAuthority", {"participant": "EU", "account": actors["eu_authority"].address,
-                                     "name": "EU KP Authority"})
-    api.do(actors["bw_authority"], "LicenseOperator", licence(actors["mine"], 2 | 4))
-    api.do(actors["bw_authority"], "LicenseOperator", licence(actors["bw_exporter"], 4 | 16))
-    api.do(actors["eu_authority"], "LicenseOperator", licence(actors["eu_trader"], 4 | 8 | 16))
+    for code, actor in (("BW", "bw_authority"), ("EU", "eu_authority")):
+        api.do(gov, "AppointAuthority", {"participant": code, "account": actors[actor].address,
+                                         "name": profiles.get(actor, (f"{code} KP Authority", ""))[0]})
+    api.do(actors["bw_authority"], "LicenseOperator", licence(actors["mine"], 2 | 4, profiles.get("mine")))
+    api.do(actors["bw_authority"], "LicenseOperator", licence(actors["bw_exporter"], 4 | 16,
+                                                              profiles.get("bw_exporter")))
+    api.do(actors["eu_authority"], "LicenseOperator", licence(actors["eu_trader"], 4 | 8 | 16,
+                                                              profiles.get("eu_trader")))
 
 
-def licence(actor: Any, roles: int) -> dict[str, Any]:
-    """A LicenseOperator message for an actor, under a name derived from the actor's."""
-    return {"account": actor.address, "roles": roles, "name": f"{actor.name.replace('_', ' ').title()} Ltd",
-            "licenceNumber": f"L-{actor.name}", "registryRef": ""}
+def licence(actor: Any, roles: int, profile: tuple[str, str] | None = None) -> dict[str, Any]:
+    """A LicenseOperator message for an actor, under `profile` (name, licence number) or a name derived from the
+    actor's."""
+    name, number = profile or (f"{actor.name.replace('_', ' ').title()} Ltd", f"L-{actor.name}")
+    return {"account": actor.address, "roles": roles, "name": name, "licenceNumber": number, "registryRef": ""}

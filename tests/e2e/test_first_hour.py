@@ -109,6 +109,10 @@ def test_the_ledger_holds_what_the_readme_says(walked, ledger):
         assert certificate["exporter_account"] == address["exporter"]
         assert certificate["issued_by_name"] == "Government Diamond Valuator, Gaborone"
         assert certificate["importer_name"] == "Antwerp Rough Trading NV"
+        assert certificate["document"]["filed"] is True  # composed, anchored, filed and printed by the authority
+        printed = (folder / "BW0000001.pdf").read_bytes()
+        assert printed.startswith(b"%PDF") and "0x" + hashlib.sha256(printed).hexdigest() == certificate["document"][
+            "printed_sha256"]
         parcel = api.get("/v1/parcels/1").json()
         assert parcel["holder"] == address["importer"] and parcel["holder_name"] == "Antwerp Rough Trading NV"
         assert (parcel["carats"], parcel["stones"], parcel["origins"]) == ("5000.00", 2400, ["BW"])

@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -19,6 +21,7 @@ from kpledger import client as kc
 from kpledger.client import ClientError, KPClient, Part
 from kpledger.core.actions import ACTIONS, ISO_CODE, Kind
 from kpledger.core.constants import hs_code, reasons_help
+from kpledger.core.errors import KPError
 
 DEFAULT_API = "http://127.0.0.1:8000"
 DEFAULT_KEYSTORE = Path.home() / ".kp" / "keystore.json"
@@ -54,6 +57,22 @@ class HsCode(click.ParamType):
             return hs_code(value)
         except ValueError as exc:
             self.fail(str(exc), param, ctx)
+
+
+class Usd(click.ParamType):
+    """An amount in US dollars with at most 2 decimals, kept as the exact decimal string ("41300000.00")."""
+
+    name = "USD"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        try:
+            amount = Decimal(str(value).strip().replace(",", ""))
+        except InvalidOperation:
+            self.fail(f"{value!r} is not an amount in USD", param, ctx)
+        if not amount.is_finite() or amount < 0 or amount != amount.quantize(Decimal("0.01")) \
+                or amount >= 10**15:
+            self.fail(f"{value!r}: an amount in USD is at least 0, below 10^15, with at most 2 decimals", param, ctx)
+        return f"{abs(amount):.2f}"  # abs: -0 is 0
 
 
 class Address(click.ParamType):
@@ -102,7 +121,7 @@ def _hash_of(value: str) -> str:
     return value.lower() if kc._HEX32.match(value) else kc.document_hash(value)
 
 
-CARATS, ADDRESS, ROLE, PART, HS = Carats(), Address(), Role(), PartSpec(), HsCode()
+CARATS, ADDRESS, ROLE, PART, HS, USD = Carats(), Address(), Role(), PartSpec(), HsCode(), Usd()
 FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 REASON = click.IntRange(0, 65_535)
 
@@ -145,6 +164,17 @@ class Ctx:
                        if wrong else f"cannot decrypt {self.keystore}: {exc}")
             raise ClientError("KeystoreLocked", message) from exc
         return Account.from_key(key)
+
+    def keystore_address(self, path: Path | None = None) -> str:
+        """The address of the keystore's key (stored in clear in the file: no password needed)."""
+        target = path or self.keystore
+        if not target.is_file():
+            raise ClientError("NoKeystore", f"no keystore at {target} (kp key new / kp key import, or give "
+                                            "--keystore / KP_KEYSTORE)")
+        try:
+            return to_checksum_address("0x" + str(json.loads(target.read_text())["address"]).removeprefix("0x"))
+        except (ValueError, KeyError, TypeError, OSError) as exc:
+            raise ClientError("KeystoreUnreadable", f"{target} is not a keystore file ({exc})") from exc
 
     def client(self, sign: bool = True) -> KPClient:
         """The API client; with the decrypted key when `sign`."""
@@ -212,6 +242,26 @@ def _scalar(value: Any) -> str:
     return "-" if value is None else str(value)
 
 
+def save(data: bytes, output: str, force: bool) -> str:
+    """Writes `data` to the file `output` ("-": stdout), never over an existing file unless `force`; returns where
+    it went."""
+    if output == "-":
+        sys.stdout.flush()
+        click.get_binary_stream("stdout").write(data)
+        return "standard output"
+    target = Path(output)
+    if target.exists() and not force:
+        raise ClientError("FileExists", f"{target} exists (use --force to overwrite it)", {"path": str(target)})
+    target.write_bytes(data)
+    return str(target)
+
+
+def output_options(f: Any) -> Any:
+    """-o/--output FILE (default: a name the command chooses; "-" for standard output) and --force."""
+    f = click.option("--force", is_flag=True, help="Overwrite the output file if it exists.")(f)
+    return click.option("-o", "--output", metavar="FILE", help="Where to write it (- for standard output).")(f)
+
+
 def fail(ctx: click.Context, exc: ClientError) -> NoReturn:
     """Reports a refusal as `error CODE: message` on stderr (and the JSON on stdout under --json); exit 1."""
     click.echo(f"error {exc.code}: {exc.message}", err=True)
@@ -233,6 +283,8 @@ class KPGroup(click.Group):
             return super().invoke(ctx)
         except ClientError as exc:
             fail(ctx, exc)
+        except KPError as exc:  # a check run locally with the backend's own code (a document's schema, ...)
+            fail(ctx, ClientError(exc.code, exc.message, exc.details))
         except (ValueError, ArithmeticError) as exc:  # a value the ledger cannot hold (a 33-byte reason, ...)
             click.echo(f"error InvalidArgument: {exc}", err=True)
             ctx.exit(2)
@@ -268,8 +320,6 @@ def cli(ctx: click.Context, api: str, keystore: Path, password_file: Path | None
     Refusals print `error CODE: message` on stderr and exit with status 1.
     """
     ctx.obj = Ctx(api=api, keystore=keystore, password_file=password_file, as_json=as_json)
-
-
 
 
 # ---------------------------------------------------------------- commands derived from the action table

@@ -1,24 +1,37 @@
-"""`kp certificate`, `kp verify`, `kp status`: KP certificates and document checks."""
+"""`kp certificate` (issue, confirm, discrepancy, void, show), `kp verify`, `kp status`: KP certificates and document
+checks. The certificate's documents and prints (compose, file, print, slip, verify) are in `papers`."""
 
 from __future__ import annotations
 
+import json
 import time
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import click
+from eth_utils import to_checksum_address
 
 from kpledger import client as kc
+from kpledger.certificates import document as certificate_document
+from kpledger.certificates.document import LedgerFacts
 from kpledger.cli.base import ADDRESS, CARATS, FILE, HS, REASON, REASONS_HELP, Ctx, action_command, cli, pass_ctx
+from kpledger.cli.views import certificate_text
 from kpledger.client import ClientError, KPClient
+from kpledger.core.constants import hs_code
+from kpledger.core.documents import CERTIFICATE_SCHEMA
+
+DAY = 86_400
+DEFAULT_VALIDITY_DAYS = 30
 
 
 @cli.group()
 def certificate() -> None:
-    """KP certificates: issue (exporting authority), confirm or record a discrepancy (importing), void."""
+    """KP certificates: compose, issue and file (exporting authority), print, verify, confirm or record a discrepancy
+    (importing authority), void."""
 
 
-def _from_consignment(c: KPClient, consignment_id: int) -> dict[str, Any]:
+def from_consignment(c: KPClient, consignment_id: int) -> dict[str, Any]:
     """What the read API reports of a consignment, for defaults; empty when it is unavailable."""
     try:
         data = c.consignment(consignment_id)
@@ -27,45 +40,105 @@ def _from_consignment(c: KPClient, consignment_id: int) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+def certificate_document_in(path: Path) -> dict[str, Any] | None:
+    """The `kp-certificate/1` document in the file, checked against the schema (DocumentInvalid); None for any
+    other file, whose hash is anchored as is."""
+    body = path.read_bytes()
+    try:
+        content = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(content, dict) or content.get("schema") != CERTIFICATE_SCHEMA:
+        return None
+    return certificate_document.parse(body)
+
+
+def _check_against(doc: dict[str, Any], facts: LedgerFacts) -> None:
+    """Refuses, before anything is signed, a document that the ledger would refuse to file for these facts."""
+    found = certificate_document.disagreements(doc, facts)
+    if found:
+        names = [d["field"] for d in found]
+        hint = " (the document's dates are those of the day it was composed: compose it again today)" \
+            if "issue_date" in names else ""
+        raise ClientError("DocumentDisagreesWithLedger",
+                          f"the document disagrees with the certificate you are issuing on {', '.join(names)}"
+                          f"{hint}: nothing was signed", {"fields": names, "disagreements": found})
+
+
 @certificate.command("issue")
-@click.option("--number", required=True, help="Certificate number, prefixed with your ISO code (BW0000001).")
-@click.option("--importer", required=True, help="ISO code of the importing participant.")
-@click.option("--importer-account", type=ADDRESS, required=True,
-              help="Account of the named, licensed importer: the only one who can receive the consignment.")
-@click.option("--consignment", "consignment_id", type=int, required=True, help="The sealed consignment.")
-@click.option("--carats", type=CARATS, help="Total weight; default: the consignment's.")
-@click.option("--parcels", type=click.IntRange(1), help="Parcel count; default: the consignment's.")
-@click.option("--hs", "hs_codes", type=HS, multiple=True,
-              help="HS code, 7102.31 or 710231 (repeat); default: the consignment's.")
-@click.option("--origin", "origins", multiple=True, help="Country of origin (repeat); default: the consignment's.")
-@click.option("--expires-days", type=click.FloatRange(min=0, max=3_650, min_open=True), default=30, show_default=True,
-              help="Validity from now, in days.")
-@click.option("--document", type=FILE, required=True, help="The full certificate document (SHA-256 anchored).")
-@click.option("--replaces", default="", help="Number of the voided certificate this one supersedes (a correction).")
+@click.option("--number", help="Certificate number, prefixed with your ISO code (BW0000001); default: the "
+                               "document's.")
+@click.option("--importer", help="ISO code of the importing participant; default: the document's.")
+@click.option("--importer-account", type=ADDRESS,
+              help="Account of the named, licensed importer, the only one who can receive the consignment; "
+                   "default: the document's.")
+@click.option("--consignment", "consignment_id", type=click.IntRange(1, 2**40), required=True,
+              help="The sealed consignment.")
+@click.option("--carats", type=CARATS, help="Total weight; default: the document's, else the consignment's.")
+@click.option("--parcels", type=click.IntRange(1, 2**32 - 1), help="Parcel count; default: as --carats.")
+@click.option("--hs", "hs_codes", type=HS, multiple=True, help="HS code, 7102.31 or 710231 (repeat); default: as "
+                                                               "--carats.")
+@click.option("--origin", "origins", multiple=True, help="Country of origin (repeat); default: as --carats.")
+@click.option("--expires-days", type=click.FloatRange(min=0, max=3_650, min_open=True),
+              help=f"Validity from now, in days (default {DEFAULT_VALIDITY_DAYS}; with a kp-certificate/1 document: "
+                   "to its expiry date).")
+@click.option("--document", type=FILE, required=True,
+              help="The full certificate document, SHA-256 anchored: a kp-certificate/1 JSON document (kp "
+                   "certificate compose), checked here against what you sign, or any other file.")
+@click.option("--replaces", default=None, help="Number of the voided certificate this one supersedes (a "
+                                               "correction); default: the document's.")
 @pass_ctx
-def certificate_issue(obj: Ctx, number: str, importer: str, importer_account: str, consignment_id: int,
-                      carats: int | None, parcels: int | None, hs_codes: tuple[int, ...], origins: tuple[str, ...],
-                      expires_days: float, document: Path, replaces: str) -> None:
-    """Issue a certificate for a sealed consignment held by one of your exporters (exporting authority)."""
+def certificate_issue(obj: Ctx, number: str | None, importer: str | None, importer_account: str | None,
+                      consignment_id: int, carats: int | None, parcels: int | None, hs_codes: tuple[int, ...],
+                      origins: tuple[str, ...], expires_days: float | None, document: Path,
+                      replaces: str | None) -> None:
+    """Issue a certificate for a sealed consignment held by one of your exporters (exporting authority).
+
+    With a kp-certificate/1 document, every term defaults to what the document states, and a document that the
+    ledger would refuse to file (a different weight, seal, date, ...) is refused before anything is signed."""
+    doc = certificate_document_in(document)
     c = obj.client()
-    known = _from_consignment(c, consignment_id) if None in (carats, parcels) or not hs_codes or not origins \
-        else {}
+    known = from_consignment(c, consignment_id)
+    now = int(time.time())
+    issued_at = now - 60
+    if doc is not None:
+        number = number or doc["number"]
+        importer = importer or doc["importing_participant"]["code"]
+        importer_account = importer_account or to_checksum_address(doc["importer"]["account"])
+        carats = carats if carats is not None else kc.points(doc["carats"])
+        parcels = parcels or doc["number_of_parcels"]
+        hs_codes = hs_codes or tuple(hs_code(h) for h in doc["hs_codes"])
+        origins = origins or tuple(doc["origin"]["countries"])
+        replaces = replaces if replaces is not None else doc["replaces"] or ""
+        days = (date.fromisoformat(doc["expiry_date"]) - date.fromisoformat(doc["issue_date"])).days
+        expires_at = issued_at + (int(expires_days * DAY) if expires_days else days * DAY)
+    else:
+        expires_at = issued_at + int((expires_days or DEFAULT_VALIDITY_DAYS) * DAY)
     if carats is None:
         carats = known.get("points")
     if parcels is None:
-        parcels = known.get("parcel_count") or (len(known["parcel_ids"]) if known.get("parcel_ids") else None)
-    hs = list(hs_codes) or known.get("hs_codes")
-    orig = [o.upper() for o in origins] or known.get("origins")
-    missing = [n for n, v in (("--carats", carats), ("--parcels", parcels), ("--hs", hs), ("--origin", orig))
-               if not v]
+        parcels = len(known["parcel_ids"]) if known.get("parcel_ids") else None
+    hs = sorted(set(hs_codes)) or known.get("hs_codes")
+    orig = sorted({o.upper() for o in origins}) or known.get("origins")
+    missing = [n for n, v in (("--number", number), ("--importer", importer), ("--importer-account",
+                                                                               importer_account),
+                              ("--carats", carats), ("--parcels", parcels), ("--hs", hs), ("--origin", orig)) if not v]
     if missing:
-        raise click.UsageError(f"give {', '.join(missing)} (the read API did not report them)")
-    now = int(time.time())
-    obj.written(c.issue_certificate(number=number, importer=importer.upper(), importer_account=importer_account,
-                                    consignment_id=consignment_id, points=int(carats), parcel_count=int(parcels),
-                                    hs_codes=hs, origins=orig, issued_at=now - 60,
-                                    expires_at=now + int(expires_days * 86_400),
-                                    document_hash=kc.document_hash(document), replaces=replaces.upper()))
+        raise click.UsageError(f"give {', '.join(missing)} (neither a kp-certificate/1 document nor the read API "
+                               "states them)")
+    assert number and importer and importer_account and carats and parcels and hs and orig  # for the type checker
+    if doc is not None:
+        _check_against(doc, LedgerFacts(
+            number=number.upper(), exporter=known.get("holder_participant") or doc["exporting_participant"]["code"],
+            importer=importer.upper(), points=int(carats), parcel_count=int(parcels), hs_codes=tuple(hs),
+            origins=tuple(orig), issued_at=issued_at, expires_at=expires_at,
+            exporter_account=known.get("holder") or doc["exporter"]["account"], importer_account=importer_account,
+            replaces=(replaces or "").upper() or None, seal_id=known.get("seal_id") or doc["seal"]["id"]))
+    obj.written(c.issue_certificate(number=number.upper(), importer=importer.upper(),
+                                    importer_account=importer_account, consignment_id=consignment_id,
+                                    points=int(carats), parcel_count=int(parcels), hs_codes=hs, origins=orig,
+                                    issued_at=issued_at, expires_at=expires_at,
+                                    document_hash=kc.document_hash(document), replaces=(replaces or "").upper()))
 
 
 @certificate.command("discrepancy", epilog=REASONS_HELP)
@@ -88,8 +161,11 @@ action_command(certificate, "void", "VoidCertificate", "Void certificate NUMBER 
 @click.argument("number")
 @pass_ctx
 def certificate_show(obj: Ctx, number: str) -> None:
-    """Show certificate NUMBER."""
-    obj.emit(obj.client(sign=False).certificate(number))
+    """Show certificate NUMBER: status and what it means at a border, route, exporter, importer and issuing
+    authority by name, carats, parcels, HS codes, origins, validity, seal, corrections, discrepancy, document."""
+    c = obj.client(sign=False)
+    cert = c.certificate(number.upper())
+    obj.emit(cert, None if obj.as_json else certificate_text(cert, c.participant_names()))
 
 
 # ---------------------------------------------------------------- checks
@@ -101,7 +177,8 @@ def certificate_show(obj: Ctx, number: str) -> None:
 @click.argument("document", type=FILE)
 @pass_ctx
 def verify(obj: Ctx, number: str | None, document: Path) -> None:
-    """Check that DOCUMENT is the one anchored on chain (SHA-256 compared); exit 1 if it is not."""
+    """Check that DOCUMENT is the one anchored on chain (SHA-256 compared); exit 1 if it is not. (A certificate's
+    paper or PDF: kp certificate verify; one parcel's document: kp document verify.)"""
     answer = obj.client(sign=False).verify(document.read_bytes(), number)
     obj.emit(answer)
     if not answer.get("matches"):
@@ -116,5 +193,3 @@ def verify(obj: Ctx, number: str | None, document: Path) -> None:
 def status(obj: Ctx) -> None:
     """Show the API's health: chain reachable, indexer lag."""
     obj.emit(obj.client(sign=False).health())
-
-

@@ -9,7 +9,6 @@ from typing import Any
 
 import click
 from eth_account import Account
-from eth_utils import to_checksum_address
 
 from kpledger.cli.base import FILE, Ctx, cli, pass_ctx
 from kpledger.client import ClientError
@@ -77,9 +76,7 @@ def key_import(obj: Ctx, keystore_path: Path | None, private_key_file: Path | No
 def key_show(obj: Ctx, keystore_path: Path | None) -> None:
     """Print the address of the keystore's key (no password needed)."""
     target = keystore_path or obj.keystore
-    if not target.is_file():
-        raise ClientError("NoKeystore", f"no keystore at {target}")
-    address = to_checksum_address("0x" + json.loads(target.read_text())["address"].removeprefix("0x"))
+    address = obj.keystore_address(target)
     obj.emit({"address": address, "keystore": str(target)}, address)
 
 

@@ -40,9 +40,10 @@ class Settings(BaseSettings):
                                              "simulation and the signed transaction carry it hex-encoded (twice "
                                              "the size): keep that under the node's JSON-RPC body limit (anvil "
                                              "2 MiB) and its largest accepted transaction")
-    batch_gas: int = Field(12_000_000, ge=1_000_000, le=2_000_000_000,
-                           description="most simulated gas of calls in one batch (also kept under 80% of the block "
-                                       "gas limit)")
+    batch_gas: int = Field(15_000_000, ge=1_000_000, le=2_000_000_000,
+                           description="most gas one batch transaction is signed for (its calls' bounds and "
+                                       "overheads); also kept under half the block gas limit, so two full batches "
+                                       "fit in a block")
     # a relayer transaction unmined this long while its fees are below the market's is re-signed with higher fees
     # (same nonce: only one version can be mined); 0 never raises them. The cap bounds what a replacement may
     # pay per gas (wei; none by default): above it the relayer logs and keeps waiting.

@@ -4,15 +4,14 @@ and the two envelopes (EPCISDocument for exports, EPCISQueryDocument for query r
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
 from kpledger.epcis.hashing import event_hash
 from kpledger.epcis.identifiers import Identifiers
 from kpledger.epcis.ledger import LedgerReader
 from kpledger.epcis.mapping import lot_master_data
-from kpledger.epcis.parties import operator_master_data, participant_master_data
-from kpledger.epcis.vocabulary import CLASS_VTYPE, EPCIS_CONTEXT, PARTY_VTYPE, SCHEMA_VERSION, timestamp
+from kpledger.epcis.parties import party_master_data
+from kpledger.epcis.vocabulary import CLASS_VTYPE, EPCIS_CONTEXT, SCHEMA_VERSION, timestamp
 
 _QUANTITY_LISTS = ("quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList")
 
@@ -27,35 +26,13 @@ def with_event_id(event: dict[str, Any], ctx: list[Any]) -> dict[str, Any]:
     return {"type": event["type"], "eventID": event_hash(event, ctx), **event}
 
 
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item)
-
-
 def master_data(ids: Identifiers, reader: LedgerReader, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """EPCIS master data for the events: every parcel (EPCClass: weight, HS code, origins) and every operator and
-    participant (Party) they name."""
+    """EPCIS master data for the events: every parcel (EPCClass: weight, HS code, origins), every operator and
+    authority (Party: name, participant, roles, licence) and every participant (its places: name, code)."""
     lots: set[int] = set()
-    operators: set[str] = set()
-    participants: set[str] = set()
     for event in events:
         for name in _QUANTITY_LISTS:
             lots.update(ids.lot_id(q["epcClass"]) for q in event.get(name, ()))
-        for text in _strings(event):
-            parsed = ids.parse(text)
-            if parsed is not None and parsed[0] == "operator":
-                operators.add(parsed[1])
-            elif parsed is not None and parsed[0] == "participant":
-                participants.add(parsed[1])
-    members = [x for x in (reader.member(a) for a in sorted(operators)) if x is not None]
-    participants |= {x.participant for x in members}
-    rows = [x for x in (reader.participant(c) for c in sorted(participants)) if x is not None]
     classes = []
     for lot_id in sorted(x for x in lots if x is not None):
         parcel = reader.parcel(lot_id)
@@ -63,13 +40,8 @@ def master_data(ids: Identifiers, reader: LedgerReader, events: list[dict[str, A
             attributes = [{"id": _attribute_id(k), "attribute": _attribute_value(v)}
                           for k, v in lot_master_data(parcel).items()]
             classes.append({"id": ids.lot(lot_id), "attributes": attributes})
-    parties = [operator_master_data(ids, x) for x in members] + [participant_master_data(ids, x) for x in rows]
-    vocabularies = []
-    if classes:
-        vocabularies.append({"type": CLASS_VTYPE, "vocabularyElementList": classes})
-    if parties:
-        vocabularies.append({"type": PARTY_VTYPE, "vocabularyElementList": parties})
-    return vocabularies
+    vocabularies = [{"type": CLASS_VTYPE, "vocabularyElementList": classes}] if classes else []
+    return vocabularies + party_master_data(ids, reader, events)
 
 
 def _attribute_id(ilmd_key: str) -> str:

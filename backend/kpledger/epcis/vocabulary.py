@@ -11,8 +11,14 @@ EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
 SCHEMA_VERSION = "2.0"
 CBV = "https://ref.gs1.org/cbv/"
 CARAT = "CTM"  # UN/CEFACT Recommendation 20 code of the metric carat (200 mg)
+# EPCIS 2.0 user vocabulary types (master data): parties (source / destination of type owning_party,
+# possessing_party), places (bizLocation, readPoint, source / destination of type location), lots (epcClass)
 PARTY_VTYPE = "urn:epcglobal:epcis:vtype:Party"
+LOCATION_VTYPE = "urn:epcglobal:epcis:vtype:Location"
+BUSINESS_LOCATION_VTYPE = "urn:epcglobal:epcis:vtype:BusinessLocation"
+READ_POINT_VTYPE = "urn:epcglobal:epcis:vtype:ReadPoint"
 CLASS_VTYPE = "urn:epcglobal:epcis:vtype:EPCClass"
+# CBV location and party master data attributes: the name of the party or place, its ISO 3166-1 alpha-2 country
 MDA_NAME = "urn:epcglobal:cbv:mda#name"
 MDA_COUNTRY = "urn:epcglobal:cbv:mda#countryCode"
 

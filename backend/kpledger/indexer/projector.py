@@ -6,7 +6,7 @@ gets the consignment's holder written on every hand-off, so reads never have to 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -14,58 +14,18 @@ from sqlalchemy.orm import Session
 
 from kpledger.chain.decoder import DecodedLog
 from kpledger.db import models as m
-from kpledger.indexer.bulk import insert_rows, update_rows
+from kpledger.indexer.batch import CachedRow, ProjectionBatch
 
 ZERO32 = "0x" + "00" * 32
 CERT_STATUS = {"CertificateUsed": "delivered", "ImportConfirmed": "confirmed", "ImportDiscrepancy": "disputed",
                "CertificateVoided": "voided"}
 
-_SHARED_IDS = {m.Parcel: m.Consignment, m.Consignment: m.Parcel}  # a lot id names one or the other
-# for `prefetch`: the arguments that may name an existing row of a table (reading one too many is harmless),
-# and the ones that name a row the event creates (so not in the database before)
-_REFERS = {m.Participant: ("participant",), m.Member: ("account", "producer", "holder", "from", "to"),
-           m.Consignment: ("lotId", "consignmentId"), m.Parcel: ("lotId", "parentId", "sourceIds", "parcelIds"),
-           m.Certificate: ("certificateKey", "replacedKey", "byKey")}
-_CREATES = {"ParticipantAdmitted": (m.Participant, "participant"), "ParcelRegistered": (m.Parcel, "parcelId"),
-            "ParcelSplit": (m.Parcel, "childId"), "ParcelsMerged": (m.Parcel, "parcelId"),
-            "ConsignmentSealed": (m.Consignment, "consignmentId"),
-            "CertificateIssued": (m.Certificate, "certificateKey")}
-_IN_CHUNK = 500  # keys per SELECT ... IN (...)
 
-
-class _Row(dict):
-    """A projection row as a plain dict with attribute access (ORM instances cost ~0.1 ms each to build)."""
-
-    __slots__ = ()
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        self[name] = value
-
-
-class Projector:
-    """Applies one batch of events inside one session, then `flush()`es it in bulk.
-
-    Rows are plain dicts cached for the batch: new ones are inserted and changed ones updated with one
-    executemany per table at `flush()`; custody steps, links and memberships are appended in bulk.
-    """
-
-    TABLES = (m.Participant, m.Member, m.Parcel, m.Consignment, m.Certificate)
+class Projector(ProjectionBatch):
+    """Applies one batch of events inside one session, one handler per event, then `flush()`es it in bulk."""
 
     def __init__(self, session: Session):
-        self.s = session
-        self._countries: dict[str, str | None] = {}
-        self._rows: dict[type, dict[Any, _Row | None]] = {t: {} for t in self.TABLES}
-        self._new: dict[type, set[Any]] = {t: set() for t in self.TABLES}
-        self._loaded: dict[type, dict[Any, dict[str, Any]]] = {t: {} for t in self.TABLES}  # as read from the DB
-        self._inserts: dict[type, list[dict[str, Any]]] = {m.CustodyStep: [], m.ParcelLink: [],
-                                                            m.ConsignmentParcel: [], m.ProfileChange: []}
-        self._offers: dict[int, dict[str, Any] | None] = {}  # lot id -> open offer (None: closed) this batch
+        super().__init__(session)
         self._handlers: dict[str, Callable[[DecodedLog], None]] = {
             name[3:]: getattr(self, name) for name in dir(self) if name.startswith("on_")
         }
@@ -76,105 +36,7 @@ class Projector:
         if handler is not None:
             handler(log)
 
-    def flush(self) -> None:
-        """Writes the batch: new rows inserted, changed rows updated, append-only rows inserted, in bulk."""
-        for table in self.TABLES:
-            rows, new, loaded = self._rows[table], self._new[table], self._loaded[table]
-            if new:
-                insert_rows(self.s, table.__table__, [rows[k] for k in new])
-            changed = [row for k, row in rows.items() if row is not None and k not in new and loaded.get(k) != row]
-            if changed:
-                update_rows(self.s, table.__table__, changed)
-            # written: later events read them back from the database (the caches stay bounded)
-            rows.clear()
-            loaded.clear()
-            new.clear()
-        for table, rows in self._inserts.items():
-            if rows:
-                insert_rows(self.s, table.__table__, rows)
-                rows.clear()
-        if self._offers:
-            self.s.execute(delete(m.Offer).where(m.Offer.lot_id.in_(list(self._offers))))
-            insert_rows(self.s, m.Offer.__table__, [row for row in self._offers.values() if row is not None])
-            self._offers.clear()
-
-    def get(self, table: type, key: Any) -> _Row | None:
-        """The row of `key` (None: absent), read once per batch; absences are remembered too (a lot id is
-        looked up as a consignment and as a parcel, and only one of them exists)."""
-        rows = self._rows[table]
-        if key in rows:
-            return rows[key]
-        other = _SHARED_IDS.get(table)
-        if other is not None and self._rows[other].get(key) is not None:
-            rows[key] = None  # parcels and consignments share one id space (KPLedger._nextId)
-            return None
-        pk = table.__mapper__.primary_key[0]
-        found = self.s.execute(select(table.__table__).where(pk == key)).mappings().first()
-        if found is None:
-            rows[key] = None
-            return None
-        row = rows[key] = _Row(found)
-        self._loaded[table][key] = dict(found)
-        return row
-
-    def prefetch(self, logs: Iterable[DecodedLog]) -> None:
-        """Reads, a few hundred keys per query, the rows the coming events will `get`: one SELECT per row
-        costs more than the rest of an event's work. Rows the events create are not looked for."""
-        wanted: dict[type, set[Any]] = {t: set() for t in self.TABLES}
-        created: dict[type, set[Any]] = {t: set() for t in self.TABLES}
-        for log in logs:
-            a = log.args
-            for table, names in _REFERS.items():
-                keys = wanted[table]
-                for name in names:
-                    value = a.get(name)
-                    if isinstance(value, list):
-                        keys.update(value)
-                    elif value is not None:
-                        keys.add(value)
-            made = _CREATES.get(log.name)
-            if made is not None:
-                created[made[0]].add(a[made[1]])
-        wanted[m.Member].difference_update(self._countries)
-        lots = created[m.Parcel] | created[m.Consignment]  # one id space: a new parcel is no old consignment
-        created[m.Parcel] = created[m.Consignment] = lots
-        for table in (m.Participant, m.Member, m.Certificate, m.Consignment):
-            self._read(table, wanted[table] - created[table])
-        # a consignment's hand-off or opening reaches all its parcels
-        for row in self._rows[m.Consignment].values():
-            if row is not None:
-                wanted[m.Parcel].update(row.parcel_ids)
-        self._read(m.Parcel, wanted[m.Parcel] - created[m.Parcel])
-
-    def _read(self, table: type, keys: set[Any]) -> None:
-        rows, loaded = self._rows[table], self._loaded[table]
-        missing = [k for k in keys if k not in rows]
-        if not missing:
-            return
-        pk = table.__mapper__.primary_key[0]
-        for i in range(0, len(missing), _IN_CHUNK):
-            chunk = missing[i:i + _IN_CHUNK]
-            for found in self.s.execute(select(table.__table__).where(pk.in_(chunk))).mappings():
-                key = found[pk.name]
-                rows[key] = _Row(found)
-                loaded[key] = dict(found)
-            for key in chunk:
-                rows.setdefault(key, None)  # absent: remembered, as by `get`
-
-    def add(self, table: type, pk: Any, /, **values: Any) -> _Row:
-        row = self._rows[table][pk] = _Row(values)
-        self._new[table].add(pk)
-        return row
-
     # ------------------------------------------------------------ helpers
-
-    def country(self, account: str | None) -> str | None:
-        if account is None:
-            return None
-        if account not in self._countries:
-            member = self.get(m.Member, account)
-            self._countries[account] = member.participant if member else None
-        return self._countries[account]
 
     def step(self, log: DecodedLog, lot_id: int, kind: str, sender: str | None = None,
              recipient: str | None = None, **extra: Any) -> None:
@@ -184,17 +46,17 @@ class Projector:
             "seal_id": None, "certificate_key": None, "reason": None, "block_number": log.block_number,
             "log_index": log.log_index, "tx_hash": log.tx_hash, "timestamp": self.ts, **extra})
 
-    def parcel(self, parcel_id: int) -> _Row:
+    def parcel(self, parcel_id: int) -> CachedRow:
         return self.get(m.Parcel, parcel_id)
 
-    def consignment(self, consignment_id: int) -> _Row | None:
+    def consignment(self, consignment_id: int) -> CachedRow | None:
         return self.get(m.Consignment, consignment_id)
 
-    def parcels_of(self, consignment: _Row) -> list[_Row]:
+    def parcels_of(self, consignment: CachedRow) -> list[CachedRow]:
         return [self.parcel(pid) for pid in consignment.parcel_ids]
 
     def new_parcel(self, log: DecodedLog, parcel_id: int, holder: str, origins: list[str], kind: str,
-                   stones: int = 0) -> _Row:
+                   stones: int = 0) -> CachedRow:
         a = log.args
         return self.add(
             m.Parcel, parcel_id, id=parcel_id, holder=holder, points=a["points"], stones=stones, hs_code=a["hsCode"],
@@ -205,7 +67,7 @@ class Projector:
     def link(self, table: type, **row: Any) -> None:
         self._inserts[table].append(row)
 
-    def certificate(self, key: str) -> _Row | None:
+    def certificate(self, key: str) -> CachedRow | None:
         return self.get(m.Certificate, key)
 
     # ------------------------------------------------------------ registry
@@ -223,7 +85,7 @@ class Projector:
         p = self.get(m.Participant, log.args["participant"])
         p.status, p.changed_at = "active", self.ts
 
-    def member(self, account: str, participant: str) -> _Row:
+    def member(self, account: str, participant: str) -> CachedRow:
         """The member row of an account (created, with no role and no profile yet, at its first event)."""
         member = self.get(m.Member, account)
         if member is None:

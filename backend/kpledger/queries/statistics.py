@@ -17,11 +17,9 @@ Periods are calendar quarters and half-years in UTC. Everything is read in a few
 
 from __future__ import annotations
 
-import bisect
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -33,6 +31,7 @@ from kpledger.core.documents import certificate_value_usd
 from kpledger.core.errors import Forbidden
 from kpledger.db import models as m
 from kpledger.queries.participants import get_participant
+from kpledger.queries.periods import Period, halves, iso_utc, period_of, quarters
 
 BASES = ("crossing", "issue")
 FLOWS = ("export", "import")
@@ -46,46 +45,6 @@ BASIS_NOTES = {
 PRODUCTION_NOTE = ("parcels registered at origin (ParcelRegistered: a licensed producer of the participant) in the "
                    "period, by block time (UTC)")
 VALUE_SOURCE = "value_usd of the filed certificate document (shown only to an authority of the participant)"
-
-
-# ------------------------------------------------------------ periods
-
-
-@dataclass(frozen=True)
-class Period:
-    label: str  # 2026-Q1, 2026-H2
-    start: int  # unix seconds, inclusive
-    end: int  # unix seconds, exclusive
-
-    def view(self) -> dict[str, Any]:
-        return {"period": self.label, "start": _iso(self.start), "end": _iso(self.end)}
-
-
-def _month_start(year: int, month: int) -> int:
-    if month > 12:
-        year, month = year + 1, month - 12
-    return int(datetime(year, month, 1, tzinfo=UTC).timestamp())
-
-
-def _iso(seconds: int) -> str:
-    return datetime.fromtimestamp(seconds, UTC).isoformat().replace("+00:00", "Z")
-
-
-def quarters(year: int, quarter: int | None = None) -> list[Period]:
-    """The quarters of `year` (or just one), in order."""
-    return [Period(f"{year}-Q{q}", _month_start(year, 3 * q - 2), _month_start(year, 3 * q + 1))
-            for q in ([quarter] if quarter else (1, 2, 3, 4))]
-
-
-def halves(year: int, half: int | None = None) -> list[Period]:
-    """The half-years of `year` (or just one), in order."""
-    return [Period(f"{year}-H{h}", _month_start(year, 6 * h - 5), _month_start(year, 6 * h + 1))
-            for h in ([half] if half else (1, 2))]
-
-
-def _period_of(periods: Sequence[Period], moment: int) -> Period | None:
-    i = bisect.bisect_right([p.start for p in periods], moment) - 1
-    return periods[i] if i >= 0 and moment < periods[i].end else None
 
 
 def usd_text(amount: Decimal) -> str:
@@ -194,7 +153,7 @@ def counted_certificates(s: Session, code: str, periods: Sequence[Period], basis
     counted: list[Counted] = []
     for row in rows:
         moment = row.crossed_at if basis == "crossing" else row.issued_at
-        period = _period_of(periods, moment)
+        period = period_of(periods, moment)
         if period is None:
             continue
         export = row.exporter == code
@@ -239,8 +198,8 @@ def _certificate_view(c: Counted, with_value: bool) -> dict[str, Any]:
         "importer": r.importer, "carats": carats_text(r.points),
         "carats_by_hs": {hs_text(hs): carats_text(p) for hs, p in c.by_hs().items()},
         "parcel_count": r.parcel_count, "parcel_ids": [p[0] for p in c.parcels], "consignment_id": r.consignment_id,
-        "origins": r.origins, "status": r.status, "issued_at": _iso(r.issued_at),
-        "crossed_at": None if c.crossed_at is None else _iso(c.crossed_at),
+        "origins": r.origins, "status": r.status, "issued_at": iso_utc(r.issued_at),
+        "crossed_at": None if c.crossed_at is None else iso_utc(c.crossed_at),
     }
     if with_value:
         out |= {"value_usd": None if c.value is None else usd_text(c.value), "value_status": c.value_status}
@@ -321,7 +280,7 @@ def production_report(s: Session, code: str, year: int, half: int | None = None)
     periods = halves(year, half)
     cells: dict[tuple[str, int], list[Row]] = defaultdict(list)
     for parcel in _registered_in(s, periods[0].start, periods[-1].end):
-        period = _period_of(periods, parcel.created_at)
+        period = period_of(periods, parcel.created_at)
         if period is not None and parcel.origins == [code]:  # a registration's origin is its producer's country
             cells[(period.label, parcel.hs_code)].append(parcel)
     rows = [{"period": period, "hs_code": hs_text(hs), "carats": carats_text(sum(p.points for p in parcels)),
@@ -372,11 +331,11 @@ def summary(s: Session, year: int, basis: str = "crossing") -> dict[str, Any]:
             figure["count"] += 1
 
     for exporter, importer, points, moment in trade:
-        label = _period_of(qs, moment).label
+        label = period_of(qs, moment).label
         add(exporter, "exports", label, points)
         add(importer, "imports", label, points)
     for parcel in _registered_in(s, start, end):
-        add(parcel.origins[0], "production", _period_of(hs, parcel.created_at).label, parcel.points)
+        add(parcel.origins[0], "production", period_of(hs, parcel.created_at).label, parcel.points)
     names = {p.code: p.name for p in s.execute(select(m.Participant.code, m.Participant.name))}
     labels = {"exports": [q.label for q in qs], "imports": [q.label for q in qs], "production": [h.label for h in hs]}
     count_name = {"exports": "certificates", "imports": "certificates", "production": "parcels"}

@@ -6,9 +6,9 @@ calldata, lingering `batch_linger`, 1 ms, for company when the queue is short, B
 8 calls or more), drops requests journaled before (answered from the journal), simulates the whole batch with ONE
 `eth_call` of `KPRelayBatch.simulate` (which runs every call and reverts with each call's success, gas used and
 return or revert data), answers the calls that would fail with their decoded custom error (not journaled, not
-sent), cuts the batch at `batch_gas` of simulated gas within BLOCK_SHARE of the block gas limit (the rest goes
-back to the head of the queue), has the sender journal every included request in one commit and send one
-`execute` transaction, and hands it to the receipt thread.
+sent), cuts the batch where its transaction's gas limit would pass `batch_gas` or BLOCK_SHARE of the block gas
+limit (the rest goes back to the head of the queue), has the sender journal every included request in one commit
+and send one `execute` transaction, and hands it to the receipt thread.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from kpledger.relay.sender import Sender
 log = logging.getLogger(__name__)
 
 BUSY_LINGER = 0.004  # linger after a batch of 8 calls or more
-BLOCK_SHARE = 0.8  # a batch's gas stays under this share of the chain's block gas limit
+BLOCK_SHARE = 0.5  # a batch transaction's gas limit stays under this share of the chain's block gas limit
 # the gas limit signed: what every call's bound needs (calls.gas_for), plus the overheads of `execute` (its loop,
 # markers, copies and calldata: generous)
 BATCH_TX_OVERHEAD, BATCH_CALL_OVERHEAD = 60_000, 12_000
@@ -166,24 +166,24 @@ class Batcher:
             items[:] = [item for item in items if not item.duplicate]
             if not items:
                 return
-        budget = self._gas_budget()
-        outcomes = self._simulate(items, budget)
-        cut, total = len(items), 0
-        for i, (_ok, gas, _data) in enumerate(outcomes):
-            if i > 0 and total + gas > budget:  # the rest waits for the next batch (simulated again)
+        cap = self._gas_cap()
+        outcomes = self._simulate(items, cap)
+        included: list[tuple[Queued, int]] = []
+        gas_limit, cut = BATCH_TX_OVERHEAD, len(items)
+        for i, (item, (ok, gas, _data)) in enumerate(zip(items, outcomes, strict=False)):
+            if not ok:
+                continue
+            bound = calls.execution_bound(gas, item.contract_signer)
+            need = calls.gas_for(bound) + BATCH_CALL_OVERHEAD + 16 * (len(item.data) // 2)
+            if included and gas_limit + need > cap:  # the rest waits for the next batch (simulated again)
                 cut = i
                 break
-            total += gas
+            included.append((item, bound))
+            gas_limit += need
         self._requeue(items[cut:])
         del items[cut:]  # the caller answers only what this batch owns
-        included: list[tuple[Queued, int]] = []
-        gas_limit = BATCH_TX_OVERHEAD
-        for item, (ok, gas, data) in zip(items, outcomes, strict=False):
-            if ok:
-                bound = calls.execution_bound(gas, item.contract_signer)
-                included.append((item, bound))
-                gas_limit += calls.gas_for(bound) + BATCH_CALL_OVERHEAD + 16 * (len(item.data) // 2)
-            else:
+        for item, (ok, _gas, data) in zip(items, outcomes, strict=False):
+            if not ok:
                 item.resolve(error=self.chain.artifacts.decode_error(data))
         if included:
             self._send(included, gas_limit)
@@ -216,13 +216,15 @@ class Batcher:
             return [(bool(ok), int(gas), bytes(data)) for ok, gas, data in outcomes]
         raise self.chain.artifacts.decode_error(revert) from None
 
-    def _gas_budget(self) -> int:
-        """Simulated gas of calls one batch may hold: the setting, within BLOCK_SHARE of the block gas limit."""
+    def _gas_cap(self) -> int:
+        """The most gas one batch transaction is signed for: the setting, and at most BLOCK_SHARE of the block gas
+        limit (two full batches fit in one block: on a chain that mines every few seconds, what one batch leaves
+        of a block is not wasted). It also bounds each call of the simulation."""
         self.sender.fees()  # reads the block gas limit with the fees (once a second)
-        budget = self.settings.batch_gas
+        cap = self.settings.batch_gas
         if self.sender.block_gas_limit:
-            budget = min(budget, int(self.sender.block_gas_limit * BLOCK_SHARE / (calls.BOUND_FACTOR * 64 / 63)))
-        return budget
+            cap = min(cap, int(self.sender.block_gas_limit * BLOCK_SHARE))
+        return cap
 
     def _send(self, included: list[tuple[Queued, int]], gas_limit: int) -> None:
         """Journals every request of the batch in one commit, sends the transaction, hands it to the receipts."""

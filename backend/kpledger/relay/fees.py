@@ -78,7 +78,8 @@ def initial_fees(base_fee: int, suggested_tip: int | None, gas_price: int | None
     When the node has no `eth_maxPriorityFeePerGas` (Besu before it implemented the method, besu#5658), the tip
     is what `eth_gasPrice` (a standard method; Besu bounds it below by `--min-gas-price`) adds to the base fee,
     not a fixed 1 gwei: on a free-gas Besu network (base fee 0, `--min-gas-price=0`) that is a zero tip, and the
-    relayer needs no balance; a fixed 1 gwei would make every send need 1 gwei * gas in the relayer's account. Without either answer: 0 on a zero base fee, else 1 gwei."""
+    relayer needs no balance; a fixed 1 gwei would make every send need 1 gwei * gas in the relayer's account.
+    Without either answer: 0 on a zero base fee, else 1 gwei."""
     tip = suggested_tip
     if tip is None and gas_price is not None:
         tip = max(0, gas_price - base_fee)

@@ -139,6 +139,16 @@ class Journal:
             q = select(RelayRequest).where(RelayRequest.relayer_nonce >= nonce).order_by(RelayRequest.relayer_nonce)
             return list(s.scalars(q))
 
+    def unmined_raw_from(self, nonce: int) -> list[str]:
+        """The signed transactions (latest version) of unfinished requests with relayer nonce `nonce` or above, in
+        nonce order, once each."""
+        with self.db.session() as s:
+            q = (select(RelayRequest.relayer_nonce, RelayTransaction.raw_tx).distinct()
+                 .join(RelayTransaction, RelayTransaction.tx_hash == RelayRequest.tx_hash)
+                 .where(RelayRequest.status.in_(UNFINISHED), RelayRequest.relayer_nonce >= nonce)
+                 .order_by(RelayRequest.relayer_nonce))
+            return [raw for _nonce, raw in s.execute(q)]
+
     def unfinished_below(self, nonce: int) -> list[RelayRequest]:
         """Pending or sent requests whose relayer nonce the chain has used (their receipt is due)."""
         with self.db.session() as s:

@@ -1,8 +1,10 @@
 """Receipts and reconciliation: how every journaled request learns its outcome, whatever crashed meanwhile.
 
-A receipt thread waits for each sent batch's receipt (sending it again after 1, 2, 4 and then every 8 s: a
-node that restarted has forgotten it, but one slow to mine a large batch is not made to parse it again every
-second), splits its logs per call, records every outcome in one commit and answers the waiting requests.
+A receipt thread waits for each sent batch's receipt (looking after 1, 2, 4 and then every 8 s whether the node
+still holds it ready, and re-sending it, with every later journaled transaction the node lacks, when it does not:
+a node that restarted, or anvil evicting what did not fit in a full block, lost them; one slow to mine a large
+batch is not made to parse it again), raises its fees when it is stuck below the market's (`_bump`), splits its
+logs per call, records every outcome in one commit and answers the waiting requests.
 The reconciler (at start-up, every second in a thread, and before a batch when the chain went back) finalises
 journaled transactions the chain has mined and re-sends, in relayer-nonce order, those it lacks.
 """
@@ -194,7 +196,7 @@ class Receipts:
                         raw = bumped[0]
                         hashes.append(bumped[1])
                 elif resends.due():
-                    self.sender.resend(raw)
+                    self._resend_missing(batch.nonce, raw)
             except (ChainUnavailable, RpcError):
                 pass
             if time.monotonic() > deadline:
@@ -202,6 +204,17 @@ class Receipts:
             time.sleep(pause)
             pause = min(pause * 2, 0.02)
         return None
+
+    def _resend_missing(self, nonce: int, raw: str) -> None:
+        """Re-sends the awaited transaction and every later journaled one the node's pool does not hold ready, in
+        nonce order. A pool that lost one lost those behind it too (a restarted node; anvil evicts what did not
+        fit in a full block), and re-sending only the awaited one would bring them back one block at a time."""
+        ready = self.sender.chain_nonce("pending")  # one past the node's last ready relayer transaction
+        if ready <= nonce:
+            self.sender.resend(raw)
+            ready = nonce + 1
+        for later in self.journal.unmined_raw_from(ready):
+            self.sender.resend(later)
 
     def _bump(self, nonce: int, current_hash: str, raw: str) -> tuple[str, str] | None:
         """Replaces a stuck transaction, the lowest the chain has not mined, by the same one at higher fees:

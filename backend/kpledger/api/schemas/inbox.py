@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from kpledger.api.schemas.reads import CertificatePublic, ParticipantPublic
+from kpledger.api.schemas.reads import NAME, CertificatePublic, ParticipantPublic
 
 Address = str
 Hash = str
+CARATS = "weight in carats, an exact decimal with 2 places (points / 100)"
+PARTICIPANT = "ISO code of the account's participant; null if it is a member of none"
 MAX_LIMIT = 500
 DEFAULT_LIMIT = 100
 
@@ -17,10 +19,15 @@ class OfferItem(BaseModel):
 
     lot_id: int
     from_: Address = Field(alias="from")
+    from_name: str | None = Field(description=NAME)
+    from_participant: str | None = Field(description=PARTICIPANT)
     to: Address
+    to_name: str | None = Field(description=NAME)
+    to_participant: str | None = Field(description=PARTICIPANT)
     seal_id: Hash = Field(description="the seal id the sender declared")
     kind: str = Field(description="parcel | consignment")
     points: int
+    carats: str = Field(description=CARATS)
     parcel_count: int
     hs_codes: list[int]
     origins: list[str]
@@ -31,18 +38,23 @@ class OfferItem(BaseModel):
 class ConsignmentNeedingCertificate(BaseModel):
     consignment_id: int
     holder: Address
+    holder_name: str | None = Field(description=NAME)
+    holder_participant: str | None = Field(description=PARTICIPANT)
     seal_id: Hash
     points: int
+    carats: str = Field(description=CARATS)
     parcel_ids: list[int]
     parcel_count: int
     hs_codes: list[int]
     origins: list[str]
     offered_to: Address | None
+    offered_to_name: str | None = Field(description=NAME)
 
 
 class HeldParcel(BaseModel):
     id: int
     points: int
+    carats: str = Field(description=CARATS)
     stones: int
     hs_code: int
     origins: list[str]
@@ -55,6 +67,7 @@ class HeldConsignment(BaseModel):
     status: str = Field(description="sealed | compromised")
     seal_id: Hash
     points: int
+    carats: str = Field(description=CARATS)
     parcel_ids: list[int]
     hs_codes: list[int]
     origins: list[str]
@@ -78,6 +91,8 @@ class Inbox(BaseModel):
 
     address: Address
     member: bool = Field(description="the account holds a role in a participant")
+    name: str | None = Field(description="the account's own public name (" + NAME + ")")
+    licence_number: str | None = Field(description="its national licence number (operators)")
     participant: ParticipantPublic | None
     roles: list[str]
     governance: bool | None = Field(description="the account is the registry's governance (None: chain unreachable)")

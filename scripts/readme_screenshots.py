@@ -1,0 +1,68 @@
+"""The README's screenshots, made small from the ones the browser tests save.
+
+    KP_SCREENSHOTS=/tmp/shots .venv/bin/pytest -p no:ape_test tests/backend/test_console.py -k walks
+    KP_SCREENSHOTS=/tmp/shots .venv/bin/pytest -p no:ape_test tests/backend/test_statistics.py \
+        tests/backend/test_certificates.py -k "page or phone"
+    .venv/bin/python scripts/readme_screenshots.py /tmp/shots
+
+Each chosen screen is scaled to its width, cut at its height (phone pages are long), reduced to a palette of
+COLOURS (text and flat colours lose nothing visible) and written where the README shows it, with zlib's best
+compression; a file over LIMIT bytes is an error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+CONSOLE, VIEWER = ROOT / "frontend-static" / "console" / "screenshots", ROOT / "frontend-static" / "screenshots"
+# the screens the README shows, each with its folder, width and height cut (None: whole): in the console, an inbox
+# with an offer, the check before signing a certificate, an authority's inbox; in the viewer, a participant's
+# statistics and a certificate's verification page on a phone
+SCREENS = {
+    "console-inbox-exporter": (CONSOLE, 1100, None),
+    "console-confirm-certificate": (CONSOLE, 1100, None),
+    "console-inbox-authority": (CONSOLE, 1100, None),
+    "statistics-desktop": (VIEWER, 1000, 1180),
+    "certificate-confirmed-phone": (VIEWER, 390, 1500),
+}
+COLOURS = 64
+LIMIT = 150_000
+
+
+def shrink(source: Path, target: Path, width: int, cut: int | None) -> int:
+    """Writes `source` scaled to `width`, cut at `cut` pixels high and reduced, to `target`; returns its size."""
+    with Image.open(source) as image:
+        rgb = image.convert("RGB")
+        height = round(rgb.height * width / rgb.width)
+        small = rgb.resize((width, height), Image.Resampling.LANCZOS)
+        if cut is not None and cut < height:
+            small = small.crop((0, 0, width, cut))
+        reduced = small.quantize(colors=COLOURS, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+        reduced.save(target, optimize=True, compress_level=9)
+    return target.stat().st_size
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("folder", type=Path, help="where KP_SCREENSHOTS had the browser tests save their screens")
+    folder = parser.parse_args().folder
+    too_large = []
+    for name, (target, width, cut) in SCREENS.items():
+        target.mkdir(parents=True, exist_ok=True)
+        size = shrink(folder / f"{name}.png", target / f"{name}.png", width, cut)
+        print(f"{name}.png: {size:,} bytes")
+        if size > LIMIT:
+            too_large.append(name)
+    if too_large:
+        print(f"over {LIMIT:,} bytes: {', '.join(too_large)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
