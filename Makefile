@@ -9,6 +9,8 @@ PY := $(VENV)/bin/python
 VENDOR := frontend-static/vendor
 VENDORED := node_modules/qrcode-generator/dist/qrcode.js node_modules/ethers/dist/ethers.min.js \
 	node_modules/chart.js/dist/chart.umd.min.js
+# Swagger UI for the API's /docs (served from vendor/swagger-ui/: no CDN, works offline)
+SWAGGER_UI := swagger-ui-bundle.js swagger-ui.css favicon-32x32.png
 SOLC_VERSION := $(shell node -p "require('./package.json').dependencies.solc")
 
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
@@ -21,10 +23,11 @@ setup: $(VENV)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION) $
 
 vendor: $(VENDOR)/.copied
 
-$(VENDOR)/.copied: node_modules/.installed
-	mkdir -p $(VENDOR)
-	cp $(VENDORED) $(VENDOR)/
-	touch $@
+$(VENDOR)/.copied: node_modules/.installed Makefile
+	@mkdir -p $(VENDOR)/swagger-ui
+	@cp $(VENDORED) $(VENDOR)/
+	@cp $(addprefix node_modules/swagger-ui-dist/,$(SWAGGER_UI)) $(VENDOR)/swagger-ui/
+	@touch $@
 
 # Debian's Chromium for the viewer's browser tests (Playwright cannot download its own browser here)
 browser:
@@ -32,21 +35,24 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	  else echo "install Debian's chromium package (apt-get install chromium) for the browser tests"; exit 1; fi; }
 
+# installs say one line each; pip -qq and npm --loglevel=error still print every error (and why)
 $(VENV)/.installed: pyproject.toml requirements.lock
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -c requirements.lock -e '.[dev]'
-	touch $@
+	@echo "installing the Python packages into $(VENV)/ (a minute or two the first time) ..."
+	@$(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install -qq --upgrade pip
+	@$(PY) -m pip install -qq -c requirements.lock -e '.[dev]'
+	@touch $@
 
 node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund
-	touch $@
+	@echo "installing the npm packages into node_modules/ ..."
+	@npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
 
 .solcx/solc-v$(SOLC_VERSION): scripts/toolchain/install_solc.py scripts/toolchain/solc_adapter.js node_modules/.installed $(VENV)/.installed
-	$(PY) scripts/toolchain/install_solc.py
+	@$(PY) scripts/toolchain/install_solc.py
 
 compile: setup
-	ape compile
+	@ape compile -v WARNING
 
 test: setup lint test-toolchain test-contracts gas test-backend test-networks
 
@@ -100,10 +106,10 @@ BLOCK_TIME ?=
 RUN_ARGS = --data $(DATA) --port $(PORT) --chain-port $(CHAIN_PORT) $(if $(BLOCK_TIME),--block-time $(BLOCK_TIME))
 
 run: setup compile
-	$(PY) -m kpledger.run $(RUN_ARGS)
+	@$(PY) -m kpledger.run $(RUN_ARGS)
 
 demo: setup compile
-	$(PY) -m kpledger.run $(RUN_ARGS) --demo
+	@$(PY) -m kpledger.run $(RUN_ARGS) --demo
 
 clean:
 	rm -rf .build contracts/.cache .solcx

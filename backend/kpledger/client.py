@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import secrets
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -30,8 +31,8 @@ from kpledger.core.constants import ROLES, role_bits, role_names
 from kpledger.eip712 import sign_intent
 
 __all__ = ["DEFAULT_TTL", "KINDS", "ROLES", "ApiClient", "ClientError", "KPClient", "Part", "carats",
-           "certificate_document_bytes", "document_hash", "points", "role_bits", "role_names", "seal_id",
-           "text_bytes32"]
+           "certificate_document_bytes", "document_hash", "keyed_nonce", "points", "role_bits", "role_names",
+           "seal_id", "text_bytes32"]
 
 ZERO32 = "0x" + "00" * 32
 
@@ -89,6 +90,12 @@ def points(carats: str | int | Decimal) -> int:
     return int(hundredths)
 
 
+def keyed_nonce() -> int:
+    """The first nonce under a fresh random key (`key << 64 | 0`, the contracts' keyed nonces): a signer's requests
+    signed with such nonces do not wait for one another, so the relayer may put them in one block."""
+    return secrets.randbits(128) << 64
+
+
 def carats(points_: int) -> str:
     """A carat amount with 2 decimals from points: 12345 -> "123.45"."""
     return f"{Decimal(points_) / 100:.2f}"
@@ -120,15 +127,16 @@ class KPClient(DocumentsClient):
 
     # ------------------------------------------------------------ signing
 
-    def submit(self, action: str, message: Mapping[str, Any]) -> dict[str, Any]:
-        """Signs `message` as the intent `action` and posts it to the action's endpoint."""
+    def submit(self, action: str, message: Mapping[str, Any], *, nonce: int | None = None) -> dict[str, Any]:
+        """Signs `message` as the intent `action` and posts it to the action's endpoint, under the signer's next
+        nonce, or `nonce` (`keyed_nonce()`: writes that may run in any order, at once)."""
         if action not in ACTIONS:
             raise ValueError(f"unknown action {action}")
         if self.account is None:
             raise ClientError("NoKey", "this client has no key to sign with")
         spec = ACTIONS[action]
         contract = spec.contract
-        nonce = self.nonce(contract)
+        nonce = self.nonce(contract) if nonce is None else nonce
         deadline = int(time.time()) + self.ttl
         signed = sign_intent(self.account.key, action, dict(message), chain_id=int(self.config["chain_id"]),
                              verifying_contract=self.config["contracts"][contract], nonce=nonce,

@@ -79,8 +79,16 @@ class ApiClient:
             response = self.http.request(method, path, **kw)
         except httpx.InvalidURL as exc:  # a control character in a number or code: nothing was sent
             raise ClientError("InvalidArgument", f"{path!r} cannot be sent: {exc}") from exc
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            raise ClientError("Unreachable", f"the KP Ledger API at {self.base_url} is not reachable (nothing "
+                                             "answers there): is it running? Start it with make run, or give its "
+                                             "URL with --api / KP_API") from exc
+        except httpx.TimeoutException as exc:
+            raise ClientError("Unreachable", f"the KP Ledger API at {self.base_url} did not answer in time: a write "
+                                             "may still be recorded, so look (kp parcel show, kp status) before "
+                                             "repeating it") from exc
         except httpx.HTTPError as exc:
-            raise ClientError("Unreachable", f"the KP Ledger API at {self.base_url} is not reachable "
+            raise ClientError("Unreachable", f"the exchange with the KP Ledger API at {self.base_url} failed "
                                              f"({type(exc).__name__}): is it running? (make run)") from exc
         if response.is_success:
             return response

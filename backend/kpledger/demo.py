@@ -18,13 +18,24 @@ from __future__ import annotations
 import csv
 import json
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from kpledger.certificates.document import compose
-from kpledger.client import ClientError, KPClient, certificate_document_bytes, document_hash, seal_id
-from kpledger.core.devkeys import dev_key
+from kpledger.client import (
+    ClientError,
+    KPClient,
+    certificate_document_bytes,
+    document_hash,
+    keyed_nonce,
+    role_bits,
+    seal_id,
+)
+from kpledger.core.devkeys import GOVERNANCE_INDEX, dev_key
 
 PARTICIPANTS_CSV = Path(__file__).with_name("reference") / "kp-participants.csv"
 GEM, INDUSTRIAL, UNSORTED = 710231, 710221, 710210
@@ -32,7 +43,7 @@ DAY = 86_400
 
 # name -> (mnemonic index, participant, roles, public name, licence number); the companies are fictitious
 CAST: dict[str, tuple[int, str, tuple[str, ...], str, str]] = {
-    "governance": (1, "", (), "KP Secretariat (demo)", ""),
+    "governance": (GOVERNANCE_INDEX, "", (), "KP Secretariat (demo)", ""),
     "bw_authority": (2, "BW", ("authority",), "Government Diamond Valuator, Gaborone (demo)", ""),
     "eu_authority": (3, "EU", ("authority",), "EU KP Authority, Antwerp (demo)", ""),
     "ca_authority": (4, "CA", ("authority",), "Natural Resources Canada, KP Office (demo)", ""),
@@ -62,6 +73,7 @@ ADDRESSES: dict[str, str] = {
 OFFICERS = {"bw_authority": ("K. Mogapi", "Gaborone"), "eu_authority": ("L. Peeters", "Antwerp"),
             "ca_authority": ("J. Tremblay", "Ottawa")}
 PARTICIPANT_NAMES = {"BW": "Botswana", "EU": "European Union", "CA": "Canada", "IN": "India"}
+JOURNEY_PARTICIPANTS = tuple(PARTICIPANT_NAMES)  # must be active (CF is suspended by the journey itself)
 
 
 @dataclass
@@ -144,26 +156,81 @@ class Demo:
         (self.documents_dir / f"{number}.pdf").write_bytes(self.clients[authority].printable_certificate(number))
         return answer
 
+    # ------------------------------------------------------------ the cast (again on a data folder that has it)
+
+    def concurrently(self, calls: list[Callable[[], Any]], done: tuple[str, ...]) -> tuple[int, int]:
+        """Runs independent writes at once (each signed under a fresh nonce key, so they share blocks); a refusal
+        whose code is in `done` means the write was made before (an earlier run). Returns (made, already done)."""
+        made = already = 0
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            for future in [pool.submit(call) for call in calls]:
+                try:
+                    future.result()
+                    made += 1
+                except ClientError as exc:
+                    if exc.code not in done:
+                        raise
+                    already += 1
+        return made, already
+
+    def setup(self) -> None:
+        """Governance admits the KP participants and appoints the cast's authorities, which license the cast's
+        companies; what an earlier run (or anyone) did already is kept, so this runs on any development ledger."""
+        c, gov = self.clients, self.clients["governance"]
+        with PARTICIPANTS_CSV.open() as f:
+            rows = [r for r in csv.DictReader(f) if r["status"] == "participant"]
+        made, already = self.concurrently(
+            [partial(gov.submit, "AdmitParticipant", {"code": r["iso2"], "name": r["name"]}, nonce=keyed_nonce())
+             for r in rows], done=("KPRegistryParticipantExists",))
+        self.say(f"governance admitted {made} participants from the KP list"
+                 + (f" ({already} were admitted already)" if already else ""))
+        statuses = {p["code"]: p["status"] for p in gov.get("/v1/participants")["data"]}
+        blocked = [p for p in JOURNEY_PARTICIPANTS if statuses.get(p) != "active"]
+        if blocked:
+            raise ClientError("ParticipantSuspended", f"participant {', '.join(blocked)} is suspended on this ledger "
+                                                      "and the demo's journey goes through it: reinstate it as "
+                                                      "governance (kp participant reinstate CODE)")
+        # appointing or licensing again changes nothing; a suspended participant (an earlier run suspends CF) can
+        # have no one appointed or licensed, and its cast was appointed and licensed before it was suspended
+        suspended = ("KPRegistryParticipantSuspended",)
+        authorities = [(n, p, legal) for n, (_, p, roles, legal, _) in CAST.items() if roles == ("authority",)]
+        self.concurrently([partial(gov.submit, "AppointAuthority", {"participant": p, "account": self.addr(n),
+                                                                  "name": legal}, nonce=keyed_nonce())
+                           for n, p, legal in authorities], done=suspended)
+        for _, participant, legal in authorities:
+            self.say(f"governance appointed {legal} for {participant}")
+        operators = [(n, p, roles, legal, licence) for n, (_, p, roles, legal, licence) in CAST.items()
+                     if roles and roles != ("authority",)]
+        self.concurrently([partial(c[f"{p.lower()}_authority"].submit, "LicenseOperator", {
+            "account": self.addr(n), "roles": role_bits(roles), "name": legal, "licenceNumber": licence,
+            "registryRef": ""}, nonce=keyed_nonce()) for n, p, roles, legal, licence in operators], done=suspended)
+        for _, participant, roles, legal, licence in operators:
+            self.say(f"{participant} authority licensed {legal} ({licence}) as {', '.join(roles)}")
+
+    def free_number(self, participant: str) -> str:
+        """The first certificate number of `participant` not taken yet (BW0000001 on a fresh ledger)."""
+        for n in range(1, 10_000):
+            number = f"{participant}{n:07d}"
+            try:
+                self.clients["governance"].certificate(number)
+            except ClientError as exc:
+                if exc.code == "CertificateNotFound":
+                    return number
+                raise
+        raise RuntimeError(f"no free certificate number for {participant}")
+
     # ------------------------------------------------------------ the journey
 
     def run(self) -> dict[str, Any]:
         c = self.clients
         gov = c["governance"]
-        print("Admitting the KP participants ...", flush=True)
-        with PARTICIPANTS_CSV.open() as f:
-            rows = [r for r in csv.DictReader(f) if r["status"] == "participant"]
-        for row in rows:
-            gov.admit_participant(row["iso2"], row["name"])
-        self.say(f"governance admitted {len(rows)} participants from the KP list")
-        for name, (_, participant, roles, legal, _licence) in CAST.items():
-            if roles == ("authority",):
-                self.say(f"governance appointed {legal} for {participant}",
-                         gov.appoint_authority(participant, self.addr(name), legal))
-        for name, (_, participant, roles, legal, licence) in CAST.items():
-            if roles and roles != ("authority",):
-                authority = c[f"{participant.lower()}_authority"]
-                self.say(f"{participant} authority licensed {legal} ({licence}) as {', '.join(roles)}",
-                         authority.license_operator(self.addr(name), list(roles), legal, licence))
+        if gov.config.get("environment") == "production":
+            raise ClientError("DevelopmentOnly", f"the API at {self.api} runs in production: the demo signs with "
+                                                 "public test keys, for a development ledger only (make demo)")
+        wait_indexed(gov)
+        print("Admitting the KP participants, appointing authorities, licensing companies ...", flush=True)
+        self.setup()
+        bw_no, ca_no, eu_no = (self.free_number(p) for p in ("BW", "CA", "EU"))
 
         print("Mining and sorting in Botswana ...", flush=True)
         _, h = self.document("bw-rom-1.json", {"mine": "Jwaneng (demo)", "lot": "ROM-2026-0411", "carats": "5000.00"})
@@ -189,15 +256,15 @@ class Demo:
         bw_box = self.say("exporter sealed the consignment for Antwerp under seal BW-SEAL-0001",
                           c["bw_exporter"].seal_consignment([gem], "BW-SEAL-0001"))["result"]["consignment_id"]
         now = int(time.time())
-        self.say("BW authority issued certificate BW0000001 (BW -> EU) and filed its document", self.certificate(
-            "bw_authority", "BW0000001", exporter="bw_exporter", importer="antwerp_trader", consignment_id=bw_box,
+        self.say(f"BW authority issued certificate {bw_no} (BW -> EU) and filed its document", self.certificate(
+            "bw_authority", bw_no, exporter="bw_exporter", importer="antwerp_trader", consignment_id=bw_box,
             points=350_000, parcel_count=1, hs_codes=[GEM], origins=["BW"], seal="BW-SEAL-0001",
             value_usd="41300000.00", issued_at=now - 60, expires_at=now + 30 * DAY))
         self.say("exporter handed the consignment to the Antwerp importer",
                  c["bw_exporter"].offer(bw_box, self.addr("antwerp_trader"), "BW-SEAL-0001"))
         self.say("Antwerp importer accepted it, seal BW-SEAL-0001 intact",
                  c["antwerp_trader"].accept(bw_box, "BW-SEAL-0001"))
-        self.say("EU authority confirmed the import of BW0000001", c["eu_authority"].confirm_import("BW0000001"))
+        self.say(f"EU authority confirmed the import of {bw_no}", c["eu_authority"].confirm_import(bw_no))
 
         print("Canadian goods reach Antwerp ...", flush=True)
         _, ca_doc = self.document("ca-gem.json", {"mine": "Northwest Territories (demo)", "carats": "1200.00"})
@@ -205,19 +272,19 @@ class Demo:
             points=120_000, hs_code=GEM, origin="CA", document_hash=ca_doc, stones=640))["result"]["parcel_id"]
         ca_box = self.say("CA mine sealed it under CA-SEAL-0042", c["ca_mine"].seal_consignment(
             [ca_gem], "CA-SEAL-0042"))["result"]["consignment_id"]
-        self.say("CA authority issued certificate CA0000001 (CA -> EU) and filed its document", self.certificate(
-            "ca_authority", "CA0000001", exporter="ca_mine", importer="antwerp_trader", consignment_id=ca_box,
+        self.say(f"CA authority issued certificate {ca_no} (CA -> EU) and filed its document", self.certificate(
+            "ca_authority", ca_no, exporter="ca_mine", importer="antwerp_trader", consignment_id=ca_box,
             points=120_000, parcel_count=1, hs_codes=[GEM], origins=["CA"], seal="CA-SEAL-0042",
             value_usd="9950000.00", issued_at=now - 60, expires_at=now + 30 * DAY))
         self.say("CA mine handed it to the Antwerp importer",
                  c["ca_mine"].offer(ca_box, self.addr("antwerp_trader"), "CA-SEAL-0042"))
         self.say("Antwerp importer accepted it", c["antwerp_trader"].accept(ca_box, "CA-SEAL-0042"))
-        _, evidence = self.document("eu-weighing-CA0000001.json", {"certificate": "CA0000001", "weighed": "1199.20",
+        _, evidence = self.document(f"eu-weighing-{ca_no}.json", {"certificate": ca_no, "weighed": "1199.20",
                                                                    "declared": "1200.00", "scale": "Antwerp (demo)"})
-        self.say("EU authority recorded a discrepancy on CA0000001 (weight differs, evidence filed)",
-                 c["eu_authority"].record_discrepancy("CA0000001", 2, evidence))
-        self.say("EU authority resolved it: re-weighed within tolerance, import of CA0000001 confirmed",
-                 c["eu_authority"].confirm_import("CA0000001"))
+        self.say(f"EU authority recorded a discrepancy on {ca_no} (weight differs, evidence filed)",
+                 c["eu_authority"].record_discrepancy(ca_no, 2, evidence))
+        self.say(f"EU authority resolved it: re-weighed within tolerance, import of {ca_no} confirmed",
+                 c["eu_authority"].confirm_import(ca_no))
 
         print("Mixing in Antwerp and re-export to India ...", flush=True)
         trader = c["antwerp_trader"]
@@ -242,7 +309,8 @@ class Demo:
                          consignment_id=eu_box, points=200_000, parcel_count=1,
                          hs_codes=[GEM], origins=["BW", "CA"], issued_at=now - 60, expires_at=now + DAY,
                          document_hash="0x" + "11" * 32), "KPCertificatesNotParticipant")
-        gov.suspend_participant("CF", "KP plenary decision (demo)")
+        if gov.participant("CF")["status"] != "suspended":  # an earlier run may have suspended it
+            gov.suspend_participant("CF", "KP plenary decision (demo)")
         self.say("governance suspended CF (Central African Republic, as in 2013)")
         self.refused("a CF mine registers a parcel while CF is suspended",
                      lambda: c["cf_mine"].register_parcel(points=10_000, hs_code=UNSORTED, origin="CF",
@@ -254,8 +322,8 @@ class Demo:
                      lambda: c["unlicensed"].register_parcel(points=1_000, hs_code=GEM, origin="BW",
                                                              document_hash="0x" + "33" * 32), "KPLedgerNotOperator")
 
-        self.say("EU authority issued certificate EU0000001 (EU -> IN, mixed origin BW + CA) and filed its document",
-                 self.certificate("eu_authority", "EU0000001", exporter="antwerp_trader", importer="mumbai_cutter",
+        self.say(f"EU authority issued certificate {eu_no} (EU -> IN, mixed origin BW + CA) and filed its document",
+                 self.certificate("eu_authority", eu_no, exporter="antwerp_trader", importer="mumbai_cutter",
                                   consignment_id=eu_box, points=200_000, parcel_count=1, hs_codes=[GEM],
                                   origins=["BW", "CA"], seal="EU-SEAL-9001", value_usd="23800000.00",
                                   issued_at=now - 60, expires_at=now + 30 * DAY))
@@ -263,21 +331,55 @@ class Demo:
                  trader.offer(eu_box, self.addr("mumbai_cutter"), "EU-SEAL-9001"))
         self.say("Mumbai cutter accepted it, seal EU-SEAL-9001 intact",
                  c["mumbai_cutter"].accept(eu_box, "EU-SEAL-9001"))
-        self.say("IN authority confirmed the import of EU0000001", c["in_authority"].confirm_import("EU0000001"))
+        self.say(f"IN authority confirmed the import of {eu_no}", c["in_authority"].confirm_import(eu_no))
         c["mumbai_cutter"].open_consignment(eu_box)
         self.ids = {"final_parcel": for_india, "mixed_parcel": mixed, "run_of_mine": rom, "ca_parcel": ca_gem,
-                    "consignments": [bw_box, ca_box, eu_box], "certificates": ["BW0000001", "CA0000001", "EU0000001"]}
+                    "consignments": [bw_box, ca_box, eu_box], "certificates": [bw_no, ca_no, eu_no]}
         return {"ids": self.ids, "steps": self.log, "refusals": self.refusals}
 
 
+def wait_indexed(client: KPClient, timeout: float = 120) -> None:
+    """Waits until the API's index has reached the chain's head as it is now (what the demo reads must be current; on
+    a chain mining every few seconds the head moves on meanwhile)."""
+    deadline = time.monotonic() + timeout
+    health = client.health()
+    target = health["latest_block"]
+    while health["indexed_block"] < target and time.monotonic() < deadline:
+        time.sleep(0.2)
+        health = client.health()
+
+
 def run_demo(api: str, data_dir: Path) -> dict[str, Any]:
-    """Runs the journey once per data folder; later calls return the recorded summary."""
+    """Runs the journey once per data folder (`demo.json` records it); later calls return that record, marked
+    `already_loaded`, as long as its final parcel is on the ledger (a chain started afresh gets the journey again)."""
     marker = data_dir / "demo.json"
     if marker.exists():
-        return json.loads(marker.read_text())
+        summary = json.loads(marker.read_text())
+        with KPClient(api) as reader:
+            wait_indexed(reader)
+            try:
+                reader.parcel(summary["ids"]["final_parcel"])
+                return {**summary, "already_loaded": True}
+            except ClientError as exc:
+                if exc.code != "ParcelNotFound":
+                    raise
     summary = Demo(api, data_dir / "demo-documents").run()
     marker.write_text(json.dumps(summary, indent=2) + "\n")
     return summary
+
+
+def demo_status(api: str, data_dir: Path) -> str:
+    """Loads the demo (`run_demo`) and says how it went in one line: loaded, already there, or why it could not be."""
+    try:
+        summary = run_demo(api, data_dir)
+    except ClientError as exc:
+        return (f"the demo could not be loaded (after the last step shown): error {exc.code}: {exc.message}. The "
+                "ledger stays usable; a data folder of its own always takes it (make demo DATA=/tmp/kp-demo)")
+    except RuntimeError as exc:  # a refusal the journey expected did not come
+        return f"the demo could not be loaded: {exc}"
+    final = summary["ids"]["final_parcel"]
+    state = f"already loaded in {data_dir}" if summary.get("already_loaded") else "loaded"
+    return f"demo {state}: final parcel {final}  viewer {api}/#/lot/{final}"
 
 
 def main() -> None:
@@ -287,8 +389,7 @@ def main() -> None:
     parser.add_argument("--api", default="http://127.0.0.1:8000")
     parser.add_argument("--data", type=Path, default=Path("data"))
     args = parser.parse_args()
-    summary = run_demo(args.api, args.data)
-    print(json.dumps(summary["ids"], indent=2))
+    print(demo_status(args.api, args.data))
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ from web3 import HTTPProvider, Web3
 from kpledger.chain.contracts import CONTRACTS, RECORD_KEYS
 from kpledger.chain.deploy import deploy_ledger
 from kpledger.chain.jsonrpc import JsonRpc
-from kpledger.core.devkeys import MNEMONIC, address_of, dev_key
+from kpledger.core.devkeys import GOVERNANCE_INDEX, MNEMONIC, address_of, dev_key
 from kpledger.localnet import ROOT, set_block_time, start_anvil, start_hardhat, stop, wait_until_up
 
 MANIFEST = ROOT / ".build" / "__local__.json"
@@ -101,7 +101,7 @@ class LocalChain:
         self.rpc = JsonRpc(self.url, timeout=120)
         self.manifest = manifest
         self.deployer = Signer(dev_key(0))
-        self.governance = Signer(dev_key(1))
+        self.governance = Signer(dev_key(GOVERNANCE_INDEX))
         self.deployment = deploy_ledger(self.w3, dev_key(0), self.governance.address, manifest,
                                         data_dir / "deployment.json")
         self.deployer.nonce = self.w3.eth.get_transaction_count(self.deployer.address)

@@ -145,15 +145,28 @@ def set_block_time(url: str, seconds: float, kind: str = "anvil") -> None:
     rpc(url, "evm_setIntervalMining", [int(seconds) * (1000 if kind == "hardhat" else 1)])
 
 
+class DeployFailed(RuntimeError):
+    """`ape run deploy` failed; what it printed has been shown."""
+
+
 def deploy(url: str, record: Path) -> dict:
-    """Runs the Ape deploy script against the node at `url` (idempotent)."""
+    """Runs the Ape deploy script against the node at `url` (idempotent) and says what it did in one line; when it
+    fails, everything it printed is shown and DeployFailed raised."""
     env = {**os.environ, "APE_FOUNDRY_HOST": url}
-    subprocess.run(
+    done = subprocess.run(
         ["ape", "run", "deploy", "--network", "ethereum:local:foundry", "--account", "TEST::0",
          "--governance", "TEST::1", "--record", str(record)],
-        cwd=ROOT, env=env, check=True,
+        cwd=ROOT, env=env, capture_output=True, text=True,
     )
-    return json.loads(record.read_text())
+    if done.returncode != 0:
+        sys.stderr.write(done.stdout + done.stderr)
+        raise DeployFailed(f"deploying the contracts failed (ape run deploy exited {done.returncode}; its output is "
+                           "above)")
+    deployed = json.loads(record.read_text())
+    said = [line for line in done.stdout.splitlines() if line.startswith(("already deployed", "relay batch"))]
+    print("\n".join(said) or f"deployed the ledger on chain {deployed['chainId']}: registry {deployed['registry']}, "
+          f"ledger {deployed['ledger']}, governance {deployed['governance']}", flush=True)
+    return deployed
 
 
 def main(argv: list[str] | None = None) -> int:

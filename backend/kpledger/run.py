@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import sys
 import threading
 import time
 from pathlib import Path
@@ -22,6 +23,8 @@ from kpledger import localnet
 from kpledger.api.main import create_app
 from kpledger.core.config import Settings
 from kpledger.ops import logs, memory
+
+DEFAULT_PORT = 8000  # the CLI's default API (kpledger.cli.base.DEFAULT_API)
 
 
 def wait_healthy(url: str, seconds: float = 60) -> None:
@@ -36,11 +39,25 @@ def wait_healthy(url: str, seconds: float = 60) -> None:
     raise TimeoutError(f"{url}/healthz did not answer")
 
 
+def banner(data: Path, chain_url: str, api: str, port: int) -> str:
+    """What `make run` prints once everything answers: the URLs, and the exact line that puts `kp` on a terminal's
+    PATH (the virtualenv's; nothing in the user's shell profile changes)."""
+    bin_dir = Path(sys.prefix) / "bin"
+    api_env = "" if port == DEFAULT_PORT else f" KP_API={api}"
+    kp = (f"  kp (command line)  {bin_dir / 'kp'}: in another terminal,\n"
+          f"                     export PATH=\"{bin_dir}:$PATH\"{api_env}   then: kp --help\n"
+          if (bin_dir / "kp").exists() else "")
+    return (f"\nKP Ledger is running (data in {data})\n"
+            f"  chain (JSON-RPC)   {chain_url}\n  API                {api}  (docs {api}/docs)\n"
+            f"  viewer             {api}/\n  console            {api}/console/\n{kp}"
+            "  first hour         README.md, section \"First hour\"\nCtrl-C stops everything.")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=localnet.ROOT / "data", help="data folder")
     parser.add_argument("--chain-port", type=int, default=8545)
-    parser.add_argument("--port", type=int, default=8000, help="API and viewer port")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="API and viewer port")
     parser.add_argument("--demo", action="store_true", help="load the demo journey (once per data folder)")
     parser.add_argument("--block-time", type=float, default=None,
                         help="whole seconds between blocks of the embedded chain, as on a QBFT network (default: one "
@@ -53,7 +70,11 @@ def main(argv: list[str] | None = None) -> int:
         anvil = localnet.start_anvil(data, args.chain_port)
     try:
         localnet.wait_until_up(chain_url, anvil)
-        localnet.deploy(chain_url, data / "deployment.json")
+        try:
+            localnet.deploy(chain_url, data / "deployment.json")
+        except localnet.DeployFailed as exc:
+            print(f"error: {exc}", file=sys.stderr, flush=True)
+            return 1
         if anvil is not None and args.block_time:
             localnet.set_block_time(chain_url, args.block_time)  # after the deploy (see set_block_time)
         os.environ.update({"KP_RPC_URL": chain_url, "KP_DATA_DIR": str(data), "KP_PORT": str(args.port)})
@@ -68,15 +89,10 @@ def main(argv: list[str] | None = None) -> int:
         def announce() -> None:
             wait_healthy(api)
             if args.demo:
-                from kpledger.demo import run_demo
+                from kpledger.demo import demo_status
 
-                summary = run_demo(api, data)
-                print(f"\ndemo loaded: final parcel {summary['ids']['final_parcel']}  "
-                      f"viewer {api}/#/lot/{summary['ids']['final_parcel']}")
-            print(f"\nKP Ledger is running (data in {data})\n"
-                  f"  chain (JSON-RPC)  {chain_url}\n  API               {api}  (docs {api}/docs)\n"
-                  f"  viewer            {api}/\n  console           {api}/console/\nCtrl-C stops everything.",
-                  flush=True)
+                print("\n" + demo_status(api, data), flush=True)
+            print(banner(data, chain_url, api, args.port), flush=True)
 
         threading.Thread(target=announce, daemon=True).start()
         with contextlib.suppress(KeyboardInterrupt):

@@ -56,7 +56,7 @@ interface IKPCertificates is IKPIntents {
 
     /// @notice The account is not an authority of an active participant.
     error KPCertificatesNotAuthority(address account);
-    /// @notice The authority's participant is suspended.
+    /// @notice The participant is suspended: the signing authority's, or the importing participant named.
     error KPCertificatesParticipantSuspended(bytes2 participant);
     /// @notice The authority is not an authority of the participant this action belongs to.
     error KPCertificatesForeignAuthority(address account, bytes2 participant);

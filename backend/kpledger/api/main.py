@@ -19,7 +19,19 @@ from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kpledger.api.metering import Metered
-from kpledger.api.routes import actions, certificates, documents, epcis, health, inbox, ops, reads, statistics, writes
+from kpledger.api.routes import (
+    actions,
+    certificates,
+    docs,
+    documents,
+    epcis,
+    health,
+    inbox,
+    ops,
+    reads,
+    statistics,
+    writes,
+)
 from kpledger.core.config import Settings, get_settings
 from kpledger.core.errors import KPError, PayloadTooLarge, RequestTimeout
 from kpledger.ops import metrics
@@ -47,6 +59,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         summary="Chain-of-custody ledger for rough diamonds under the Kimberley Process",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # served by routes/docs.py with local assets (FastAPI's own loads them from a CDN)
+        redoc_url=None,  # one documentation page: ReDoc would be a second CDN-loaded (or vendored) bundle
         telemetry=None if settings.telemetry else {"tracing": False, "metrics": False, "logs": False},
     )
     app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"],
@@ -72,6 +86,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         app.include_router(ops.metrics_router, max_body_size=settings.max_body_bytes)
     if settings.admin_token is not None:
         app.include_router(ops.admin_router, max_body_size=settings.max_body_bytes)
+    app.include_router(docs.router)
     if settings.frontend_dir.is_dir():
         # the static viewer (frontend-static/): mounted last, and never for the API's own paths, so a wrong method
         # on an API path is answered by the API (405 with its Allow header), not by the files

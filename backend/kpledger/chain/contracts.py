@@ -14,6 +14,7 @@ from web3 import HTTPProvider, Web3
 from web3.contract import Contract
 from web3.middleware import ExtraDataToPOAMiddleware
 
+from kpledger.chain import messages
 from kpledger.chain.jsonrpc import JsonRpc
 from kpledger.core.config import Settings
 from kpledger.core.errors import ChainRefusal, KPError
@@ -93,7 +94,7 @@ class Artifacts:
         values = abi_decode([abi_type(i) for i in spec.inputs], data[4:])
         pairs = enumerate(zip(spec.inputs, values, strict=True))
         details = {i["name"] or f"arg{n}": _jsonable(v, i["type"]) for n, (i, v) in pairs}
-        return ChainRefusal(spec.notice, code=spec.name, details=details)
+        return ChainRefusal(messages.message(spec.name, details) or spec.notice, code=spec.name, details=details)
 
 
 @dataclass(frozen=True)

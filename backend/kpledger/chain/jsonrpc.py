@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -27,6 +28,22 @@ TRANSPORT_ERRORS = (OSError, http.client.HTTPException, TimeoutError, ValueError
 # calls per batch request: under Besu's default --rpc-http-max-batch-size (1024); the indexer asks for up to one
 # block header per block of a log range (KP_LOG_RANGE, 2,000) when the node's logs carry no blockTimestamp
 MAX_BATCH = 500
+
+
+CHAIN_ADVICE = "start the chain (make run starts the embedded one) or correct KP_RPC_URL, then try again"
+
+
+def transport_failure(exc: BaseException) -> str:
+    """What went wrong on the way to the node, in words (never the exception's text, which may name the node)."""
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused: is it running?"
+    if isinstance(exc, TimeoutError):
+        return "no answer in time"
+    if isinstance(exc, (ConnectionResetError, http.client.RemoteDisconnected, BrokenPipeError)):
+        return "the connection was closed"
+    if isinstance(exc, socket.gaierror):
+        return "unknown host name"
+    return type(exc).__name__
 
 
 class JsonRpc:
@@ -117,7 +134,8 @@ class JsonRpc:
                                                      ConnectionResetError)):
                     continue
                 # the exception's text may name the node (and credentials in its URL): only its kind is told
-                raise ChainUnavailable(f"the chain is not reachable ({type(exc).__name__})") from exc
+                raise ChainUnavailable(f"the backend cannot reach its chain node ({transport_failure(exc)}): "
+                                       f"{CHAIN_ADVICE}") from exc
             if response.will_close:
                 self.close()
             try:

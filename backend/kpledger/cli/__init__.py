@@ -12,6 +12,7 @@ from __future__ import annotations
 from kpledger.cli import (  # noqa: F401 - they register their commands
     accounts,
     certificates,
+    dev,
     documents,
     keys,
     lots,

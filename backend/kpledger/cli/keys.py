@@ -19,12 +19,13 @@ def key() -> None:
     """Create, import and show your signing key (an encrypted keystore file)."""
 
 
-def _keystore_option(f: Any) -> Any:
+def keystore_option(f: Any) -> Any:
     return click.option("--keystore", "keystore_path", type=click.Path(dir_okay=False, path_type=Path),
                         help="Keystore file (overrides the global --keystore).")(f)
 
 
-def _write_keystore(obj: Ctx, path: Path | None, private_key: bytes | str, force: bool) -> None:
+def write_keystore(obj: Ctx, path: Path | None, private_key: bytes | str, force: bool) -> Path:
+    """Encrypts `private_key` into `path` (else the global --keystore) with a new password; prints the address."""
     target = path or obj.keystore
     if target.exists() and not force:
         raise ClientError("KeystoreExists", f"{target} exists (use --force to overwrite it)")
@@ -36,19 +37,20 @@ def _write_keystore(obj: Ctx, path: Path | None, private_key: bytes | str, force
         json.dump(encrypted, f)
     obj.emit({"address": account.address, "keystore": str(target)},
              f"{account.address}\n  keystore: {target}")
+    return target
 
 
 @key.command("new")
-@_keystore_option
+@keystore_option
 @click.option("--force", is_flag=True, help="Overwrite an existing keystore.")
 @pass_ctx
 def key_new(obj: Ctx, keystore_path: Path | None, force: bool) -> None:
     """Create a new random key and store it encrypted (scrypt)."""
-    _write_keystore(obj, keystore_path, Account.create().key, force)
+    write_keystore(obj, keystore_path, Account.create().key, force)
 
 
 @key.command("import")
-@_keystore_option
+@keystore_option
 @click.option("--private-key-file", type=FILE,
               help="File holding the 0x-hex private key; else env KP_PRIVATE_KEY, else a hidden prompt.")
 @click.option("--force", is_flag=True, help="Overwrite an existing keystore.")
@@ -65,11 +67,11 @@ def key_import(obj: Ctx, keystore_path: Path | None, private_key_file: Path | No
         Account.from_key(raw)
     except (ValueError, TypeError) as exc:
         raise ClientError("InvalidKey", f"not a private key: {exc}") from None
-    _write_keystore(obj, keystore_path, raw, force)
+    write_keystore(obj, keystore_path, raw, force)
 
 
 @key.command("show")
-@_keystore_option
+@keystore_option
 @pass_ctx
 def key_show(obj: Ctx, keystore_path: Path | None) -> None:
     """Print the address of the keystore's key (no password needed)."""

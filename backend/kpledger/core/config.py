@@ -16,12 +16,15 @@ ROOT = Path(__file__).resolve().parents[3]
 # anvil's first public test key (kpledger.core.devkeys): fine on the embedded development chain, refused in
 # production like every key of the public test mnemonic
 ANVIL_DEV_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+# where the backend runs: development (`make run`: the public test keys are welcome), test (the test harness),
+# production (development keys refused); `GET /v1/config` tells clients, and `kp dev` acts only in development
+Environment = Literal["development", "test", "production"]
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="KP_", env_file=".env", extra="ignore", env_ignore_empty=True)
 
-    environment: Literal["development", "test", "production"] = "development"
+    environment: Environment = "development"
     rpc_url: str = "http://127.0.0.1:8545"
     # Besu / QBFT chains carry extra data that web3.py's PoA middleware must strip
     poa_chain: bool = False

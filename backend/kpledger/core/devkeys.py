@@ -14,6 +14,8 @@ MNEMONIC: Final = "test test test test test test test test test test test junk"
 # how many of the mnemonic's keys are recognised as development keys (anvil funds 10; tests and benchmarks
 # derive a few thousand more, which an operator would never copy into production by accident)
 CHECKED_INDEXES: Final = 1_000
+# the account `make run` deploys the contracts for as the KP governance (the deployer, key 0, also relays)
+GOVERNANCE_INDEX: Final = 1
 
 
 @cache

@@ -118,10 +118,13 @@ class Indexer:
         while not self._stop.is_set():
             try:
                 advanced = self.step()
+                if self.last_error is not None:
+                    log.warning("indexer: the chain answers again, indexing resumes")
                 self.last_error = None
             except Exception as exc:  # chain down or restarting: keep trying, report through /healthz
+                if str(exc) != self.last_error:  # once per kind of failure, not five times a second
+                    log.warning("indexer step failed (retrying every %gs): %s", self.settings.poll_interval, exc)
                 self.last_error = str(exc)
-                log.warning("indexer step failed: %s", exc)
                 advanced = False
             if not advanced:
                 self._wake.wait(self.settings.poll_interval)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 
 from fastapi import APIRouter
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from kpledger.api.deps import ServicesDep
 from kpledger.api.schemas.errors import errors
 from kpledger.chain.errors import RpcError
+from kpledger.chain.jsonrpc import CHAIN_ADVICE
+from kpledger.core.config import Environment
 from kpledger.core.errors import ChainUnavailable
 
 log = logging.getLogger(__name__)
@@ -29,6 +31,8 @@ class Config(BaseModel):
     chain_id: int
     contracts: dict[str, str]
     start_block: int
+    environment: Environment = Field(description="the backend's KP_ENVIRONMENT: development (`make run`, public test "
+                                                 "keys welcome), test, or production (development keys refused)")
 
 
 @router.get("/healthz", response_model=Health, responses=errors(503))
@@ -38,7 +42,7 @@ def read_health(services: ServicesDep) -> Health:
     except (ChainUnavailable, RpcError) as exc:
         # the node's address may carry credentials: it is logged for the operator, never answered
         log.warning("health check: chain not reachable (%s)", exc.code)
-        raise ChainUnavailable("the chain is not reachable from the backend") from None
+        raise ChainUnavailable(f"the backend cannot reach its chain node: {CHAIN_ADVICE}") from None
     indexed = services.indexer.indexed_block if services.indexer is not None else -1
     lag = max(0, latest - indexed)
     return Health(status="ok" if lag <= 5 else "lagging", chain_id=services.chain.deployment.chain_id,
@@ -48,4 +52,5 @@ def read_health(services: ServicesDep) -> Health:
 @router.get("/v1/config", response_model=Config)
 def read_config(services: ServicesDep) -> Config:
     d = services.chain.deployment
-    return Config(chain_id=d.chain_id, contracts=services.chain.addresses, start_block=d.start_block)
+    return Config(chain_id=d.chain_id, contracts=services.chain.addresses, start_block=d.start_block,
+                  environment=services.settings.environment)
