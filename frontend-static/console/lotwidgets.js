@@ -131,26 +131,17 @@ export const LOT_WIDGETS = {
 
   /** The seal a person reads on the container, read back as the bytes32 seal id and checked against `expect`. */
   seal(spec, ctx) {
-    const widget = textWidget(spec, ctx, {
+    return textWidget(spec, ctx, {
       attrs: { autocapitalize: "characters" },
       parse: (raw) => sealId(raw.trim()),
       describe: (value) => value,
+      back(value) {
+        const expected = spec.expect ? spec.expect(ctx) : null;
+        if (!expected) return t("readback.seal", { id: value });
+        const same = expected.toLowerCase() === value.toLowerCase();
+        return [t(same ? spec.matchKey : spec.mismatchKey, { id: value, expected }), same ? "ok" : "warn"];
+      },
     });
-    const plain = widget.update;
-    widget.update = () => {
-      plain();
-      let value;
-      try {
-        value = widget.read();
-      } catch {
-        return;
-      }
-      const expected = spec.expect ? spec.expect(ctx) : null;
-      if (!expected) return widget.frame.readback(t("readback.seal", { id: value }));
-      const same = expected.toLowerCase() === value.toLowerCase();
-      widget.frame.readback(t(same ? spec.matchKey : spec.mismatchKey, { id: value, expected }), same ? "ok" : "warn");
-    };
-    return widget;
   },
 
   /** issuedAt: the time of review (a minute back, for the node's clock). */

@@ -85,7 +85,9 @@ export function textWidget(spec, ctx, { attrs = {}, parse, back, describe }) {
       if (!input.value) return f.readback("");
       try {
         const value = parse(input.value);
-        f.readback(back ? back(value) : "");
+        const said = back ? back(value) : "";
+        if (Array.isArray(said)) f.readback(...said);  // [text, tone]: "ok", "warn"
+        else f.readback(said);
       } catch (error) {
         f.readback(error instanceof InputError ? t(error.key, error.params) : error.message, "bad");
       }
@@ -164,24 +166,15 @@ export const WIDGETS = {
   },
 
   address(spec, ctx) {
-    const widget = textWidget(spec, ctx, {
+    return textWidget(spec, ctx, {
       attrs: { placeholder: "0x…", inputmode: "text" },
       parse: parseAddress,
       describe: (value) => accountWords(ctx.accountInfo(value), value),
+      back(value) {
+        const info = ctx.accountInfo(value, () => ctx.changed());
+        return [accountWords(info, value), info && info.member === false ? "warn" : ""];
+      },
     });
-    const plain = widget.update;
-    widget.update = () => {
-      plain();
-      let value;
-      try {
-        value = widget.read();
-      } catch {
-        return;
-      }
-      const info = ctx.accountInfo(value, () => ctx.changed());
-      widget.frame.readback(accountWords(info, value), info && info.member === false ? "warn" : "");
-    };
-    return widget;
   },
 
   bool(spec, ctx) {
