@@ -8,6 +8,7 @@ import contextlib
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 
 from kpledger.chain.contracts import Chain
 from kpledger.core.errors import ChainUnavailable
@@ -60,6 +61,17 @@ def relayer_for(settings, bump_after: float) -> Relayer:
     return relayer
 
 
+def send_priced_out(node, body: dict, client: Callable[[], object]) -> tuple[threading.Thread, list]:
+    """Automine off, `client` submits the write in a thread; once its transaction is in the pool, the base fee is
+    raised above what it pays. Returns the thread and the transaction's first version."""
+    node.w3.provider.make_request("evm_setAutomine", [False])
+    worker = threading.Thread(target=client, daemon=True)
+    worker.start()
+    first = wait_for(lambda: versions(node, body))
+    price_out(node, first[0][2])
+    return worker, first
+
+
 def assert_one_version_mined(node, tag: str, body: dict, signed: list[tuple[int, str, str]]) -> str:
     assert len(signed) == 2 and signed[0][0] == signed[1][0]  # one nonce, two versions
     old, new = (decode_transaction(raw) for _, _, raw in signed)
@@ -78,11 +90,7 @@ def test_a_waiting_request_is_bumped_once_its_transaction_is_priced_out(node, ac
     answers: list[dict] = []
     rpc = node.w3.provider.make_request
     try:
-        rpc("evm_setAutomine", [False])
-        worker = threading.Thread(target=lambda: answers.append(submit(relayer, "RegisterParcel", body)))
-        worker.start()
-        first = wait_for(lambda: versions(node, body))
-        price_out(node, first[0][2])
+        worker, _ = send_priced_out(node, body, lambda: answers.append(submit(relayer, "RegisterParcel", body)))
         signed = wait_for(lambda: (v := versions(node, body)) and len(v) == 2 and v)  # re-signed after ~1 s
         rpc("evm_mine", [])
         worker.join(15)
@@ -95,22 +103,19 @@ def test_a_waiting_request_is_bumped_once_its_transaction_is_priced_out(node, ac
         relayer.close()
 
 
-@automine_only
 def abandoned(relayer: Relayer, body: dict) -> None:
     """A client of a backend that is about to stop: its wait ends with ChainUnavailable when the relayer closes."""
     with contextlib.suppress(ChainUnavailable):
         submit(relayer, "RegisterParcel", body)
 
 
+@automine_only
 def test_after_a_restart_the_reconciler_bumps_a_priced_out_transaction(node, actors):
     settings, body = signed_offline(node, actors, "priced-out-restart", points=5)
     rpc = node.w3.provider.make_request
     first = relayer_for(settings, bump_after=0)
     try:
-        rpc("evm_setAutomine", [False])
-        threading.Thread(target=abandoned, args=(first, body), daemon=True).start()
-        signed = wait_for(lambda: versions(node, body))
-        price_out(node, signed[0][2])
+        send_priced_out(node, body, lambda: abandoned(first, body))
     finally:
         first.close()  # the process is gone; its transaction waits in the pool, priced out
     assert request_row(node, body)[0] in ("sent", "pending")
@@ -132,11 +137,7 @@ def test_no_bump_past_the_fee_cap(node, actors):
     relayer = relayer_for(settings.model_copy(update={"max_fee_per_gas_wei": 1}), bump_after=0.5)
     answers: list[dict] = []
     try:
-        rpc("evm_setAutomine", [False])
-        worker = threading.Thread(target=lambda: answers.append(submit(relayer, "RegisterParcel", body)))
-        worker.start()
-        first = wait_for(lambda: versions(node, body))
-        price_out(node, first[0][2])
+        worker, first = send_priced_out(node, body, lambda: answers.append(submit(relayer, "RegisterParcel", body)))
         time.sleep(2.0)
         assert len(versions(node, body)) == 1  # above the operator's cap: it keeps waiting, unchanged
         rpc("hardhat_setNextBlockBaseFeePerGas", ["0x1"])  # the market calms down
