@@ -8,7 +8,6 @@ export const state = {
   view: null, // {kind: "parcel"|"consignment", id, lot, provenance?, certificates: [], parcels: []}
   participants: null, // [{code, name, index, status}]
   countryNames: new Map(),
-  config: null,
   loadToken: 0,
 };
 

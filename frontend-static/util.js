@@ -1,6 +1,8 @@
 // Small DOM and formatting helpers shared by the viewer's modules. Everything that comes from the API
 // or the chain is inserted as text (never as HTML).
 
+import { ignoredApi } from "./api.js";
+
 const SVG_NS = "http://www.w3.org/2000/svg";
 
 /** h("p", {class: "x"}, "text", child, [more]) -> HTMLElement; attributes starting with "on" are listeners. */
@@ -95,10 +97,12 @@ export function reasonWords(code) {
   return REASONS[code] ? `${REASONS[code]} (code ${code})` : `code ${code}`;
 }
 
-/** The viewer URL of a lot (what its QR code carries): keeps ?api= / ?rpc=, drops ?lot=. */
+/** The viewer URL of a lot (what its QR code carries): keeps an ?api= the page follows, drops ?lot= and ?rpc=. */
 export function lotUrl(id) {
   const params = new URLSearchParams(location.search);
   params.delete("lot");
+  params.delete("rpc");
+  if (ignoredApi()) params.delete("api");
   const query = params.toString();
   return `${location.origin}${location.pathname}${query ? `?${query}` : ""}#/lot/${id}`;
 }
