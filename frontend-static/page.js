@@ -1,6 +1,6 @@
 // The viewer's shared page state: the lot shown, the participants' names, the status line and the error box.
 import { api, ApiError } from "./api.js";
-import { clear, h } from "./util.js";
+import { clear, h, plain } from "./util.js";
 
 export const $ = (id) => document.getElementById(id);
 
@@ -12,7 +12,7 @@ export const state = {
 };
 
 export function announce(text) {
-  $("status").textContent = text;
+  $("status").textContent = plain(text);
 }
 
 export function showError(error, context = "") {

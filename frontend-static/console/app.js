@@ -2,7 +2,7 @@
 // will be signed, sign it in the wallet (EIP-712) and follow the write until the ledger shows it. This module holds
 // the flow and its state; views.js draws the account and inbox, review.js the check before signing and the result.
 import { ApiError, apiBase, request } from "../api.js";
-import { clear, h } from "../util.js";
+import { clear, h, plain } from "../util.js";
 import { buildForm, mayAct } from "./forms.js";
 import { LANGUAGES, has, initialLanguage, language, setLanguage, t, translatePage } from "./i18n.js";
 import { actionPath, digest, recoverSigner, typedData, walletPayload, writeBody } from "./typed.js";
@@ -47,7 +47,7 @@ const api = {
 // ------------------------------------------------------------------ messages
 
 function announce(text) {
-  $("status").textContent = text;
+  $("status").textContent = plain(text);
 }
 
 /** An error in words: the API's stable code, its explanation in the current language, and the API's message. */

@@ -6,6 +6,7 @@
 // To add an action or a field: add a line below and its texts in lang/*.js.
 // Widget options: `label` / `hint` (text keys), `optional` (text, document: empty is allowed), `source` (lists
 // from the inbox), `filter` (participants), `from` / `take` / `words` (values taken from a chosen lot).
+import { plain } from "../util.js";
 import { locale, t } from "./i18n.js";
 import { businessFields } from "./typed.js";
 import { formatCarats } from "./units.js";
@@ -188,7 +189,7 @@ export function buildForm(action, ctx) {
 function fieldError(widget, text) {
   const line = widget.el.querySelector(":scope > .field-error");
   if (line) {
-    line.textContent = text;
+    line.textContent = plain(text || "");
     line.hidden = !text;
   }
   const control = widget.el.querySelector(":scope > input, :scope > select, :scope > textarea");

@@ -1,6 +1,6 @@
 // What the person checks before signing (every typed field in words and as signed, the contract, chain, signer and
 // digest) and what the ledger recorded after (its results in words, links to the viewer). app.js draws them.
-import { clear, h } from "../util.js";
+import { clear, h, nameEl, plainJson } from "../util.js";
 import { has, t } from "./i18n.js";
 import { fieldSpecs } from "./forms.js";
 import { viewerLink } from "./views.js";
@@ -30,9 +30,9 @@ export function drawConfirm({ pending, form, inbox, account }) {
     h("dt", {}, t("confirm.contract")), h("dd", {}, `${typed.domain.name} `, h("code", { class: "hash-full" }, typed.domain.verifyingContract)),
     h("dt", {}, t("confirm.chain")), h("dd", {}, String(typed.domain.chainId)),
     h("dt", {}, t("confirm.signer")), h("dd", { id: "confirm-signer" }, inbox && inbox.name
-      ? [h("strong", {}, inbox.name), " "] : "", h("code", { class: "hash-full" }, account)),
+      ? [h("strong", {}, nameEl(inbox.name)), " "] : "", h("code", { class: "hash-full" }, account)),
     h("dt", {}, t("confirm.digest")), h("dd", {}, h("code", { class: "hash-full", id: "confirm-digest" }, pending.digest)));
-  $("confirm-json").textContent = JSON.stringify(payload, null, 2);
+  $("confirm-json").textContent = plainJson(payload, 2);
 }
 
 function signedText(value) {

@@ -1,7 +1,7 @@
-"""The pages on the ledger's origin against a fake API, in a real browser against a real server on anvil: a forged
-QR code naming another API (?api=, ?rpc=) gets no green verdict, and the chain check reads the contracts the pages
-were deployed with (not those the API names). The console's own defences (its pinned action table and domain)
-are in test_console.py."""
+"""The pages on the ledger's origin against a fake API or a hostile name, in a real browser against a real server on
+anvil: a forged QR code naming another API (?api=, ?rpc=) gets no green verdict, the chain check reads the contracts
+the pages were deployed with (not those the API names), and a name carrying bidi controls cannot reverse the text
+after it. The console's own defences (its pinned action table and domain) are in test_console.py."""
 
 from __future__ import annotations
 
@@ -12,12 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from console_support import ARGS, CHROMIUM, PHONE, FakeApi, axe_violations, screenshot
+from console_support import ARGS, CHROMIUM, PHONE, FakeApi, axe_violations, open_console, screenshot
 from eth_account import Account
 
+from kpledger.client import seal_id
 from kpledger.core.constants import NON_INDUSTRIAL as GEM
 from kpledger.devstack import ApiServer
 from kpledger.localnet import stop
+
+from writes_support import Api, setup_world
 
 pytest.importorskip("playwright.sync_api")
 
@@ -186,3 +189,52 @@ def test_the_chain_check_reads_the_contracts_the_pages_were_deployed_with(node, 
         assert page.kp_errors == [], page.kp_errors
     finally:
         fake.close()
+
+
+# ---------------------------------------------------------------- names with bidi controls
+
+# whether the first and last visible characters of the first text in `el` are drawn right to left
+REVERSED = """(el) => {
+    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+    let node = walker.nextNode();
+    while (node && node.data.trim().length < 2) node = walker.nextNode();
+    const text = node.data;
+    const first = text.search(/\\S/);
+    const last = text.length - 1 - [...text].reverse().join('').search(/\\S/);
+    const left = (i) => { const r = document.createRange(); r.setStart(node, i); r.setEnd(node, i + 1);
+                          return r.getBoundingClientRect().left; };
+    return left(first) > left(last);
+}"""
+
+
+def test_a_name_with_a_bidi_override_cannot_reverse_the_text_after_it(server, browser, actors):
+    """Exploit: an operator licensed under a name ending in U+202E (RIGHT-TO-LEFT OVERRIDE): every page that shows
+    the name would draw the rest of its line reversed."""
+    api = Api(server.url)
+    setup_world(api, actors, {"mine": ("Kalahari Ridge Mining\u202e", "BW-ML-0001")})
+    mine = actors["mine"]
+    parcel = api.do(mine, "RegisterParcel", {"points": 500, "stones": 2, "hsCode": GEM, "origin": "BW",
+                                             "documentHash": "0x" + "77" * 32})["result"]["parcel_id"]
+    api.do(mine, "OfferCustody", {"lotId": parcel, "recipient": actors["bw_exporter"].address,
+                                  "sealId": seal_id("BAG-7")})
+
+    # the viewer's timeline: "Offered … from <the mine> … to Bw Exporter Ltd …"
+    page = phone(browser)
+    page.goto(f"{server.url}/#/lot/{parcel}")
+    step = page.locator("#timeline li[data-kind='offered'] .step-parties")
+    step.wait_for(timeout=20_000)
+    recipient = step.locator(".party-name").nth(1)
+    assert recipient.inner_text() == "Bw Exporter Ltd"
+    assert not recipient.evaluate(REVERSED), "the recipient's name is drawn reversed"
+    # the control is shown, not obeyed
+    assert "[U+202E]" in step.locator(".party-name").first.inner_text()
+    assert page.kp_errors == [], page.kp_errors
+
+    # the console: the exporter's offer from the mine, "from <the mine> 0x12…34 BW"
+    console, _ = open_console(browser, server.url, actors["bw_exporter"].key, api.config["chain_id"])
+    console.click("#connect")
+    offer = console.locator("#inbox-offers-to-me li .item-text")
+    offer.wait_for(timeout=20_000)
+    assert not offer.locator(".party-country").evaluate(REVERSED), "the participant code after the name is reversed"
+    assert "[U+202E]" in offer.locator(".party-name").inner_text()
+    assert console.kp_errors == [], console.kp_errors
