@@ -1,12 +1,14 @@
 // KP Ledger viewer: looks a lot up through the read API and shows its provenance, certificates, a
 // document check and a direct check against the chain. No framework, no build step. This module routes
 // (#/lot/N, #/certificate/..., #/statistics), loads the lot and starts the page; each view has its module.
-import { api, apiBase, ApiError } from "./api.js";
+import { api, apiBase, ApiError, ignoredApi, pinnedApi } from "./api.js";
 import { hideCertificate, isCertificateRoute, setupCertificate, showCertificate } from "./certificate.js";
+import { savedNode } from "./chain.js";
 import { checkChain } from "./chaincheck.js";
 import { setupDocumentCheck } from "./documentcheck.js";
 import { drawRoute, render } from "./lotview.js";
 import { $, announce, clearError, ensureParticipants, hideResults, showError, state } from "./page.js";
+import { h } from "./util.js";
 import { hideStatistics, isStatisticsRoute, setupStatistics, showStatistics } from "./statistics.js";
 
 const MAX_LOT = 2 ** 40;
@@ -123,9 +125,20 @@ async function showApiInfo() {
   }
 }
 
+/** A link naming an API the deployment does not list: said at the top of the page, in words, and not followed. */
+function showIgnoredApi() {
+  const ignored = ignoredApi();
+  if (!ignored) return;
+  const box = $("api-ignored");
+  box.append(h("strong", {}, "This link names another server: "), h("code", {}, ignored), ". ",
+    "It is not part of this ledger, so it was ignored: everything on this page comes from the ledger at ",
+    h("code", {}, pinnedApi()), ". A certificate or label whose QR code names another server is suspect.");
+  box.hidden = false;
+}
+
 function start() {
-  const params = new URLSearchParams(location.search);
-  if (params.get("rpc")) $("rpc-url").value = params.get("rpc");
+  showIgnoredApi();
+  $("rpc-url").value = savedNode();
   $("lookup-form").addEventListener("submit", (event) => {
     event.preventDefault();
     const raw = $("lot-input").value.trim();

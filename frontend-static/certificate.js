@@ -3,8 +3,8 @@
 // the container (route, parties, carats, parcels, HS codes, origins, dates, seal), the corrections (supersede
 // links, a discrepancy and its resolution), a file check (the document or the ledger's printed PDF, hashed here
 // with SHA-256) and a direct check against the chain (eth_call of certificate(number)).
-import { api, apiBase, ApiError } from "./api.js";
-import { CERTIFICATE_STATUS, Rpc } from "./chain.js";
+import { api, apiBase, ApiError, pinnedConfig } from "./api.js";
+import { CERTIFICATE_STATUS, Rpc, savedNode, saveNode } from "./chain.js";
 import { hashFile } from "./sha256.js";
 import {
   clear, fact, fmtCarats, fmtTime, h, hsWords, isoTime, onFileChosen, party, reasonWords, shortAddr, shortHash,
@@ -240,6 +240,7 @@ async function checkChain(event) {
     $("cert-rpc-url").focus();
     return;
   }
+  saveNode(url);
   const button = $("cert-chain-check");
   button.disabled = true;
   out.setAttribute("aria-busy", "true");
@@ -247,7 +248,7 @@ async function checkChain(event) {
   const rows = [];
   const row = (field, apiValue, chainValue, match) => rows.push({ field, apiValue: String(apiValue), chainValue: String(chainValue), match });
   try {
-    const config = await api.config();
+    const config = await pinnedConfig(); // the deployment's contracts, not those the API shown names
     const rpc = new Rpc(url);
     const [chainId, block] = await Promise.all([rpc.chainId(), rpc.blockNumber()]);
     row("chain id", config.chain_id, chainId, chainId === config.chain_id);
@@ -317,6 +318,5 @@ export function setupCertificate() {
   });
   onFileChosen($("cert-doc-file"), $("cert-doc-drop"), checkFile);
   $("cert-chain-form").addEventListener("submit", checkChain);
-  const rpc = new URLSearchParams(location.search).get("rpc");
-  if (rpc) $("cert-rpc-url").value = rpc;
+  $("cert-rpc-url").value = savedNode();
 }

@@ -41,6 +41,25 @@ const address = (w) => `0x${w.slice(24)}`;
 const bytes32 = (w) => `0x${w}`;
 const bytes2 = (w) => String.fromCharCode(parseInt(w.slice(0, 2), 16), parseInt(w.slice(2, 4), 16));
 
+const NODE_KEY = "kp-viewer-node";
+
+/** The JSON-RPC node the person typed last on this device (the node is their choice: a link cannot set it). */
+export function savedNode() {
+  try {
+    return localStorage.getItem(NODE_KEY) || "";
+  } catch {
+    return ""; // storage refused (private mode, file://)
+  }
+}
+
+export function saveNode(url) {
+  try {
+    localStorage.setItem(NODE_KEY, url);
+  } catch {
+    // storage refused: the node is typed again next time
+  }
+}
+
 export class Rpc {
   constructor(url) {
     this.url = url;

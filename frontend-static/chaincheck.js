@@ -1,7 +1,8 @@
-// The direct check against the chain: the lot shown, its parcels and certificates read from the contracts through
-// a JSON-RPC node the user names, and compared field by field with what the API said.
-import { api, ApiError } from "./api.js";
-import { CERTIFICATE_STATUS, CONSIGNMENT_STATUS, PARCEL_STATUS, Rpc, originCodes } from "./chain.js";
+// The direct check against the chain: the lot shown, its parcels and certificates read through a JSON-RPC node the
+// user names from the contracts of the pinned deployment (never addresses from the API being checked), and compared
+// field by field with what the API said.
+import { ApiError, pinnedConfig } from "./api.js";
+import { CERTIFICATE_STATUS, CONSIGNMENT_STATUS, PARCEL_STATUS, Rpc, originCodes, saveNode } from "./chain.js";
 import { $, state } from "./page.js";
 import { clear, fmtTime, h, shortAddr, shortHash } from "./util.js";
 
@@ -21,6 +22,7 @@ export async function checkChain(event) {
     $("rpc-url").focus();
     return;
   }
+  saveNode(url);
   const button = $("chain-check");
   button.disabled = true;
   out.setAttribute("aria-busy", "true");
@@ -29,14 +31,14 @@ export async function checkChain(event) {
   const row = (subject, field, apiValue, chainValue, match, note = "") =>
     rows.push({ subject, field, apiValue: String(apiValue), chainValue: String(chainValue), match, note });
   try {
-    state.config ||= await api.config();
-    const ledger = state.config.contracts.KPLedger;
+    const config = await pinnedConfig();
+    const ledger = config.contracts.KPLedger;
     const rpc = new Rpc(url);
     const [chainId, block] = await Promise.all([rpc.chainId(), rpc.blockNumber()]);
-    row("network", "chain id", state.config.chain_id, chainId, chainId === state.config.chain_id);
+    row("network", "chain id", config.chain_id, chainId, chainId === config.chain_id);
     const certificatesAddress = await rpc.certificatesAddress(ledger);
-    row("KPLedger", "certificates contract", shortAddr(state.config.contracts.KPCertificates), shortAddr(certificatesAddress),
-      sameAddress(certificatesAddress, state.config.contracts.KPCertificates));
+    row("KPLedger", "certificates contract", shortAddr(config.contracts.KPCertificates), shortAddr(certificatesAddress),
+      sameAddress(certificatesAddress, config.contracts.KPCertificates));
     const parcels = view.kind === "parcel" ? [view.lot, ...view.provenance.lineage.nodes.filter((n) => n.id !== view.id)]
       : view.parcels;
     if (view.kind === "consignment") {

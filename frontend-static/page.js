@@ -1,6 +1,6 @@
 // The viewer's shared page state: the lot shown, the participants' names, the status line and the error box.
 import { api, ApiError } from "./api.js";
-import { clear, h } from "./util.js";
+import { clear, h, plain } from "./util.js";
 
 export const $ = (id) => document.getElementById(id);
 
@@ -8,12 +8,11 @@ export const state = {
   view: null, // {kind: "parcel"|"consignment", id, lot, provenance?, certificates: [], parcels: []}
   participants: null, // [{code, name, index, status}]
   countryNames: new Map(),
-  config: null,
   loadToken: 0,
 };
 
 export function announce(text) {
-  $("status").textContent = text;
+  $("status").textContent = plain(text);
 }
 
 export function showError(error, context = "") {

@@ -3,7 +3,7 @@
 // node_modules by `make vendor`), every figure a button that lists the certificates or parcels behind it, and the
 // same figures as CSV or JSON downloads from the API. Values in USD are not public and are never shown here.
 import { api, apiBase, ApiError } from "./api.js";
-import { clear, h, hsWords } from "./util.js";
+import { clear, h, hsWords, plain } from "./util.js";
 
 const $ = (id) => document.getElementById(id);
 const CHART_SCRIPT = "vendor/chart.umd.min.js";
@@ -221,8 +221,8 @@ function renderFigures(quarter) {
         { "aria-label": `${plural(r.certificates, "certificate")}: ${FLOW_WORDS[r.flow].toLowerCase()} ${r.period} ${r.partner} ${r.hs_code}` }))));
   }
   if (!rows.length) body.append(h("tr", {}, h("td", { colspan: 6 }, `No KP certificate counted for ${code} in ${periodWords(quarter)}.`)));
-  $("stats-trade-caption").textContent = `Trade of ${stats.trade.participant.name} by partner and HS code, ${periodWords(quarter)}` +
-    ` (certificates counted by ${stats.trade.basis === "issue" ? "issue date" : "border crossing date"})`;
+  $("stats-trade-caption").textContent = plain(`Trade of ${stats.trade.participant.name} by partner and HS code, ${periodWords(quarter)}` +
+    ` (certificates counted by ${stats.trade.basis === "issue" ? "issue date" : "border crossing date"})`);
 
   const prows = stats.production.rows.filter((r) => !quarter || r.period.endsWith(quarterHalf(quarter)));
   const pbody = clear($("stats-production-rows"));
@@ -233,7 +233,7 @@ function renderFigures(quarter) {
         { "aria-label": `${plural(r.parcels, "parcel")} registered ${r.period}, HS ${r.hs_code}` }))));
   }
   if (!prows.length) pbody.append(h("tr", {}, h("td", { colspan: 4 }, `No parcel registered at origin in ${code}.`)));
-  $("stats-basis-note").textContent = stats.trade.basis_note;
+  $("stats-basis-note").textContent = plain(stats.trade.basis_note);
 }
 
 function quarterHalf(quarter) {
@@ -320,9 +320,9 @@ async function renderCharts() {
   stats.charts.push(new Chart(tradeCanvas, { type: "bar", data: { labels, datasets },
     options: options(`${stats.trade.participant.code} trade by quarter, ${stats.trade.year}`,
       (d, i) => drill({ kind: "trade", flow: datasets[d].flow, quarter: labels[i] })) }));
-  tradeCanvas.setAttribute("aria-label", `Bar chart of ${stats.trade.participant.name}'s exports and imports in carats by quarter of ${stats.trade.year}: ` +
+  tradeCanvas.setAttribute("aria-label", plain(`Bar chart of ${stats.trade.participant.name}'s exports and imports in carats by quarter of ${stats.trade.year}: ` +
     labels.map((q, i) => `${q} exports ${datasets[0].data[i]} ct, imports ${datasets[1].data[i]} ct`).join("; ") +
-    ". The same figures are in the table below.");
+    ". The same figures are in the table below."));
   tradeCanvas.dataset.rendered = JSON.stringify(datasets.map((d) => d.data));
 
   const halves = stats.production.periods.map((p) => p.period.slice(-2));
@@ -335,9 +335,9 @@ async function renderCharts() {
       (d, i) => drill({ kind: "production", half: halves[i], hs: pdata[d].hs })),
     scales: { x: { stacked: true, ticks: { color: "#1a1d23" } }, y: { stacked: true, beginAtZero: true, ticks: { color: "#1a1d23" },
       title: { display: true, text: "carats", color: "#1a1d23" } } } } }));
-  productionCanvas.setAttribute("aria-label", `Bar chart of the carats registered at origin in ${stats.production.participant.name} by half-year of ${stats.production.year}: ` +
+  productionCanvas.setAttribute("aria-label", plain(`Bar chart of the carats registered at origin in ${stats.production.participant.name} by half-year of ${stats.production.year}: ` +
     (pdata.length ? pdata.map((d) => `${d.label}: ${halves.map((hh, i) => `${hh} ${d.data[i]} ct`).join(", ")}`).join("; ") : "none") +
-    ". The same figures are in the table below.");
+    ". The same figures are in the table below."));
   productionCanvas.dataset.rendered = JSON.stringify(pdata.map((d) => d.data));
 }
 

@@ -1,7 +1,31 @@
-// Small DOM and formatting helpers shared by the viewer's modules. Everything that comes from the API
-// or the chain is inserted as text (never as HTML).
+// Small DOM and formatting helpers shared by the viewer's and the console's modules. Everything that comes from the
+// API or the chain is inserted as text (never as HTML), with its bidi controls shown (plain), and names isolated
+// (<bdi>), so that no name can reorder the text around it.
+
+import { ignoredApi } from "./api.js";
 
 const SVG_NS = "http://www.w3.org/2000/svg";
+
+// Unicode's bidi controls: embeddings and overrides (U+202A-U+202E), isolates (U+2066-U+2069), the marks LRM, RLM
+// and ALM. A ledger name carrying U+202E (RIGHT-TO-LEFT OVERRIDE) would draw the rest of its line backwards. No text
+// of the pages needs one (en/fr; Intl's output in these locales carries none), so each is shown as "[U+202E]".
+const BIDI_CONTROLS = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/g;
+const hex4 = (c) => c.codePointAt(0).toString(16).toUpperCase().padStart(4, "0");
+
+/** Text with its bidi control characters shown ("[U+202E]") instead of obeyed. */
+export function plain(text) {
+  return String(text).replace(BIDI_CONTROLS, (c) => `[U+${hex4(c)}]`);
+}
+
+/** JSON with the bidi controls in its strings escaped (\u202e): the same value, drawn as written. */
+export function plainJson(value, space = 0) {
+  return JSON.stringify(value, null, space).replace(BIDI_CONTROLS, (c) => `\\u${hex4(c)}`);
+}
+
+/** A name from the ledger: isolated from the text around it (<bdi>), its bidi controls shown. */
+export function nameEl(name, attrs = {}) {
+  return h("bdi", attrs, name);
+}
 
 /** h("p", {class: "x"}, "text", child, [more]) -> HTMLElement; attributes starting with "on" are listeners. */
 export function h(tag, attrs = {}, ...children) {
@@ -17,7 +41,7 @@ function build(el, attrs, children) {
   for (const [key, value] of Object.entries(attrs || {})) {
     if (value === null || value === undefined || value === false) continue;
     if (key.startsWith("on") && typeof value === "function") el.addEventListener(key.slice(2), value);
-    else el.setAttribute(key, value === true ? "" : String(value));
+    else el.setAttribute(key, value === true ? "" : key === "value" ? String(value) : plain(value));
   }
   append(el, children);
   return el;
@@ -27,7 +51,7 @@ function append(el, children) {
   for (const child of children) {
     if (child === null || child === undefined || child === false) continue;
     if (Array.isArray(child)) append(el, child);
-    else el.append(child instanceof Node ? child : String(child));
+    else el.append(child instanceof Node ? child : plain(child));
   }
 }
 
@@ -95,10 +119,12 @@ export function reasonWords(code) {
   return REASONS[code] ? `${REASONS[code]} (code ${code})` : `code ${code}`;
 }
 
-/** The viewer URL of a lot (what its QR code carries): keeps ?api= / ?rpc=, drops ?lot=. */
+/** The viewer URL of a lot (what its QR code carries): keeps an ?api= the page follows, drops ?lot= and ?rpc=. */
 export function lotUrl(id) {
   const params = new URLSearchParams(location.search);
   params.delete("lot");
+  params.delete("rpc");
+  if (ignoredApi()) params.delete("api");
   const query = params.toString();
   return `${location.origin}${location.pathname}${query ? `?${query}` : ""}#/lot/${id}`;
 }
@@ -124,7 +150,7 @@ export function party(name, address, country = null) {
     }
   });
   return h("span", { class: "party", "data-address": address },
-    name ? h("span", { class: "party-name" }, name) : h("span", { class: "party-name muted" }, "unnamed account"),
+    name ? nameEl(name, { class: "party-name" }) : h("span", { class: "party-name muted" }, "unnamed account"),
     " ", copy, country ? h("span", { class: "party-country" }, ` ${country}`) : null);
 }
 

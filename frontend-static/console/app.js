@@ -1,8 +1,15 @@
 // KP Ledger participant console: connect a wallet, see what waits for the account, fill a form, check what
 // will be signed, sign it in the wallet (EIP-712) and follow the write until the ledger shows it. This module holds
 // the flow and its state; views.js draws the account and inbox, review.js the check before signing and the result.
-import { ApiError, apiBase, request } from "../api.js";
-import { clear, h } from "../util.js";
+// What it signs is its own (actions.js) and for the deployment's contracts (deployment.js): an API that says
+// otherwise is refused before the wallet is asked anything.
+import { ApiError, apiBase, apiUrl, request, useApi } from "../api.js";
+import { clear, h, plain } from "../util.js";
+import { ROLES } from "./actions.js";
+import {
+  ApiRefused, CONTRACTS, checkDeployment, checkListing, confirm, confirmedFor, deploymentChanges, foreignApi,
+  pinnedActions,
+} from "./deployment.js";
 import { buildForm, mayAct } from "./forms.js";
 import { LANGUAGES, has, initialLanguage, language, setLanguage, t, translatePage } from "./i18n.js";
 import { actionPath, digest, recoverSigner, typedData, walletPayload, writeBody } from "./typed.js";
@@ -11,15 +18,18 @@ import { drawConfirm, drawResult } from "./review.js";
 import { actLink, drawAccount, drawInbox, viewerUrl } from "./views.js";
 import * as wallet from "./wallet.js";
 import { WalletError } from "./wallet.js";
-import { setParticipants } from "./words.js";
+import { fmtTime, setParticipants } from "./words.js";
 
 const $ = (id) => document.getElementById(id);
 const TTL = 3600; // seconds a signed intent stays valid
-const SECTIONS = ["connect-section", "account-section", "inbox-section", "actions-section", "form-section",
-  "confirm-section", "progress-section"];
+const SECTIONS = ["foreign-section", "connect-section", "account-section", "inbox-section", "actions-section",
+  "form-section", "confirm-section", "progress-section"];
 
 const state = {
-  actions: new Map(), // name -> action (GET /v1/actions)
+  phase: "loading", // loading | foreign (the person checks an API's contracts) | refused | ready
+  actions: new Map(), // name -> action: the console's pinned table, each with the deployment's EIP-712 domain
+  deployment: null, // {chain_id, contracts}: what every signature is bound to
+  foreign: null, // {api, config, before}: an API the console is not deployed with, while the person checks it
   chainId: null,
   roleBits: {},
   participants: [],
@@ -34,6 +44,7 @@ const state = {
 
 const api = {
   actions: () => request("/v1/actions"),
+  config: () => request("/v1/config"),
   participants: () => request("/v1/participants"),
   inbox: (address) => request(`/v1/accounts/${address}/inbox`),
   account: (address) => request(`/v1/accounts/${address}`),
@@ -47,11 +58,18 @@ const api = {
 // ------------------------------------------------------------------ messages
 
 function announce(text) {
-  $("status").textContent = text;
+  $("status").textContent = plain(text);
 }
 
 /** An error in words: the API's stable code, its explanation in the current language, and the API's message. */
 function errorBlock(error, title) {
+  if (error instanceof ApiRefused) {
+    return [
+      h("p", { class: "error-title" }, title),
+      h("p", {}, h("code", { class: "error-code", "data-code": error.code }, error.code), " ", t(`code.${error.code}`)),
+      h("ul", { class: "error-detail" }, ...error.differences.map((d) => h("li", {}, t("refused.difference", d)))),
+    ];
+  }
   const code = error instanceof ApiError || error instanceof WalletError ? error.code : "Error";
   const words = error instanceof ApiError
     ? (has(`code.${code}`) ? t(`code.${code}`) : null)
@@ -86,6 +104,7 @@ function focusHeading(id) {
 }
 
 function route() {
+  if (state.phase !== "ready") return;
   clearError();
   const match = location.hash.match(/^#\/act\/(\w+)(?:\?(.*))?$/);
   if (match) return openForm(match[1], Object.fromEntries(new URLSearchParams(match[2] || "")));
@@ -355,6 +374,78 @@ function relabel() {
   $("api-base").textContent = apiBase();
   $("viewer-home").href = viewerUrl(null);
   if (state.chainId !== null) $("api-chain").textContent = t("footer.chain", { id: String(state.chainId) });
+  if (state.phase === "foreign") renderForeign();
+  renderForeignNote();
+}
+
+// ------------------------------------------------------------------ the API and the deployment
+
+/** The chain and contracts of an API the console is not deployed with, for the person to check before signing. */
+function renderForeign() {
+  const { api: base, config, before } = state.foreign;
+  clear($("foreign-text")).append(t("foreign.text", { api: base }));
+  clear($("foreign-domain")).append(
+    h("dt", {}, t("foreign.api")), h("dd", {}, h("code", { class: "hash-full" }, base)),
+    h("dt", {}, t("confirm.chain")), h("dd", { id: "foreign-chain" }, String(config.chain_id)),
+    ...CONTRACTS.flatMap((c) => [h("dt", {}, c),
+      h("dd", {}, h("code", { class: "hash-full", "data-contract": c }, String(config.contracts[c] ?? "—")))]));
+  const changed = before ? deploymentChanges(before, config) : [];
+  const note = clear($("foreign-changed"));
+  note.hidden = changed.length === 0;
+  if (changed.length) note.append(t("foreign.changed", { when: fmtTime(before.at / 1000), what: changed.join(", ") }));
+}
+
+function renderForeignNote() {
+  const note = clear($("foreign-note"));
+  const confirmed = state.phase === "ready" && foreignApi() !== null ? confirmedFor(apiBase()) : null;
+  note.hidden = !confirmed;
+  if (confirmed) {
+    note.append(t("foreign.inUse", { api: apiBase(), chain: String(confirmed.chain_id),
+      when: fmtTime(confirmed.at / 1000) }));
+  }
+}
+
+/** The deployment of an API the console is not deployed with: the one the person confirmed for it (asked now when
+ * never confirmed, or when the API's chain or contracts changed since). */
+function confirmedDeployment(config) {
+  const base = apiBase();
+  const before = confirmedFor(base);
+  if (before && deploymentChanges(before, config).length === 0) return Promise.resolve(before);
+  state.phase = "foreign";
+  state.foreign = { api: base, config, before };
+  renderForeign();
+  show("foreign-section");
+  focusHeading("foreign-heading");
+  document.body.dataset.ready = "true"; // the page waits for the person
+  return new Promise((resolve) => {
+    $("foreign-confirm").addEventListener("click", () => {
+      confirm(base, config);
+      state.foreign = null;
+      resolve(confirmedFor(base));
+    }, { once: true });
+  });
+}
+
+/** Reads the API's action list, participants and deployment; refuses an API whose actions, chain or contracts
+ * differ from what the console signs; for an API the console is not deployed with, asks the person first. */
+async function loadLedger() {
+  const foreign = foreignApi();
+  if (foreign !== null) {
+    if (!apiUrl(foreign)) throw new ApiError("InvalidApi", foreign);
+    useApi(foreign);
+    relabel();
+  }
+  const [listing, config, participants] = await Promise.all([api.actions(), api.config(), api.participants()]);
+  checkListing(listing, "ConsoleActionsDiffer");
+  checkDeployment(config);
+  const deployment = foreign === null ? config : await confirmedDeployment(config);
+  checkListing(listing, "ConsoleDomainDiffers", deployment);
+  state.deployment = deployment;
+  state.chainId = deployment.chain_id;
+  state.roleBits = ROLES;
+  state.actions = pinnedActions(deployment);
+  state.participants = participants.data;
+  setParticipants(participants.data);
 }
 
 async function start() {
@@ -363,6 +454,7 @@ async function start() {
   $("lang").addEventListener("change", (event) => {
     setLanguage(event.target.value);
     relabel();
+    if (state.phase !== "ready") return;
     if (state.pending && !$("confirm-section").hidden) renderConfirm();
     else if (!state.busy) route();
   });
@@ -393,17 +485,16 @@ async function start() {
     }
   });
   try {
-    const [listing, participants] = await Promise.all([api.actions(), api.participants()]);
-    state.chainId = listing.chain_id;
-    state.roleBits = listing.roles;
-    state.actions = new Map(listing.actions.map((a) => [a.action, a]));
-    state.participants = participants.data;
-    setParticipants(participants.data);
-    relabel();
+    await loadLedger();
   } catch (error) {
-    showError(error, t("error.api", { api: apiBase() }));
+    state.phase = "refused";
+    show(); // nothing to act on: only the refusal, in words
+    showError(error, t(error instanceof ApiRefused ? "error.apiRefused" : "error.api", { api: apiBase() }));
+    document.body.dataset.ready = "true";
     return;
   }
+  state.phase = "ready";
+  relabel();
   if (!wallet.provider()) {
     $("no-wallet").hidden = false;
     $("connect").disabled = true;

@@ -1,11 +1,13 @@
 // THE form definitions of the console, keyed by action and field name: which widget fills each typed field
-// of an action's EIP-712 message, with its options and label. The types themselves come from the API
-// (GET /v1/actions); a field listed here by name only needs a widget, and a field not listed gets the
-// generic widget of its type (FALLBACK). Labels are text keys: `field.<name>` unless `label` says otherwise.
+// of an action's EIP-712 message, with its options and label. The types themselves come from the console's action
+// table (actions.js, generated from the backend's); a field listed here by name only needs a widget, and a field
+// not listed gets the generic widget of its type (FALLBACK). Labels are text keys: `field.<name>` unless `label`
+// says otherwise.
 //
 // To add an action or a field: add a line below and its texts in lang/*.js.
 // Widget options: `label` / `hint` (text keys), `optional` (text, document: empty is allowed), `source` (lists
 // from the inbox), `filter` (participants), `from` / `take` / `words` (values taken from a chosen lot).
+import { plain } from "../util.js";
 import { locale, t } from "./i18n.js";
 import { businessFields } from "./typed.js";
 import { formatCarats } from "./units.js";
@@ -126,7 +128,7 @@ export function fieldSpecs(action) {
   });
 }
 
-/** Whether the account may take the action: who signs it and the roles it needs, from the API's action list. */
+/** Whether the account may take the action: who signs it and the roles it needs, from the action table. */
 export function mayAct(action, inbox) {
   if (!inbox) return false;
   if (action.signers === "governance") return Boolean(inbox.governance);
@@ -188,7 +190,7 @@ export function buildForm(action, ctx) {
 function fieldError(widget, text) {
   const line = widget.el.querySelector(":scope > .field-error");
   if (line) {
-    line.textContent = text;
+    line.textContent = plain(text || "");
     line.hidden = !text;
   }
   const control = widget.el.querySelector(":scope > input, :scope > select, :scope > textarea");

@@ -1,6 +1,6 @@
 // Form widgets that choose from the account's inbox (lots, pending offers, certificates) or derive a value from
 // another field (a certificate's weight from its consignment, expiry from issue), and the split into parts.
-import { h } from "../util.js";
+import { h, plain } from "../util.js";
 import { locale, t } from "./i18n.js";
 import { InputError, formatCarats, parseUint, sealId } from "./units.js";
 import { WIDGETS, frame, selectEl, selectWidget, textWidget, uid } from "./widgets.js";
@@ -121,7 +121,7 @@ export const LOT_WIDGETS = {
       el: f.el, focus: () => ctx.form.focus(spec.from), read: value, describe: words,
       update() {
         try {
-          output.textContent = words(value());
+          output.textContent = plain(words(value()));
         } catch {
           output.textContent = "—";
         }

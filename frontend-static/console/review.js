@@ -1,6 +1,7 @@
-// What the person checks before signing (every typed field in words and as signed, the contract, chain, signer and
-// digest) and what the ledger recorded after (its results in words, links to the viewer). app.js draws them.
-import { clear, h } from "../util.js";
+// What the person checks before signing (every typed field in words and as signed, the EIP-712 type, the contract,
+// chain, signer and digest) and what the ledger recorded after (its results in words, links to the viewer). app.js
+// draws them.
+import { clear, h, nameEl, plainJson } from "../util.js";
 import { has, t } from "./i18n.js";
 import { fieldSpecs } from "./forms.js";
 import { viewerLink } from "./views.js";
@@ -27,12 +28,14 @@ export function drawConfirm({ pending, form, inbox, account }) {
   }
   const domain = clear($("confirm-domain"));
   domain.append(
-    h("dt", {}, t("confirm.contract")), h("dd", {}, `${typed.domain.name} `, h("code", { class: "hash-full" }, typed.domain.verifyingContract)),
+    h("dt", {}, t("confirm.type")), h("dd", {}, h("code", { id: "confirm-type" }, typed.primaryType)),
+    h("dt", {}, t("confirm.contract")), h("dd", { id: "confirm-contract" }, `${typed.domain.name} `,
+      h("code", { class: "hash-full" }, typed.domain.verifyingContract)),
     h("dt", {}, t("confirm.chain")), h("dd", {}, String(typed.domain.chainId)),
     h("dt", {}, t("confirm.signer")), h("dd", { id: "confirm-signer" }, inbox && inbox.name
-      ? [h("strong", {}, inbox.name), " "] : "", h("code", { class: "hash-full" }, account)),
+      ? [h("strong", {}, nameEl(inbox.name)), " "] : "", h("code", { class: "hash-full" }, account)),
     h("dt", {}, t("confirm.digest")), h("dd", {}, h("code", { class: "hash-full", id: "confirm-digest" }, pending.digest)));
-  $("confirm-json").textContent = JSON.stringify(payload, null, 2);
+  $("confirm-json").textContent = plainJson(payload, 2);
 }
 
 function signedText(value) {

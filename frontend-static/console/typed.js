@@ -1,5 +1,6 @@
-// EIP-712 typed data of an action, built generically from the types the API lists (GET /v1/actions): the
-// console never hard-codes a type. ethers does the encoding, hashing and signature recovery.
+// EIP-712 typed data of an action, built generically from its row of the console's pinned action table (actions.js,
+// generated from the backend's table) and the deployment's domain (deployment.js). ethers does the encoding, hashing
+// and signature recovery.
 import { TypedDataEncoder, getAddress, verifyTypedData } from "../vendor/ethers.min.js";
 
 // fields the console fills itself, whatever the action

@@ -1,7 +1,7 @@
 // The console's read-only views: the connected account and its inbox (what waits for it, by role), with every
 // account by name, every participant code with its name and every weight in exact carats; and the links to the
 // forms and to the viewer. app.js decides when they are drawn.
-import { clear, h } from "../util.js";
+import { clear, h, nameEl } from "../util.js";
 import { locale, t } from "./i18n.js";
 import { formatCarats, formatInteger } from "./units.js";
 import { certificateParties, countryWords, fmtTime, lotWords, party } from "./words.js";
@@ -30,7 +30,7 @@ export function viewerLink(lotId) {
 export function drawAccount(factsBox, notesBox, { inbox, account, walletChain, chainId, switchChain }) {
   const facts = clear(factsBox);
   const fact = (term, ...value) => facts.append(h("dt", {}, term), h("dd", {}, ...value));
-  if (inbox.name) fact(t("account.name"), h("strong", { id: "account-name" }, inbox.name));
+  if (inbox.name) fact(t("account.name"), h("strong", { id: "account-name" }, nameEl(inbox.name)));
   fact(t("account.address"), h("code", { class: "hash-full", "data-address": account }, account));
   if (inbox.participant) {
     fact(t("account.participant"), `${inbox.participant.code} — ${inbox.participant.name} `,

@@ -3,7 +3,7 @@
 // screen. The widgets that choose from the inbox (lots, offers, certificates) are in lotwidgets.js; which widget a
 // field gets is decided in forms.js.
 import { sha256 } from "../sha256.js";
-import { h } from "../util.js";
+import { h, plain } from "../util.js";
 import { has, locale, t } from "./i18n.js";
 import {
   InputError, ZERO32, formatCarats, formatInteger, parseAddress, parseBytes32, parseCarats, parseUint, textBytes32,
@@ -47,7 +47,7 @@ export function frame(spec, control, { group = false } = {}) {
     el,
     focus: () => focusable()?.focus(),
     readback(text, tone = "") {
-      back.textContent = text || "";
+      back.textContent = plain(text || "");
       back.dataset.tone = tone;
     },
     error(text) {

@@ -2,7 +2,7 @@
 // and name, lots, certificates, HS codes and reasons in words, weights in exact carats, times in UTC. The names
 // of accounts come with the API's answers (`from_name`, `holder_name`, ...); participant names from the one
 // participant list the console loads at start (`setParticipants`).
-import { h, shortAddr } from "../util.js";
+import { h, nameEl, shortAddr } from "../util.js";
 import { locale, t } from "./i18n.js";
 import { formatCarats } from "./units.js";
 
@@ -62,7 +62,7 @@ export function party(name, address, participant = null) {
     }
   });
   return h("span", { class: "party", "data-address": address },
-    h("span", { class: name ? "party-name" : "party-name muted" }, name || t("party.unnamed")), " ", copy,
+    name ? nameEl(name, { class: "party-name" }) : h("span", { class: "party-name muted" }, t("party.unnamed")), " ", copy,
     participant ? h("span", { class: "party-country", title: countryWords(participant) }, ` ${participant}`) : null);
 }
 

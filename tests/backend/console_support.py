@@ -1,4 +1,5 @@
-"""Browser support for the console tests: a test EIP-1193 wallet injected into the page, answered by Python.
+"""Browser support for the console and viewer tests: a test EIP-1193 wallet injected into the page, answered by
+Python, and a fake ledger API such as an attacker runs.
 
 The page sees an ordinary `window.ethereum`; its `request()` calls go to Python through a Playwright binding,
 which answers `eth_requestAccounts` / `eth_accounts` / `eth_chainId` and signs `eth_signTypedData_v4` with a
@@ -10,10 +11,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import httpx
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 
@@ -118,3 +123,76 @@ def axe_violations(page: Any) -> list[dict[str, Any]]:
     result = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations")
     return [{"id": v["id"], "impact": v["impact"], "help": v["help"],
              "nodes": [n["target"] for n in v["nodes"]][:5]} for v in result]
+
+
+Answer = Callable[[Any], Any]  # the upstream's JSON answer (None without an upstream) -> the fake's JSON answer
+
+
+class FakeApi:
+    """A fake ledger API on loopback, as an attacker (or a compromised backend) runs one: it answers the paths of
+    `answers` itself (path -> JSON, or a function of what the real API answers there) and passes every other request
+    to `upstream`, a real API (404 without one); a test may change `answers` as it goes. It sends the CORS header a
+    page of another origin needs, and keeps every request it was asked (`requests`: method and path)."""
+
+    def __init__(self, upstream: str | None = None, answers: dict[str, Any | Answer] | None = None):
+        self.upstream = upstream
+        self.answers = dict(answers or {})
+        self.requests: list[tuple[str, str]] = []
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *_args: Any) -> None:
+                pass
+
+            def _send(self, status: int, body: bytes, content_type: str = "application/json") -> None:
+                self.send_response(status)
+                self.send_header("Access-Control-Allow-Origin", "*")
+                self.send_header("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+                self.send_header("Access-Control-Allow-Headers", "*")
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_OPTIONS(self) -> None:  # noqa: N802 - http.server's name
+                self._send(204, b"")
+
+            def do_GET(self) -> None:  # noqa: N802
+                self._answer("GET")
+
+            def do_POST(self) -> None:  # noqa: N802
+                self._answer("POST")
+
+            def _answer(self, method: str) -> None:
+                fake.requests.append((method, self.path))
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0)) if method == "POST" else None
+                path = self.path.split("?", 1)[0]
+                real = None
+                if self.upstream_needed(path):
+                    with httpx.Client(base_url=fake.upstream, timeout=60) as c:
+                        real = c.request(method, self.path, content=body,
+                                         headers={"Content-Type": self.headers.get("Content-Type", "application/json")})
+                if path in fake.answers:
+                    answer = fake.answers[path]
+                    value = answer(real.json() if real is not None else None) if callable(answer) else answer
+                    self._send(200, json.dumps(value).encode())
+                elif real is not None:
+                    self._send(real.status_code, real.content, real.headers.get("content-type", "application/json"))
+                else:
+                    self._send(404, json.dumps({"code": "NotFound", "message": path, "details": {}}).encode())
+
+            def upstream_needed(self, path: str) -> bool:
+                return fake.upstream is not None and (path not in fake.answers or callable(fake.answers[path]))
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def asked(self, method: str) -> list[str]:
+        """The paths the fake was asked with `method`."""
+        return [path for m, path in self.requests if m == method]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

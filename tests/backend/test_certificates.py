@@ -474,7 +474,7 @@ def test_the_verification_page_tells_the_genuine_pdf_from_a_tampered_one_and_che
     tampered.write_bytes(genuine.read_bytes().replace(b"Certificate CA0000001)", b"Certificate CA0000007)"))
     assert tampered.read_bytes() != genuine.read_bytes()
     page = phone_page(browser)
-    page.goto(f"{world.server.url}/?rpc={world.chain.url}#/certificate/CA0000001")
+    page.goto(f"{world.server.url}/#/certificate/CA0000001")
     page.wait_for_selector("#cert-status[data-status='confirmed']", timeout=20_000)
     discrepancy = page.locator("#cert-discrepancy")
     assert discrepancy.get_attribute("data-resolved") == "true" and "weight differs" in discrepancy.inner_text()
@@ -486,6 +486,7 @@ def test_the_verification_page_tells_the_genuine_pdf_from_a_tampered_one_and_che
     page.wait_for_selector("#cert-doc-verdict[data-match='true'][data-kind='printed']", timeout=10_000)
     page.set_input_files("#cert-doc-file", str(world.demo.documents_dir / "CA0000001.json"))
     page.wait_for_selector("#cert-doc-verdict[data-match='true'][data-kind='document']", timeout=10_000)
+    page.fill("#cert-rpc-url", world.chain.url)  # the officer's own node (a link cannot name it)
     page.click("#cert-chain-check")
     page.wait_for_selector("#cert-chain-summary[data-result='match']", timeout=20_000)
     assert page.locator("#cert-chain-table tbody tr[data-match='false']").count() == 0
@@ -497,8 +498,9 @@ def test_the_verification_page_tells_the_genuine_pdf_from_a_tampered_one_and_che
 def test_the_verification_page_checks_a_replacement_against_the_chain_and_explains_an_unknown_number(
         world: World, browser):
     page = phone_page(browser)
-    page.goto(f"{world.server.url}/?rpc={world.chain.url}#/certificate/{world.numbers['replacement']}")
+    page.goto(f"{world.server.url}/#/certificate/{world.numbers['replacement']}")
     page.wait_for_selector("#cert-status[data-status='issued']", timeout=20_000)
+    page.fill("#cert-rpc-url", world.chain.url)
     page.click("#cert-chain-check")
     page.wait_for_selector("#cert-chain-summary[data-result='match']", timeout=20_000)
     replaces = page.locator("#cert-chain-table tbody tr", has_text="replaces")

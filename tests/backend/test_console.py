@@ -6,15 +6,17 @@ role's key (console_support.TestWallet): the backend verifies them like any wall
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import secrets
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import httpx
 import pytest
-from console_support import ARGS, CHROMIUM, PHONE, axe_violations, open_console, screenshot
+from console_support import ARGS, CHROMIUM, PHONE, FakeApi, axe_violations, open_console, screenshot
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_utils import keccak
@@ -449,6 +451,9 @@ def test_a_parcel_walks_from_the_mine_across_a_border_through_the_console(server
         f"{TRADER} ({actors['eu_trader'].address}): member of EU (European Union)")
     assert authority.inner_text("#confirm-rows tr[data-field='signer'] td:nth-child(2)") == (
         f"{BW_AUTHORITY} ({actors['bw_authority'].address})")
+    # what the wallet will be asked to sign: the EIP-712 type and the contract
+    assert authority.inner_text("#confirm-type") == "IssueCertificate"
+    assert authority.inner_text("#confirm-contract") == f"KPCertificates {world.config['contracts']['KPCertificates']}"
     screenshot(authority, tmp_path, "console-confirm-certificate", until="#confirm-section")
     outcome = sign(authority)
     assert outcome["done"] and outcome["number"] == "BW0000001", outcome
@@ -679,3 +684,179 @@ def test_a_new_action_with_a_signer_field_gets_a_generic_form_and_the_right_dige
     assert message["lots"] == ["3", "5"] and message["maxSeconds"] == "2592000" and message["active"] is True
     signable = encode_typed_data(full_message=built["payload"])
     assert built["digest"] == "0x" + keccak(b"\x19" + signable.version + signable.header + signable.body).hex()
+
+
+# ---------------------------------------------------------------- a fake API (?api=, or a compromised backend)
+
+
+def delivered_certificate(world: Api, actors: dict[str, Any], number: str = "BW0000001") -> str:
+    """A BW -> EU certificate whose consignment crossed to the Antwerp trader: waiting for the EU authority's
+    confirmation (or discrepancy)."""
+    mine, trader = actors["mine"], actors["eu_trader"]
+    parcel = world.do(mine, "RegisterParcel", {"points": 350_000, "stones": 12, "hsCode": GEM, "origin": "BW",
+                                               "documentHash": "0x" + "11" * 32})["result"]["parcel_id"]
+    seal = seal_id("BW-SEAL-0001")
+    box = world.do(mine, "SealConsignment", {"parcelIds": [parcel], "sealId": seal})["result"]["consignment_id"]
+    now = int(time.time())
+    world.do(actors["bw_authority"], "IssueCertificate", {
+        "number": number, "importer": "EU", "importerAccount": trader.address, "consignmentId": box,
+        "points": 350_000, "parcelCount": 1, "hsCodes": [GEM], "origins": ["BW"], "issuedAt": now - 60,
+        "expiresAt": now + 30 * 86_400, "documentHash": "0x" + "22" * 32, "replaces": ""})
+    world.do(mine, "OfferCustody", {"lotId": box, "recipient": trader.address, "sealId": seal})
+    world.do(trader, "AcceptCustody", {"lotId": box, "sealId": seal})
+    assert world.http.get(f"/v1/certificates/{number}").json()["status"] == "delivered"
+    return number
+
+
+def as_confirm_import(listing: dict[str, Any]) -> dict[str, Any]:
+    """The attacker's /v1/actions: "Record a discrepancy" keeps its name, but its type and path are ConfirmImport's."""
+    rows = {a["action"]: a for a in listing["actions"]}
+    confirm = rows["ConfirmImport"]
+    rows["RecordDiscrepancy"].update(primary_type="ConfirmImport", types=confirm["types"], path=confirm["path"],
+                                     path_param=confirm["path_param"])
+    return listing
+
+
+def test_a_fake_api_cannot_turn_record_a_discrepancy_into_a_signed_confirm_import(server, browser, actors, world,
+                                                                                  tmp_path):
+    """Exploit: a link to the console with ?api= naming the attacker's API, which lists "Record a discrepancy" with
+    ConfirmImport's EIP-712 type and path, and passes everything else to the real ledger."""
+    number = delivered_certificate(world, actors)
+    fake = FakeApi(server.url, {"/v1/actions": as_confirm_import})
+    try:
+        page, wallet = open_console(browser, server.url, actors["eu_authority"].key, world.config["chain_id"],
+                                    query=f"?api={fake.url}")
+        # the EU authority goes as far as the console lets it: connect, open "Record a discrepancy" for the
+        # certificate, fill in the reason, check and sign
+        if page.is_enabled("#connect") and page.is_visible("#connect"):
+            connect(page)
+            open_action(page, "RecordDiscrepancy", number=number)
+            if page.locator("#form-fields [data-field='reason']").count():
+                field(page, "reason", "select").select_option("2")
+            review(page)
+            sign(page)
+        # nothing was signed, nothing relayed: the certificate still waits for the EU authority
+        assert wallet.signed == [], [typed["primaryType"] for typed in wallet.signed]
+        assert fake.asked("POST") == []
+        assert world.http.get(f"/v1/certificates/{number}").json()["status"] == "delivered"
+        # the console refused the API, in words, before the wallet was asked for anything
+        refusal = page.locator("#error .error-code")
+        assert refusal.count() == 1 and refusal.get_attribute("data-code") == "ConsoleActionsDiffer"
+        words = page.inner_text("#error")
+        assert "RecordDiscrepancy" in words and "ConfirmImport" in words, words
+        no_violations(page, "the refusal of a fake API")
+        screenshot(page, tmp_path, "console-api-refused")
+        assert page.locator("#connect-section:not([hidden]), #form-section:not([hidden])").count() == 0
+        assert page.kp_errors == [], page.kp_errors
+    finally:
+        fake.close()
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_consoles_pinned_action_table_is_the_backends_and_any_difference_is_named(server, browser, actors):
+    spec = importlib.util.spec_from_file_location("console_actions", ROOT / "scripts" / "console_actions.py")
+    generator = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generator)
+    assert generator.TARGET.read_text() == generator.render(), (
+        "frontend-static/console/actions.js differs from the action table: run `make console-actions`")
+    with server.client() as c:
+        listing, config = c.get("/v1/actions").json(), c.get("/v1/config").json()
+    page, _ = open_console(browser, server.url, actors["outsider"].key, config["chain_id"])
+    other = Account.create().address
+    found = page.evaluate("""async ([listing, config, other]) => {
+        const d = await import('/console/deployment.js');
+        const what = (change) => {
+            const copy = structuredClone(listing);
+            change(copy, new Map(copy.actions.map((a) => [a.action, a])));
+            return d.differences(copy, config).map((x) => `${x.action} ${x.what}`);
+        };
+        return {
+            same: what(() => {}),
+            field: what((_l, a) => { a.get('OfferCustody').types.OfferCustody[1].name = 'to'; }),
+            order: what((_l, a) => { a.get('SplitParcel').types.Child.reverse(); }),
+            path: what((_l, a) => { a.get('VoidCertificate').path = '/v1/certificates/{number}/confirm'; }),
+            signers: what((_l, a) => { a.get('AdmitParticipant').signers = 'operator'; }),
+            missing: what((l) => { l.actions = l.actions.filter((a) => a.action !== 'RejectCustody'); }),
+            extra: what((l) => { l.actions.push({ ...l.actions[0], action: 'MintDiamonds' }); }),
+            roles: what((l) => { l.roles.trader = 1; }),
+            contract: what((_l, a) => { a.get('ConfirmImport').domain.verifyingContract = other; }),
+            version: what((_l, a) => { a.get('ConfirmImport').domain.version = '2'; }),
+            chain: what((l) => { l.chain_id = 1; }),
+            checksum: what((_l, a) => {
+                const dom = a.get('ConfirmImport').domain; dom.verifyingContract = dom.verifyingContract.toLowerCase();
+            }),
+        };
+    }""", [listing, config, other])
+    assert found == {
+        "same": [], "field": ["OfferCustody types"], "order": ["SplitParcel types"], "path": ["VoidCertificate path"],
+        "signers": ["AdmitParticipant signers"], "missing": ["RejectCustody action"], "extra": ["MintDiamonds action"],
+        "roles": ["— roles"], "contract": ["ConfirmImport domain"], "version": ["ConfirmImport domain"],
+        "chain": ["— chain_id"], "checksum": []}
+
+
+def test_an_api_the_console_is_not_deployed_with_is_used_once_the_person_confirmed_its_contracts(server, browser,
+                                                                                               actors, world, tmp_path):
+    """Another backend of the ledger (here a proxy to the real one) named by ?api=: the console shows its chain and
+    contracts in full and signs nothing before the person confirms them; it remembers them for that API, asks again
+    when they change, and refuses an API whose actions name other contracts than its deployment."""
+    config = world.config
+    fake = FakeApi(server.url)
+    try:
+        page, wallet = open_console(browser, server.url, actors["mine"].key, config["chain_id"],
+                                    query=f"?api={fake.url}")
+        assert page.is_visible("#foreign-section") and not page.is_visible("#connect-section")
+        assert fake.url in page.inner_text("#foreign-text")
+        assert page.inner_text("#foreign-chain") == str(config["chain_id"])
+        shown = page.eval_on_selector_all(
+            "#foreign-domain code[data-contract]",
+            "els => Object.fromEntries(els.map(e => [e.dataset.contract, e.textContent]))")
+        assert shown == {c: config["contracts"][c] for c in ("KPRegistry", "KPLedger", "KPCertificates")}
+        assert not page.is_visible("#foreign-changed")
+        no_violations(page, "the check of an API the console is not deployed with")
+        screenshot(page, tmp_path, "console-foreign-api")
+        page.click("#foreign-confirm")
+        page.wait_for_selector("#connect-section:not([hidden])")
+        assert fake.url in page.inner_text("#foreign-note")
+
+        # the mine registers a parcel through that API, for the contracts it confirmed
+        connect(page)
+        open_action(page, "RegisterParcel")
+        field(page, "points").fill("12")
+        field(page, "hsCode", "select").select_option(str(GEM))
+        page.fill("#form-fields [data-field='documentHash'] input[type=text]", "0x" + "44" * 32)
+        review(page)
+        assert page.inner_text("#confirm-type") == "RegisterParcel"
+        assert page.inner_text("#confirm-contract") == f"KPLedger {config['contracts']['KPLedger']}"
+        screenshot(page, tmp_path, "console-foreign-confirm")
+        assert sign(page)["done"] and fake.asked("POST") == ["/v1/parcels"]
+        assert wallet.signed[0]["domain"]["verifyingContract"].lower() == config["contracts"]["KPLedger"].lower()
+
+        # remembered on this device for this API: the next visit does not ask again
+        page.reload()
+        page.wait_for_selector("#connect-section:not([hidden])", timeout=20_000)
+        assert not page.is_visible("#foreign-section")
+
+        # the API now names another KPLedger: asked again, saying what changed
+        other = Account.create().address
+        fake.answers["/v1/config"] = lambda real: {**real, "contracts": {**real["contracts"], "KPLedger": other}}
+        page.reload()
+        page.wait_for_selector("#foreign-section:not([hidden])", timeout=20_000)
+        assert "(KPLedger)" in page.inner_text("#foreign-changed")
+        assert page.inner_text("#foreign-domain code[data-contract='KPLedger']") == other
+        screenshot(page, tmp_path, "console-foreign-changed")
+
+        # an API whose action list signs for other contracts than the deployment it names: refused
+        del fake.answers["/v1/config"]
+        fake.answers["/v1/actions"] = lambda real: {**real, "actions": [
+            {**a, "domain": {**a["domain"], "verifyingContract": other}} if a["contract"] == "KPCertificates" else a
+            for a in real["actions"]]}
+        page.reload()
+        page.wait_for_selector("#error:not([hidden])", timeout=20_000)
+        assert page.get_attribute("#error .error-code", "data-code") == "ConsoleDomainDiffers"
+        assert "IssueCertificate, domain" in page.inner_text("#error")
+        assert page.locator("main > section:not([hidden])").count() == 0
+        assert len(wallet.signed) == 1 and page.kp_errors == [], page.kp_errors
+    finally:
+        fake.close()

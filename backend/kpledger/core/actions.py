@@ -5,7 +5,8 @@ One `Action` row per `...BySig` function of the contracts. Everything else is de
 * the EIP-712 types a participant signs (`Action.types`; digests and signatures in `kpledger.eip712`),
 * the write routes and their request schemas (`kpledger.api.routes.writes`, `kpledger.api.schemas.writes`),
 * the `...BySig` call's arguments (`Action.call_args`) and the answer's `result` (`Action.result`),
-* the client's paths (`kpledger.client`), the console's action list (`GET /v1/actions`).
+* the client's paths (`kpledger.client`), the action list (`GET /v1/actions`) and the console's pinned copy of it
+  (`frontend-static/console/actions.js`, written by `scripts/console_actions.py`).
 
 `tests/backend/test_actions.py` checks the rows against the contracts' ABIs and `KPRelayBatch`'s allowed
 selectors, and derives a dummy action end to end. To add an action: the interface and contract function,
@@ -236,6 +237,14 @@ class Action:
 
         values = [value(kind, message[n]) for n, kind in self.fields]
         return [tuple(values)] if self.as_struct else values
+
+    def listing(self) -> dict[str, Any]:
+        """The action as clients read it: `GET /v1/actions` adds the deployment's EIP-712 domain; the console pins
+        exactly these rows in its own code (`frontend-static/console/actions.js`, by `scripts/console_actions.py`)."""
+        return {"action": self.name, "method": "POST", "path": self.path, "path_param": self.path_param,
+                "contract": self.contract, "primary_type": self.name, "types": self.types(),
+                "signers": self.signers.kind,
+                "signer_roles": [r for r, bit in k.ROLES.items() if self.signers.roles & bit], "summary": self.summary}
 
     def path_for(self, message: Message) -> str:
         """The POST path of one message (its placeholder filled, URL-quoted)."""

@@ -1,8 +1,8 @@
 """The write actions as data (`GET /v1/actions`): what a client needs to build, sign and post any intent.
 
-The participant console reads this instead of hard-coding EIP-712 types, paths or domains, so a new or
-changed action reaches it without a console release. Everything here is derived from the action table
-(`kpledger.core.actions.ACTIONS`) by `action_table`, with the domain of this deployment.
+Everything here is derived from the action table (`kpledger.core.actions.ACTIONS`) by `action_table`, with the
+domain of this deployment. The participant console signs only what its own pinned copy of the table says
+(`frontend-static/console/actions.js`) and refuses an API whose list differs from it.
 """
 
 from __future__ import annotations
@@ -59,12 +59,7 @@ class ActionsPublic(BaseModel):
 
 def action_table(chain_id: int, addresses: dict[str, str]) -> list[dict[str, Any]]:
     """Every write action of the action table, with this deployment's EIP-712 domain."""
-    return [{
-        "action": a.name, "method": "POST", "path": a.path, "path_param": a.path_param, "contract": a.contract,
-        "primary_type": a.name, "types": a.types(), "domain": domain(a.contract, chain_id, addresses[a.contract]),
-        "signers": a.signers.kind, "signer_roles": [r for r, bit in ROLES.items() if a.signers.roles & bit],
-        "summary": a.summary,
-    } for a in ACTIONS.values()]
+    return [{**a.listing(), "domain": domain(a.contract, chain_id, addresses[a.contract])} for a in ACTIONS.values()]
 
 
 @router.get("/actions", response_model=ActionsPublic)
