@@ -21,7 +21,7 @@ from pyld import jsonld
 
 from kpledger.demo import Demo
 from kpledger.devstack import LocalChain
-from kpledger.epcis.contexts import document_loader
+from kpledger.epcis.contexts import document_loader, load_context, project_context
 from kpledger.epcis.hashing import event_hash
 from kpledger.localnet import stop
 
@@ -613,7 +613,8 @@ def test_identifiers_use_the_configured_bases(tmp_path, actors):
         with epcis_client(w.server) as c:
             document = c.get(f"/v1/epcis/lots/{w.ids['for_india']}").json()
             redirect = c.get(f"/id/lot/{w.ids['for_india']}", headers={"accept": "text/html"})
-        assert document["@context"][1] == {"kp": "https://ledger.kp.example/voc/"}
+        assert document["@context"][1:] == [{"kp": "https://ledger.kp.example/voc/"},
+                                            "https://ledger.kp.example/contexts/kp-epcis/1.jsonld"]
         crossing = [e for e in events_of(document) if e.get("bizStep") == "receiving"][-1]
         assert crossing["epcList"] == [f"https://ledger.kp.example/id/lot/{w.ids['in_consignment']}"]
         assert crossing["certificationInfo"] == "https://viewer.kp.example/#/certificate/EU0000001"
@@ -621,7 +622,32 @@ def test_identifiers_use_the_configured_bases(tmp_path, actors):
         assert w.server.url not in json.dumps(document)
 
 
+# ------------------------------------------------------------ the project's JSON-LD context
+
+
+def test_the_project_context_is_served_versioned_and_a_partners_generator_loads_it(world):
+    """The context a document names is served by the API, as the package ships it; GS1's generator, run the way a
+    partner runs it (its own document loader, over HTTP), computes the document's event IDs."""
+    with epcis_client(world.server) as c:
+        document = c.get(f"/v1/epcis/lots/{world.ids['for_india']}").json()
+        url = document["@context"][2]
+        assert url == f"{world.server.url}/contexts/kp-epcis/1.jsonld"
+        served = c.get(url, headers={"origin": "https://json-ld.org"})
+        assert served.status_code == 200 and served.headers["content-type"] == "application/ld+json"
+        assert served.content == project_context(1) and "epcisMasterData" in served.json()["@context"]
+        assert served.headers["access-control-allow-origin"] == "*"
+        for version, (status, code) in {"2": (404, "ContextNotFound"), "0": (422, "InvalidRequest"),
+                                        "one": (422, "InvalidRequest")}.items():
+            r = c.get(f"/contexts/kp-epcis/{version}.jsonld")
+            assert (r.status_code, r.json()["code"]) == (status, code), version
+    listed = json_to_py.event_list_from_epcis_document_json(copy.deepcopy(document))  # loads the context online
+    assert hash_generator.epcis_hashes_from_events(listed) == [e["eventID"] for e in events_of(document)]
+
+
 # ------------------------------------------------------------ every export, as a partner reads it
+
+
+EPCIS_NS, RDF = "https://ref.gs1.org/epcis/", "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 
 
 def exported() -> list[dict[str, Any]]:
@@ -667,3 +693,66 @@ def test_gs1s_generator_computes_every_exported_event_id(offline):
         assert len(computed) == len(published)
         wrong += [(e["type"], e.get("bizStep")) for e, c in zip(published, computed, strict=True) if c != e["eventID"]]
     assert not wrong, f"{len(wrong)} of {len(events)} event IDs differ: {sorted(set(wrong))}"
+
+
+def expanded_master_data(expanded: Any) -> dict[str, dict[str, list[Any]]]:
+    """Element IRI -> attribute IRI -> values, of every vocabulary element in an expanded JSON-LD document."""
+    found: dict[str, dict[str, list[Any]]] = {}
+
+    def walk(node: Any) -> None:
+        if isinstance(node, list):
+            for item in node:
+                walk(item)
+        elif isinstance(node, dict):
+            for element in node.get(EPCIS_NS + "vocabularyElementList", ()):
+                attributes = found.setdefault(element["@id"], {})
+                for attribute in element.get(EPCIS_NS + "attributes", ()):
+                    value = attribute[RDF + "object"][0]
+                    attributes.setdefault(attribute[RDF + "predicate"][0]["@id"], []).append(
+                        value.get("@value", value))
+            for item in node.values():
+                walk(item)
+
+    walk(expanded)
+    return found
+
+
+def linked(expanded: Any, *properties: str) -> set[str]:
+    """The IRIs that `properties` point to anywhere in an expanded document."""
+    if isinstance(expanded, list):
+        return set().union(*(linked(x, *properties) for x in expanded))
+    if not isinstance(expanded, dict):
+        return set()
+    found = {v["@id"] for p in properties for v in expanded.get(p, ()) if "@id" in v}
+    return found.union(*(linked(v, *properties) for v in expanded.values()))
+
+
+def test_master_data_survives_json_ld_expansion_of_every_export(world, offline):
+    """Every document the tests above received, expanded by a JSON-LD processor (PyLD) with no network: every master
+    data attribute is there, on its element (names included), and every party or place an event links to has its
+    name. Without the project's context GS1's context alone drops the master data (the twin below)."""
+    documents = exported()
+    checked, names = 0, set()
+    for document in documents:
+        assert all(load_context(url) is not None for url in document["@context"] if isinstance(url, str))
+        expanded = jsonld.expand(document, {"documentLoader": document_loader})
+        found = expanded_master_data(expanded)
+        kp = document["@context"][1]["kp"]
+        for elements in vocabularies(document).values():
+            for uri, attributes in elements.items():
+                for key, value in attributes.items():
+                    iri = key.replace("kp:", kp)
+                    assert iri in found[uri], (uri, key)
+                    if not isinstance(value, dict):
+                        assert value in found[uri][iri], (uri, key, value, found[uri][iri])
+                    checked += 1
+        named = {uri for uri, attributes in found.items() if NAME in attributes}
+        names |= {name for attributes in found.values() for name in attributes.get(NAME, ())}
+        targets = linked(expanded, kp + "operator", kp + "authority", EPCIS_NS + "sourceOrDestination",
+                         EPCIS_NS + "bizLocation", EPCIS_NS + "readPoint")
+        assert targets <= named, targets - named
+    assert checked > 1000 and {"Eu Trader Ltd", "BW KP Authority", "India", "European Union"} <= names
+    # the twin: the same document under GS1's context alone loses every name
+    document = next(d for d in documents if vocabularies(d))
+    bare = jsonld.expand({**document, "@context": document["@context"][:2]}, {"documentLoader": document_loader})
+    assert expanded_master_data(bare) == {} and NAME not in json.dumps(bare)
