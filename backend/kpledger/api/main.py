@@ -100,7 +100,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     return app
 
 
-API_PREFIXES = ("/v1/", "/id/", "/healthz", "/docs", "/redoc", "/openapi.json", "/metrics", "/admin/")
+API_PREFIXES = ("/v1/", "/id/", "/contexts/", "/healthz", "/docs", "/redoc", "/openapi.json", "/metrics", "/admin/")
 
 
 class ViewerMount(Mount):

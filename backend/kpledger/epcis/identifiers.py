@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from kpledger.certificates import verification_url
+from kpledger.epcis.contexts import context_path
 
 KINDS = ("lot", "operator", "participant", "certificate")
 # the key of each kind, as it appears in the URI (and in the resolver's path)
@@ -37,6 +38,11 @@ class Identifiers:
     def vocabulary(self) -> str:
         """Namespace of the project's own EPCIS terms (the `kp:` prefix)."""
         return f"{self.base}/voc/"
+
+    @property
+    def context(self) -> str:
+        """The project's JSON-LD context for EPCIS documents (the version they are written in), served by the API."""
+        return self.base + context_path()
 
     def lot(self, lot_id: int) -> str:
         return f"{self.base}/id/lot/{lot_id}"

@@ -12,6 +12,7 @@ from kpledger.api.deps import DbDep, SettingsDep, public_base_url
 from kpledger.api.schemas.epcis import EventsQuery, Paging, PeriodQuery
 from kpledger.api.schemas.errors import errors
 from kpledger.core.errors import NotFound
+from kpledger.epcis.contexts import KP_CONTEXT, project_context
 from kpledger.epcis.document import context, epcis_document, master_data, query_document
 from kpledger.epcis.identifiers import Identifiers
 from kpledger.epcis.query import EventFilter, EventSource, decode_token, encode_token
@@ -90,6 +91,19 @@ def read_participant_epcis(request: Request, code: Code, query: Annotated[Period
     start, end = query.bounds()
     wanted = EventFilter(ge_event_time=start, lt_event_time=end, place=ids.participant(code))
     return _page(request, db, ids, wanted, query, "document")
+
+
+@router.get(f"/contexts/{KP_CONTEXT}/{{version}}.jsonld", response_class=Response,
+            responses={200: {"description": "a JSON-LD context", "content": {MEDIA_TYPE: {}}}, **errors(404)})
+def read_epcis_context(version: Annotated[int, Path(ge=1, le=9999, description="the context's version")]) -> Response:
+    """The project's JSON-LD context of the EPCIS documents (master data keys, `kp:` terms), as the package ships it.
+    A published version never changes; any origin may load it (JSON-LD processors in browsers)."""
+    data = project_context(version)
+    if data is None:
+        raise NotFound(f"no version {version} of the {KP_CONTEXT} context", code="ContextNotFound",
+                       details={"version": version})
+    return Response(data, media_type=MEDIA_TYPE,
+                    headers={"Cache-Control": "public, max-age=86400", "Access-Control-Allow-Origin": "*"})
 
 
 # ------------------------------------------------------------ the resolver (GS1 Digital Link style)
