@@ -15,7 +15,7 @@ import click
 from kpledger import client as kc
 from kpledger.certificates import document as certificate_document
 from kpledger.certificates.document import LedgerFacts
-from kpledger.cli.base import ADDRESS, FILE, USD, Ctx, output_options, pass_ctx, save
+from kpledger.cli.base import ADDRESS, FILE, USD, Ctx, echo, output_options, pass_ctx, save
 from kpledger.cli.certificates import DAY, DEFAULT_VALIDITY_DAYS, certificate, certificate_document_in
 from kpledger.cli.views import AUTHORISES_NOTHING, STATUS, certificate_status, certificate_text
 from kpledger.client import ClientError, KPClient
@@ -211,7 +211,7 @@ def certificate_verify(obj: Ctx, file: Path, number: str | None) -> None:
     what = {"document": "the certificate document anchored on chain",
             "print": "the ledger's print of the filed document, unaltered"}.get(answer["matches"] or "")
     if not obj.as_json:  # the report first, then the verdict's error line if it fails
-        click.echo(f"{'✓ ' + file.name + ' is ' + what if what else '✗ ' + file.name + ' does not match'} "
+        echo(f"{'✓ ' + file.name + ' is ' + what if what else '✗ ' + file.name + ' does not match'} "
                    f"(SHA-256 {answer['sha256']})\n\n{certificate_text(cert, c.participant_names())}")
     if what is None:
         fields = "; ".join(f"{d['field']}: the file states {json.dumps(d['document'])}, the ledger "
