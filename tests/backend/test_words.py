@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kpledger.core.words import carats, carats_of_points, country, countries, hs_text, hs_words, visible, when
+from kpledger.core.words import carats, carats_of_points, countries, country, hs_text, hs_words, visible, when
 
 NAMES = {"BW": "Botswana", "EU": "European Union", "XX": "XX"}
 
