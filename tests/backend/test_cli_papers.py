@@ -7,7 +7,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import pty
 import re
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -490,6 +494,46 @@ def test_control_and_bidi_characters_from_the_ledger_reach_the_terminal_escaped(
     assert "Evil\\x1b]0;pwned\\x07 Mining" in provenance
     officer = anyone.run("account", "show", authority.address, json_out=False).stdout
     assert "Free\\x1b]8;;http://evil.example\\x07land\\x1b]8;;\\x07\\u202e (ZQ)" in officer
+
+    # in a real terminal too, and for what kp passes through as the API serves it: the statistics' CSV (which names
+    # the participants) is escaped on a terminal and exact when piped to a file or a program
+    producer = Account.create()
+    KPClient(stack.server.url, "0x" + authority.key.hex()).license_operator(producer.address, ["producer"],
+                                                                            HOSTILE_NAME, "ZQ-1")
+    KPClient(stack.server.url, "0x" + producer.key.hex()).register_parcel(
+        points=700, hs_code=GEM, origin=code, document_hash="0x" + "cd" * 32, stones=1)
+    year = str(datetime.now(UTC).year)
+    for args in (("account", "show", hostile.address), ("parcel", "provenance", str(parcel)),
+                 ("statistics", "summary", "--year", year, "--csv")):
+        shown = in_a_terminal(stack.server.url, *args)
+        assert raw_controls(shown.replace("\r\n", "\n")) == [], (args, shown)
+    assert "ZQ,Free\\x1b]8;;http://evil.example\\x07land" in in_a_terminal(stack.server.url, "statistics", "summary",
+                                                                          "--year", year, "--csv")
+    piped = subprocess.run([str(KP), "--api", stack.server.url, "statistics", "summary", "--year", year, "--csv"],
+                           capture_output=True, timeout=120, check=True).stdout
+    assert piped == stack.api(f"/v1/statistics/summary?year={year}&basis=crossing&format=csv").content  # the API's bytes
+
+
+KP = Path(sys.executable).with_name("kp")
+
+
+def in_a_terminal(api: str, *args: str) -> str:
+    """What `kp ARGS` writes to a terminal (a pseudo-terminal as its standard output and error)."""
+    main, child = pty.openpty()
+    with subprocess.Popen([str(KP), "--api", api, *args], stdin=subprocess.DEVNULL, stdout=child, stderr=child) as run:
+        os.close(child)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(main, 65_536)
+            except OSError:  # EIO: the terminal's other end closed
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        assert run.wait(timeout=120) == 0, b"".join(chunks)
+    os.close(main)
+    return b"".join(chunks).decode()
 
 
 # ---------------------------------------------------------------- documents of any record

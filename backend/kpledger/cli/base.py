@@ -270,10 +270,14 @@ def _scalar(value: Any) -> str:
 
 def save(data: bytes, output: str, force: bool) -> str:
     """Writes `data` to the file `output` ("-": stdout), never over an existing file unless `force`; returns where
-    it went."""
+    it went. To a terminal, the text is shown with what a terminal would act on visibly escaped (a CSV names the
+    participants: anyone's text); piped to a file or a program, the bytes are exact."""
     if output == "-":
         sys.stdout.flush()
-        click.get_binary_stream("stdout").write(data)
+        stream = click.get_binary_stream("stdout")
+        if stream.isatty():
+            data = visible(data.decode("utf-8", "replace").replace("\r\n", "\n"), keep="\n").encode()
+        stream.write(data)
         return "standard output"
     target = Path(output)
     if target.exists() and not force:
