@@ -214,7 +214,7 @@ class Ctx:
 
     def _certificate_of(self, lot_id: Any, key: Any) -> str:
         """The certificate a hand-off crossed under, by number (a zero key: a domestic hand-off, no certificate)."""
-        if not key or int(str(key), 16) == 0:
+        if not str(key or "").lower().removeprefix("0x").strip("0"):  # none, or the zero key
             return "none (a domestic hand-off: no border crossed)"
         try:
             cert = self.client(sign=False).consignment(int(lot_id)).get("certificate") or {}
