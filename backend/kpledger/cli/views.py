@@ -149,6 +149,12 @@ def short_hash(value: str | None) -> str:
     return f"{text[:10]}…{text[-6:]}" if len(text) > 18 else text
 
 
+def _headline(cert: Mapping[str, Any]) -> str:
+    """✓ Import confirmed: a certificate's status in words."""
+    status = certificate_status(cert)
+    return _text(STATUS[status][0] if status in STATUS else status)
+
+
 def _parents(edges: Sequence[Mapping[str, Any]]) -> dict[int, list[int]]:
     out: dict[int, list[int]] = {}
     for e in edges:
@@ -190,11 +196,12 @@ def _step_line(step: Mapping[str, Any], parcels: Collection[int], parents: Mappi
     elif step.get("seal_id"):
         bits.append(f"seal {short_hash(step['seal_id'])}")
     if step.get("reason") is not None:
-        bits.append(f"reason: {REASONS.get(step['reason'], 'code')} (code {step['reason']})")
+        code = step["reason"]
+        bits.append(f"reason: {REASONS[code]} (code {code})" if code in REASONS else f"reason: code {_text(code)}")
     if crossing:
         cert = certs.get(step.get("certificate_key") or "")
-        bits.append(f"under KP certificate {_text(cert['number'])} ({STATUS.get(certificate_status(cert), ('?',))[0]})"
-                    if cert else "✗ no KP certificate")
+        bits.append(f"under KP certificate {_text(cert['number'])} ({_headline(cert)})" if cert
+                    else "✗ no KP certificate")
         if cert and cert.get("discrepancy"):
             bits.append(f"discrepancy at import: {_discrepancy(cert)}")
     return f"  {when(step['timestamp'])}  " + "; ".join(bits) + f" (block {step['block']})"
@@ -243,7 +250,7 @@ def provenance_text(prov: Mapping[str, Any], names: Mapping[str, str]) -> str:
                                          ("weight",)).splitlines()]
     out += ["", "certificates"]
     for c in prov.get("certificates") or []:
-        out.append(f"  {_text(c['number'])}: {STATUS.get(certificate_status(c), (certificate_status(c),))[0]}; "
+        out.append(f"  {_text(c['number'])}: {_headline(c)}; "
                    f"{country(c['exporter'], names)} -> {country(c['importer'], names)}; {carats(c['carats'])}; "
                    f"consignment {c['consignment_id']}; issued {when(c.get('issued_at'))} by "
                    f"{party(c.get('issued_by_name'), c.get('issued_by'))}")
