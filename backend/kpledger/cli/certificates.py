@@ -15,7 +15,19 @@ from eth_utils import to_checksum_address
 from kpledger import client as kc
 from kpledger.certificates import document as certificate_document
 from kpledger.certificates.document import LedgerFacts
-from kpledger.cli.base import ADDRESS, CARATS, FILE, HS, REASON, REASONS_HELP, Ctx, action_command, cli, pass_ctx
+from kpledger.cli.base import (
+    ADDRESS,
+    CARATS,
+    FILE,
+    HS,
+    REASON,
+    REASONS_HELP,
+    Ctx,
+    action_command,
+    cli,
+    echo,
+    pass_ctx,
+)
 from kpledger.cli.views import certificate_text
 from kpledger.client import ClientError, KPClient
 from kpledger.core.constants import hs_code
@@ -183,7 +195,7 @@ def verify(obj: Ctx, number: str | None, document: Path) -> None:
     obj.emit(answer)
     if not answer.get("matches"):
         where = f"certificate {number}" if number else "any certificate or parcel"
-        click.echo(f"error DocumentMismatch: {document} ({answer.get('sha256')}) is not the document anchored "
+        echo(f"error DocumentMismatch: {document} ({answer.get('sha256')}) is not the document anchored "
                    f"by {where}", err=True)
         click.get_current_context().exit(1)
 

@@ -15,11 +15,12 @@ import click
 from kpledger import client as kc
 from kpledger.certificates import document as certificate_document
 from kpledger.certificates.document import LedgerFacts
-from kpledger.cli.base import ADDRESS, FILE, USD, Ctx, output_options, pass_ctx, save
+from kpledger.cli.base import ADDRESS, FILE, USD, Ctx, echo, output_options, pass_ctx, save
 from kpledger.cli.certificates import DAY, DEFAULT_VALIDITY_DAYS, certificate, certificate_document_in
 from kpledger.cli.views import AUTHORISES_NOTHING, STATUS, certificate_status, certificate_text
 from kpledger.client import ClientError, KPClient
 from kpledger.core.errors import KPError
+from kpledger.core.words import carats, visible
 
 
 def _sha256(data: bytes) -> str:
@@ -92,7 +93,8 @@ def certificate_compose(obj: Ctx, consignment_id: int, number: str, importer_acc
     body = kc.certificate_document_bytes(doc)
     where = save(body, output or f"{doc['number']}.json", force)
     obj.emit({"path": where, "sha256": _sha256(body), "document": doc},
-             f"composed certificate {doc['number']} ({doc['carats']} ct, {box['holder_name']} -> {importer['name']})"
+             f"composed certificate {doc['number']} ({carats(doc['carats'])}, {visible(box['holder_name'])} -> "
+             f"{visible(importer['name'])})"
              f"\n  written to {where}\n  SHA-256 {_sha256(body)}\n  next: kp certificate issue --consignment "
              f"{consignment_id} --document {where}   (today, UTC)")
 
@@ -211,7 +213,7 @@ def certificate_verify(obj: Ctx, file: Path, number: str | None) -> None:
     what = {"document": "the certificate document anchored on chain",
             "print": "the ledger's print of the filed document, unaltered"}.get(answer["matches"] or "")
     if not obj.as_json:  # the report first, then the verdict's error line if it fails
-        click.echo(f"{'✓ ' + file.name + ' is ' + what if what else '✗ ' + file.name + ' does not match'} "
+        echo(f"{'✓ ' + file.name + ' is ' + what if what else '✗ ' + file.name + ' does not match'} "
                    f"(SHA-256 {answer['sha256']})\n\n{certificate_text(cert, c.participant_names())}")
     if what is None:
         fields = "; ".join(f"{d['field']}: the file states {json.dumps(d['document'])}, the ledger "

@@ -20,7 +20,7 @@ from kpledger.certificates import document as certificate_document
 from kpledger.certificates import render, verification_url
 from kpledger.core.errors import Forbidden, InvalidRequest
 from kpledger.db.session import Database
-from kpledger.queries import certificates
+from kpledger.queries import certificates, participants
 from kpledger.queries import documents as q
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
@@ -62,8 +62,8 @@ def _file(db: Database, kind: str, reference: str, signer: str, body: bytes, con
         if document is not None:
             printed = q.printed(s, reference)
             answer["printed_sha256"] = printed.sha256 if printed is not None else q.store_print(
-                s, reference, render.printable_pdf(document, verification_url(public_base, reference), digest),
-                signer)
+                s, reference, render.printable_pdf(document, verification_url(public_base, reference), digest,
+                                                   participants.participant_names(s)), signer)
         return answer
 
 
