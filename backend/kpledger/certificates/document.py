@@ -26,14 +26,16 @@ from jsonschema import Draft202012Validator, FormatChecker
 from kpledger.core.constants import POINTS_PER_CARAT, carats_text, hs_code, hs_text
 from kpledger.core.documents import CERTIFICATE_SCHEMA
 from kpledger.core.errors import DocumentDisagreesWithLedger, DocumentInvalid
+from kpledger.core.seals import label_matches
 
 SCHEMA_PATH = Path(__file__).with_name("schema") / "kp-certificate-1.schema.json"
 MAX_ERRORS = 20  # schema violations reported at most
 STATEMENT_FIELD = "statement"
 CHECKED_FIELDS = ("number", "exporting_participant", "importing_participant", "carats", "number_of_parcels",
                   "hs_codes", "origin", "issue_date", "expiry_date", "exporter.account", "importer.account",
-                  "replaces", "seal.id")
-"""The document's fields that the chain also records, in the order a disagreement is reported."""
+                  "replaces", "seal.id", "seal.label")
+"""The document's fields that the chain also records, in the order a disagreement is reported (`seal.label`: the
+label must hash to the consignment's seal id, keccak-256 of its UTF-8 bytes, as the id on the container)."""
 
 
 @lru_cache
@@ -123,6 +125,7 @@ class LedgerFacts:
             "importer.account": self.importer_account,
             "replaces": self.replaces,
             "seal.id": self.seal_id,
+            "seal.label": self.seal_id,  # compared through its hash (`_same`)
         }
 
 
@@ -150,6 +153,8 @@ def _carats(text: str) -> str:
 
 
 def _same(name: str, stated: Any, recorded: Any) -> bool:
+    if name == "seal.label":
+        return label_matches(stated, recorded)
     if name in ("exporter.account", "importer.account", "seal.id"):
         return isinstance(recorded, str) and stated.lower() == recorded.lower()
     return stated == recorded
