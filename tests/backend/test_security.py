@@ -7,17 +7,24 @@ import hashlib
 import os
 import socket
 import stat
+import subprocess
+import sys
 import time
 
 import httpx
 import pytest
+from test_certificates import qr_texts
 
+from kpledger.auth import sign_request
 from kpledger.core.config import Settings
 from kpledger.devstack import dev_key
 
 from conftest import Direct, Server, signed, start_server
 from scenarios import ThreeCountries
 from test_reads import wait_indexed
+
+EVIL = "kp-verify.evil.example"  # a host the attacker controls
+REAL_KEY = "0x" + hashlib.sha256(b"a production relayer key").hexdigest()
 
 
 @pytest.fixture
@@ -183,5 +190,75 @@ def test_development_keys_are_refused_in_production(tmp_path, key):
 
 
 def test_a_real_key_is_accepted_in_production(tmp_path):
-    key = "0x" + hashlib.sha256(b"a production relayer key").hexdigest()
-    assert Settings(environment="production", relayer_key=key, data_dir=tmp_path).environment == "production"
+    assert Settings(environment="production", relayer_key=REAL_KEY, data_dir=tmp_path,
+                    public_base_url="https://kp.example", id_base_url="https://kp.example").environment == "production"
+
+
+# ---------------------------------------------------------------- the ledger's own URLs, whatever Host a request names
+
+
+def forged_host(key: bytes, method: str, path: str, body: bytes = b"", content_type: str = "") -> dict[str, str]:
+    """A request signed for the attacker's host and sent with `Host: kp-verify.evil.example` (the signature binds
+    the Host, so the attacker signs for the one it sends)."""
+    headers = sign_request(key, method, f"http://{EVIL}{path}", body, chain_id=31337, content_type=content_type)
+    return {**headers, **({"content-type": content_type} if content_type else {}), "Host": EVIL}
+
+
+def test_a_party_cannot_plant_its_own_qr_code_in_the_printed_certificate(server, journey, direct):
+    """The first filing prints the certificate once and keeps that PDF (its SHA-256 is published): filed with a
+    forged Host, the printed QR code must still open the ledger's own verification page."""
+    document = journey.documents["EU0000001"]
+    path = "/v1/documents/certificates/EU0000001"
+    key = direct.actors["eu_authority"].key
+    with server.client() as c:
+        filed = c.put(path, content=document, headers=forged_host(key, "PUT", path, document, "application/json"))
+        assert filed.status_code == 200, filed.text
+        printable = "/v1/certificates/EU0000001/printable.pdf"
+        pdf = c.get(printable, headers=signed(server, key, "GET", printable))
+        html = c.get("/v1/certificates/EU0000001/printable",
+                     headers=forged_host(key, "GET", "/v1/certificates/EU0000001/printable"))
+    genuine = f"{server.url}/#/certificate/EU0000001"
+    assert pdf.status_code == 200 and qr_texts(pdf.content) == [genuine]
+    assert html.status_code == 200 and genuine in html.text and EVIL not in html.text
+
+
+def test_a_forged_host_reaches_no_slip_identifier_or_redirect(server, journey, direct):
+    """The slip, an EPCIS export, the event query's next-page link and the identifier resolver name the ledger's
+    configured URLs (here the listen address), never the Host a request names."""
+    lot = 1
+    forged = {"Host": EVIL}
+    with server.client() as c:
+        slip = c.get("/v1/certificates/EU0000001/slip.pdf", headers=forged)
+        export = c.get(f"/v1/epcis/lots/{lot}", headers=forged)
+        events = c.get("/v1/epcis/events", params={"perPage": 1}, headers=forged)
+        redirect = c.get(f"/id/lot/{lot}", headers={**forged, "accept": "text/html"})
+        resolved = c.get(f"/id/lot/{lot}", headers={**forged, "accept": "application/json"})
+    assert qr_texts(slip.content) == [f"{server.url}/#/certificate/EU0000001"]
+    assert export.status_code == 200 and f"{server.url}/id/lot/{lot}" in export.text and EVIL not in export.text
+    assert events.headers["link"].startswith(f"<{server.url}/v1/epcis/events?"), events.headers["link"]
+    assert EVIL not in events.text
+    assert (redirect.status_code, redirect.headers["location"]) == (303, f"{server.url}/#/lot/{lot}")
+    assert resolved.json()["links"] == {"viewer": f"{server.url}/#/lot/{lot}",
+                                        "epcis": f"{server.url}/v1/epcis/lots/{lot}"}
+    assert EVIL not in resolved.text + resolved.headers["link"]
+
+
+def test_production_refuses_to_start_without_its_public_urls(tmp_path):
+    for missing in ({"public_base_url": "https://kp.example"}, {"id_base_url": "https://kp.example"}, {}):
+        with pytest.raises(ValueError, match="KP_PUBLIC_BASE_URL and KP_ID_BASE_URL"):
+            Settings(environment="production", relayer_key=REAL_KEY, data_dir=tmp_path, **missing)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KP_")}
+    started = subprocess.run([sys.executable, "-m", "kpledger.api"], capture_output=True, text=True, timeout=60,
+                             env={**env, "KP_ENVIRONMENT": "production", "KP_RELAYER_KEY": REAL_KEY,
+                                  "KP_DATA_DIR": str(tmp_path)})
+    assert started.returncode == 2, started
+    assert "KP_PUBLIC_BASE_URL and KP_ID_BASE_URL" in started.stderr and "Traceback" not in started.stderr, started
+
+
+def test_outside_production_the_urls_default_to_the_listen_address(tmp_path):
+    settings = Settings(environment="development", port=8123, data_dir=tmp_path)
+    assert (settings.public_base_url, settings.id_base_url) == ("http://127.0.0.1:8123", "http://127.0.0.1:8123")
+    wildcard = Settings(environment="test", host="0.0.0.0", port=9000, data_dir=tmp_path,
+                        public_base_url="https://kp.example/")
+    assert (wildcard.public_base_url, wildcard.id_base_url) == ("https://kp.example", "http://127.0.0.1:9000")
+    assert Settings(host="::1", port=80, data_dir=tmp_path).public_base_url == "http://[::1]:80"
