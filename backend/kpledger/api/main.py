@@ -123,6 +123,8 @@ def add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if isinstance(exc.__cause__, KPError):  # raised while FastAPI read a body parameter (BodyGuard's deadline):
+            return await kp_error(request, exc.__cause__)  # FastAPI wraps any such error in a 400
         code = {400: "MalformedRequest", 404: "NotFound", 405: "MethodNotAllowed", 413: "PayloadTooLarge"}.get(
             exc.status_code, f"HTTP{exc.status_code}")
         _count_refusal(request, code)
