@@ -276,6 +276,34 @@ def test_outside_production_the_urls_default_to_the_listen_address(tmp_path):
 # ---------------------------------------------------------------- what a browser is told
 
 
+HTML_PAGES = ["/", "/index.html", "/console/", "/docs"]
+
+
+@pytest.mark.parametrize("path", HTML_PAGES)
+def test_html_pages_cannot_be_framed_or_sniffed_and_load_only_their_own_code(server, path):
+    page = httpx.get(server.url + path)
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert_guarded(page)
+
+
+def assert_guarded(page: httpx.Response) -> None:
+    policy = {d.split()[0]: d.split()[1:] for d in page.headers["content-security-policy"].split("; ")}
+    assert policy["frame-ancestors"] == ["'none'"] and policy["object-src"] == ["'none'"]
+    assert policy["base-uri"] == ["'none'"]
+    assert "'unsafe-inline'" not in policy.get("script-src", policy.get("default-src"))
+    assert page.headers["x-frame-options"] == "DENY"
+    assert page.headers["x-content-type-options"] == "nosniff"
+    assert page.headers["referrer-policy"] == "no-referrer"
+
+
+def test_the_printable_certificate_cannot_be_framed(server, journey, direct):
+    file_certificate(server, direct, journey)
+    path = "/v1/certificates/EU0000001/printable"
+    page = httpx.get(server.url + path, headers=signed(server, direct.actors["eu_authority"].key, "GET", path))
+    assert page.status_code == 200
+    assert_guarded(page)
+
+
 def test_a_name_cannot_become_a_formula_in_a_csv_download(server, direct):
     """Governance admits a participant whose name is a spreadsheet formula: in the summary CSV the cell must be
     text (OWASP: a leading quote), and the figures stay numbers."""

@@ -14,12 +14,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
-from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kpledger.api.metering import Metered
+from kpledger.api.pages import PageFiles
 from kpledger.api.routes import (
     actions,
     certificates,
@@ -95,7 +95,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     if settings.frontend_dir.is_dir():
         # the static viewer (frontend-static/): mounted last, and never for the API's own paths, so a wrong method
         # on an API path is answered by the API (405 with its Allow header), not by the files
-        app.router.routes.append(ViewerMount("/", StaticFiles(directory=settings.frontend_dir, html=True),
+        app.router.routes.append(ViewerMount("/", PageFiles(directory=settings.frontend_dir, html=True),
                                              name="viewer"))
     return app
 
