@@ -304,6 +304,28 @@ def test_the_printable_certificate_cannot_be_framed(server, journey, direct):
     assert_guarded(page)
 
 
+@pytest.mark.parametrize("filed_as", ["text/html", "image/svg+xml", "application/xhtml+xml; charset=utf-8"])
+def test_a_document_is_never_served_as_the_filer_typed_it(server, journey, direct, filed_as):
+    """A party files a parcel document as HTML (a stored page on the API's origin, if served so): it is served as
+    opaque bytes to download, whatever type it was filed with."""
+    page = b"<html><script>fetch('/v1/accounts')</script></html>"
+    direct.send("ca_mine", direct.ledger, "registerParcel", 100, 1, UNSORTED, "CA", hashlib.sha256(page).digest())
+    parcel = direct.ledger.functions.lastLotId().call()
+    wait_indexed(server, direct)
+    path = f"/v1/documents/parcels/{parcel}"
+    key = direct.actors["ca_mine"].key
+    with server.client() as c:
+        filed = c.put(path, content=page, headers=signed(server, key, "PUT", path, page, content_type=filed_as))
+        assert filed.status_code == 200, filed.text
+        served = c.get(path, headers=signed(server, key, "GET", path))
+    assert served.content == page
+    assert served.headers["content-type"] == "application/octet-stream"
+    assert served.headers["content-disposition"] == f'attachment; filename="parcel-{parcel}"'
+    assert served.headers["x-content-type-options"] == "nosniff"
+    assert "sandbox" in served.headers["content-security-policy"]
+    assert served.headers["x-kp-content-type"] == filed_as  # what the filer said, for the record only
+
+
 def test_a_name_cannot_become_a_formula_in_a_csv_download(server, direct):
     """Governance admits a participant whose name is a spreadsheet formula: in the summary CSV the cell must be
     text (OWASP: a leading quote), and the figures stay numbers."""
