@@ -65,6 +65,7 @@ class HeadLimitedProtocol(HttpToolsProtocol):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.waiting = self.guard.waiting
         self.head_bytes = 0  # bytes received for the unfinished head, in reads before the current one
         self.read_bytes = 0  # the size of the read being parsed
         self.refused = False
@@ -72,19 +73,19 @@ class HeadLimitedProtocol(HttpToolsProtocol):
     # --- the head's life: waiting from connection_made / on_response_complete to on_headers_complete
 
     def _wait(self) -> None:
-        if self not in self.guard.waiting:
-            self.guard.waiting[self] = self.loop.time()
+        if self not in self.waiting:
+            self.waiting[self] = self.loop.time()
             self.head_bytes = 0
 
     def _done(self) -> None:
-        self.guard.waiting.pop(self, None)
+        self.waiting.pop(self, None)
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._wait()
         self.guard.watch(self.loop)
         # room for the newcomer: the oldest connections without a request in progress are closed
-        waiting = self.guard.waiting
+        waiting = self.waiting
         while len(self.connections) >= self.guard.max_connections and len(waiting) > 1:
             oldest = next(iter(waiting))
             oldest.close(ServerBusy("the server is at its connection limit and closed this connection, which had "
@@ -96,8 +97,9 @@ class HeadLimitedProtocol(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def on_message_begin(self) -> None:
-        super().on_message_begin()
-        self._wait()  # a pipelined request's head; already waiting otherwise
+        HttpToolsProtocol.on_message_begin(self)
+        if self not in self.waiting:  # a pipelined request's head (a connection without a request already waits)
+            self._wait()
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
@@ -121,20 +123,20 @@ class HeadLimitedProtocol(HttpToolsProtocol):
                 self.logger.warning("Invalid HTTP request received.")
                 self.send_400_response("Invalid HTTP request received.")
             return
-        if self in self.guard.waiting:  # the head is still unfinished after this read
+        if self in self.waiting:  # the head is still unfinished after this read
             self.head_bytes += len(data)
             if self.head_bytes > self.guard.max_bytes:
                 self.refuse(self._too_large())
 
     def on_headers_complete(self) -> None:
-        self._done()
+        self.waiting.pop(self, None)
         # the head is at most what came before this read plus this read: counted exactly only when that bound is over
         if len(self.headers) > self.guard.max_headers or (
                 self.head_bytes + self.read_bytes > self.guard.max_bytes
                 and len(self.url) + sum(len(n) + len(v) + 4 for n, v in self.headers) > self.guard.max_bytes):
             self.refuse(self._too_large())
             raise HeadRefused  # stops the parser: no request cycle for this head
-        super().on_headers_complete()
+        HttpToolsProtocol.on_headers_complete(self)
 
     def _too_large(self) -> HeadersTooLarge:
         return HeadersTooLarge(f"the request head is over {self.guard.max_bytes} bytes or "
