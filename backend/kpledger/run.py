@@ -17,10 +17,10 @@ import time
 from pathlib import Path
 
 import httpx
-import uvicorn
 
 from kpledger import localnet
 from kpledger.api.main import create_app
+from kpledger.api.server import server
 from kpledger.core.config import Settings
 from kpledger.ops import logs, memory
 
@@ -82,9 +82,8 @@ def main(argv: list[str] | None = None) -> int:
         if settings.malloc_arena_max:
             memory.limit_arenas(settings.malloc_arena_max)
         logs.configure(settings.log_level, settings.log_format, access=False)
-        api = f"http://127.0.0.1:{args.port}"
-        server = uvicorn.Server(uvicorn.Config(create_app(settings), host=settings.host, port=args.port,
-                                               log_config=None, limit_concurrency=settings.max_connections))
+        api = settings.listen_url
+        api_server = server(create_app(settings), settings)
 
         def announce() -> None:
             wait_healthy(api)
@@ -96,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
 
         threading.Thread(target=announce, daemon=True).start()
         with contextlib.suppress(KeyboardInterrupt):
-            server.run()  # shuts down gracefully on Ctrl-C / SIGTERM, then re-raises the interrupt
+            api_server.run()  # shuts down gracefully on Ctrl-C / SIGTERM, then re-raises the interrupt
         print("stopped.", flush=True)
     finally:
         if anvil is not None:

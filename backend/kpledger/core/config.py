@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from kpledger.core.devkeys import CHECKED_INDEXES, dev_key_index
@@ -67,13 +67,21 @@ class Settings(BaseSettings):
     auth_window_seconds: int = Field(300, ge=10, le=86_400)
     # a request body must arrive within this time (a client trickling bytes holds no connection for long)
     body_timeout_seconds: float = Field(30.0, gt=0, le=3_600)
-    # most connections served at once; beyond, new ones get 503 (uvicorn's limit_concurrency)
+    # most connections open at once (uvicorn's limit_concurrency): a new one beyond closes the oldest connection that
+    # has no request in progress (an unfinished head, an idle keep-alive); when every one has, new requests get 503
     max_connections: int = Field(1_024, ge=16, le=100_000)
-    # GS1 EPCIS export: the base of the URIs this ledger mints for lots, operators, participants and certificates
-    # (resolved by the API under /id/...), and the public URL of the viewer; both default to the URL the API was
-    # reached at. Set them in production: event IDs (CBV event hashes) cover these URIs.
-    id_base_url: str | None = Field(None, pattern=r"^https?://[^\s?#]+$", max_length=200)
-    public_base_url: str | None = Field(None, pattern=r"^https?://[^\s?#]+$", max_length=200)
+    # request heads (kpledger.api.server): the time from a connection's opening, or its previous response, to the end
+    # of its next head (408 past it: slowloris), the head's size and its number of header fields (431 past either)
+    head_timeout_seconds: float = Field(10.0, gt=0, le=600)
+    max_head_bytes: int = Field(32 * 1024, ge=4 * 1024, le=1024 * 1024)
+    max_headers: int = Field(100, ge=16, le=10_000)
+    # the public URL of this API and the viewer it serves (printed in QR codes, links of the EPCIS documents and the
+    # identifier resolver), and the base of the URIs this ledger mints for lots, operators, participants and
+    # certificates (GS1 EPCIS; resolved by the API under /id/...; event IDs cover them). Never taken from a request's
+    # Host header (a party could print its own host into a kept certificate): required in production, the listen
+    # address (`http://KP_HOST:KP_PORT`) otherwise. Filled in by the validator below, without a trailing slash.
+    public_base_url: str = Field("", pattern=r"^(https?://[^\s?#]+)?$", max_length=200)
+    id_base_url: str = Field("", pattern=r"^(https?://[^\s?#]+)?$", max_length=200)
     # operations (README "Operating the backend"): logs, metrics, the admin API, the relayer's balance
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["json", "text"] = "json"
@@ -109,7 +117,19 @@ class Settings(BaseSettings):
         if self.environment == "production" and (index := self.relayer_dev_key_index()) is not None:
             raise ValueError(f"KP_RELAYER_KEY is key #{index} of the public development mnemonic: set a real key "
                              "in production")
+        if self.environment == "production" and not (self.public_base_url and self.id_base_url):
+            raise ValueError("KP_PUBLIC_BASE_URL and KP_ID_BASE_URL must be set in production: the public URL of "
+                             "this API and its viewer (printed in certificates' QR codes) and the base of the ledger's "
+                             "EPCIS identifiers, e.g. https://kp.example.org (never taken from a request's Host)")
+        self.public_base_url = (self.public_base_url or self.listen_url).rstrip("/")
+        self.id_base_url = (self.id_base_url or self.listen_url).rstrip("/")
         return self
+
+    @property
+    def listen_url(self) -> str:
+        """The URL this API listens at (a wildcard address as loopback), the public URLs' default outside production."""
+        host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(self.host, self.host)
+        return f"http://{f'[{host}]' if ':' in host else host}:{self.port}"
 
     def relayer_dev_key_index(self, limit: int = CHECKED_INDEXES) -> int | None:
         """The development-mnemonic index of the relayer key, if it is one of those public keys."""
@@ -122,3 +142,9 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+def settings_problem(exc: ValidationError) -> str:
+    """What is wrong with the KP_* settings, in one line (no traceback)."""
+    return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg'].removeprefix('Value error, ')}"
+                     for e in exc.errors())
