@@ -1,7 +1,7 @@
 """The embedded chain: an anvil node from npm whose state lives in the data folder.
 
 `python -m kpledger.localnet` starts it (or finds it running), deploys the contracts once
-(`scripts/deploy.py`, addresses recorded in data/deployment.json) and runs until Ctrl-C, when
+(`scripts/deploy.py`, addresses recorded in data/deployment.json) and runs until Ctrl-C or SIGTERM, when
 anvil is stopped with SIGTERM so that it dumps its state for the next start.
 
 A kill -9 of anvil loses only its last blocks (`ChainState`): anvil's own dump is rewritten in place, and a
@@ -11,6 +11,7 @@ kill during the write used to leave the only copy of the chain torn, which anvil
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -21,6 +22,7 @@ import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -371,6 +373,33 @@ def deploy(url: str, record: Path) -> dict:
     return deployed
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """Inside the block SIGTERM (`kill PID`, a service manager) stops the program as Ctrl-C does: a KeyboardInterrupt,
+    so that the `finally` that stops anvil runs. Python's default for SIGTERM ends the process on the spot, leaving
+    anvil (in its own session) running, its state unsaved."""
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def interrupts_ignored() -> Iterator[None]:
+    """A second Ctrl-C or SIGTERM inside the block does not cut anvil's stop (and its state dump) short."""
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run the embedded chain with the ledger deployed.")
     parser.add_argument("--data", type=Path, default=ROOT / "data", help="data folder (chain state, addresses)")
@@ -379,23 +408,29 @@ def main(argv: list[str] | None = None) -> int:
                         help="whole seconds between blocks (default: one block per transaction)")
     args = parser.parse_args(argv)
     url = f"http://127.0.0.1:{args.port}"
-    process = None if is_up(url) else start_anvil(args.data, args.port)
-    try:
-        wait_until_up(url, process)
-        record = deploy(url, args.data / "deployment.json")
-        if process is not None and args.block_time:
-            set_block_time(url, args.block_time)
-        print(f"chain     {url} (chain id {record['chainId']}, state in {args.data})")
-        print(f"registry  {record['registry']}\nledger    {record['ledger']}\ncertificates {record['certificates']}")
-        print("Ctrl-C stops the chain (its state is kept for the next run).", flush=True)
-        if process is not None:
-            signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-            process.wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        if process is not None:
-            stop(process)
+    process = None
+    with sigterm_as_interrupt():
+        try:
+            process = None if is_up(url) else start_anvil(args.data, args.port)
+            wait_until_up(url, process)
+            record = deploy(url, args.data / "deployment.json")
+            if process is not None and args.block_time:
+                set_block_time(url, args.block_time)
+            print(f"chain     {url} (chain id {record['chainId']}, state in {args.data})")
+            print(f"registry  {record['registry']}\nledger    {record['ledger']}\n"
+                  f"certificates {record['certificates']}")
+            print("Ctrl-C stops the chain (its state is kept for the next run).", flush=True)
+            if process is not None:
+                process.wait()
+        except KeyboardInterrupt:
+            pass
+        except (DeployFailed, ChainStateLost) as exc:
+            print(f"error: {exc}", file=sys.stderr, flush=True)
+            return 1
+        finally:
+            if process is not None:
+                with interrupts_ignored():
+                    stop(process)
     return 0
 
 
