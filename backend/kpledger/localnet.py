@@ -89,7 +89,7 @@ class ChainState:
     anvil refuses to start from it. So anvil dumps to `anvil-state.writing.json`, and a keeper thread in our process
     (`AnvilProcess`) moves every complete dump, by renames, to `anvil-state.json`, the file the next start loads, so
     that file is always a complete dump. Every `DURABLE_S` seconds (and after a clean stop) `anvil-state.json` is
-    copied to `anvil-state.prev.json`, fsynced, renamed: the previous good copy, on disk, for a machine crash (the
+    fsynced and hard-linked as `anvil-state.prev.json`: the previous good copy, on disk, for a machine crash (the
     newest one is not fsynced per dump: that would write the whole state, tens of MB, to disk every second).
 
     A dump is complete when it ends with anvil's last key (`COMPLETE_TAIL`): anvil 1.7 writes its JSON in a fixed
@@ -105,7 +105,7 @@ class ChainState:
     def __init__(self, data_dir: Path):
         self.data_dir = data_dir
         self.current = data_dir / "anvil-state.json"  # what the next start loads: always a complete dump
-        self.prev = data_dir / "anvil-state.prev.json"  # the last copy fsynced to disk
+        self.prev = data_dir / "anvil-state.prev.json"  # the last dump fsynced to disk (a link, or an older file)
         self.writing = data_dir / "anvil-state.writing.json"  # anvil's --dump-state: rewritten in place
         self.pending = data_dir / "anvil-state.pending.json"  # a dump on its way from `writing` to `current`
         self._durable: tuple[int, int] | None = None  # (device, inode) of the file last copied to `prev`
@@ -204,21 +204,23 @@ class ChainState:
         return True
 
     def make_durable(self) -> None:
-        """Copies `anvil-state.json` to `anvil-state.prev.json` on disk (fsynced, then renamed), once per dump."""
+        """fsyncs `anvil-state.json` and links it as `anvil-state.prev.json`, once per dump (a link, not a copy: no
+        second state on disk; the next dump moved into place is a new file, and `prev` keeps this one)."""
         try:
-            st = self.current.stat()
+            fd = os.open(self.current, os.O_RDONLY)
         except FileNotFoundError:
             return
-        if self._durable == (st.st_dev, st.st_ino):
-            return
-        started = time.perf_counter()
+        try:
+            st = os.fstat(fd)
+            if self._durable == (st.st_dev, st.st_ino):
+                return
+            started = time.perf_counter()
+            os.fsync(fd)
+        finally:
+            os.close(fd)
         tmp = self.prev.with_name(self.prev.name + ".tmp")
-        shutil.copyfile(self.current, tmp)  # only the keeper replaces `current` while anvil runs: no race here
-        with tmp.open("rb+") as f:
-            os.fsync(f.fileno())
-        if not self.complete(tmp):
-            tmp.unlink()
-            raise OSError(f"the copy of {self.current} to {tmp} came out incomplete")
+        tmp.unlink(missing_ok=True)
+        os.link(self.current, tmp)  # only the keeper replaces `current` while anvil runs: the file just fsynced
         os.replace(tmp, self.prev)
         self._sync_dir()
         self._durable = (st.st_dev, st.st_ino)
@@ -249,7 +251,7 @@ class ChainState:
                 "away (keep it to look into) and start again.")
         aside = {path: self._set_aside(path) for path in torn}
         if not self.current.exists() and self.prev.exists():
-            shutil.copyfile(self.prev, self.current)
+            os.link(self.prev, self.current)
             self._warn(f"the chain state {self.current.name} is "
                        + (f"incomplete ({aside[self.current][1]:,} bytes: a crash or a full disk); set aside as "
                           f"{aside[self.current][0].name}" if self.current in aside else "missing")

@@ -321,10 +321,11 @@ def stopped_with_both_copies(node) -> int:
 @anvil_only
 @pytest.mark.parametrize("damage", ["empty", "torn"])
 def test_a_damaged_state_file_is_set_aside_and_the_previous_copy_loaded(node, capfd, damage):
-    """A machine crash (or a folder from before the keeper) can still leave anvil-state.json empty or torn, which
-    anvil refuses to load: the start sets it aside, says so, and loads the previous copy."""
+    """A machine crash can still leave anvil-state.json (the newest dump, not fsynced) empty or torn, which anvil
+    refuses to load: the start sets it aside, says so, and loads the previous copy (fsynced)."""
     head = stopped_with_both_copies(node)
     whole = node.state.current.read_bytes()
+    node.state.current.unlink()  # the newest dump, not yet fsynced, is the file a machine crash can leave damaged
     node.state.current.write_bytes(b"" if damage == "empty" else whole[:len(whole) // 2])
     capfd.readouterr()
     node.restart()
@@ -342,6 +343,7 @@ def test_without_a_complete_state_the_chain_refuses_to_start_every_time(node):
     """No complete copy at all: a clear refusal at every start, the file left where it is (a start that moved it
     aside would next begin a new, empty chain under the lost chain's index and journal)."""
     stopped_with_both_copies(node)
+    node.state.current.unlink()
     node.state.current.write_bytes(b"")
     node.state.prev.unlink()
     for _attempt in range(2):
