@@ -93,16 +93,18 @@ class Crash(NamedTuple):
     """What a kill -9 and restart of the chain (`LocalChain.crash`) did.
 
     `head`: the head read just before the kill (blocks mined in the milliseconds after are not in it); `saved`: the
-    head of the complete state on disk just before the kill; `restored`: the head after the restart; `torn`: the kill
-    cut a state dump short; `lost_s`: seconds of history the restarted chain lacks, at most (the kill's time less the
-    restored head's timestamp, whole seconds: up to 1 s more than the truth under a steady load; more on an idle
-    chain, which lost nothing); `changed`: blocks at or below `restored` whose hash is not what it was."""
+    head of the complete state on disk a moment before (at least); `restored`: the head of the state the restart
+    loaded; `torn`: the kill cut a state dump short; `lost_s`: seconds of history the restarted chain lacks, the
+    kill's time less the first lost block's timestamp (whole seconds: up to 1 s more than the truth; 0 when no block
+    was lost); `age_s`: how long before the kill anvil had finished writing the state on disk; `changed`: sampled
+    blocks at or below `restored` whose hash is not what it was."""
 
     head: int
     saved: int
     restored: int
     torn: bool
     lost_s: float
+    age_s: float
     changed: list[int]
 
     @property
@@ -173,26 +175,41 @@ class LocalChain:
             self.process.keeper.join()
         return self.state.dumping()
 
-    def crash(self, during_dump: bool = False, samples: int = 64) -> Crash:
+    def crash(self, during_dump: bool = False, samples: int = 64, recent: int = 32) -> Crash:
         """kill -9 the chain (anvil) and start it again, as a crash and a restart, and says what it lost (see
-        `Crash`): the hashes of `samples` blocks across its history, read before the kill, are compared after."""
-        head = self.head()
+        `Crash`): the hashes of `samples` blocks across its history, read before the kill, are compared after, and
+        the times of the last `recent` blocks date the first one lost."""
+        first = self.head()
         # from block 1: anvil makes a new genesis block at a start from a state file, with the time of that start
-        heights = sorted({head, max(1, self.start_block), *random.sample(range(1, head + 1), min(samples, head))})
-        blocks = self.rpc.batch([("eth_getBlockByNumber", [hex(n), False]) for n in heights])
-        hashes = {n: b["hash"] for n, b in zip(heights, blocks, strict=True)}
+        heights = sorted({first, max(1, self.start_block), *random.sample(range(1, first + 1), min(samples, first))})
+        hashes = {n: b["hash"] for n, b in zip(heights, self._blocks(heights), strict=True)}
         saved = ChainState.block(self.state.current) if self.state.current.exists() else 0
-        if during_dump:
-            self.wait_for_dump()
+        for _attempt in range(10):  # when aimed, until the dump is still being written after these reads
+            if during_dump:
+                self.wait_for_dump()
+            head = self.head()  # as late as can be: blocks mined in the milliseconds before the kill are not in it
+            times = {int(b["number"], 16): int(b["timestamp"], 16)
+                     for b in self._blocks(range(max(1, head - recent + 1), head + 1))}
+            if not during_dump or self.state.dumping():
+                break
+        saved_at = self.state.current.stat().st_mtime if self.state.current.exists() else 0.0
         torn = self.kill()
         killed_at = time.time()
         loaded = self.state.prepare()  # what the restart loads (the head after it may hold new blocks already)
         restored = ChainState.block(loaded) if loaded else 0
         self.restart()
         kept = [n for n in heights if n <= restored]
-        after = self.rpc.batch([("eth_getBlockByNumber", [hex(n), False]) for n in [*kept, restored]])
-        changed = [n for n, b in zip(kept, after, strict=False) if b["hash"] != hashes[n]]
-        return Crash(head, saved, restored, torn, killed_at - int(after[-1]["timestamp"], 16), changed)
+        changed = [n for n, b in zip(kept, self._blocks(kept), strict=True) if b["hash"] != hashes[n]]
+        if restored >= head:
+            lost_s = 0.0
+        elif restored + 1 in times:
+            lost_s = killed_at - times[restored + 1]
+        else:  # more blocks lost than were dated: bounded by the restored head's time
+            lost_s = killed_at - int(self._blocks([restored])[0]["timestamp"], 16)
+        return Crash(head, saved, restored, torn, lost_s, killed_at - saved_at, changed)
+
+    def _blocks(self, numbers: Iterable[int]) -> list[dict[str, Any]]:
+        return self.rpc.batch([("eth_getBlockByNumber", [hex(n), False]) for n in numbers])
 
     def wait_for_dump(self, timeout: float = 60) -> None:
         """Returns while anvil is writing its state dump (the moment a kill -9 once erased the chain)."""
@@ -204,6 +221,8 @@ class LocalChain:
 
     def restart(self, stale_state: bytes | None = None) -> None:
         """Starts the node again on the same port and folder (after a kill), optionally from an older state dump."""
+        if isinstance(self.process, AnvilProcess) and self.process.poll() is not None:
+            self.process.keeper.join()  # its last pass done: what it kept is in place before the start looks
         if stale_state is not None:
             self.state.reset_to(stale_state)
         self.process = self._start(block_time=self.block_time)

@@ -188,18 +188,21 @@ class ChainState:
 
         `writing` is renamed to `pending` first, so that anvil's next dump starts a new file; if anvil had already
         opened it again (it truncates on open), `pending` is incomplete now and is moved once anvil has finished it."""
-        if self.complete(self.writing):
-            os.replace(self.writing, self.pending)
-        if not self.complete(self.pending):
+        try:
+            if self.complete(self.writing):
+                os.replace(self.writing, self.pending)
+            if not self.complete(self.pending):
+                return False
+            started = time.perf_counter()
+            one_state = self.consistent(self.pending)
+            self.check_s += time.perf_counter() - started
+            if not one_state:
+                self.pending.unlink()
+                self.mixed += 1
+                return False
+            os.replace(self.pending, self.current)
+        except FileNotFoundError:  # moved meanwhile by another caller (a start while the last keeper finishes)
             return False
-        started = time.perf_counter()
-        one_state = self.consistent(self.pending)
-        self.check_s += time.perf_counter() - started
-        if not one_state:
-            self.pending.unlink()
-            self.mixed += 1
-            return False
-        os.replace(self.pending, self.current)
         self.promoted += 1
         return True
 
