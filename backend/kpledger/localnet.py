@@ -87,10 +87,11 @@ class ChainState:
     anvil writes its dump in place (it truncates the file, then writes the JSON in 8 KB pieces) every
     `--state-interval` seconds and on a clean exit; a kill -9 during that write leaves the file torn or empty, and
     anvil refuses to start from it. So anvil dumps to `anvil-state.writing.json`, and a keeper thread in our process
-    (`AnvilProcess`) moves every complete dump, by renames, to `anvil-state.json`, the file the next start loads, so
-    that file is always a complete dump. Every `DURABLE_S` seconds (and after a clean stop) `anvil-state.json` is
-    fsynced and hard-linked as `anvil-state.prev.json`: the previous good copy, on disk, for a machine crash (the
-    newest one is not fsynced per dump: that would write the whole state, tens of MB, to disk every second).
+    (`AnvilProcess`) moves every complete dump that holds one state (`consistent`), by renames, to
+    `anvil-state.json`, the file the next start loads, so that file is always such a dump. Every `DURABLE_S` seconds
+    (and after a clean stop) `anvil-state.json` is fsynced and hard-linked as `anvil-state.prev.json`: the previous
+    good copy, on disk, for a machine crash (the newest one is not fsynced per dump: that would write the whole
+    state, tens of MB, to disk every second).
 
     A dump is complete when it ends with anvil's last key (`COMPLETE_TAIL`): anvil 1.7 writes its JSON in a fixed
     order and that key once, last, so no torn prefix ends with it. The check reads 25 bytes, not the state (tens of
@@ -108,8 +109,8 @@ class ChainState:
         self.prev = data_dir / "anvil-state.prev.json"  # the last dump fsynced to disk (a link, or an older file)
         self.writing = data_dir / "anvil-state.writing.json"  # anvil's --dump-state: rewritten in place
         self.pending = data_dir / "anvil-state.pending.json"  # a dump on its way from `writing` to `current`
-        self._durable: tuple[int, int] | None = None  # (device, inode) of the file last copied to `prev`
-        # dumps moved into place, dumps of mixed states dropped, copies made durable; seconds spent checking, copying
+        self._durable: tuple[int, int] | None = None  # (device, inode) of the file last linked as `prev`
+        # dumps moved into place, dumps of mixed states dropped, dumps made durable; seconds spent checking, syncing
         self.promoted = self.mixed = self.synced = 0
         self.check_s = self.sync_s = 0.0
 
