@@ -22,7 +22,7 @@ import httpx
 from eth_account import Account
 from pydantic import ValidationError
 
-from kpledger.core.config import Settings
+from kpledger.core.config import Settings, describe
 
 BACKUP_MANIFEST = "backup.json"
 SQLITE_FILE = "kp.db"
@@ -72,8 +72,7 @@ def settings_for(data: Path | None) -> Settings:
     try:
         return Settings(data_dir=data) if data is not None else Settings()
     except ValidationError as exc:
-        fail("InvalidSettings", "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}"
-                                          for e in exc.errors()))
+        fail("InvalidSettings", describe(exc))
 
 
 def sqlite_path(settings: Settings) -> Path | None:

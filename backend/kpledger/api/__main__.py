@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import sys
+
 import uvicorn
+from pydantic import ValidationError
 
 from kpledger.api.main import create_app
-from kpledger.core.config import get_settings
+from kpledger.core.config import describe, get_settings
 from kpledger.ops import logs, memory
 
 
 def main() -> None:
-    settings = get_settings()
+    try:
+        settings = get_settings()
+    except ValidationError as exc:  # one line naming the setting and why, never its value (a key)
+        print(f"error InvalidSettings: {describe(exc)}", file=sys.stderr)
+        raise SystemExit(2) from None
     if settings.malloc_arena_max:
         memory.limit_arenas(settings.malloc_arena_max)  # before any thread starts
     logs.configure(settings.log_level, settings.log_format)  # uvicorn's loggers too (log_config=None keeps them)

@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from kpledger.core.devkeys import CHECKED_INDEXES, dev_key_index
@@ -22,7 +22,9 @@ Environment = Literal["development", "test", "production"]
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="KP_", env_file=".env", extra="ignore", env_ignore_empty=True)
+    # hide_input_in_errors: a refusal must never repeat the settings it was given (the relayer key among them)
+    model_config = SettingsConfigDict(env_prefix="KP_", env_file=".env", extra="ignore", env_ignore_empty=True,
+                                      hide_input_in_errors=True)
 
     environment: Environment = "development"
     rpc_url: str = "http://127.0.0.1:8545"
@@ -117,6 +119,17 @@ class Settings(BaseSettings):
             return dev_key_index(self.relayer_key.get_secret_value(), limit)
         except ValueError as exc:
             raise ValueError("KP_RELAYER_KEY is not a private key (64 hex digits, with or without 0x)") from exc
+
+
+def describe(exc: ValidationError) -> str:
+    """Why the settings were refused, in one line: each wrong setting by its variable name and the reason, never
+    its value."""
+    reasons = []
+    for error in exc.errors(include_url=False, include_input=False):
+        reason = error["msg"].removeprefix("Value error, ")
+        loc = ".".join(map(str, error["loc"]))
+        reasons.append(f"KP_{loc.upper()}: {reason}" if loc else reason)
+    return "; ".join(reasons)
 
 
 @lru_cache
