@@ -57,9 +57,11 @@ Guarantees and how they hold:
   request gets its outcome (the same id, never a second execution). Such rows are never marked failed: their
   transaction may have reached the node, and a failed row could be retried under a new nonce and run twice.
 
-* Key rotation (`Relayer.rotate`, `POST /admin/relayer/rotate`). The batch sender pauses between batches (requests
-  keep queuing), the batch in progress is journaled and sent, every journaled transaction of the old key gets its
-  receipt, then new batches are signed by the new key. Every journaled transaction and request keeps the address
+* Key rotation (`Relayer.rotate`, `POST /admin/relayer/rotate`). A new account that cannot pay for a full batch or
+  holds less than `KP_RELAYER_MIN_BALANCE_WEI` (on a chain that charges fees) is refused first (RelayerKeyUnfunded):
+  the old key keeps relaying. Otherwise the batch sender pauses between batches (requests keep queuing), the batch
+  in progress is journaled and sent, every journaled transaction of the old key gets its receipt, then new batches
+  are signed by the new key. Every journaled transaction and request keeps the address
   that signed it (`relayer`), and the reconciler works per address: the current key's as above, an earlier key's
   rows still without an outcome finalised from their receipts or re-sent as signed (its nonce holes cannot be
   filled without its key: logged). Nothing is lost (rows are never re-signed) and nothing runs twice (each keeps

@@ -121,7 +121,8 @@ class Relayer:
         keep queuing), the batches in flight get their receipts and every journaled request of the old key its
         outcome, then new batches are signed by the new key. Journaled rows keep their old address, nonce and
         hash; the reconciler checks them under that address. Conflict (RotationNotDrained) when the old key's
-        transactions are not all mined within `drain_timeout` (the chain is down): the old key stays."""
+        transactions are not all mined within `drain_timeout` (the chain is down), InvalidRequest
+        (RelayerKeyUnfunded) when the new account cannot pay for a batch: the old key stays."""
         try:
             new_address = Account.from_key(new_key).address
         except (ValueError, TypeError) as exc:
@@ -132,6 +133,7 @@ class Relayer:
             if new_address == old:
                 raise InvalidRequest("the new key is the relayer's current key", code="SameRelayerKey",
                                      details={"address": old})
+            self._check_funded(new_address)
             started = time.monotonic()
             self.batcher.pause()
             try:
@@ -153,6 +155,24 @@ class Relayer:
         log.warning("relayer key rotated: set KP_RELAYER_KEY to the new key before the next restart",
                     extra={"fields": {"old": old, "new": new_address, "drained_s": drained}})
         return {"old": old, "new": new_address, "drained_s": drained, "nonce": self.sender.nonces.peek()}
+
+    def _check_funded(self, address: str) -> None:
+        """Refuses a new relayer account that cannot pay for a full batch, or holds less than
+        KP_RELAYER_MIN_BALANCE_WEI, on a chain that charges fees: the node would refuse every write it signs."""
+        fees = self.sender.fees()
+        per_gas = fees.get("maxFeePerGas", fees.get("gasPrice", 0))
+        if per_gas == 0:  # a free-gas network (Besu zeroBaseFee): the account never pays
+            return
+        balance = int(self.chain.rpc.call("eth_getBalance", [address, "latest"]), 16)
+        batch = self.settings.batch_gas * per_gas
+        needed = max(batch, self.settings.relayer_min_balance_wei)
+        if balance < needed:
+            raise InvalidRequest(
+                f"the new relayer account {address} holds {balance} wei, less than the {needed} wei it needs (a full "
+                f"batch, KP_BATCH_GAS {self.settings.batch_gas} gas at {per_gas} wei per gas, and at least "
+                f"KP_RELAYER_MIN_BALANCE_WEI {self.settings.relayer_min_balance_wei}): fund it, then rotate; the "
+                "current key keeps relaying", code="RelayerKeyUnfunded",
+                details={"address": address, "balance_wei": str(balance), "needed_wei": str(needed)})
 
     # ------------------------------------------------------------ the write path
 
