@@ -51,10 +51,15 @@ class Settings(BaseSettings):
     # pay per gas (wei; none by default): above it the relayer logs and keeps waiting.
     fee_bump_after_seconds: float = Field(20.0, ge=0, le=3_600)
     max_fee_per_gas_wei: int | None = Field(None, ge=0, le=10**15)
+    # a relayer whose signed transactions wait unmined, its nonce on chain unmoved, this long is reported stalled by
+    # /healthz (status "stalled", reason RelayerStalled): writes then wait and answer 503
+    relayer_stall_seconds: float = Field(60.0, gt=0, le=86_400)
     # indexer
     log_range: int = Field(2_000, ge=1, le=100_000, description="blocks per eth_getLogs call (Besu caps at 5,000)")
     poll_interval: float = Field(0.2, gt=0, le=60)
-    reorg_depth: int = Field(64, ge=1, le=10_000, description="how many recent block hashes are kept")
+    reorg_depth: int = Field(64, ge=1, le=10_000, description="the deepest reorganisation followed: how many recent "
+                             "block hashes the indexer keeps, and how long the relayer checks that the blocks its "
+                             "transactions were mined in are still the chain's")
     # API
     host: str = "127.0.0.1"
     port: int = 8000
