@@ -198,6 +198,27 @@ def test_development_keys_are_refused_in_production(tmp_path, key):
         Settings(environment="production", relayer_key=key, data_dir=tmp_path)
 
 
+@pytest.mark.parametrize("key, reason", [
+    ("0x" + dev_key(0).hex(), "KP_RELAYER_KEY is key #0 of the public development mnemonic: set a real key in "
+     "production"),
+    ("0x" + hashlib.sha256(b"a secret key mistyped").hexdigest()[:63] + "g",
+     "KP_RELAYER_KEY is not a private key (64 hex digits, with or without 0x)")], ids=["development", "mistyped"])
+def test_the_production_start_up_refusal_names_the_setting_and_prints_no_part_of_the_key(tmp_path, key, reason):
+    """The refusal says which setting is wrong and why, on one line, without a traceback or any run of the key's
+    hex digits. Before the fix pydantic's message repeated the settings' input, ending with the last 22 characters
+    of the key ("input_value={'environment': 'producti...8c7a8412f4603b6b78690d'}")."""
+    env = {**os.environ, "KP_ENVIRONMENT": "production", "KP_RELAYER_KEY": key, "KP_DATA_DIR": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-m", "kpledger.api"], env=env, cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120)
+    output = done.stdout + done.stderr
+    assert done.returncode == 2, output
+    assert output == f"error InvalidSettings: {reason}\n", output
+    digits = key.lower().removeprefix("0x")
+    leaked = {digits[i:i + 6] for i in range(len(digits) - 5)} & {
+        output.lower()[i:i + 6] for i in range(len(output) - 5)}
+    assert not leaked, leaked
+
+
 def test_a_real_key_is_accepted_in_production(tmp_path):
     assert Settings(environment="production", relayer_key=REAL_KEY, data_dir=tmp_path,
                     public_base_url="https://kp.example", id_base_url="https://kp.example").environment == "production"

@@ -8,7 +8,7 @@ from pydantic import ValidationError
 
 from kpledger.api.main import create_app
 from kpledger.api.server import server
-from kpledger.core.config import get_settings, settings_problem
+from kpledger.core.config import describe, get_settings
 from kpledger.ops import logs, memory
 
 
@@ -16,7 +16,7 @@ def main() -> int:
     try:
         settings = get_settings()
     except ValidationError as exc:
-        print(f"error InvalidSettings: {settings_problem(exc)}", file=sys.stderr)
+        print(f"error InvalidSettings: {describe(exc)}", file=sys.stderr)
         return 2
     if settings.malloc_arena_max:
         memory.limit_arenas(settings.malloc_arena_max)  # before any thread starts

@@ -22,7 +22,9 @@ Environment = Literal["development", "test", "production"]
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="KP_", env_file=".env", extra="ignore", env_ignore_empty=True)
+    # hide_input_in_errors: a refusal must never repeat the settings it was given (the relayer key among them)
+    model_config = SettingsConfigDict(env_prefix="KP_", env_file=".env", extra="ignore", env_ignore_empty=True,
+                                      hide_input_in_errors=True)
 
     environment: Environment = "development"
     rpc_url: str = "http://127.0.0.1:8545"
@@ -49,10 +51,15 @@ class Settings(BaseSettings):
     # pay per gas (wei; none by default): above it the relayer logs and keeps waiting.
     fee_bump_after_seconds: float = Field(20.0, ge=0, le=3_600)
     max_fee_per_gas_wei: int | None = Field(None, ge=0, le=10**15)
+    # a relayer whose signed transactions wait unmined, its nonce on chain unmoved, this long is reported stalled by
+    # /healthz (status "stalled", reason RelayerStalled): writes then wait and answer 503
+    relayer_stall_seconds: float = Field(60.0, gt=0, le=86_400)
     # indexer
     log_range: int = Field(2_000, ge=1, le=100_000, description="blocks per eth_getLogs call (Besu caps at 5,000)")
     poll_interval: float = Field(0.2, gt=0, le=60)
-    reorg_depth: int = Field(64, ge=1, le=10_000, description="how many recent block hashes are kept")
+    reorg_depth: int = Field(64, ge=1, le=10_000, description="the deepest reorganisation followed: how many recent "
+                             "block hashes the indexer keeps, and how long the relayer checks that the blocks its "
+                             "transactions were mined in are still the chain's")
     # API
     host: str = "127.0.0.1"
     port: int = 8000
@@ -139,12 +146,17 @@ class Settings(BaseSettings):
             raise ValueError("KP_RELAYER_KEY is not a private key (64 hex digits, with or without 0x)") from exc
 
 
+def describe(exc: ValidationError) -> str:
+    """Why the settings were refused, in one line: each wrong setting by its variable name and the reason, never
+    its value."""
+    reasons = []
+    for error in exc.errors(include_url=False, include_input=False):
+        reason = error["msg"].removeprefix("Value error, ")
+        loc = ".".join(map(str, error["loc"]))
+        reasons.append(f"KP_{loc.upper()}: {reason}" if loc else reason)
+    return "; ".join(reasons)
+
+
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
-
-
-def settings_problem(exc: ValidationError) -> str:
-    """What is wrong with the KP_* settings, in one line (no traceback)."""
-    return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg'].removeprefix('Value error, ')}"
-                     for e in exc.errors())
