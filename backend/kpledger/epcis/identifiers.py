@@ -1,7 +1,7 @@
 """The URIs this ledger mints (lots, operators, participants, certificates, its vocabulary) and their parsing.
 
-Every identifier lives under one base (`Settings.id_base_url`, default the API's own URL), so the backend's
-resolver (`GET /id/...`) answers for all of them, GS1 Digital Link style.
+Every identifier lives under one base (`Settings.id_base_url`: configured, the listen address outside production,
+never a request's Host), so the backend's resolver (`GET /id/...`) answers for all of them, GS1 Digital Link style.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ import anyio.to_thread
 from fastapi import APIRouter, Path, Request, Response
 
 from kpledger.api.deps import DbDep, public_base_url, signed_caller
+from kpledger.api.pages import GUARDS, page_headers
 from kpledger.api.routes.documents import require_party
 from kpledger.api.schemas.errors import errors
 from kpledger.certificates import document as certificate_document
@@ -24,6 +25,8 @@ router = APIRouter(prefix="/v1/certificates", tags=["certificates"])
 
 Number = Annotated[str, Path(pattern=r"^[A-Z]{2}[A-Z0-9-]{1,30}$", description="KP certificate number")]
 PRIVATE = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
+# the printable page is self-contained: its own inline style and SVG, nothing loaded, no script
+PRINTABLE_HTML = page_headers(f"default-src 'none'; style-src 'unsafe-inline'; form-action 'none'; {GUARDS}")
 
 
 def _filed_document(db: Database, number: str, signer: str) -> tuple[dict[str, Any], str]:
@@ -47,8 +50,7 @@ def _html(db: Database, number: str, signer: str, base: str) -> Response:
     with db.session() as s:
         names = participants.participant_names(s)
     html = render.printable_html(document, verification_url(base, number), sha256, names)
-    return Response(html, media_type="text/html; charset=utf-8",
-                    headers={**PRIVATE, "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"})
+    return Response(html, media_type="text/html; charset=utf-8", headers={**PRIVATE, **PRINTABLE_HTML})
 
 
 def _pdf(db: Database, number: str, signer: str, base: str) -> Response:

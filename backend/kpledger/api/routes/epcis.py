@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from kpledger.api.deps import DbDep, SettingsDep, public_base_url
+from kpledger.api.deps import DbDep, SettingsDep
 from kpledger.api.schemas.epcis import EventsQuery, Paging, PeriodQuery
 from kpledger.api.schemas.errors import errors
 from kpledger.core.errors import NotFound
@@ -28,9 +28,9 @@ EPCIS_HEADERS = {"GS1-EPCIS-Version": "2.0.0", "GS1-CBV-Version": "2.0.0"}
 MEDIA_TYPE = "application/ld+json"
 
 
-def get_identifiers(request: Request, settings: SettingsDep) -> Identifiers:
-    """The identifier base and the viewer's URL: from Settings, else the URL this API was reached at."""
-    return Identifiers(settings.id_base_url or str(request.base_url).rstrip("/"), public_base_url(request))
+def get_identifiers(settings: SettingsDep) -> Identifiers:
+    """The identifier base and the viewer's URL, as configured (never from the request's Host)."""
+    return Identifiers(settings.id_base_url, settings.public_base_url)
 
 
 IdsDep = Annotated[Identifiers, Depends(get_identifiers)]
@@ -55,7 +55,7 @@ def _page(request: Request, db: DbDep, ids: Identifiers, wanted: EventFilter, pa
     if next_at is not None:
         url = request.url.remove_query_params("nextPageToken").include_query_params(
             nextPageToken=encode_token(next_at))
-        headers["Link"] = f'<{url}>; rel="next"'
+        headers["Link"] = f'<{ids.public}{url.path}?{url.query}>; rel="next"'
     return _document(body, headers)
 
 
@@ -132,9 +132,9 @@ def resolve_identifier(kind: str, key: str, request: Request, db: DbDep, ids: Id
         return RedirectResponse(ids.viewer_page(kind, key), status_code=303)
     links = {"viewer": ids.viewer_page(kind, key)}
     if kind == "lot":
-        links["epcis"] = f"{request.base_url}v1/epcis/lots/{key}"
+        links["epcis"] = f"{ids.public}/v1/epcis/lots/{key}"
     elif kind == "participant":
-        links["epcis"] = f"{request.base_url}v1/epcis/participants/{key}/events"
+        links["epcis"] = f"{ids.public}/v1/epcis/participants/{key}/events"
     uri = {"lot": ids.lot, "operator": ids.operator, "participant": ids.participant,
            "certificate": ids.certificate}[kind](key)
     return JSONResponse({"id": uri, "kind": kind, "links": links, "data": found},
