@@ -259,7 +259,8 @@ def test_a_customs_officer_checks_the_paper_the_json_and_forgeries(stack, tmp_pa
     genuine = officer.run("certificate", "verify", str(pdf), "--number", "BW0000001", json_out=False)
     assert genuine.exit_code == 0, genuine.stderr
     text = genuine.stdout
-    assert text.startswith("✓ BW0000001.pdf is the ledger's print of the filed document, unaltered")
+    assert text.startswith("✓ Genuine; import confirmed. This file is the ledger's print of certificate BW0000001, "
+                           "unaltered.")
     for shown in ("✓ Import confirmed", "Botswana (BW) -> European Union (EU)", "3500.00",
                   f"Gaborone Diamond Exporters (Pty) Ltd ({stack.demo.addr('bw_exporter')})",
                   f"Antwerp Rough Trading NV ({stack.demo.addr('antwerp_trader')})", "7102.31 (non-industrial)"):
@@ -289,7 +290,7 @@ def test_a_genuine_paper_of_a_voided_or_superseded_certificate_fails_the_check(s
     number, path = certified(stack, tmp_path)
     assert officer.run("certificate", "verify", str(path)).exit_code == 0
     ca("certificate", "void", number, "--reason", "7")
-    assert "is voided" in refused(officer.run("certificate", "verify", str(path)), "CertificateVoided")
+    assert "✗ Genuine, but voided." in refused(officer.run("certificate", "verify", str(path)), "CertificateVoided")
     replacement, new_path = certified(stack, tmp_path, "--replaces", number)
     assert "replaced by a corrected" in refused(officer.run("certificate", "verify", str(path), json_out=False),
                                                 "CertificateSuperseded")
