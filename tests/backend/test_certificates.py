@@ -551,6 +551,7 @@ VERDICT_FILES: dict[str, dict[str, str]] = {
     "voided print": {"A": "other-record", "own": "voided", "none": "voided", "lot": "other-record"},
     "superseded print": {"A": "other-record", "own": "superseded", "none": "superseded", "lot": "other-record"},
     "expired print": {"A": "other-record", "own": "expired", "none": "expired", "lot": "other-record"},
+    "disputed print": {"A": "other-record", "own": "disputed", "none": "disputed", "lot": "other-record"},
     "parcel document": {"A": "other-record", "own": "parcel-sealed", "none": "parcel-sealed", "lot": "parcel-sealed"},
 }
 # the stable code `kp` exits 1 with when the verdict is not good
@@ -563,7 +564,7 @@ def _dropped(world: World, name: str, tmp_path: Path) -> tuple[Path, tuple[str, 
     ca = world.demo.clients["ca_authority"]
     a = world.numbers["issued"]
     own = {"another's print": "delivered", "voided print": "voided", "superseded print": "superseded",
-           "expired print": "expired"}
+           "expired print": "expired", "disputed print": "disputed"}
     number = world.numbers[own[name]] if name in own else a
     record: tuple[str, str] = ("certificate", number)
     if name == "document":
@@ -663,3 +664,26 @@ def test_every_surface_gives_the_same_verdict_on_the_same_file(world: World, api
         seen.append(reference_verdict)
     # what the file is, and its record's status now, read the same whatever the person looks at
     assert len({(v["file_words"], v["status_words"]) for v in seen}) == 1, seen
+
+
+def test_a_file_anchored_by_several_records_names_them_all_and_the_one_looked_at_first(world: World, api):
+    mine = world.demo.clients["ca_mine"]
+    body = f"one survey for two parcels {time.time()}".encode()
+    digest = "0x" + hashlib.sha256(body).hexdigest()
+    first, second = (str(mine.register_parcel(points=100, hs_code=GEM, origin="CA", document_hash=digest)["result"]
+                         ["parcel_id"]) for _ in range(2))
+    anyone = api.get(f"/v1/verify/{digest}").json()
+    assert [(f["kind"], f["reference"]) for f in anyone["found"]] == [("parcel", first), ("parcel", second)]
+    assert anyone["verdict"]["record"]["reference"] == first and anyone["verdict"]["code"] == "parcel-live"
+    looked_at = api.get(f"/v1/verify/{digest}?parcel={second}").json()["verdict"]
+    assert (looked_at["record"]["reference"], [o["reference"] for o in looked_at["others"]]) == (second, [first])
+    assert looked_at["file_words"] == (f"This file is the document anchored for parcel {second}; also the document "
+                                       f"anchored for parcel {first}.")
+    assert api.post(f"/v1/verify/parcels/{second}", content=body).json()["verdict"] == looked_at
+    assert api.get(f"/v1/verify/{digest}?lot={second}").json()["verdict"]["record"]["reference"] == second
+    # one record looked at at most; an unknown one is not found
+    both = api.get(f"/v1/verify/{digest}?parcel={first}&certificate=BW0000001")
+    assert (both.status_code, both.json()["code"]) == (422, "InvalidRequest")
+    missing = api.get(f"/v1/verify/{digest}?certificate=ZZ0000404")
+    assert (missing.status_code, missing.json()["code"]) == (404, "CertificateNotFound")
+    assert api.get("/v1/verify/0x1234").status_code == 422

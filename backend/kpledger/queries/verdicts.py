@@ -144,7 +144,7 @@ def _certificate_now(cert: m.Certificate, status: str) -> str:
         words += f" Replaced by {cert.superseded_by}."
     discrepancy, _ = corrections(cert.history)
     if status == "disputed" and discrepancy is not None:
-        words += f" Discrepancy: {_reason(discrepancy['reason'])}, not resolved."
+        words += f" Discrepancy recorded: {_reason(discrepancy['reason'])}."
     return words
 
 
@@ -172,8 +172,9 @@ def verdict(s: Session, digest: str, screen: tuple[Screen, str] | None = None) -
     subject, shown, anchored = on_screen(s, *screen) if screen is not None else (None, None, None)
     found = matches_of(s, digest)
     ours = [f for f in found if shown is None or f.key in shown]
-    # the record looked at itself first, then any other record on the same page, then any record at all
-    primary = next((f for f in ours if screen is not None and f.key == (screen[0], screen[1])), None)
+    # the record looked at itself first (a lot's page: its parcel), then any other record on the page, then any
+    itself = None if screen is None else ("parcel" if screen[0] == "lot" else screen[0], screen[1])
+    primary = next((f for f in ours if f.key == itself), None)
     primary = primary or (ours[0] if ours else found[0] if found else None)
     now = None
     if primary is None:
