@@ -9,11 +9,11 @@ import time
 import traceback
 from pathlib import Path
 
-from bench import gas, indexer, reads, report, soak, statistics, world, writes
+from bench import chainkill, gas, indexer, reads, report, soak, statistics, world, writes
 from bench.common import Result
 from bench.world_trade import MIDDLE, QUICK, YEAR, Size
 
-SECTIONS = ("gas", "writes", "indexer", "reads", "statistics", "world", "soak")
+SECTIONS = ("gas", "writes", "indexer", "reads", "statistics", "world", "soak", "chainkill")
 QUICK_SOAK_MINUTES = 3.0
 
 
@@ -46,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
                              "1 page/s)")
     parser.add_argument("--soak-debug-memory", action="store_true",
                         help="soak: trace the server's allocations (KP_DEBUG_MEMORY) and record snapshot diffs")
+    parser.add_argument("--chainkill-rounds", type=int, default=chainkill.ROUNDS,
+                        help=f"chainkill: how many kill -9 of the chain (default {chainkill.ROUNDS})")
     parser.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections to run")
     parser.add_argument("--keep", action="store_true", help="keep the temporary data folders")
     args = parser.parse_args(argv)
@@ -75,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
             elif section == "soak":
                 results += soak.run(work, args.soak_minutes, soak.Mix().scaled(args.soak_scale),
                                     debug_memory=args.soak_debug_memory)
+            elif section == "chainkill":
+                results += chainkill.run(work, args.chainkill_rounds)
             elif section == "world":
                 results += world.run(work, world_size(args), args.world_flows, args.world_limit,
                                      args.world_block_time)

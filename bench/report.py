@@ -85,6 +85,18 @@ def extra(r: Result) -> str:
                          for k, v in d["latency"].items())
     if r.section == "soak" and "requests" in d:
         return ", ".join(f"{k} {n:,}" for k, n in d["requests"].items())
+    if r.section == "chainkill" and "rounds" in d:
+        k = d["keeper"]
+        return (f"state {d['state_mb'][0]}-{d['state_mb'][1]} MB, {d['loop_s']} s; dumps kept {k.get('kept', 0)} "
+                f"(checked in {k.get('check_ms', 0) / max(1, k.get('kept', 0) + k.get('mixed', 0)):.0f} ms each), "
+                f"dropped as mixed {k.get('mixed', 0)}, copies synced {k.get('synced', 0)} "
+                f"({k.get('sync_ms', 0) / max(1, k.get('synced', 0)):.0f} ms each)")
+    if r.section == "chainkill" and "median_s" in d:
+        return (f"median {d['median_s']} s; blocks lost max {d['blocks_max']}, median {d['blocks_median']}; the state "
+                f"on disk at the kill {d['state_age_s']['median']} s old (max {d['state_age_s']['max']})")
+    if r.section == "chainkill" and "acknowledged" in d:
+        return (f"missing {d['missing']}, twice {d['twice']}, other id {d['answered_id_differs']}, index off "
+                f"{d['index_mismatched']}; {d['retries']:,} retries while the chain was down")
     if r.section == "world" and not d.get("extrapolated"):
         return (f"{d['writes']:,} writes ({d['writes_per_s']}/s), {d['handoffs']} hand-offs, {d['errors']} errors, "
                 f"chain {d['chain_state_mb']} MB, DB {d['db_mb']} MB, backend peak {d['backend_peak_rss_mb']:.0f} MB")

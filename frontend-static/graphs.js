@@ -1,6 +1,6 @@
 // The two SVG diagrams: the lineage graph (parcels from the mines to the parcel shown) and the country
 // route (stops joined by the crossings, each labelled with its KP certificate).
-import { s, fmtCarats, originWords } from "./util.js";
+import { s, fmtCarats, hsText, hsWords, originWords } from "./util.js";
 
 const STATUS_COLOUR = {
   confirmed: "#166534", delivered: "#8a4b00", issued: "#1d4ed8", expired: "#b42318", voided: "#b42318",
@@ -17,7 +17,10 @@ function arrowMarker(id, colour) {
   }, s("path", { d: "M0 0L10 5L0 10z", fill: colour }));
 }
 
-/** Layered lineage graph, roots (registrations at the mines) on top, the parcel shown highlighted. */
+const NODE_W = 184, NODE_PAD = 10; // a parcel's box, and the room its text keeps from either side
+
+/** Layered lineage graph, roots (registrations at the mines) on top, the parcel shown highlighted; `fitLineage`
+ * once it is shown. */
 export function lineageSvg(lineage, currentId) {
   const nodes = [...lineage.nodes].sort((a, b) => a.id - b.id);
   const byId = new Map(nodes.map((n) => [n.id, n]));
@@ -45,7 +48,7 @@ export function lineageSvg(lineage, currentId) {
   }
   // layers; an edge spanning several layers gets a narrow waypoint in each layer it passes (so it is
   // routed beside the parcels of those layers rather than through them)
-  const W = 184, H = 106, GX = 24, GY = 64, PAD = 16, WAY = 16;
+  const W = NODE_W, H = 106, GX = 24, GY = 64, PAD = 16, WAY = 16;
   const layers = [];
   const items = new Map(); // key -> {key, w, parents: [keys]}
   for (const n of nodes) {
@@ -123,21 +126,61 @@ export function lineageSvg(lineage, currentId) {
       descendants.has(n.id) && "node-descendant", n.status === "closed" && "node-closed"].filter(Boolean).join(" ");
     const holder = n.holder_name || `account ${n.holder.slice(0, 6)}…${n.holder.slice(-4)}`;
     const label = `Parcel ${n.id}${current ? " (this parcel)" : ""}${roots.has(n.id) ? ", registered at the mine" : ""}: ` +
-      `${fmtCarats(n.carats)}, origin ${originWords(n.origins)}, HS ${n.hs_code}, ${n.status}, ` +
+      `${fmtCarats(n.carats)}, origin ${originWords(n.origins)}, HS ${hsWords(n.hs_code)}, ${n.status}, ` +
       `${n.status === "closed" ? "last held by" : "held by"} ${holder}`;
     const link = s("a", { href: `#/lot/${n.id}`, class: classes, "aria-label": label, "data-parcel": n.id },
       s("rect", { x, y, width: W, height: H, rx: 8 }),
-      s("text", { x: x + 10, y: y + 20, class: "node-title" },
+      s("text", { x: x + NODE_PAD, y: y + 20, class: "node-title" },
         `Parcel ${n.id}`, roots.has(n.id) ? s("tspan", { class: "node-tag" }, " · mine") : null,
         current ? s("tspan", { class: "node-tag" }, " · this parcel") : null),
-      s("text", { x: x + 10, y: y + 40 }, fmtCarats(n.carats), n.status === "closed" ? " · closed" : ""),
-      s("text", { x: x + 10, y: y + 58 }, `origin ${originWords(n.origins)}`),
-      s("text", { x: x + 10, y: y + 76 }, `HS ${n.hs_code}`),
-      s("text", { x: x + 10, y: y + 95, class: "node-holder" }, s("title", {}, `${holder} (${n.holder})`),
-        holder.length > 24 ? `${holder.slice(0, 23)}…` : holder));
+      s("text", { x: x + NODE_PAD, y: y + 40 }, fmtCarats(n.carats), n.status === "closed" ? " · closed" : ""),
+      s("text", { x: x + NODE_PAD, y: y + 58 }, `origin ${originWords(n.origins)}`),
+      s("text", { x: x + NODE_PAD, y: y + 76 }, `HS ${hsText(n.hs_code)}`),
+      s("text", { x: x + NODE_PAD, y: y + 95, class: "node-holder" }, s("title", {}, `${holder} (${n.holder})`),
+        holder));
     svg.append(link);
   }
   return svg;
+}
+
+/**
+ * Shortens with an ellipsis each line of the lineage's boxes that is wider than its box, as measured in this browser
+ * (fonts differ from one phone to another): call it once the graph is shown. A shortened line keeps its full text as
+ * its tooltip; each box's accessible name has everything.
+ */
+export function fitLineage(svg) {
+  for (const text of svg.querySelectorAll("a.node > text")) fitText(text, NODE_W - 2 * NODE_PAD);
+}
+
+function fitText(text, width) {
+  if (text.getComputedTextLength() <= width) return;
+  const leaves = []; // the text nodes drawn (a <title> is not), in order, with their full text
+  const walk = (el) => {
+    for (const node of el.childNodes) {
+      if (node.nodeType === Node.TEXT_NODE) leaves.push([node, node.data]);
+      else if (node.nodeName !== "title") walk(node);
+    }
+  };
+  walk(text);
+  const full = leaves.map(([, data]) => data).join("");
+  const keep = (count) => { // the first `count` characters, then "…"
+    let left = count, last = null;
+    for (const [node, data] of leaves) {
+      node.data = data.slice(0, Math.max(0, left));
+      left -= data.length;
+      if (node.data) last = node;
+    }
+    if (last) last.data = `${last.data.trimEnd()}…`;
+  };
+  let lo = 0, hi = full.length - 1; // the most characters that fit, by bisection
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    keep(mid);
+    if (text.getComputedTextLength() <= width) lo = mid;
+    else hi = mid - 1;
+  }
+  keep(lo);
+  if (!text.querySelector("title")) text.prepend(s("title", {}, full));
 }
 
 /**

@@ -1,12 +1,12 @@
 // The lot's page: its facts, its lineage and route graphs, its certificates and parcels, and the QR codes;
 // the verdict and the timeline come from their own modules.
 import { certificateStatus, discrepancyWords } from "./certificate.js";
-import { lineageSvg, routeModel, routeSvg } from "./graphs.js";
+import { fitLineage, lineageSvg, routeModel, routeSvg } from "./graphs.js";
 import { $, country, hideResults, state } from "./page.js";
 import { lotQr } from "./qr.js";
 import { renderTimeline } from "./timeline.js";
 import {
-  badge, clear, fact, fmtCarats, fmtTime, h, hsWords, isoTime, lotLink, originWords, party, shortHash,
+  badge, clear, fact, fmtCarats, fmtTime, h, hsText, hsWords, isoTime, lotLink, originWords, party, shortHash,
 } from "./util.js";
 import { renderVerdict } from "./verdict.js";
 
@@ -81,8 +81,10 @@ function lastCountryOf(address, steps) {
 
 function renderLineage(lineage, id) {
   const box = clear($("lineage-container"));
-  box.append(lineageSvg(lineage, id));
+  const svg = lineageSvg(lineage, id);
+  box.append(svg);
   $("lineage-section").hidden = false;
+  fitLineage(svg); // measured once laid out
 }
 
 function renderRoute(provenance, certificates) {
@@ -146,7 +148,7 @@ function renderConsignmentParcels(parcels) {
     list.append(h("li", { class: "parcel-card", "data-parcel": p.id },
       h("div", {},
         h("h3", {}, lotLink(p.id, "Parcel")),
-        h("p", {}, `${fmtCarats(p.carats)} · ${p.stones} stones · HS ${p.hs_code}`),
+        h("p", {}, `${fmtCarats(p.carats)} · ${p.stones} stones · HS ${hsText(p.hs_code)}`),
         h("p", {}, `Origin ${originWords(p.origins)} · ${p.status}`)),
       lotQr("parcel", p.id, 96)));
   }

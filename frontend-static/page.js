@@ -1,6 +1,6 @@
 // The viewer's shared page state: the lot shown, the participants' names, the status line and the error box.
 import { api, ApiError } from "./api.js";
-import { clear, h, plain } from "./util.js";
+import { clear, countryWords, h, plain } from "./util.js";
 
 export const $ = (id) => document.getElementById(id);
 
@@ -46,8 +46,7 @@ export async function ensureParticipants() {
   }
 }
 
+/** "Botswana (BW)", as the certificate page, the CLI and the print write a participant. */
 export function country(code) {
-  if (!code) return "—";
-  const name = state.countryNames.get(code);
-  return name ? `${code} (${name})` : code;
+  return countryWords(code, state.countryNames.get(code));
 }

@@ -72,14 +72,14 @@ export function shortHash(hash) {
   return hash.length > 16 ? `${hash.slice(0, 8)}…${hash.slice(-6)}` : hash;
 }
 
-const DATE = new Intl.DateTimeFormat("en-GB", {
-  year: "numeric", month: "short", day: "2-digit", hour: "2-digit", minute: "2-digit", timeZone: "UTC",
-});
+// How a person reads the ledger's values: weights, HS codes, countries and times. The CLI and the printed certificate
+// write them the same way (backend/kpledger/core/words.py; tests/backend/test_viewer.py compares both on the same
+// values).
 
-/** Unix seconds -> "28 Nov 2026, 14:04 UTC" */
+/** Unix seconds -> "2026-11-28 14:04 UTC" (the same in every browser and locale, as the CLI and the verdict write it) */
 export function fmtTime(seconds) {
   if (seconds === null || seconds === undefined) return "—";
-  return `${DATE.format(new Date(Number(seconds) * 1000))} UTC`;
+  return `${new Date(Number(seconds) * 1000).toISOString().slice(0, 16).replace("T", " ")} UTC`;
 }
 
 /** ISO timestamp for <time datetime> */
@@ -97,10 +97,20 @@ export function fmtCarats(carats) {
 
 const HS = { 710210: "unsorted", 710221: "industrial", 710231: "non-industrial (gem)" };
 
-/** 710231 -> "7102.31 non-industrial (gem)": HS codes as the KP certificate writes them. */
+/** 710231 -> "7102.31": an HS code as the KP certificate writes it. */
+export function hsText(code) {
+  return `${String(code).slice(0, 4)}.${String(code).slice(4)}`;
+}
+
+/** 710231 -> "7102.31 non-industrial (gem)": an HS code with its words. */
 export function hsWords(code) {
-  const dotted = `${String(code).slice(0, 4)}.${String(code).slice(4)}`;
-  return HS[code] ? `${dotted} ${HS[code]}` : String(code);
+  return HS[code] ? `${hsText(code)} ${HS[code]}` : String(code);
+}
+
+/** ("BW", "Botswana") -> "Botswana (BW)": a participant by its name on the ledger, the code alone without one. */
+export function countryWords(code, name) {
+  if (!code) return "—";
+  return name && name !== code ? `${name} (${code})` : String(code);
 }
 
 /** Origins as words: "BW" or "mixed: BW, CA" */

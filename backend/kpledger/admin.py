@@ -22,7 +22,7 @@ import httpx
 from eth_account import Account
 from pydantic import ValidationError
 
-from kpledger.core.config import Settings
+from kpledger.core.config import Settings, describe
 
 BACKUP_MANIFEST = "backup.json"
 SQLITE_FILE = "kp.db"
@@ -72,8 +72,7 @@ def settings_for(data: Path | None) -> Settings:
     try:
         return Settings(data_dir=data) if data is not None else Settings()
     except ValidationError as exc:
-        fail("InvalidSettings", "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}"
-                                          for e in exc.errors()))
+        fail("InvalidSettings", describe(exc))
 
 
 def sqlite_path(settings: Settings) -> Path | None:
@@ -319,7 +318,8 @@ def relayer_rotate(api: str, token: str | None, new_key_file: Path, password_fil
                    drain_timeout: float) -> None:
     """Switch the running relayer to a new key without losing or repeating a write (drain, switch, resume).
 
-    Then set KP_RELAYER_KEY to the new key for the next restart, and fund the new account."""
+    Fund the new account first (refused with RelayerKeyUnfunded otherwise), then set KP_RELAYER_KEY to the new key
+    for the next restart."""
     key = read_key(new_key_file, password_file)
     answer = _admin_call(api, token, "POST", "/admin/relayer/rotate",
                          {"new_key": key, "drain_timeout": drain_timeout}, timeout=drain_timeout + 30)

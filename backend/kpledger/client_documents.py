@@ -37,9 +37,11 @@ class DocumentsClient(ApiClient):
         return self.signed_exchange("PUT", f"/v1/documents/{kind}/{_ref(reference)}", content, content_type).json()
 
     def document(self, kind: Kind, reference: str | int) -> tuple[bytes, str]:
-        """A record's filed document and its content type (for the parties and authorities concerned)."""
+        """A record's filed document and the content type it was filed with (for the parties and authorities
+        concerned; the API serves it in a fixed type)."""
         response = self.signed_get(f"/v1/documents/{kind}/{_ref(reference)}")
-        return response.content, response.headers.get("content-type", "application/octet-stream")
+        return response.content, response.headers.get("x-kp-content-type") or response.headers.get(
+            "content-type", "application/octet-stream")
 
     def file_certificate(self, document: Mapping[str, Any]) -> dict[str, Any]:
         """Files a `kp-certificate/1` document (a dict, e.g. from `kpledger.certificates.document.compose`) for its

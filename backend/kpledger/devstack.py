@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import random
+import signal
 import socket
 import subprocess
 import sys
@@ -27,7 +29,16 @@ from kpledger.chain.contracts import CONTRACTS, RECORD_KEYS
 from kpledger.chain.deploy import deploy_ledger
 from kpledger.chain.jsonrpc import JsonRpc
 from kpledger.core.devkeys import GOVERNANCE_INDEX, MNEMONIC, address_of, dev_key
-from kpledger.localnet import ROOT, set_block_time, start_anvil, start_hardhat, stop, wait_until_up
+from kpledger.localnet import (
+    ROOT,
+    AnvilProcess,
+    ChainState,
+    set_block_time,
+    start_anvil,
+    start_hardhat,
+    stop,
+    wait_until_up,
+)
 
 MANIFEST = ROOT / ".build" / "__local__.json"
 CHAIN_ID = 31337
@@ -76,6 +87,29 @@ class Signer:
 
 
 NODE_KINDS = ("anvil", "hardhat")
+
+
+class Crash(NamedTuple):
+    """What a kill -9 and restart of the chain (`LocalChain.crash`) did.
+
+    `head`: the head read just before the kill (blocks mined in the milliseconds after are not in it); `saved`: the
+    head of the complete state on disk a moment before (at least); `restored`: the head of the state the restart
+    loaded; `torn`: the kill cut a state dump short; `lost_s`: seconds of history the restarted chain lacks, the
+    kill's time less the first lost block's timestamp (whole seconds: up to 1 s more than the truth; 0 when no block
+    was lost); `age_s`: how long before the kill anvil had finished writing the state on disk; `changed`: sampled
+    blocks at or below `restored` whose hash is not what it was."""
+
+    head: int
+    saved: int
+    restored: int
+    torn: bool
+    lost_s: float
+    age_s: float
+    changed: list[int]
+
+    @property
+    def lost_blocks(self) -> int:
+        return max(0, self.head - self.restored)
 
 
 class LocalChain:
@@ -127,10 +161,70 @@ class LocalChain:
         """From now on a block every `seconds` (whole seconds), empty or not, instead of one per transaction."""
         set_block_time(self.url, seconds, self.kind)
 
+    @property
+    def state(self) -> ChainState:
+        """anvil's state files in the data folder."""
+        return ChainState(self.data_dir)
+
+    def kill(self) -> bool:
+        """kill -9 the node (its whole process group), as a crash does; says whether the kill cut a state dump
+        short (anvil's file left torn)."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+        if isinstance(self.process, AnvilProcess):
+            self.process.keeper.join()
+        return self.state.dumping()
+
+    def crash(self, during_dump: bool = False, samples: int = 64, recent: int = 32) -> Crash:
+        """kill -9 the chain (anvil) and start it again, as a crash and a restart, and says what it lost (see
+        `Crash`): the hashes of `samples` blocks across its history, read before the kill, are compared after, and
+        the times of the last `recent` blocks date the first one lost."""
+        first = self.head()
+        # from block 1: anvil makes a new genesis block at a start from a state file, with the time of that start
+        heights = sorted({first, max(1, self.start_block), *random.sample(range(1, first + 1), min(samples, first))})
+        hashes = {n: b["hash"] for n, b in zip(heights, self._blocks(heights), strict=True)}
+        saved = ChainState.block(self.state.current) if self.state.current.exists() else 0
+        for _attempt in range(10):  # when aimed, until the dump is still being written after these reads
+            if during_dump:
+                self.wait_for_dump()
+            head = self.head()  # as late as can be: blocks mined in the milliseconds before the kill are not in it
+            times = {int(b["number"], 16): int(b["timestamp"], 16)
+                     for b in self._blocks(range(max(1, head - recent + 1), head + 1))}
+            if not during_dump or self.state.dumping():
+                break
+        saved_at = self.state.current.stat().st_mtime if self.state.current.exists() else 0.0
+        torn = self.kill()
+        killed_at = time.time()
+        loaded = self.state.prepare()  # what the restart loads (the head after it may hold new blocks already)
+        restored = ChainState.block(loaded) if loaded else 0
+        self.restart()
+        kept = [n for n in heights if n <= restored]
+        changed = [n for n, b in zip(kept, self._blocks(kept), strict=True) if b["hash"] != hashes[n]]
+        if restored >= head:
+            lost_s = 0.0
+        elif restored + 1 in times:
+            lost_s = killed_at - times[restored + 1]
+        else:  # more blocks lost than were dated: bounded by the restored head's time
+            lost_s = killed_at - int(self._blocks([restored])[0]["timestamp"], 16)
+        return Crash(head, saved, restored, torn, lost_s, killed_at - saved_at, changed)
+
+    def _blocks(self, numbers: Iterable[int]) -> list[dict[str, Any]]:
+        return self.rpc.batch([("eth_getBlockByNumber", [hex(n), False]) for n in numbers])
+
+    def wait_for_dump(self, timeout: float = 60) -> None:
+        """Returns while anvil is writing its state dump (the moment a kill -9 once erased the chain)."""
+        state, deadline = self.state, time.monotonic() + timeout
+        while not state.dumping():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no state dump seen in progress in {timeout} s")
+            time.sleep(0.0005)
+
     def restart(self, stale_state: bytes | None = None) -> None:
         """Starts the node again on the same port and folder (after a kill), optionally from an older state dump."""
+        if isinstance(self.process, AnvilProcess) and self.process.poll() is not None:
+            self.process.keeper.join()  # its last pass done: what it kept is in place before the start looks
         if stale_state is not None:
-            (self.data_dir / "anvil-state.json").write_bytes(stale_state)
+            self.state.reset_to(stale_state)
         self.process = self._start(block_time=self.block_time)
 
     def call(self, method: str, params: list[Any] | None = None) -> Any:

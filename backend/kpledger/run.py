@@ -2,14 +2,13 @@
 
 Starts anvil with its state in the data folder (or uses one already listening), deploys the
 contracts once (addresses in data/deployment.json), serves the API and the viewer, and prints
-the URLs. With --demo it loads the demo journey once. Ctrl-C stops everything; anvil is stopped
-with SIGTERM so that it saves its state, and the next run finds the same data.
+the URLs. With --demo it loads the demo journey once. Ctrl-C or SIGTERM (`kill PID`, a service manager) stops
+everything; anvil is stopped with SIGTERM so that it saves its state, and the next run finds the same data.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import sys
 import threading
@@ -17,10 +16,10 @@ import time
 from pathlib import Path
 
 import httpx
-import uvicorn
 
 from kpledger import localnet
 from kpledger.api.main import create_app
+from kpledger.api.server import server
 from kpledger.core.config import Settings
 from kpledger.ops import logs, memory
 
@@ -66,41 +65,44 @@ def main(argv: list[str] | None = None) -> int:
     data = args.data.resolve()
     chain_url = f"http://127.0.0.1:{args.chain_port}"
     anvil = None
-    if not localnet.is_up(chain_url):
-        anvil = localnet.start_anvil(data, args.chain_port)
-    try:
-        localnet.wait_until_up(chain_url, anvil)
+    with localnet.sigterm_as_interrupt():
         try:
+            if not localnet.is_up(chain_url):
+                anvil = localnet.start_anvil(data, args.chain_port)
+            localnet.wait_until_up(chain_url, anvil)
             localnet.deploy(chain_url, data / "deployment.json")
-        except localnet.DeployFailed as exc:
+            if anvil is not None and args.block_time:
+                localnet.set_block_time(chain_url, args.block_time)  # after the deploy (see set_block_time)
+            os.environ.update({"KP_RPC_URL": chain_url, "KP_DATA_DIR": str(data), "KP_PORT": str(args.port)})
+            settings = Settings(rpc_url=chain_url, data_dir=data, port=args.port)
+            if settings.malloc_arena_max:
+                memory.limit_arenas(settings.malloc_arena_max)
+            logs.configure(settings.log_level, settings.log_format, access=False)
+            api = settings.listen_url
+            api_server = server(create_app(settings), settings)
+
+            def announce() -> None:
+                wait_healthy(api)
+                if args.demo:
+                    from kpledger.demo import demo_status
+
+                    print("\n" + demo_status(api, data), flush=True)
+                print(banner(data, chain_url, api, args.port), flush=True)
+
+            threading.Thread(target=announce, daemon=True).start()
+            # uvicorn shuts down gracefully on Ctrl-C / SIGTERM, then raises the signal again: a KeyboardInterrupt
+            # for both here (before, that SIGTERM ended the process on the spot and left anvil running, unsaved)
+            api_server.run()
+        except KeyboardInterrupt:
+            pass
+        except (localnet.DeployFailed, localnet.ChainStateLost) as exc:
             print(f"error: {exc}", file=sys.stderr, flush=True)
             return 1
-        if anvil is not None and args.block_time:
-            localnet.set_block_time(chain_url, args.block_time)  # after the deploy (see set_block_time)
-        os.environ.update({"KP_RPC_URL": chain_url, "KP_DATA_DIR": str(data), "KP_PORT": str(args.port)})
-        settings = Settings(rpc_url=chain_url, data_dir=data, port=args.port)
-        if settings.malloc_arena_max:
-            memory.limit_arenas(settings.malloc_arena_max)
-        logs.configure(settings.log_level, settings.log_format, access=False)
-        api = f"http://127.0.0.1:{args.port}"
-        server = uvicorn.Server(uvicorn.Config(create_app(settings), host=settings.host, port=args.port,
-                                               log_config=None, limit_concurrency=settings.max_connections))
-
-        def announce() -> None:
-            wait_healthy(api)
-            if args.demo:
-                from kpledger.demo import demo_status
-
-                print("\n" + demo_status(api, data), flush=True)
-            print(banner(data, chain_url, api, args.port), flush=True)
-
-        threading.Thread(target=announce, daemon=True).start()
-        with contextlib.suppress(KeyboardInterrupt):
-            server.run()  # shuts down gracefully on Ctrl-C / SIGTERM, then re-raises the interrupt
-        print("stopped.", flush=True)
-    finally:
-        if anvil is not None:
-            localnet.stop(anvil)
+        finally:
+            if anvil is not None:
+                with localnet.interrupts_ignored():
+                    localnet.stop(anvil)
+    print("stopped.", flush=True)
     return 0
 
 

@@ -24,7 +24,7 @@ from kpledger.relay import Relayer, calls
 from kpledger.relay.request import WriteRequest
 
 from conftest import MANIFEST, signed_offline, start_server, submit
-from writes_support import Api, b32, licence, registered, setup_world
+from writes_support import UNSORTED, Api, b32, licence, registered, setup_world
 
 ADMIN = "test-admin-token-0123456789"
 
@@ -192,6 +192,42 @@ def test_rotating_the_relayer_key_under_load_loses_and_repeats_nothing(node, act
         assert code == 0 and status["address"] == address_of(new_key) and status["in_flight"] == 0
         assert set(status["journal"]) >= {old, address_of(new_key)}
         assert set(journal(node).values()) == {"mined"}
+    finally:
+        stop(server.process)
+
+
+def test_rotation_refuses_a_key_whose_account_cannot_pay_and_the_old_key_keeps_relaying(node, actors, tmp_path):
+    """A key whose account cannot pay for a batch (or holds less than KP_RELAYER_MIN_BALANCE_WEI) would have every
+    later write refused by the node: the rotation is refused with RelayerKeyUnfunded and the old key keeps relaying.
+    Before the fix the rotation to the unfunded key went through."""
+    new_key = dev_key(31)  # anvil funds keys 0-9 only
+    new = address_of(new_key)
+    server = start_server(node, extra_env={"KP_ADMIN_TOKEN": ADMIN})
+    env = {"KP_API": server.url, "KP_ADMIN_TOKEN": ADMIN}
+    try:
+        api = Api(server.url)
+        setup_world(api, actors)
+        old = address_of(dev_key(0))
+        key_file = tmp_path / "new.key"
+        key_file.write_text(new_key.hex() + "\n")
+        for i, balance in enumerate((0, 10**16)):  # nothing; then less than the default minimum (0.1 ether)
+            node.fund([new], balance)
+            code, _out, err = admin("relayer", "rotate", "--new-key-file", str(key_file), env=env)
+            assert code == 1 and err.startswith("error RelayerKeyUnfunded: ") and err.count("\n") == 1, err
+            assert f"{new} holds {balance} wei" in err and "KP_RELAYER_MIN_BALANCE_WEI" in err, err
+            assert new_key.hex() not in err
+            code, out, _err = admin("relayer", "status", env=env)
+            assert json.loads(out)["address"] == old
+            answer = api.do(actors["mine"], "RegisterParcel", {"points": 5 + i, "stones": 1, "hsCode": UNSORTED,
+                                                               "origin": "BW", "documentHash": b32(f"unfunded-{i}")})
+            assert node.w3.eth.get_transaction(answer["tx_hash"])["from"] == old
+        node.fund([new], 10**18)
+        code, out, err = admin("relayer", "rotate", "--new-key-file", str(key_file), env=env)
+        assert code == 0, err
+        assert json.loads(out)["new"] == new
+        answer = api.do(actors["mine"], "RegisterParcel", {"points": 9, "stones": 1, "hsCode": UNSORTED, "origin": "BW",
+                                                           "documentHash": b32("funded")})
+        assert node.w3.eth.get_transaction(answer["tx_hash"])["from"] == new
     finally:
         stop(server.process)
 

@@ -250,6 +250,12 @@ def qr_texts(pdf: bytes) -> list[str]:
     return [found.text for found in zxingcpp.read_barcodes(image)]
 
 
+def field(text: str, label: str) -> str:
+    """The value printed beside a label of the certificate's table (the PDF's text: a row's label, then its value's
+    first line)."""
+    return next(line.strip()[len(label) + 1:] for line in text.splitlines() if line.startswith(f"{label} "))
+
+
 def pdf_text(pdf: bytes) -> tuple[int, str]:
     document = pdfium.PdfDocument(pdf)
     return len(document), "\n".join(document[i].get_textpage().get_text_range() for i in range(len(document)))
@@ -266,15 +272,27 @@ def test_a_party_prints_the_certificate_as_html_and_as_a_one_page_pdf_with_its_q
     for words in ("Kimberley Process Certificate", "BW0000001", "Kimberley Process Certification Scheme",
                   "Botswana (BW)", "European Union (EU)", "Country of origin", "Date of issue", "Date of expiry",
                   "Government Diamond Valuator", "Diamond Hub, Plot 63000", "Gaborone Diamond Exporters (Pty) Ltd",
-                  "Antwerp Rough Trading NV", "Schupstraat 9", "3500.00 ct", "USD 41,300,000.00",
-                  "Number of parcels", "7102.31", "BW-SEAL-0001", "K. Mogapi, Gaborone"):
+                  "Antwerp Rough Trading NV", "Schupstraat 9", "USD 41,300,000.00",
+                  "Number of parcels", "BW-SEAL-0001", "K. Mogapi, Gaborone"):
         assert words in text, words
+    # weights, countries and HS codes as the viewer writes them (kpledger.core.words; util.js agrees: test_viewer)
+    assert field(text, "Carat weight") == "3,500.00 ct" and "3500.00" not in text
+    assert field(text, "Country of origin") == "Botswana (BW)"
+    assert field(text, "HS code(s)") == "7102.31 non-industrial (gem)"
+    assert field(text, "Exporting participant") == "Botswana (BW)"
     # the PDF is the one the ledger printed when the document was filed, unaltered
     cert = api.get("/v1/certificates/BW0000001").json()
     assert cert["document"]["printed_sha256"] == "0x" + hashlib.sha256(pdf).hexdigest()
     assert (world.demo.documents_dir / "BW0000001.pdf").read_bytes() == pdf
     html = importer.printable_certificate("BW0000001", pdf=False).decode()
     assert html.startswith("<!doctype html>") and "USD 41,300,000.00" in html and "<svg" in html
+    assert "<td>3,500.00 ct</td>" in html and "<td>Botswana (BW)</td>" in html
+
+    # goods of two origins: both countries by name, marked mixed as the verification page marks them
+    _, mixed = pdf_text(world.demo.clients["mumbai_cutter"].printable_certificate("EU0000001"))
+    assert field(mixed, "Country of origin") == "mixed origin (*): Botswana (BW), Canada (CA)"
+    assert field(mixed, "Carat weight") == "2,000.00 ct"
+    assert field(mixed, "Importing participant") == "India (IN)"
     assert f"Verify on the KP Ledger:<br>{url}" in html
 
 
@@ -297,7 +315,11 @@ def test_the_public_verification_slip_carries_the_qr_code_and_no_confidential_fi
     assert answer.status_code == 200 and answer.headers["content-type"] == "application/pdf"
     assert qr_texts(answer.content) == [f"{world.server.url}/#/certificate/EU0000001"]
     pages, text = pdf_text(answer.content)
-    assert pages == 1 and "EU0000001" in text and "Mumbai Diamond Cutters Pvt Ltd" in text and "2000.00" in text
+    assert pages == 1 and "EU0000001" in text and "Mumbai Diamond Cutters Pvt Ltd" in text
+    assert field(text, "Route") == "European Union (EU) -> India (IN)"
+    assert field(text, "Carats / parcels") == "2,000.00 ct in 1 parcel(s)"
+    assert field(text, "HS code(s)") == "7102.31 non-industrial (gem)"
+    assert field(text, "Origin") == "mixed origin (*): Botswana (BW), Canada (CA)"
     for secret in ("23,800,000", "23800000", "Schupstraat", "Bharat Diamond Bourse", "Peeters"):
         assert secret not in text
     assert api.get("/v1/certificates/XX0000001/slip.pdf").json()["code"] == "CertificateNotFound"
@@ -687,3 +709,20 @@ def test_a_file_anchored_by_several_records_names_them_all_and_the_one_looked_at
     missing = api.get(f"/v1/verify/{digest}?certificate=ZZ0000404")
     assert (missing.status_code, missing.json()["code"]) == (404, "CertificateNotFound")
     assert api.get("/v1/verify/0x1234").status_code == 422
+
+
+def test_the_print_shows_control_and_bidirectional_characters_of_a_name_escaped():
+    """A name on the ledger is anyone's text: on the slip (and the certificate) a right-to-left override or an escape
+    sequence is printed visibly escaped, never applied to the line."""
+    from kpledger.certificates import render
+
+    cert = {"number": "BW0000042", "exporter": "BW", "importer": "EU", "exporter_name": "Kalahari\u202eLtd\x1b[2J",
+            "exporter_account": "0x" + "12" * 20, "importer_name": None, "importer_account": "0x" + "34" * 20,
+            "carats": "1234567.50", "parcel_count": 2, "hs_codes": [710210, 710231], "origins": ["BW", "ZZ"],
+            "mixed_origin": True, "issued_date": "2026-12-01", "expiry_date": "2026-12-31", "seal_id": None}
+    _, text = pdf_text(render.slip_pdf(cert, {"BW": "Botswana", "EU": "European Union\u2066"}, "http://x/#/c"))
+    assert field(text, "Exporter") == "Kalahari\\u202eLtd\\x1b[2J"
+    assert field(text, "Route") == "Botswana (BW) -> European Union\\u2066 (EU)"
+    assert field(text, "Carats / parcels") == "1,234,567.50 ct in 2 parcel(s)"
+    assert field(text, "HS code(s)") == "7102.10 unsorted, 7102.31 non-industrial (gem)"
+    assert field(text, "Origin") == "mixed origin (*): Botswana (BW), ZZ"

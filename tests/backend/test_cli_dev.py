@@ -38,7 +38,8 @@ def api_on(chain: LocalChain, folder: Path, environment: str, deployment: Path |
     """An API on `chain` in its own data folder (its own index), in `environment`."""
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copy(deployment or chain.data_dir / "deployment.json", folder / "deployment.json")
-    env = {"KP_ENVIRONMENT": environment, **({"KP_RELAYER_KEY": relayer_key} if relayer_key else {})}
+    env = {"KP_ENVIRONMENT": environment, **({"KP_RELAYER_KEY": relayer_key} if relayer_key else {}),
+           "KP_PUBLIC_BASE_URL": "https://kp.example", "KP_ID_BASE_URL": "https://kp.example"}
     return ApiServer(chain.url, folder, env=env)
 
 

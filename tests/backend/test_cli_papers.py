@@ -7,7 +7,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import pty
 import re
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -261,9 +265,9 @@ def test_a_customs_officer_checks_the_paper_the_json_and_forgeries(stack, tmp_pa
     text = genuine.stdout
     assert text.startswith("✓ Genuine; import confirmed. This file is the ledger's print of certificate BW0000001, "
                            "unaltered.")
-    for shown in ("✓ Import confirmed", "Botswana (BW) -> European Union (EU)", "3500.00",
+    for shown in ("✓ Import confirmed", "Botswana (BW) -> European Union (EU)", "3,500.00 ct",
                   f"Gaborone Diamond Exporters (Pty) Ltd ({stack.demo.addr('bw_exporter')})",
-                  f"Antwerp Rough Trading NV ({stack.demo.addr('antwerp_trader')})", "7102.31 (non-industrial)"):
+                  f"Antwerp Rough Trading NV ({stack.demo.addr('antwerp_trader')})", "7102.31 non-industrial (gem)"):
         assert shown in text, shown
     assert officer.run("certificate", "verify", str(js)).exit_code == 0
     assert officer("certificate", "verify", str(js))["matches"] == "document"
@@ -308,7 +312,7 @@ def test_certificate_show_gives_names_exact_carats_and_the_raw_answer(stack):
     for shown in ("KP certificate CA0000001: ✓ Import confirmed", "Canada (CA) -> European Union (EU)",
                   f"Snowbird Lake Diamonds Inc. ({stack.demo.addr('ca_mine')})",
                   f"Natural Resources Canada, KP Office (demo) ({stack.demo.addr('ca_authority')})",
-                  "carats: 1200.00", "HS codes: 7102.31 (non-industrial)", "origin: Canada (CA)",
+                  "carats: 1,200.00 ct", "HS codes: 7102.31 non-industrial (gem)", "origin: Canada (CA)",
                   "weight differs (code 2)", "resolved by the importing authority's confirmation"):
         assert shown in squash(text), shown
     assert "mixed: Botswana (BW), Canada (CA)" in anyone.run("certificate", "show", "EU0000001",
@@ -334,6 +338,232 @@ def test_account_show_says_who_an_account_is(stack):
     refused(stack.kp("anonymous").run("account", "show", "0x" + "12" * 20), "AccountNotFound")
     refused(stack.kp("anonymous").run("account", "show", "0x12"), "Usage:", exit_code=2)
     refused(stack.kp("anonymous").run("account", "show"), "NoKeystore")
+
+
+# ---------------------------------------------------------------- provenance and writes in words
+
+UTC_LINE = re.compile(r"^  \d{4}-\d\d-\d\d \d\d:\d\d UTC  ")
+HEX32 = re.compile(r"0x[0-9a-fA-F]{64}")
+
+
+def test_provenance_reads_as_dated_lines_with_names_countries_seal_checks_and_certificate_numbers(stack):
+    final = stack.demo.ids["final_parcel"]
+    anyone = stack.kp("anonymous")
+    answer = anyone("parcel", "provenance", str(final))
+    assert answer == stack.api(f"/v1/parcels/{final}/provenance").json()  # --json: the API's answer, raw
+    text = anyone.run("parcel", "provenance", str(final), json_out=False).stdout
+    lines = text.splitlines()
+    assert lines[0].startswith(f"Parcel {final}: ") and "origin mixed: Botswana (BW), Canada (CA)" in lines[0]
+    assert lines[2] == "verdict: ✓ ok: every border crossing (3) covered by a confirmed KP certificate"
+    custody = lines[lines.index("custody") + 1:]
+    steps = [line for line in custody if UTC_LINE.match(line)]
+    assert len(steps) == len(answer["timeline"])  # one dated line per custody step, oldest first
+    for step, line in zip(answer["timeline"], steps, strict=True):
+        assert line.startswith(f"  {datetime.fromtimestamp(step['timestamp'], UTC):%Y-%m-%d %H:%M} UTC  ")
+        assert line.endswith(f"(block {step['block']})")
+    crossing = next(line for line in steps if "crossed the border Botswana (BW) -> European Union (EU)" in line)
+    assert (f"from Gaborone Diamond Exporters (Pty) Ltd ({stack.demo.addr('bw_exporter')}) to Antwerp Rough Trading "
+            f"NV ({stack.demo.addr('antwerp_trader')})") in crossing
+    assert "✓ verified" in crossing and "under KP certificate BW0000001 (✓ Import confirmed)" in crossing
+    assert "under KP certificate CA0000001 (✓ Import confirmed); discrepancy at import: weight differs" in text
+    domestic = next(line for line in steps if "handed over" in line)
+    assert "handed over within Botswana (BW) (domestic: no KP certificate needed)" in domestic
+    assert "registered at the mine in Botswana (BW) by Kalahari Ridge Mining (Pty) Ltd" in text
+    assert "7102.10 unsorted" in text and "5,000.00 ct" in text
+    assert "  EU0000001: ✓ Import confirmed; European Union (EU) -> India (IN); 2,000.00 ct" in text
+    # certificates by number, never by key; no Unix times
+    keys = {c["key"] for c in answer["certificates"]}
+    assert keys and not keys & set(HEX32.findall(text)) and "certificate_key" not in text
+    assert str(answer["timeline"][0]["timestamp"]) not in text
+
+
+def test_a_seal_mismatch_reads_as_a_failed_seal_check(stack):
+    mine, trader = stack.demo.clients["ca_mine"], stack.demo.clients["antwerp_trader"]
+    parcel = mine.register_parcel(points=500, hs_code=GEM, origin="CA", document_hash="0x" + "ab" * 32,
+                                  stones=1)["result"]["parcel_id"]
+    box = mine.seal_consignment([parcel], "BOX-SENT")["result"]["consignment_id"]
+    number, now = stack.number(), int(time.time())
+    stack.demo.clients["ca_authority"].issue_certificate(
+        number=number, importer="EU", importer_account=trader.address, consignment_id=box, points=500,
+        parcel_count=1, hs_codes=[GEM], origins=["CA"], issued_at=now - 60, expires_at=now + 86_400,
+        document_hash="0x" + "ab" * 32)
+    mine.offer(box, trader.address, "BOX-SENT")
+    assert trader.accept(box, "BOX-FOUND")["result"]["transferred"] is False
+    text = stack.kp("anonymous").run("parcel", "provenance", str(parcel), json_out=False).stdout
+    line = next(line for line in text.splitlines() if "SEAL MISMATCH" in line)
+    sent, found = seal_id("BOX-SENT"), seal_id("BOX-FOUND")
+    assert (f"seal check failed at hand-off from Snowbird Lake Diamonds Inc. ({stack.demo.addr('ca_mine')}) to "
+            f"Antwerp Rough Trading NV ({trader.address}); ✗ SEAL MISMATCH, transfer refused: sent under seal "
+            f"{sent[:10]}…{sent[-6:]}, recipient attested {found[:10]}…{found[-6:]}") in line
+    assert "verdict: ✓ ok: no border crossing" in text
+
+
+def test_writes_read_back_roles_by_name_and_certificates_by_number_never_a_key(stack, tmp_path):
+    company = Account.create()
+    store = tmp_path / "company.json"
+    store.write_text(json.dumps(Account.encrypt(company.key, PASSWORD, iterations=2)))
+    me = Kp(CliRunner(env={"KP_PASSWORD": PASSWORD}, mix_stderr=False), stack.server.url, store)
+    ca = stack.kp("ca_authority")
+    licensed = ca.run("operator", "license", company.address, "--role", "producer", "--role", "exporter",
+                      "--name", "Tundra Rough Ltd", "--licence", "CA-KP-NT-0099", json_out=False)
+    assert licensed.exit_code == 0, licensed.stderr
+    assert "  roles: producer, exporter\n" in licensed.stdout
+    assert ca("operator", "revoke", company.address, "--role", "exporter")["result"]["roles"] == 2  # --json: raw
+
+    # a domestic hand-off: the answer's certificate key is zero, and kp says there was no certificate
+    mine = stack.kp("ca_mine")
+    parcel = mine("parcel", "register", "--carats", "3.00", "--hs", "7102.31", "--origin", "CA", "--document",
+                  str(stack.demo.documents_dir / "BW0000001.json"))["result"]["parcel_id"]
+    mine("custody", "offer", str(parcel), "--to", company.address, "--seal", "BAG-1")
+    domestic = me.run("custody", "accept", str(parcel), "--seal", "BAG-1", json_out=False)
+    assert domestic.exit_code == 0, domestic.stderr
+    assert "  certificate: none (a domestic hand-off: no border crossed)" in domestic.stdout
+    assert "certificate_key" not in domestic.stdout and "0x" + "00" * 32 not in domestic.stdout
+
+    # a crossing: the certificate by its number
+    box, label = stack.sealed(number := stack.number())
+    trader = stack.demo.clients["antwerp_trader"]
+    now = int(time.time())
+    stack.demo.clients["ca_authority"].issue_certificate(
+        number=number, importer="EU", importer_account=trader.address, consignment_id=box, points=1_234,
+        parcel_count=1, hs_codes=[GEM], origins=["CA"], issued_at=now - 60, expires_at=now + 86_400,
+        document_hash="0x" + "ab" * 32)
+    mine("custody", "offer", str(box), "--to", trader.address, "--seal", label)
+    crossed = stack.kp("antwerp_trader").run("custody", "accept", str(box), "--seal", label, json_out=False)
+    assert crossed.exit_code == 0, crossed.stderr
+    assert f"  certificate: {number} (the crossing used it: kp certificate show {number})" in crossed.stdout
+    assert not HEX32.findall(crossed.stdout.replace(crossed.stdout.split("tx: ")[1].split()[0], ""))
+    confirmed = stack.kp("eu_authority").run("certificate", "confirm", number, json_out=False)
+    assert f"  number: {number}" in confirmed.stdout and "certificate_key" not in confirmed.stdout
+
+
+# ---------------------------------------------------------------- terminal escapes in the ledger's text
+
+# what a name on the ledger may carry to a terminal: an OSC that retitles the window, a screen clear, a C1 CSI, a
+# carriage return that overwrites the line, and a right-to-left override that reorders what follows
+HOSTILE_NAME = "Evil\x1b]0;pwned\x07 Mining\x1b[2J\x9b31m\r\u202eLtd"
+HOSTILE_LICENCE = "CA-\x1b[8mHIDDEN\x1b[0m-1"
+HOSTILE_REF = "REF\nverdict: ok\u2066"
+BIDI = set("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def raw_controls(text: str) -> list[str]:
+    """The characters of `text` that a terminal would act on rather than show: control characters other than the
+    line breaks of kp's own layout, and bidirectional overrides."""
+    import unicodedata
+
+    return sorted({c for c in text if c in BIDI or (c != "\n" and unicodedata.category(c) in ("Cc", "Zl", "Zp"))})
+
+
+def test_control_and_bidi_characters_from_the_ledger_reach_the_terminal_escaped(stack):
+    """An attacker's name, licence number and participant name (accepted by the API: any text) carry terminal escape
+    sequences; everything kp prints from the ledger shows them visibly escaped, never raw."""
+    hostile, trader = Account.create(), stack.demo.addr("antwerp_trader")
+    ca = stack.demo.clients["ca_authority"]
+    ca.license_operator(hostile.address, ["producer", "exporter"], HOSTILE_NAME, HOSTILE_LICENCE, HOSTILE_REF)
+    evil = KPClient(stack.server.url, "0x" + hostile.key.hex())
+    parcel = evil.register_parcel(points=1_000, hs_code=GEM, origin="CA", document_hash="0x" + "cd" * 32,
+                                  stones=2)["result"]["parcel_id"]
+    box = evil.seal_consignment([parcel], "EVIL-SEAL")["result"]["consignment_id"]
+    number, now = stack.number(), int(time.time())
+    ca.issue_certificate(number=number, importer="EU", importer_account=trader, consignment_id=box, points=1_000,
+                         parcel_count=1, hs_codes=[GEM], origins=["CA"], issued_at=now - 60,
+                         expires_at=now + 86_400, document_hash="0x" + "ef" * 32)
+    evil.offer(box, trader, "EVIL-SEAL")
+    stack.demo.clients["antwerp_trader"].accept(box, "EVIL-SEAL")
+    code = "ZQ"
+    governance = stack.demo.clients["governance"]
+    governance.admit_participant(code, "Free\x1b]8;;http://evil.example\x07land\x1b]8;;\x07\u202e")
+    authority = Account.create()
+    governance.appoint_authority(code, authority.address, "Office\x1b[1A\x1b[2K of " + HOSTILE_NAME)
+
+    anyone = stack.kp("anonymous")
+    for args in (("account", "show", hostile.address), ("account", "show", authority.address),
+                 ("parcel", "provenance", str(parcel)), ("certificate", "show", number),
+                 ("consignment", "show", str(box)), ("parcel", "show", str(parcel)), ("participant", "show", code)):
+        shown = anyone.run(*args, json_out=False)
+        assert shown.exit_code == 0, (args, shown.stderr)
+        assert raw_controls(shown.stdout + shown.stderr) == [], (args, shown.stdout)
+        as_json = anyone.run(*args)
+        assert raw_controls(as_json.stdout) == [] and json.loads(as_json.stdout), args  # --json: JSON escapes
+    text = anyone.run("account", "show", hostile.address, json_out=False).stdout
+    # shown, visibly escaped, on one line each: not stripped, not interpreted
+    assert text.splitlines()[0] == f"Evil\\x1b]0;pwned\\x07 Mining\\x1b[2J\\x9b31m\\r\\u202eLtd ({hostile.address})"
+    assert "licence: CA-\\x1b[8mHIDDEN\\x1b[0m-1" in squash(text)
+    assert "registry reference: REF\\nverdict: ok\\u2066" in squash(text)
+    provenance = anyone.run("parcel", "provenance", str(parcel), json_out=False).stdout
+    assert "Evil\\x1b]0;pwned\\x07 Mining" in provenance
+    officer = anyone.run("account", "show", authority.address, json_out=False).stdout
+    assert "Free\\x1b]8;;http://evil.example\\x07land\\x1b]8;;\\x07\\u202e (ZQ)" in officer
+
+    # in a real terminal too, and for what kp passes through as the API serves it: the statistics' CSV (which names
+    # the participants) is escaped on a terminal and exact when piped to a file or a program
+    producer = Account.create()
+    KPClient(stack.server.url, "0x" + authority.key.hex()).license_operator(producer.address, ["producer"],
+                                                                            HOSTILE_NAME, "ZQ-1")
+    KPClient(stack.server.url, "0x" + producer.key.hex()).register_parcel(
+        points=700, hs_code=GEM, origin=code, document_hash="0x" + "cd" * 32, stones=1)
+    year = str(datetime.now(UTC).year)
+    for args in (("account", "show", hostile.address), ("parcel", "provenance", str(parcel)),
+                 ("statistics", "summary", "--year", year, "--csv")):
+        shown = in_a_terminal(stack.server.url, *args)
+        assert raw_controls(shown.replace("\r\n", "\n")) == [], (args, shown)
+    assert "ZQ,Free\\x1b]8;;http://evil.example\\x07land" in in_a_terminal(stack.server.url, "statistics", "summary",
+                                                                          "--year", year, "--csv")
+    piped = subprocess.run([str(KP), "--api", stack.server.url, "statistics", "summary", "--year", year, "--csv"],
+                           capture_output=True, timeout=120, check=True).stdout
+    assert piped == stack.api(f"/v1/statistics/summary?year={year}&basis=crossing&format=csv").content  # exact
+
+
+def test_the_verdict_reaches_the_terminal_escaped_from_a_fake_api_and_a_hostile_file_name(stack, tmp_path):
+    """`kp verify`, `kp certificate verify` and `kp document verify` print the verdict's words as the API sends them
+    and the file's name: a fake API (or a compromised one) and a file named by whoever handed it over can carry
+    escape sequences, carriage returns, line breaks and bidirectional overrides; kp shows them visibly escaped."""
+    from console_support import FakeApi
+
+    pdf = tmp_path / "BW0000001\x1b]0;pwned\x07\r\u202e.pdf"  # a name a file may have on Linux: anything but / and NUL
+    pdf.write_bytes((stack.demo.documents_dir / "BW0000001.pdf").read_bytes())
+    forged = "\x1b[2K\r\u2705 Genuine, and valid.\nverdict: ok\u202e"
+
+    def hostile(real: dict[str, Any]) -> dict[str, Any]:
+        return {**real, "verdict": {**real["verdict"], "words": real["verdict"]["words"] + forged}}
+
+    fake = FakeApi(stack.server.url, {f"/v1/verify/{document_hash(pdf)}": hostile})
+    try:
+        kp = Kp(CliRunner(mix_stderr=False), fake.url, tmp_path / "no-key.json")
+        for args in (("verify", str(pdf)), ("certificate", "verify", str(pdf), "--number", "BW0000001"),
+                     ("document", "verify", "certificate", "BW0000001", str(pdf))):
+            shown = kp.run(*args, json_out=False)
+            assert shown.exit_code == 0, (args, shown.stderr)
+            assert raw_controls(shown.stdout + shown.stderr) == [], (args, shown.stdout)
+            first, second = shown.stdout.splitlines()[:2]
+            assert first.endswith("\\x1b[2K\\r\u2705 Genuine, and valid.\\nverdict: ok\\u202e"), (args, first)
+            assert second.startswith("  BW0000001\\x1b]0;pwned\\x07\\r\\u202e.pdf: SHA-256 0x"), (args, second)
+    finally:
+        fake.close()
+    assert fake.asked("GET"), "kp asked the fake API"
+
+
+KP = Path(sys.executable).with_name("kp")
+
+
+def in_a_terminal(api: str, *args: str) -> str:
+    """What `kp ARGS` writes to a terminal (a pseudo-terminal as its standard output and error)."""
+    main, child = pty.openpty()
+    with subprocess.Popen([str(KP), "--api", api, *args], stdin=subprocess.DEVNULL, stdout=child, stderr=child) as run:
+        os.close(child)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(main, 65_536)
+            except OSError:  # EIO: the terminal's other end closed
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        assert run.wait(timeout=120) == 0, b"".join(chunks)
+    os.close(main)
+    return b"".join(chunks).decode()
 
 
 # ---------------------------------------------------------------- documents of any record

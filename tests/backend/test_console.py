@@ -115,7 +115,7 @@ def home(page: Any) -> None:
     page.evaluate("() => { location.hash = '#/'; document.getElementById('status').textContent = ''; }")
     page.wait_for_selector("#inbox-section:not([hidden])")
     page.click("#inbox-refresh")
-    page.wait_for_function("document.getElementById('status').textContent.length > 0")
+    page.wait_for_function("() => document.getElementById('status').textContent.length > 0")
 
 
 def no_violations(page: Any, where: str) -> None:

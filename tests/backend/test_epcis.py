@@ -4,7 +4,9 @@ event sequences and balanced quantities, CBV event hashes, the paged query, the 
 from __future__ import annotations
 
 import base64
+import copy
 import json
+import socket
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,9 +16,12 @@ from typing import Any
 
 import httpx
 import pytest
+from epcis_event_hash_generator import hash_generator, json_to_py
+from pyld import jsonld
 
 from kpledger.demo import Demo
 from kpledger.devstack import LocalChain
+from kpledger.epcis.contexts import document_loader, load_context, project_context
 from kpledger.epcis.hashing import event_hash
 from kpledger.localnet import stop
 
@@ -27,6 +32,22 @@ from test_reads import wait_indexed
 ROOT = Path(__file__).resolve().parents[2]
 VALIDATOR = Path(__file__).with_name("epcis_validate.js")
 CONTEXT_URL = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
+
+
+# every EPCIS document the tests of this module received, in order: the last tests run GS1's event hash generator and a
+# JSON-LD processor over each of them
+EXPORTS: list[dict[str, Any]] = []
+
+
+def _record(response: httpx.Response) -> None:
+    if response.status_code == 200 and response.request.url.path.startswith("/v1/epcis/"):
+        response.read()
+        EXPORTS.append(json.loads(response.text))
+
+
+def epcis_client(server: Server) -> httpx.Client:
+    """An HTTP client of `server` that records every EPCIS document it receives (EXPORTS)."""
+    return httpx.Client(base_url=server.url, timeout=30, event_hooks={"response": [_record]})
 
 
 def gs1_check(documents: list[dict[str, Any]], *extra: str) -> list[Any]:
@@ -178,7 +199,7 @@ def total(quantities: list[dict[str, Any]]) -> Decimal:
 
 def test_the_demo_journey_exports_documents_gs1_accepts(demo_world):
     server = demo_world.server
-    with server.client() as c:
+    with epcis_client(server) as c:
         last = max(demo_world.ids["consignments"] + [demo_world.ids["final_parcel"]])
         documents = [get_json(c, f"/v1/epcis/lots/{i}") for i in range(1, last + 1)]
         pages, everything = all_pages(c, "/v1/epcis/events", perPage=7)
@@ -198,7 +219,7 @@ def test_the_demo_journey_exports_documents_gs1_accepts(demo_world):
 
 def test_the_validator_refuses_what_gs1_schema_forbids(demo_world):
     """The check above can fail: the same document with a wrong unit, disposition or undeclared extension."""
-    with demo_world.server.client() as c:
+    with epcis_client(demo_world.server) as c:
         document = get_json(c, f"/v1/epcis/lots/{demo_world.ids['final_parcel']}")
     document = json.loads(json.dumps(document, default=float))
 
@@ -227,7 +248,7 @@ THREE_CROSSING_SHIPMENT = [("AggregationEvent", "ADD", "packing"), ("Transaction
 
 def test_a_split_merge_export_lineage_maps_to_the_expected_events(world):
     server, ids, actors = world.server, world.ids, world.direct.actors
-    with server.client() as c:
+    with epcis_client(server) as c:
         document = get_json(c, f"/v1/epcis/lots/{ids['for_india']}")
     events = events_of(document)
     assert [summary(e) for e in events] == [
@@ -288,7 +309,7 @@ def test_a_split_merge_export_lineage_maps_to_the_expected_events(world):
 
 def test_incidents_map_to_cbv_dispositions_and_an_error_declaration(world):
     server, ids = world.server, world.ids
-    with server.client() as c:
+    with epcis_client(server) as c:
         parcel_doc = get_json(c, f"/v1/epcis/lots/{ids['bw_gem2']}")
         box_doc = get_json(c, f"/v1/epcis/lots/{ids['bw_box2']}")
         ca_doc = get_json(c, f"/v1/epcis/lots/{ids['ca_box2']}")
@@ -329,7 +350,7 @@ def test_incidents_map_to_cbv_dispositions_and_an_error_declaration(world):
 
 def test_event_ids_are_the_cbv_event_hash_and_stable(world):
     server, ids = world.server, world.ids
-    with server.client() as c:
+    with epcis_client(server) as c:
         document = c.get(f"/v1/epcis/lots/{ids['for_india']}").json()
         again = c.get(f"/v1/epcis/lots/{ids['for_india']}").json()
         _, everything = all_pages(c, "/v1/epcis/events", perPage=1000)
@@ -359,7 +380,7 @@ def test_event_ids_agree_with_the_epcis2js_hash_where_both_implement_cbv_alike(w
     """A second implementation of the CBV hash (epcis2.js) gives the same IDs for the aggregations (parent, child
     quantities, step, disposition, place, extensions). It orders `ilmd`, several sources or destinations and
     business transactions differently from GS1's Python generator, whose IDs we publish (see the README)."""
-    with world.server.client() as c:
+    with epcis_client(world.server) as c:
         _, everything = all_pages(c, "/v1/epcis/events", perPage=1000, eventType="AggregationEvent")
         context = c.get(f"/v1/epcis/lots/{world.ids['for_india']}").json()["@context"]
     plain = [{k: v for k, v in e.items() if k != "eventID"} for e in everything]
@@ -397,7 +418,7 @@ def uris(value: Any, part: str) -> set[str]:
 
 def test_master_data_names_every_operator_authority_and_participant_the_events_name(world):
     server, ids, actors = world.server, world.ids, world.direct.actors
-    with server.client() as c:
+    with epcis_client(server) as c:
         document = get_json(c, f"/v1/epcis/lots/{ids['for_india']}")
         query = get_json(c, "/v1/epcis/events", perPage=1000)
     vocab = vocabularies(document)
@@ -431,13 +452,13 @@ def test_names_are_master_data_and_a_new_name_leaves_every_event_id_unchanged(wo
     ledger changes what the document says about it and no eventID."""
     server, ids, actors, direct = world.server, world.ids, world.direct.actors, world.direct
     trader = operator(server, actors["eu_trader"])
-    with server.client() as c:
+    with epcis_client(server) as c:
         before = get_json(c, f"/v1/epcis/lots/{ids['for_india']}")
     direct.send("eu_authority", direct.registry, "updateOperatorProfile", actors["eu_trader"].address,
                 "Antwerp Rough Trading NV", "BE-0412.771.093", "KBO 0412.771.093")
     try:
         wait_indexed(server, direct)
-        with server.client() as c:
+        with epcis_client(server) as c:
             after = get_json(c, f"/v1/epcis/lots/{ids['for_india']}")
         assert vocabularies(after)[PARTY][trader][NAME] == "Antwerp Rough Trading NV"
         assert vocabularies(after)[PARTY][trader]["kp:registryRef"] == "KBO 0412.771.093"
@@ -457,7 +478,7 @@ def test_names_are_master_data_and_a_new_name_leaves_every_event_id_unchanged(wo
 
 
 def test_query_pages_return_every_event_exactly_once(world):
-    with world.server.client() as c:
+    with epcis_client(world.server) as c:
         _, whole = all_pages(c, "/v1/epcis/events", perPage=1000)
         pages, paged = all_pages(c, "/v1/epcis/events", perPage=4)
         first = c.get("/v1/epcis/events", params={"perPage": 4})
@@ -477,7 +498,7 @@ def _matching(c: httpx.Client, whole: list[dict[str, Any]], params: dict[str, An
 
 def test_query_filters_by_type_time_epc_step_and_party(world):
     server, ids, actors = world.server, world.ids, world.direct.actors
-    with server.client() as c:
+    with epcis_client(server) as c:
         _, whole = all_pages(c, "/v1/epcis/events", perPage=1000)
         cut = next(e["eventTime"] for e in whole if e["eventTime"] > whole[0]["eventTime"])
         box, trader = lot(server, ids["in_consignment"]), operator(server, actors["eu_trader"])
@@ -535,7 +556,7 @@ def test_hostile_query_parameters_get_a_coded_4xx(world):
         ("/v1/epcis/participants/BW/events", {"from": "soon"}),
         ("/v1/epcis/participants/BW/events", {"to": "2026-13-40"}),
     ]
-    with world.server.client() as c:
+    with epcis_client(world.server) as c:
         for path, params in cases:
             r = c.get(path, params=params)
             assert 400 <= r.status_code < 500 and r.json()["code"], (path, params, r.status_code, r.text[:300])
@@ -553,7 +574,7 @@ def test_hostile_query_parameters_get_a_coded_4xx(world):
 def test_the_resolver_answers_json_to_api_clients_and_redirects_browsers(world):
     server, ids, actors = world.server, world.ids, world.direct.actors
     browser = {"accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
-    with server.client() as c:
+    with epcis_client(server) as c:
         parcel = c.get(f"/id/lot/{ids['for_india']}", headers={"accept": "application/json"})
         assert parcel.status_code == 200
         assert (parcel.json()["id"], parcel.json()["data"]["kind"]) == (lot(server, ids["for_india"]), "parcel")
@@ -589,12 +610,149 @@ def test_identifiers_use_the_configured_bases(tmp_path, actors):
 
     env = {"KP_ID_BASE_URL": "https://ledger.kp.example/", "KP_PUBLIC_BASE_URL": "https://viewer.kp.example"}
     for w in make_world(tmp_path, actors, build, extra_env=env):
-        with w.server.client() as c:
+        with epcis_client(w.server) as c:
             document = c.get(f"/v1/epcis/lots/{w.ids['for_india']}").json()
             redirect = c.get(f"/id/lot/{w.ids['for_india']}", headers={"accept": "text/html"})
-        assert document["@context"][1] == {"kp": "https://ledger.kp.example/voc/"}
+        assert document["@context"][1:] == [{"kp": "https://ledger.kp.example/voc/"},
+                                            "https://ledger.kp.example/contexts/kp-epcis/1.jsonld"]
         crossing = [e for e in events_of(document) if e.get("bizStep") == "receiving"][-1]
         assert crossing["epcList"] == [f"https://ledger.kp.example/id/lot/{w.ids['in_consignment']}"]
         assert crossing["certificationInfo"] == "https://viewer.kp.example/#/certificate/EU0000001"
         assert redirect.headers["location"] == f"https://viewer.kp.example/#/lot/{w.ids['for_india']}"
         assert w.server.url not in json.dumps(document)
+
+
+# ------------------------------------------------------------ the project's JSON-LD context
+
+
+def test_the_project_context_is_served_versioned_and_a_partners_generator_loads_it(world):
+    """The context a document names is served by the API, as the package ships it; GS1's generator, run the way a
+    partner runs it (its own document loader, over HTTP), computes the document's event IDs."""
+    with epcis_client(world.server) as c:
+        document = c.get(f"/v1/epcis/lots/{world.ids['for_india']}").json()
+        url = document["@context"][2]
+        assert url == f"{world.server.url}/contexts/kp-epcis/1.jsonld"
+        served = c.get(url, headers={"origin": "https://json-ld.org"})
+        assert served.status_code == 200 and served.headers["content-type"] == "application/ld+json"
+        assert served.content == project_context(1) and "epcisMasterData" in served.json()["@context"]
+        assert served.headers["access-control-allow-origin"] == "*"
+        for version, (status, code) in {"2": (404, "ContextNotFound"), "0": (422, "InvalidRequest"),
+                                        "one": (422, "InvalidRequest")}.items():
+            r = c.get(f"/contexts/kp-epcis/{version}.jsonld")
+            assert (r.status_code, r.json()["code"]) == (status, code), version
+    listed = json_to_py.event_list_from_epcis_document_json(copy.deepcopy(document))  # loads the context online
+    assert hash_generator.epcis_hashes_from_events(listed) == [e["eventID"] for e in events_of(document)]
+
+
+# ------------------------------------------------------------ every export, as a partner reads it
+
+
+EPCIS_NS, RDF = "https://ref.gs1.org/epcis/", "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+
+
+def exported() -> list[dict[str, Any]]:
+    """Every distinct EPCIS document the tests of this module received (the same content at another second once)."""
+    distinct = {json.dumps({k: v for k, v in d.items() if k != "creationDate"}, sort_keys=True): d for d in EXPORTS}
+    return list(distinct.values())
+
+
+def as_epcis_document(document: dict[str, Any]) -> dict[str, Any]:
+    """A query document's events (and master data) in an EPCISDocument, the envelope GS1's generator reads."""
+    if document["type"] == "EPCISDocument":
+        return document
+    results = document["epcisBody"]["queryResults"]["resultsBody"]
+    envelope = {k: document[k] for k in ("@context", "schemaVersion", "creationDate")}
+    if "vocabularyList" in results:
+        envelope["epcisHeader"] = {"epcisMasterData": {"vocabularyList": results["vocabularyList"]}}
+    return {**envelope, "type": "EPCISDocument", "epcisBody": {"eventList": results["eventList"]}}
+
+
+@pytest.fixture
+def offline(monkeypatch):
+    """No network (any connection attempt fails), and PyLD's default document loader the project's offline one."""
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise OSError(f"network access blocked in this test: {args[1:] or kwargs}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    monkeypatch.setattr(jsonld, "_default_document_loader", document_loader)
+
+
+def test_gs1s_generator_computes_every_exported_event_id(offline):
+    """Every event of every EPCIS document the tests above received: GS1's reference generator, run over the whole
+    document as a partner receives it, computes the eventID the document carries."""
+    documents = [as_epcis_document(d) for d in exported()]
+    events = [e for d in documents for e in d["epcisBody"]["eventList"]]
+    # (the tests above produce the documents: run the whole module)
+    assert len(documents) > 40 and len(events) > 400, (len(documents), len(events))
+    wrong = []
+    for document in documents:
+        listed = json_to_py.event_list_from_epcis_document_json(copy.deepcopy(document))
+        computed = hash_generator.epcis_hashes_from_events(listed)
+        published = document["epcisBody"]["eventList"]
+        assert len(computed) == len(published)
+        wrong += [(e["type"], e.get("bizStep")) for e, c in zip(published, computed, strict=True) if c != e["eventID"]]
+    assert not wrong, f"{len(wrong)} of {len(events)} event IDs differ: {sorted(set(wrong))}"
+
+
+def expanded_master_data(expanded: Any) -> dict[str, dict[str, list[Any]]]:
+    """Element IRI -> attribute IRI -> values, of every vocabulary element in an expanded JSON-LD document."""
+    found: dict[str, dict[str, list[Any]]] = {}
+
+    def walk(node: Any) -> None:
+        if isinstance(node, list):
+            for item in node:
+                walk(item)
+        elif isinstance(node, dict):
+            for element in node.get(EPCIS_NS + "vocabularyElementList", ()):
+                attributes = found.setdefault(element["@id"], {})
+                for attribute in element.get(EPCIS_NS + "attributes", ()):
+                    value = attribute[RDF + "object"][0]
+                    attributes.setdefault(attribute[RDF + "predicate"][0]["@id"], []).append(
+                        value.get("@value", value))
+            for item in node.values():
+                walk(item)
+
+    walk(expanded)
+    return found
+
+
+def linked(expanded: Any, *properties: str) -> set[str]:
+    """The IRIs that `properties` point to anywhere in an expanded document."""
+    if isinstance(expanded, list):
+        return set().union(*(linked(x, *properties) for x in expanded))
+    if not isinstance(expanded, dict):
+        return set()
+    found = {v["@id"] for p in properties for v in expanded.get(p, ()) if "@id" in v}
+    return found.union(*(linked(v, *properties) for v in expanded.values()))
+
+
+def test_master_data_survives_json_ld_expansion_of_every_export(world, offline):
+    """Every document the tests above received, expanded by a JSON-LD processor (PyLD) with no network: every master
+    data attribute is there, on its element (names included), and every party or place an event links to has its
+    name. Without the project's context GS1's context alone drops the master data (the twin below)."""
+    documents = exported()
+    checked, names = 0, set()
+    for document in documents:
+        assert all(load_context(url) is not None for url in document["@context"] if isinstance(url, str))
+        expanded = jsonld.expand(document, {"documentLoader": document_loader})
+        found = expanded_master_data(expanded)
+        kp = document["@context"][1]["kp"]
+        for elements in vocabularies(document).values():
+            for uri, attributes in elements.items():
+                for key, value in attributes.items():
+                    iri = key.replace("kp:", kp)
+                    assert iri in found[uri], (uri, key)
+                    if not isinstance(value, dict):
+                        assert value in found[uri][iri], (uri, key, value, found[uri][iri])
+                    checked += 1
+        named = {uri for uri, attributes in found.items() if NAME in attributes}
+        names |= {name for attributes in found.values() for name in attributes.get(NAME, ())}
+        targets = linked(expanded, kp + "operator", kp + "authority", EPCIS_NS + "sourceOrDestination",
+                         EPCIS_NS + "bizLocation", EPCIS_NS + "readPoint")
+        assert targets <= named, targets - named
+    assert checked > 1000 and {"Eu Trader Ltd", "BW KP Authority", "India", "European Union"} <= names
+    # the twin: the same document under GS1's context alone loses every name
+    document = next(d for d in documents if vocabularies(d))
+    bare = jsonld.expand({**document, "@context": document["@context"][:2]}, {"documentLoader": document_loader})
+    assert expanded_master_data(bare) == {} and NAME not in json.dumps(bare)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -119,7 +120,53 @@ def test_a_buyer_sees_the_whole_journey_of_the_final_parcel(server, node, demo, 
     phone.wait_for_selector("#verdict[data-status='ok']", timeout=20_000)
     width = phone.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"page scrolls sideways on a phone ({width}px)"
+    # every line of every parcel's box in the lineage stays inside its box (long names shortened, measured)
+    boxes = phone.evaluate(LINEAGE_BOXES)
+    assert len(boxes) == len(nodes)
+    for box in boxes:
+        for line, left, right in box["lines"]:
+            assert box["left"] < left and right <= box["right"] - 5, (box["id"], line, left, right, box["right"])
+    for box in boxes:
+        assert re.fullmatch(r"HS 7102\.(10|21|31)", box["lines"][3][0]), box["lines"][3]  # HS codes as 7102.31
+    holders = [b["lines"][4][0] for b in boxes]
+    assert any(h.endswith("…") for h in holders) and "Antwerp Rough Trading NV" in phone.text_content("#lineage-svg")
     phone.screenshot(path=str(ARTIFACTS / "viewer-phone.png"), full_page=True)
+
+
+# each parcel box of the lineage graph: its rectangle's edges and each line drawn (its text without the tooltip)
+LINEAGE_BOXES = """() => [...document.querySelectorAll('#lineage-svg a[data-parcel]')].map((a) => {
+  const r = a.querySelector('rect').getBBox();
+  const drawn = (t) => [...t.childNodes].filter((n) => n.nodeName !== 'title').map((n) => n.textContent).join('');
+  return {id: +a.dataset.parcel, left: r.x, right: r.x + r.width,
+          lines: [...a.querySelectorAll(':scope > text')].map((t) => {
+            const b = t.getBBox();
+            return [drawn(t), b.x, b.x + b.width];
+          })};
+})"""
+
+
+def test_the_viewer_reads_weights_hs_codes_countries_and_times_as_python_does(server, browser):
+    """util.js (the viewer) and kpledger.core.words (the CLI, the printed certificate) on the same values."""
+    from kpledger.core import words
+
+    carats = ["5000.00", "0.01", "12345.6", "100", "1234567890.25", "999.99", "3500.00"]
+    codes = [710210, 710221, 710231]
+    countries = [["BW", "Botswana"], ["EU", "European Union"], ["ZZ", None], ["XX", "XX"]]
+    times = [0, 1_796_524_837, 1_000_000_000, 1_726_000_000, 2_000_000_059, 1_798_761_599]
+    page = browser.new_page()
+    page.goto(f"{server.url}/")
+    viewer = page.evaluate("""async ([carats, codes, countries, times]) => {
+      const u = await import('/util.js');
+      return {carats: carats.map(u.fmtCarats), hsText: codes.map(u.hsText), hsWords: codes.map(u.hsWords),
+              countries: countries.map(([code, name]) => u.countryWords(code, name)), times: times.map(u.fmtTime)};
+    }""", [carats, codes, countries, times])
+    python = {"carats": [words.carats(c) for c in carats], "hsText": [words.hs_text(c) for c in codes],
+              "hsWords": [words.hs_words(c) for c in codes],
+              "countries": [words.country(code, {code: name} if name else {}) for code, name in countries],
+              "times": [words.when(t) for t in times]}
+    assert viewer == python
+    assert python["carats"][0] == "5,000.00 ct" and python["hsText"][0] == "7102.10"
+    assert python["countries"][0] == "Botswana (BW)" and python["times"][1] == "2026-12-06 02:40 UTC"
 
 
 def test_unknown_ids_and_a_tampered_document_get_clear_messages(server, node, demo, browser):

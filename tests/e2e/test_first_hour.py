@@ -141,7 +141,7 @@ def test_the_viewer_links_of_the_readme_show_it(walked, ledger):
             summary = page.inner_text("#verdict-summary")
             assert "every border crossing (1) covered by a confirmed KP certificate" in summary, summary
             page.goto(server.url + links[1])
-            page.wait_for_function("document.body.innerText.includes('Import confirmed')", timeout=20_000)
+            page.wait_for_function("() => document.body.innerText.includes('Import confirmed')", timeout=20_000)
         finally:
             browser.close()
 

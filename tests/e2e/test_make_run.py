@@ -95,3 +95,55 @@ def test_make_run_starts_everything_and_keeps_its_data_across_restarts(tmp_path)
         assert "already deployed" in log.read_text()
     finally:
         stop(second)
+
+
+def chain_head(chain_port: int) -> int:
+    answer = httpx.post(f"http://127.0.0.1:{chain_port}", timeout=5,
+                        json={"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber", "params": []})
+    return int(answer.json()["result"], 16)
+
+
+def listening(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def anvil_pids(chain_port: int) -> list[int]:
+    """The anvil processes serving `chain_port` (what a test must clean up if `make run` left them behind)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            cmd = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if cmd and cmd[0].endswith(b"/anvil") and str(chain_port).encode() in cmd:
+            found.append(int(entry.name))
+    return found
+
+
+def test_sigterm_to_make_run_stops_the_chain_with_its_state_saved(tmp_path):
+    """Exploit (issue 20, item 9): `kill PID` of `make run` (what a service manager or a script sends) left anvil
+    running in its own session, unsaved, holding the chain port."""
+    data, log = tmp_path / "data", tmp_path / "make-run.log"
+    port, chain_port = free_port(), free_port()
+    process = start(data, port, chain_port, log)
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}", process, log)
+        with KPClient(f"http://127.0.0.1:{port}", dev_key(1)) as governance:
+            governance.admit_participant("BW", "Botswana")
+        head = chain_head(chain_port)
+        process.send_signal(signal.SIGTERM)  # to make alone, as `kill PID` does; make passes it on
+        process.wait(timeout=60)
+        deadline = time.monotonic() + 30
+        while listening(chain_port) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not listening(chain_port), "make run stopped but left the chain running"
+        assert not listening(port)
+        state = json.loads((data / "anvil-state.json").read_text())
+        assert state["best_block_number"] == head  # saved on the way out, nothing lost
+        assert "Traceback" not in log.read_text()
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+        for pid in anvil_pids(chain_port):  # left behind by the bug: not to outlive the test
+            os.kill(pid, signal.SIGKILL)

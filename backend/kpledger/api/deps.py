@@ -36,8 +36,8 @@ def signed_caller(request: Request, body: bytes) -> str:
 
 
 def public_base_url(request: Request) -> str:
-    """The viewer's public URL (`KP_PUBLIC_BASE_URL`), else the URL this API was reached at (it serves the viewer)."""
-    return services_of(request).settings.public_base_url or str(request.base_url).rstrip("/")
+    """The public URL of this API and its viewer (`KP_PUBLIC_BASE_URL`): configured, never the request's Host."""
+    return services_of(request).settings.public_base_url
 
 
 def get_settings_dep(request: Request) -> Settings:

@@ -14,12 +14,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
-from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kpledger.api.metering import Metered
+from kpledger.api.pages import PageFiles
 from kpledger.api.routes import (
     actions,
     certificates,
@@ -95,12 +95,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     if settings.frontend_dir.is_dir():
         # the static viewer (frontend-static/): mounted last, and never for the API's own paths, so a wrong method
         # on an API path is answered by the API (405 with its Allow header), not by the files
-        app.router.routes.append(ViewerMount("/", StaticFiles(directory=settings.frontend_dir, html=True),
+        app.router.routes.append(ViewerMount("/", PageFiles(directory=settings.frontend_dir, html=True),
                                              name="viewer"))
     return app
 
 
-API_PREFIXES = ("/v1/", "/id/", "/healthz", "/docs", "/redoc", "/openapi.json", "/metrics", "/admin/")
+API_PREFIXES = ("/v1/", "/id/", "/contexts/", "/healthz", "/docs", "/redoc", "/openapi.json", "/metrics", "/admin/")
 
 
 class ViewerMount(Mount):
@@ -123,6 +123,8 @@ def add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if isinstance(exc.__cause__, KPError):  # raised while FastAPI read a body parameter (BodyGuard's deadline):
+            return await kp_error(request, exc.__cause__)  # FastAPI wraps any such error in a 400
         code = {400: "MalformedRequest", 404: "NotFound", 405: "MethodNotAllowed", 413: "PayloadTooLarge"}.get(
             exc.status_code, f"HTTP{exc.status_code}")
         _count_refusal(request, code)

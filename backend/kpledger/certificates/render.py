@@ -2,14 +2,19 @@
 rendered from the filed `kp-certificate/1` document, and a public verification slip (PDF) for the container's label
 with the chain's facts only. Both carry a QR code of the certificate's public verification page.
 
-PDFs are made with ReportLab in its invariant mode (no creation time, a fixed document id): the same document and
-URL always give the same bytes, so the SHA-256 of a printed PDF identifies it.
+Weights, HS codes and countries read as the viewer writes them (`kpledger.core.words`: "5,000.00 ct", "7102.31
+non-industrial (gem)", "Botswana (BW)", with the participants' names on the ledger), and any control or
+bidirectional character in a text is printed visibly escaped (it cannot reorder a line of the print).
+
+PDFs are made with ReportLab in its invariant mode (no creation time, a fixed document id): the same document, URL
+and participant names always give the same bytes, so the SHA-256 of a printed PDF identifies it (the ledger keeps
+the print it made when the document was filed).
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from html import escape
 from typing import Any
 
@@ -21,7 +26,9 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from kpledger.certificates import verification_url
+from kpledger.core.constants import hs_code
 from kpledger.core.documents import CERTIFICATE_SCHEMA
+from kpledger.core.words import carats, countries, country, hs_words, visible
 
 __all__ = ["printable_html", "printable_pdf", "slip_pdf", "verification_url"]
 
@@ -34,24 +41,27 @@ def qr_code(url: str) -> segno.QRCode:
     return segno.make(url, error=QR_ERROR, micro=False)
 
 
-def _origin(document: dict[str, Any]) -> str:
-    origin = document["origin"]
-    countries = ", ".join(origin["countries"])
-    return f"mixed origin (*): {countries}" if origin["mixed"] else countries
+def _origin(codes: list[str], mixed: bool, names: Mapping[str, str]) -> str:
+    """Botswana (BW), or "mixed origin (*): Botswana (BW), Canada (CA)" as the verification page writes it."""
+    named = countries(codes, names)
+    return f"mixed origin (*): {named}" if mixed else named
 
 
 def _participant(p: dict[str, Any]) -> str:
-    return f"{p['name']} ({p['code']})"
+    return country(p["code"], {p["code"]: p["name"]})
 
 
-def certificate_fields(document: dict[str, Any]) -> list[tuple[str, list[str]]]:
-    """Every Annex I field of a certificate document as (label, lines), in the order the certificate prints them."""
+def certificate_fields(document: dict[str, Any], names: Mapping[str, str]) -> list[tuple[str, list[str]]]:
+    """Every Annex I field of a certificate document as (label, lines), in the order the certificate prints them;
+    `names`: the participants' names on the ledger by ISO code (for the countries of origin)."""
     v = document["validation"]
+    names = {**names, **{p["code"]: p["name"] for p in (document["exporting_participant"],
+                                                         document["importing_participant"])}}
     rows = [
         ("Certificate number", [document["number"]]),
         ("Exporting participant", [_participant(document["exporting_participant"])]),
         ("Importing participant", [_participant(document["importing_participant"])]),
-        ("Country of origin", [_origin(document)]),
+        ("Country of origin", [_origin(document["origin"]["countries"], document["origin"]["mixed"], names)]),
         ("Date of issue", [document["issue_date"]]),
         ("Date of expiry", [document["expiry_date"]]),
         ("Issuing authority", [document["issuing_authority"]["name"], document["issuing_authority"]["address"]]),
@@ -59,10 +69,10 @@ def certificate_fields(document: dict[str, Any]) -> list[tuple[str, list[str]]]:
                       f"ledger account {document['exporter']['account']}"]),
         ("Importer", [document["importer"]["name"], document["importer"]["address"],
                       f"ledger account {document['importer']['account']}"]),
-        ("Carat weight", [f"{document['carats']} ct"]),
+        ("Carat weight", [carats(document["carats"])]),
         ("Value (US dollars)", [f"USD {_grouped(document['value_usd'])}"]),
         ("Number of parcels", [str(document["number_of_parcels"])]),
-        ("HS code(s)", [", ".join(document["hs_codes"])]),
+        ("HS code(s)", [", ".join(hs_words(hs_code(c)) for c in document["hs_codes"])]),
         ("Tamper-resistant container", [f"seal {document['seal']['label']}", f"seal id {document['seal']['id']}"]),
     ]
     if document.get("replaces"):
@@ -79,13 +89,13 @@ def _grouped(amount: str) -> str:
 # ---------------------------------------------------------------- HTML (print from the browser)
 
 
-def printable_html(document: dict[str, Any], url: str, sha256: str) -> str:
+def printable_html(document: dict[str, Any], url: str, sha256: str, names: Mapping[str, str]) -> str:
     """The certificate as one self-contained HTML page laid out for A4 printing (no script, no external file)."""
     rows = "\n".join(
-        f"<tr><th scope=\"row\">{escape(label)}</th><td>{'<br>'.join(escape(line) for line in lines)}</td></tr>"
-        for label, lines in certificate_fields(document))
+        f"<tr><th scope=\"row\">{escape(label)}</th><td>{'<br>'.join(_text(line) for line in lines)}</td></tr>"
+        for label, lines in certificate_fields(document, names))
     qr = qr_code(url).svg_inline(scale=3, border=QR_BORDER, omitsize=False)
-    number = escape(document["number"])
+    number = _text(document["number"])
     return f"""<!doctype html>
 <html lang="en">
 <head>
@@ -115,7 +125,7 @@ def printable_html(document: dict[str, Any], url: str, sha256: str) -> str:
   <div>
     <h1>Kimberley Process Certificate</h1>
     <p class="number">{number}</p>
-    <p class="statement">{escape(document["statement"])}</p>
+    <p class="statement">{_text(document["statement"])}</p>
   </div>
   <figure role="img" aria-label="QR code of the public verification page of certificate {number}">
     {qr}
@@ -172,8 +182,13 @@ def _styles(base: float) -> dict[str, ParagraphStyle]:
     }
 
 
+def _text(text: str) -> str:
+    """Text for the HTML and the PDF's paragraphs: control and bidirectional characters visible, markup escaped."""
+    return escape(visible(text))
+
+
 def _lines(lines: Iterable[str]) -> str:
-    return "<br/>".join(escape(line) for line in lines)
+    return "<br/>".join(_text(line) for line in lines)
 
 
 def _pdf(pagesize: tuple[float, float], margin: float, story: list[Flowable], *, title: str, subject: str,
@@ -188,9 +203,9 @@ def _pdf(pagesize: tuple[float, float], margin: float, story: list[Flowable], *,
 
 def _header(styles: dict[str, ParagraphStyle], heading: str, number: str, statement: str | None, url: str,
             qr_size: float, width: float) -> Table:
-    left = [Paragraph(escape(heading), styles["title"]), Paragraph(escape(number), styles["number"])]
+    left = [Paragraph(_text(heading), styles["title"]), Paragraph(_text(number), styles["number"])]
     if statement:
-        left += [Spacer(1, 2 * mm), Paragraph(escape(statement), styles["statement"])]
+        left += [Spacer(1, 2 * mm), Paragraph(_text(statement), styles["statement"])]
     right = [_Qr(url, qr_size), Paragraph(escape(url), styles["small"])]
     table = Table([[left, right]], colWidths=[width - qr_size - 4 * mm, qr_size + 4 * mm])
     table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LINEBELOW", (0, 0), (-1, 0), 1.2, INK),
@@ -200,15 +215,16 @@ def _header(styles: dict[str, ParagraphStyle], heading: str, number: str, statem
 
 def _fields(styles: dict[str, ParagraphStyle], rows: list[tuple[str, list[str]]], width: float,
             split: float = 0.36) -> Table:
-    table = Table([[Paragraph(escape(label), styles["label"]), Paragraph(_lines(lines), styles["value"])]
+    table = Table([[Paragraph(_text(label), styles["label"]), Paragraph(_lines(lines), styles["value"])]
                    for label, lines in rows], colWidths=[width * split, width * (1 - split)])
     table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LINEBELOW", (0, 0), (-1, -1), 0.4, RULE),
                                ("TOPPADDING", (0, 0), (-1, -1), 2.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5)]))
     return table
 
 
-def printable_pdf(document: dict[str, Any], url: str, sha256: str) -> bytes:
-    """The certificate on one A4 page: every Annex I field, the validation, the QR code of its verification page."""
+def printable_pdf(document: dict[str, Any], url: str, sha256: str, names: Mapping[str, str]) -> bytes:
+    """The certificate on one A4 page: every Annex I field, the validation, the QR code of its verification page;
+    `names`: the participants' names on the ledger by ISO code."""
     margin, styles = 14 * mm, _styles(9.5)
     width = A4[0] - 2 * margin
     signature = Table([["Signature and stamp of the exporting authority", "Importing authority: import confirmed on"]],
@@ -219,7 +235,7 @@ def printable_pdf(document: dict[str, Any], url: str, sha256: str) -> bytes:
         _header(styles, "Kimberley Process Certificate", document["number"], document["statement"], url, 40 * mm,
                 width),
         Spacer(1, 4 * mm),
-        _fields(styles, certificate_fields(document), width),
+        _fields(styles, certificate_fields(document, names), width),
         signature,
         Spacer(1, 5 * mm),
         Paragraph(escape(f"Document {CERTIFICATE_SCHEMA}, SHA-256 {sha256}: the hash anchored on the ledger. The "
@@ -231,27 +247,26 @@ def printable_pdf(document: dict[str, Any], url: str, sha256: str) -> bytes:
                 keywords=f"{CERTIFICATE_SCHEMA} {document['salt']}")
 
 
-def slip_fields(certificate: dict[str, Any], participants: dict[str, str]) -> list[tuple[str, list[str]]]:
+def slip_fields(certificate: dict[str, Any], participants: Mapping[str, str]) -> list[tuple[str, list[str]]]:
     """The public facts a verification slip shows (the chain's, with public names): never the value, the
     addresses or the validating officer."""
     def who(name: str | None, account: str | None) -> list[str]:
         return [name or "(no public name)", account or "—"]
 
-    origins = ", ".join(certificate["origins"])
     return [
-        ("Route", [f"{certificate['exporter']} {participants.get(certificate['exporter'], '')} -> "
-                   f"{certificate['importer']} {participants.get(certificate['importer'], '')}"]),
+        ("Route", [f"{country(certificate['exporter'], participants)} -> "
+                   f"{country(certificate['importer'], participants)}"]),
         ("Exporter", who(certificate["exporter_name"], certificate["exporter_account"])),
         ("Importer", who(certificate["importer_name"], certificate["importer_account"])),
-        ("Carats / parcels", [f"{certificate['carats']} ct in {certificate['parcel_count']} parcel(s)"]),
-        ("HS code(s)", [", ".join(f"{c // 100}.{c % 100:02d}" for c in certificate["hs_codes"])]),
-        ("Origin", [f"mixed (*): {origins}" if certificate["mixed_origin"] else origins]),
+        ("Carats / parcels", [f"{carats(certificate['carats'])} in {certificate['parcel_count']} parcel(s)"]),
+        ("HS code(s)", [", ".join(hs_words(c) for c in certificate["hs_codes"])]),
+        ("Origin", [_origin(certificate["origins"], certificate["mixed_origin"], participants)]),
         ("Valid", [f"{certificate['issued_date']} to {certificate['expiry_date']} (UTC)"]),
         ("Seal id", [certificate["seal_id"] or "—"]),
     ]
 
 
-def slip_pdf(certificate: dict[str, Any], participants: dict[str, str], url: str) -> bytes:
+def slip_pdf(certificate: dict[str, Any], participants: Mapping[str, str], url: str) -> bytes:
     """A public A6 verification slip for the container's label: number, the chain's facts, a large QR code."""
     margin, styles = 7 * mm, _styles(7.5)
     width = A6[0] - 2 * margin

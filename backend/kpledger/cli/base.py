@@ -20,8 +20,9 @@ from eth_utils import is_address, to_checksum_address
 from kpledger import client as kc
 from kpledger.client import ClientError, KPClient, Part
 from kpledger.core.actions import ACTIONS, ISO_CODE, Kind
-from kpledger.core.constants import hs_code, reasons_help
+from kpledger.core.constants import hs_code, reasons_help, role_names
 from kpledger.core.errors import KPError
+from kpledger.core.words import visible
 
 DEFAULT_API = "http://127.0.0.1:8000"
 DEFAULT_KEYSTORE = Path.home() / ".kp" / "keystore.json"
@@ -183,31 +184,56 @@ class Ctx:
         return self._client
 
     def emit(self, data: Any, text: str | None = None) -> None:
-        """Prints `data` as JSON under --json, else `text` (or a readable rendering of `data`)."""
+        """Prints `data` as JSON under --json (control characters as JSON escapes), else `text` (or a readable
+        rendering of `data`)."""
         if self.as_json:
-            click.echo(json.dumps(data, indent=2, sort_keys=True))
+            echo(json.dumps(data, indent=2, sort_keys=True))
         else:
-            click.echo(text if text is not None else render(data))
+            echo(text if text is not None else render(data))
 
     def written(self, answer: dict[str, Any]) -> None:
         """Prints the answer to a write: action, status, block, tx hash and resulting ids."""
         if answer.get("indexed") is False:
-            click.echo(f"note: the API has not indexed block {answer.get('block_number')} yet; reads may lag behind",
-                       err=True)
+            echo(f"note: the API has not indexed block {answer.get('block_number')} yet; reads may lag behind",
+                 err=True)
         if self.as_json:
             return self.emit(answer)
         lines = [f"{answer.get('action', 'request')} {answer.get('status', '?')}"
                  + (f" in block {answer['block_number']}" if answer.get("block_number") is not None else "")
                  + (" (duplicate submission: same request as before)" if answer.get("duplicate") else "")]
-        lines.append(f"  tx: {answer.get('tx_hash')}")
-        for key, value in (answer.get("result") or {}).items():
-            shown = ", ".join(map(str, value)) if isinstance(value, list) else value
-            lines.append(f"  {key}: {shown}")
-        click.echo("\n".join(lines))
+        lines.append(f"  tx: {_scalar(answer.get('tx_hash'))}")
+        result = answer.get("result") or {}
+        for key, value in result.items():
+            if key == "certificate_key":  # a key means nothing to a person: the certificate's number, or none
+                if "number" not in result and result.get("transferred"):
+                    lines.append(f"  certificate: {self._certificate_of(result.get('lot_id'), value)}")
+                continue
+            shown = (", ".join(role_names(value)) or "none") if key == "roles" and isinstance(value, int) else value
+            lines.append(f"  {key}: {_scalar(shown)}")
+        echo("\n".join(lines))
+
+    def _certificate_of(self, lot_id: Any, key: Any) -> str:
+        """The certificate a hand-off crossed under, by number (a zero key: a domestic hand-off, no certificate)."""
+        if not str(key or "").lower().removeprefix("0x").strip("0"):  # none, or the zero key
+            return "none (a domestic hand-off: no border crossed)"
+        try:
+            cert = self.client(sign=False).consignment(int(lot_id)).get("certificate") or {}
+        except (ClientError, TypeError, ValueError):
+            cert = {}
+        if cert.get("key") == key and cert.get("number"):
+            return f"{cert['number']} (the crossing used it: kp certificate show {cert['number']})"
+        return f"a KP certificate (kp consignment show {lot_id} names it)"
+
+
+def echo(text: str, err: bool = False) -> None:
+    """Prints a line (or lines) of kp's output. Every character a terminal would act on rather than show (escape
+    sequences, carriage returns, bidirectional overrides: the ledger's names are anyone's text) is written visibly
+    escaped; kp's own line breaks pass."""
+    click.echo(visible(text, keep="\n"), err=err)
 
 
 def render(data: Any, indent: int = 0) -> str:
-    """A readable, indented rendering of JSON data."""
+    """A readable, indented rendering of JSON data (each value on its line: a line break in a value is escaped)."""
     pad = "  " * indent
     if isinstance(data, dict):
         lines = []
@@ -236,18 +262,22 @@ def _flat(value: dict | list) -> bool:
 
 def _scalar(value: Any) -> str:
     if isinstance(value, list):
-        return ", ".join(map(str, value)) if value else "[]"
+        return ", ".join(visible(str(v)) for v in value) if value else "[]"
     if isinstance(value, dict):
         return "{}"
-    return "-" if value is None else str(value)
+    return "-" if value is None else visible(str(value))
 
 
 def save(data: bytes, output: str, force: bool) -> str:
     """Writes `data` to the file `output` ("-": stdout), never over an existing file unless `force`; returns where
-    it went."""
+    it went. To a terminal, the text is shown with what a terminal would act on visibly escaped (a CSV names the
+    participants: anyone's text); piped to a file or a program, the bytes are exact."""
     if output == "-":
         sys.stdout.flush()
-        click.get_binary_stream("stdout").write(data)
+        stream = click.get_binary_stream("stdout")
+        if stream.isatty():
+            data = visible(data.decode("utf-8", "replace").replace("\r\n", "\n"), keep="\n").encode()
+        stream.write(data)
         return "standard output"
     target = Path(output)
     if target.exists() and not force:
@@ -264,13 +294,13 @@ def output_options(f: Any) -> Any:
 
 def fail(ctx: click.Context, exc: ClientError) -> NoReturn:
     """Reports a refusal as `error CODE: message` on stderr (and the JSON on stdout under --json); exit 1."""
-    click.echo(f"error {exc.code}: {exc.message}", err=True)
+    echo(f"error {visible(str(exc.code))}: {visible(str(exc.message))}", err=True)  # one line, whatever it quotes
     obj = ctx.find_object(Ctx)
     if obj is not None and obj.as_json:
-        click.echo(json.dumps({"error": {"code": exc.code, "message": exc.message, "details": exc.details,
-                                         "status": exc.status}}, indent=2))
+        echo(json.dumps({"error": {"code": exc.code, "message": exc.message, "details": exc.details,
+                                   "status": exc.status}}, indent=2))
     elif exc.details:
-        click.echo(f"  details: {json.dumps(exc.details, sort_keys=True)}", err=True)
+        echo(f"  details: {json.dumps(exc.details, sort_keys=True)}", err=True)
     ctx.exit(1)
 
 
@@ -286,7 +316,7 @@ class KPGroup(click.Group):
         except KPError as exc:  # a check run locally with the backend's own code (a document's schema, ...)
             fail(ctx, ClientError(exc.code, exc.message, exc.details))
         except (ValueError, ArithmeticError) as exc:  # a value the ledger cannot hold (a 33-byte reason, ...)
-            click.echo(f"error InvalidArgument: {exc}", err=True)
+            echo(f"error InvalidArgument: {visible(str(exc))}", err=True)
             ctx.exit(2)
         except OSError as exc:
             fail(ctx, ClientError("FileError", f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")))

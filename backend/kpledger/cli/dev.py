@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from kpledger.cli.base import Ctx, cli, pass_ctx
+from kpledger.cli.base import Ctx, cli, echo, pass_ctx
 from kpledger.cli.keys import keystore_option, write_keystore
 from kpledger.client import ClientError, KPClient
 from kpledger.core.devkeys import GOVERNANCE_INDEX, address_of, dev_key
@@ -60,5 +60,5 @@ def dev_governance(obj: Ctx, keystore_path: Path | None, force: bool) -> None:
                                            "with that account's keystore instead.", {"account": address})
     target = write_keystore(obj, keystore_path, key, force)
     if not obj.as_json:
-        click.echo(f"  the KP governance of this development ledger; sign as it with: kp --keystore {target} "
+        echo(f"  the KP governance of this development ledger; sign as it with: kp --keystore {target} "
                    "participant admit CODE NAME")

@@ -10,9 +10,10 @@ from typing import Any
 
 import click
 
-from kpledger.cli.base import FILE, Ctx, cli, output_options, pass_ctx, save
+from kpledger.cli.base import FILE, Ctx, cli, echo, output_options, pass_ctx, save
 from kpledger.client import ClientError, KPClient, document_hash
 from kpledger.core.status import AUTHORISES_NOTHING
+from kpledger.core.words import visible
 
 KINDS = {"certificate": "certificates", "parcel": "parcels"}
 KIND = click.Choice(sorted(KINDS), case_sensitive=False)
@@ -113,12 +114,13 @@ def refusal(verdict: dict[str, Any]) -> str | None:
 
 
 def show_verdict(obj: Ctx, answer: dict[str, Any], file: Path, report: str | None = None, more: str = "") -> None:
-    """The ledger's verdict on FILE in its words (then `report`); a verdict that is not good exits 1 with its code
-    (`more` added to the message), a good one prints the answer under --json."""
+    """The ledger's verdict on FILE in its words (then `report`, already escaped); a verdict that is not good exits 1
+    with its code (`more` added to the message), a good one prints the answer under --json. The API's words and the
+    file's name are shown visibly escaped, line breaks too (they are the ledger's text, or anyone's)."""
     verdict = answer["verdict"]
     if not obj.as_json:
-        click.echo(f"{verdict['words']}\n  {file.name}: SHA-256 {answer['sha256']}"
-                   + (f"\n\n{report}" if report else ""))
+        echo(f"{visible(str(verdict['words']))}\n  {visible(file.name)}: SHA-256 {visible(str(answer['sha256']))}"
+             + (f"\n\n{report}" if report else ""))
     code = refusal(verdict)
     if code is not None:
         raise ClientError(code, f"{file}: {verdict['words']}{more}", answer)

@@ -7,7 +7,8 @@ from pathlib import Path
 import click
 
 from kpledger import client as kc
-from kpledger.cli.base import ADDRESS, CARATS, FILE, HS, PART, Ctx, action_command, cli, pass_ctx
+from kpledger.cli.base import ADDRESS, CARATS, FILE, HS, PART, Ctx, action_command, cli, echo, pass_ctx
+from kpledger.cli.views import provenance_text
 from kpledger.client import Part
 
 
@@ -62,8 +63,11 @@ def parcel_show(obj: Ctx, parcel_id: int) -> None:
 @click.argument("parcel_id", type=int)
 @pass_ctx
 def parcel_provenance(obj: Ctx, parcel_id: int) -> None:
-    """Trace parcel PARCEL_ID back to its mines: lineage and custody history."""
-    obj.emit(obj.client(sign=False).provenance(parcel_id))
+    """Trace parcel PARCEL_ID back to its mines: the verdict, its custody as dated lines (UTC) with names, countries,
+    seal checks and certificate numbers, its lineage and its certificates (--json: the API's answer)."""
+    c = obj.client(sign=False)
+    answer = c.provenance(parcel_id)
+    obj.emit(answer, None if obj.as_json else provenance_text(answer, c.participant_names()))
 
 
 # ---------------------------------------------------------------- consignments and custody
@@ -122,7 +126,7 @@ def custody_accept(obj: Ctx, lot_id: int, seal: str) -> None:
     answer = obj.client().accept(lot_id, kc.seal_id(seal))
     obj.written(answer)
     if not obj.as_json and (answer.get("result") or {}).get("transferred") is False:
-        click.echo("warning: the seal did not match; the mismatch is recorded and custody did not move", err=True)
+        echo("warning: the seal did not match; the mismatch is recorded and custody did not move", err=True)
 
 
 action_command(custody, "reject", "RejectCustody", "Reject the offer of lot LOT_ID.")

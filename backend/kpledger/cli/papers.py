@@ -21,6 +21,7 @@ from kpledger.cli.documents import show_verdict
 from kpledger.cli.views import certificate_status, certificate_text
 from kpledger.client import ClientError, KPClient
 from kpledger.core.errors import KPError
+from kpledger.core.words import carats, visible
 
 
 def _sha256(data: bytes) -> str:
@@ -93,7 +94,8 @@ def certificate_compose(obj: Ctx, consignment_id: int, number: str, importer_acc
     body = kc.certificate_document_bytes(doc)
     where = save(body, output or f"{doc['number']}.json", force)
     obj.emit({"path": where, "sha256": _sha256(body), "document": doc},
-             f"composed certificate {doc['number']} ({doc['carats']} ct, {box['holder_name']} -> {importer['name']})"
+             f"composed certificate {doc['number']} ({carats(doc['carats'])}, {visible(box['holder_name'])} -> "
+             f"{visible(importer['name'])})"
              f"\n  written to {where}\n  SHA-256 {_sha256(body)}\n  next: kp certificate issue --consignment "
              f"{consignment_id} --document {where}   (today, UTC)")
 

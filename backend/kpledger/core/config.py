@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from kpledger.core.devkeys import CHECKED_INDEXES, dev_key_index
@@ -22,7 +22,9 @@ Environment = Literal["development", "test", "production"]
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="KP_", env_file=".env", extra="ignore", env_ignore_empty=True)
+    # hide_input_in_errors: a refusal must never repeat the settings it was given (the relayer key among them)
+    model_config = SettingsConfigDict(env_prefix="KP_", env_file=".env", extra="ignore", env_ignore_empty=True,
+                                      hide_input_in_errors=True)
 
     environment: Environment = "development"
     rpc_url: str = "http://127.0.0.1:8545"
@@ -49,10 +51,15 @@ class Settings(BaseSettings):
     # pay per gas (wei; none by default): above it the relayer logs and keeps waiting.
     fee_bump_after_seconds: float = Field(20.0, ge=0, le=3_600)
     max_fee_per_gas_wei: int | None = Field(None, ge=0, le=10**15)
+    # a relayer whose signed transactions wait unmined, its nonce on chain unmoved, this long is reported stalled by
+    # /healthz (status "stalled", reason RelayerStalled): writes then wait and answer 503
+    relayer_stall_seconds: float = Field(60.0, gt=0, le=86_400)
     # indexer
     log_range: int = Field(2_000, ge=1, le=100_000, description="blocks per eth_getLogs call (Besu caps at 5,000)")
     poll_interval: float = Field(0.2, gt=0, le=60)
-    reorg_depth: int = Field(64, ge=1, le=10_000, description="how many recent block hashes are kept")
+    reorg_depth: int = Field(64, ge=1, le=10_000, description="the deepest reorganisation followed: how many recent "
+                             "block hashes the indexer keeps, and how long the relayer checks that the blocks its "
+                             "transactions were mined in are still the chain's")
     # API
     host: str = "127.0.0.1"
     port: int = 8000
@@ -67,13 +74,21 @@ class Settings(BaseSettings):
     auth_window_seconds: int = Field(300, ge=10, le=86_400)
     # a request body must arrive within this time (a client trickling bytes holds no connection for long)
     body_timeout_seconds: float = Field(30.0, gt=0, le=3_600)
-    # most connections served at once; beyond, new ones get 503 (uvicorn's limit_concurrency)
+    # most connections open at once (uvicorn's limit_concurrency): a new one beyond closes the oldest connection that
+    # has no request in progress (an unfinished head, an idle keep-alive); when every one has, new requests get 503
     max_connections: int = Field(1_024, ge=16, le=100_000)
-    # GS1 EPCIS export: the base of the URIs this ledger mints for lots, operators, participants and certificates
-    # (resolved by the API under /id/...), and the public URL of the viewer; both default to the URL the API was
-    # reached at. Set them in production: event IDs (CBV event hashes) cover these URIs.
-    id_base_url: str | None = Field(None, pattern=r"^https?://[^\s?#]+$", max_length=200)
-    public_base_url: str | None = Field(None, pattern=r"^https?://[^\s?#]+$", max_length=200)
+    # request heads (kpledger.api.server): the time from a connection's opening, or its previous response, to the end
+    # of its next head (408 past it: slowloris), the head's size and its number of header fields (431 past either)
+    head_timeout_seconds: float = Field(10.0, gt=0, le=600)
+    max_head_bytes: int = Field(32 * 1024, ge=4 * 1024, le=1024 * 1024)
+    max_headers: int = Field(100, ge=16, le=10_000)
+    # the public URL of this API and the viewer it serves (printed in QR codes, links of the EPCIS documents and the
+    # identifier resolver), and the base of the URIs this ledger mints for lots, operators, participants and
+    # certificates (GS1 EPCIS; resolved by the API under /id/...; event IDs cover them). Never taken from a request's
+    # Host header (a party could print its own host into a kept certificate): required in production, the listen
+    # address (`http://KP_HOST:KP_PORT`) otherwise. Filled in by the validator below, without a trailing slash.
+    public_base_url: str = Field("", pattern=r"^(https?://[^\s?#]+)?$", max_length=200)
+    id_base_url: str = Field("", pattern=r"^(https?://[^\s?#]+)?$", max_length=200)
     # operations (README "Operating the backend"): logs, metrics, the admin API, the relayer's balance
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["json", "text"] = "json"
@@ -109,7 +124,19 @@ class Settings(BaseSettings):
         if self.environment == "production" and (index := self.relayer_dev_key_index()) is not None:
             raise ValueError(f"KP_RELAYER_KEY is key #{index} of the public development mnemonic: set a real key "
                              "in production")
+        if self.environment == "production" and not (self.public_base_url and self.id_base_url):
+            raise ValueError("KP_PUBLIC_BASE_URL and KP_ID_BASE_URL must be set in production: the public URL of "
+                             "this API and its viewer (printed in certificates' QR codes) and the base of the ledger's "
+                             "EPCIS identifiers, e.g. https://kp.example.org (never taken from a request's Host)")
+        self.public_base_url = (self.public_base_url or self.listen_url).rstrip("/")
+        self.id_base_url = (self.id_base_url or self.listen_url).rstrip("/")
         return self
+
+    @property
+    def listen_url(self) -> str:
+        """The URL this API listens at (a wildcard address as loopback), the public URLs' default outside production."""
+        host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(self.host, self.host)
+        return f"http://{f'[{host}]' if ':' in host else host}:{self.port}"
 
     def relayer_dev_key_index(self, limit: int = CHECKED_INDEXES) -> int | None:
         """The development-mnemonic index of the relayer key, if it is one of those public keys."""
@@ -117,6 +144,17 @@ class Settings(BaseSettings):
             return dev_key_index(self.relayer_key.get_secret_value(), limit)
         except ValueError as exc:
             raise ValueError("KP_RELAYER_KEY is not a private key (64 hex digits, with or without 0x)") from exc
+
+
+def describe(exc: ValidationError) -> str:
+    """Why the settings were refused, in one line: each wrong setting by its variable name and the reason, never
+    its value."""
+    reasons = []
+    for error in exc.errors(include_url=False, include_input=False):
+        reason = error["msg"].removeprefix("Value error, ")
+        loc = ".".join(map(str, error["loc"]))
+        reasons.append(f"KP_{loc.upper()}: {reason}" if loc else reason)
+    return "; ".join(reasons)
 
 
 @lru_cache

@@ -59,11 +59,6 @@ def hs_text(code: int) -> str:
     return f"{code // 100}.{code % 100:02d}"
 
 
-def hs_label(code: int) -> str:
-    """7102.10 (unsorted): how a person reads an HS code."""
-    return f"{hs_text(code)} ({HS_CODES.get(code, 'unknown')})"
-
-
 # ---------------------------------------------------------------- weights
 
 POINTS_PER_CARAT: Final = 100  # weights are kept in points, hundredths of a carat

@@ -38,6 +38,18 @@ class RequestTimeout(KPError, TimeoutError):
     code, status = "RequestTimeout", 408
 
 
+class HeadersTooLarge(KPError, ValueError):
+    """A request head over the server's size or header-count limit (kpledger.api.server)."""
+
+    code, status = "RequestHeadTooLarge", 431
+
+
+class ServerBusy(KPError, ConnectionError):
+    """The server is at its connection limit."""
+
+    code, status = "ServerBusy", 503
+
+
 class NotFound(KPError, LookupError):
     code, status = "NotFound", 404
 

@@ -17,8 +17,10 @@ _QUANTITY_LISTS = ("quantityList", "childQuantityList", "inputQuantityList", "ou
 
 
 def context(ids: Identifiers) -> list[Any]:
-    """GS1's EPCIS 2.0 context, and the project's namespace for the terms CBV does not have."""
-    return [EPCIS_CONTEXT, {"kp": ids.vocabulary}]
+    """GS1's EPCIS 2.0 context, the project's namespace for the terms CBV does not have (inline: GS1's schema checks
+    and hash generator read extension prefixes there), and the project's context (epcis/contexts.py: the master data
+    and the `kp:` terms for JSON-LD processors; it needs the `kp` prefix declared before it)."""
+    return [EPCIS_CONTEXT, {"kp": ids.vocabulary}, ids.context]
 
 
 def with_event_id(event: dict[str, Any], ctx: list[Any]) -> dict[str, Any]:

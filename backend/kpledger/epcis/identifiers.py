@@ -1,7 +1,7 @@
 """The URIs this ledger mints (lots, operators, participants, certificates, its vocabulary) and their parsing.
 
-Every identifier lives under one base (`Settings.id_base_url`, default the API's own URL), so the backend's
-resolver (`GET /id/...`) answers for all of them, GS1 Digital Link style.
+Every identifier lives under one base (`Settings.id_base_url`: configured, the listen address outside production,
+never a request's Host), so the backend's resolver (`GET /id/...`) answers for all of them, GS1 Digital Link style.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from kpledger.certificates import verification_url
+from kpledger.epcis.contexts import context_path
 
 KINDS = ("lot", "operator", "participant", "certificate")
 # the key of each kind, as it appears in the URI (and in the resolver's path)
@@ -37,6 +38,11 @@ class Identifiers:
     def vocabulary(self) -> str:
         """Namespace of the project's own EPCIS terms (the `kp:` prefix)."""
         return f"{self.base}/voc/"
+
+    @property
+    def context(self) -> str:
+        """The project's JSON-LD context for EPCIS documents (the version they are written in), served by the API."""
+        return self.base + context_path()
 
     def lot(self, lot_id: int) -> str:
         return f"{self.base}/id/lot/{lot_id}"

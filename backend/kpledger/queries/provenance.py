@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, literal, select
 from sqlalchemy.orm import Session
 
 from kpledger.core.constants import REASONS
+from kpledger.core.words import when
 from kpledger.db import models as m
 from kpledger.queries.names import names_of
 from kpledger.queries.parcels import parcel_with_offer
@@ -31,11 +31,6 @@ def lineage(session: Session, parcel_id: int) -> tuple[dict[int, Any], list[m.Pa
     # plain rows, not ORM instances: a deep lineage has hundreds of rows and instances cost ~10x more
     parcels = {p.id: p for p in session.execute(select(m.Parcel.__table__).where(m.Parcel.id.in_(wanted)))}
     return parcels, links
-
-
-def when(seconds: int) -> str:
-    """2026-11-30 13:44 UTC: a chain time as the verdict writes it."""
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _reason(code: int | None) -> str:

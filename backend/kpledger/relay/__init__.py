@@ -41,6 +41,25 @@ Guarantees and how they hold:
   re-sent as it was, for the mined ones: its failed calls run again on the same state, so they normally fail
   again; were one to succeed, a client that resubmits learns nothing new from its failed row. Only a chain that
   forgets blocks, a development chain, can cause this.)
+* Reorganisations. "Acknowledged" means the relayer owes the write to the chain, not that the block it was mined in
+  stays: a row mined once keeps its result (`journal.acknowledged`) until it is mined again or the chain refuses it
+  for good. Every reconciliation checks that the blocks this process saw relayer transactions mined in (the last
+  `KP_REORG_DEPTH` blocks; read from the journal at start-up) are still the chain's. A transaction the new chain
+  mined elsewhere is settled again from its new receipt; one it dropped waits again (`sent`) and is re-sent as
+  signed (its nonce is free again). A request whose transaction the chain can no longer take, because another
+  transaction used its nonce (checked again after its receipts were read), or whose acknowledged call failed when
+  the reorganised chain ran it (its predecessor of the same signer is missing), is executed again: its signed call
+  goes, with the other calls of its transaction that must run again, into a new transaction of the current key
+  (journaled first, in the order of their first transactions), never a self-transfer over it. Its own intent
+  nonce makes a second execution impossible, whichever transactions the chain ends up with. A call the chain
+  refuses now (simulated alone on the pending state) is not sent: its request fails with the contract's error,
+  logged as an acknowledged write lost (a reorganisation that changed the state it needed: the only way one is
+  lost). `GET .../nonces` first checks the newest of those blocks and reconciles when it was replaced, so it never
+  hands out an intent nonce that a write the relayer is about to send again will use.
+* Progress. Each reconciliation notes whether the relayer's signed transactions wait unmined with its nonce on
+  chain unmoved; after `KP_RELAYER_STALL_SECONDS` (60) of that, or of reconciliations failing, `/healthz` answers
+  status `stalled`, reason `RelayerStalled` (the log says why: the node refusing the re-sends for the relayer's
+  balance, fees above `KP_MAX_FEE_PER_GAS_WEI`, ...), until the chain's nonce moves again.
 * Stuck below the market's fees. A transaction unmined `KP_FEE_BUMP_AFTER_SECONDS` (20) after it was signed,
   whose nonce is the lowest the chain has not used and whose fees no longer reach the next block (the base fee
   rose past its max fee, or the node suggests a higher tip; a pool may also have dropped it for its price), is
@@ -57,16 +76,21 @@ Guarantees and how they hold:
   request gets its outcome (the same id, never a second execution). Such rows are never marked failed: their
   transaction may have reached the node, and a failed row could be retried under a new nonce and run twice.
 
-* Key rotation (`Relayer.rotate`, `POST /admin/relayer/rotate`). The batch sender pauses between batches (requests
-  keep queuing), the batch in progress is journaled and sent, every journaled transaction of the old key gets its
-  receipt, then new batches are signed by the new key. Every journaled transaction and request keeps the address
+* Key rotation (`Relayer.rotate`, `POST /admin/relayer/rotate`). A new account that cannot pay for a full batch or
+  holds less than `KP_RELAYER_MIN_BALANCE_WEI` (on a chain that charges fees) is refused first (RelayerKeyUnfunded):
+  the old key keeps relaying. Otherwise the batch sender pauses between batches (requests keep queuing), the batch
+  in progress is journaled and sent, every journaled transaction of the old key gets its receipt, then new batches
+  are signed by the new key. Every journaled transaction and request keeps the address
   that signed it (`relayer`), and the reconciler works per address: the current key's as above, an earlier key's
   rows still without an outcome finalised from their receipts or re-sent as signed (its nonce holes cannot be
-  filled without its key: logged). Nothing is lost (rows are never re-signed) and nothing runs twice (each keeps
-  its address and nonce).
+  filled without its key: logged). Nothing is lost and nothing runs twice (each keeps its address and nonce; only
+  a reorganisation moves a request to a new transaction, of the current key, as above).
 
-Assumption: the relayer key is used by this one backend process only (any other use of its nonces is tolerated
-for new transactions, but an unjournaled transaction taking a journaled nonce makes that request fail).
+Assumption: the relayer key is used by this one backend process only (any other use of its nonces is tolerated:
+new transactions skip them, and the requests of a journaled transaction whose nonce an unjournaled one took are
+executed again, as after a reorganisation). Left open: a second reorganisation that brings back a transaction whose
+requests were already executed again; their new transaction's calls then fail on the used intent nonces and the
+rows are marked failed although the chain ran them once (nothing runs twice).
 """
 
 from kpledger.relay.relayer import Relayer

@@ -14,6 +14,13 @@ PENDING, SENT, MINED, FAILED = "pending", "sent", "mined", "failed"
 UNFINISHED = (PENDING, SENT)
 
 
+def acknowledged(row: RelayRequest) -> bool:
+    """Whether the relayer owes the request to the chain because it was mined once (its client may have been
+    answered `mined`): such a row keeps its result while it waits again after a reorganisation
+    (`Receipts.reconcile`), until it is mined again or the chain refuses it for good (`failed`)."""
+    return row.result is not None and row.status != FAILED
+
+
 class Journal:
     """Reads and writes RelayRequest rows, one committed transaction per change."""
 
@@ -94,6 +101,58 @@ class Journal:
         with self.db.transaction() as s:
             s.execute(update(RelayRequest).where(RelayRequest.tx_hash.in_(hashes))
                       .values(tx_hash=mined_hash, updated_at=time.time()))
+
+    def reissue(self, calls: list[tuple[str, int | None]], *, relayer: str, relayer_nonce: int, raw_tx: str,
+                tx_hash: str) -> None:
+        """Journals a new transaction that executes again the calls of requests whose earlier transaction cannot
+        (`(request id, its call's index in the new transaction)`), and points those requests at it, `sent`, in one
+        fsynced commit before it is sent. Their result stays (`acknowledged`)."""
+        now = time.time()
+        with self.db.transaction() as s:
+            s.execute(insert(RelayTransaction), [{"tx_hash": tx_hash, "relayer_nonce": relayer_nonce,
+                                                 "relayer": relayer, "raw_tx": raw_tx, "created_at": now}])
+            for request_id, index in calls:
+                s.execute(update(RelayRequest).where(RelayRequest.id == request_id).values(
+                    relayer=relayer, relayer_nonce=relayer_nonce, tx_hash=tx_hash, batch_index=index, status=SENT,
+                    block_number=None, error=None, updated_at=now))
+
+    def restore(self, rows: list[RelayRequest]) -> None:
+        """Points requests back at the transaction they had, `sent` (a re-issue the node refused outright: the
+        reconciler finds them there again)."""
+        with self.db.transaction() as s:
+            for row in rows:
+                s.execute(update(RelayRequest).where(RelayRequest.id == row.id).values(
+                    relayer=row.relayer, relayer_nonce=row.relayer_nonce, tx_hash=row.tx_hash,
+                    batch_index=row.batch_index, status=SENT, updated_at=time.time()))
+
+    def of_transactions(self, tx_hashes: list[str]) -> list[RelayRequest]:
+        """The requests of these transactions, in relayer-nonce and call order."""
+        with self.db.session() as s:
+            q = select(RelayRequest).where(RelayRequest.tx_hash.in_(tx_hashes)).order_by(
+                RelayRequest.relayer_nonce, RelayRequest.batch_index)
+            return list(s.scalars(q))
+
+    def mined_since(self, relayer: str, block: int, chunk: int = 500) -> dict[str, int]:
+        """The transactions of `relayer` the journal records as mined at `block` or later, with their block: read
+        newest nonce first, and stopping at the first older one (nonces are mined in order)."""
+        found: dict[str, int] = {}
+        below: int | None = None
+        with self.db.session() as s:
+            while True:
+                q = select(RelayRequest.relayer_nonce, RelayRequest.tx_hash, RelayRequest.block_number).where(
+                    RelayRequest.relayer == relayer, RelayRequest.relayer_nonce.is_not(None))
+                if below is not None:  # the rest of a nonce shares its transaction: skipping it loses nothing
+                    q = q.where(RelayRequest.relayer_nonce < below)
+                page = s.execute(q.order_by(RelayRequest.relayer_nonce.desc()).limit(chunk)).all()
+                for _nonce, tx_hash, mined_in in page:
+                    if mined_in is None or tx_hash is None:
+                        continue  # without an outcome yet
+                    if mined_in < block:
+                        return found
+                    found[tx_hash] = mined_in
+                if len(page) < chunk:
+                    return found
+                below = page[-1][0]
 
     def forget_transaction(self, tx_hash: str) -> None:
         """Drops a signed transaction the node refused outright (its nonce is reused by another one)."""

@@ -5,12 +5,17 @@ still holds it ready, and re-sending it, with every later journaled transaction 
 a node that restarted, or anvil evicting what did not fit in a full block, lost them; one slow to mine a large
 batch is not made to parse it again), raises its fees when it is stuck below the market's (`_bump`), splits its
 logs per call, records every outcome in one commit and answers the waiting requests.
-The reconciler (at start-up, every second in a thread, and before a batch when the chain went back) finalises
-journaled transactions the chain has mined and re-sends, in relayer-nonce order, those it lacks.
+The reconciler (at start-up, every second in a thread, and before a batch when the chain went back) checks that the
+blocks it saw relayer transactions mined in are still the chain's (a reorganisation replaces them), finalises
+journaled transactions the chain has mined, re-sends, in relayer-nonce order, those it lacks, and executes again, in
+new transactions, the requests whose transaction the chain can no longer take (its nonce went to another
+transaction) or whose acknowledged call failed in the reorganised chain. It also notes whether the relayer makes
+progress (`stalled`, for /healthz).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
@@ -20,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eth_abi import decode as abi_decode
+from eth_utils import to_checksum_address
 
 from kpledger.chain.contracts import Chain
 from kpledger.chain.decoder import LogDecoder
@@ -28,9 +34,9 @@ from kpledger.core.errors import ChainRefusal, ChainUnavailable, KPError, RelayF
 from kpledger.db.models import RelayRequest
 from kpledger.ops import metrics
 from kpledger.relay import calls
-from kpledger.relay.journal import FAILED, MINED, PENDING, SENT, Journal
+from kpledger.relay.journal import FAILED, MINED, PENDING, SENT, Journal, acknowledged
 from kpledger.relay.request import WriteRequest
-from kpledger.relay.sender import Sender
+from kpledger.relay.sender import Sender, decode_transaction
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +98,8 @@ class Receipts:
     everything else (a crash, a restarted chain, a node that dropped a transaction)."""
 
     def __init__(self, chain: Chain, journal: Journal, sender: Sender, *, receipt_timeout: float,
-                 reconcile_interval: float, bump_after: float = 0.0, max_fee_per_gas: int | None = None):
+                 reconcile_interval: float, bump_after: float = 0.0, max_fee_per_gas: int | None = None,
+                 reorg_depth: int = 64, stall_after: float = 60.0):
         self.chain = chain
         self.journal = journal
         self.sender = sender
@@ -106,6 +113,16 @@ class Receipts:
         # batch transactions whose receipt the receipt thread awaits: the reconciler leaves their rows alone
         self.in_flight: set[str] = set()
         self._resent_lost = False  # the reconciler re-sent transactions the chain had forgotten: settle them soon
+        self.reorg_depth = reorg_depth  # blocks a reorganisation can replace (KP_REORG_DEPTH)
+        # relayer transactions seen mined in the last `reorg_depth` blocks: tx hash -> (block number, block hash),
+        # checked against the chain by every reconciliation (read from the journal at the first one)
+        self._mined: dict[str, tuple[int, str]] = {}
+        self._mined_lock = threading.Lock()
+        self._mined_read = False
+        # progress: the relayer is stalled when transactions it signed wait unmined and its nonce on chain has not
+        # moved for `stall_after` seconds (noted by each reconciliation; a failing one counts as no progress)
+        self.stall_after = stall_after
+        self._progress = (time.monotonic(), -1, -1)  # (when, chain nonce, next nonce) at the last progress seen
         self._sent: queue.Queue[SentBatch | None] = queue.Queue()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -167,12 +184,11 @@ class Receipts:
         rows = self.journal.update_many(changes, durable=False)
         for req in batch.requests:
             batch.answer(req.request_id, rows[req.request_id], None)
+        self._remember(mined_hash, receipt)  # after the rows: a reorganisation found from now on settles them again
         if self._resent_lost:  # this nonce is mined, so are the re-sent ones below it
             self._resent_lost = False
-            with self.sender.nonces.lock:
-                receipts: dict[str, dict[str, Any] | None] = {}
-                for row in self.journal.unfinished_below(self.sender.address, batch.nonce):
-                    self._settle(row, receipts)
+            with contextlib.suppress(ChainUnavailable):  # else the reconciler's next round
+                self.reconcile()
         if self.on_mined is not None:
             self.on_mined(int(receipt["blockNumber"], 16))
 
@@ -302,19 +318,25 @@ class Receipts:
                 log.exception("relayer reconciliation failed")
 
     def reconcile(self) -> None:
-        """Finalises journaled transactions the chain has, re-sends (in nonce order) those it lacks: the relayer
-        account's, then those of earlier relayer keys (a rotation) that still have requests without an outcome.
+        """Settles again what a reorganisation replaced, finalises journaled transactions the chain has, re-sends (in
+        nonce order) those it lacks, and executes again the requests whose transaction the chain can no longer take:
+        the relayer account's, then those of earlier relayer keys (a rotation) that still have requests without an
+        outcome.
 
         A batch transaction is one relayer nonce shared by several rows: it is checked and re-sent once."""
         sender = self.sender
         with sender.nonces.lock:
             address = sender.address
+            receipts: dict[str, dict[str, Any] | None] = {}
+            again: list[RelayRequest] = []  # requests to execute again in new transactions
+            self._check_reorganised(receipts, again)
             latest, pending = sender.chain_nonce("latest"), sender.chain_nonce("pending")
             sender.nonces.sync(pending, self.journal.next_nonce(address))
-            receipts: dict[str, dict[str, Any] | None] = {}
-            for row in self.journal.unfinished_below(address, latest):
-                if row.tx_hash not in self.in_flight:  # the receipt thread is finalising those
-                    self._settle(row, receipts)
+            unsettled = [row for row in self.journal.unfinished_below(address, latest)
+                         if row.tx_hash not in self.in_flight  # the receipt thread is finalising those
+                         and not self._settle(row, receipts, again)]
+            if unsettled:
+                again += self._taken(address, unsettled)
             self.confirmed = max(self.confirmed, latest)
             expected = latest
             for nonce, tx_hash, rows in self._groups(address, latest):
@@ -338,7 +360,187 @@ class Receipts:
             for hole in range(max(expected, pending), sender.nonces.peek()):
                 sender.send_filler(hole)
             for retired in self.journal.unfinished_relayers() - {address}:
-                self._reconcile_retired(retired, receipts)
+                again += self._reconcile_retired(retired, receipts)
+            if again:
+                self._execute_again(again)
+            self._note_progress(latest, sender.nonces.peek())
+
+    # ------------------------------------------------------------ reorganisations
+
+    def _remember(self, tx_hash: str, receipt: dict[str, Any]) -> None:
+        """Notes the block a relayer transaction was mined in, for the reorganisation check."""
+        with self._mined_lock:
+            self._mined[tx_hash] = (int(receipt["blockNumber"], 16), receipt["blockHash"])
+
+    def newest_mined(self) -> tuple[int, str] | None:
+        """The newest block this process saw a relayer transaction mined in, and its hash: while the chain still has
+        that block, no reorganisation replaced any of the relayer's recent transactions (None: none seen)."""
+        with self._mined_lock:
+            return max(self._mined.values(), default=None)
+
+    def _check_reorganised(self, receipts: dict[str, dict[str, Any] | None], again: list[RelayRequest]) -> None:
+        """Finds the relayer transactions this process saw mined whose block the chain replaced since (a
+        reorganisation), and settles their requests again: from the transaction's receipt in the new chain, or,
+        when the new chain does not hold it, by making them wait again (`sent`) for the steps below (re-sent as
+        signed; executed again in a new transaction if its nonce went to another one)."""
+        if not self._mined_read:
+            self._read_mined()
+        with self._mined_lock:
+            known = dict(self._mined)
+        if not known:
+            return
+        numbers = sorted({number for number, _hash in known.values()})
+        answers = self.chain.rpc.batch([("eth_blockNumber", []),
+                                        *(("eth_getBlockByNumber", [hex(n), False]) for n in numbers)])
+        for answer in answers:
+            if isinstance(answer, Exception):
+                raise answer
+        head = int(answers[0], 16)
+        canonical = {n: (block or {}).get("hash") for n, block in zip(numbers, answers[1:], strict=True)}
+        replaced = [h for h, (number, block_hash) in known.items() if canonical[number] != block_hash]
+        with self._mined_lock:
+            for tx_hash, (number, _hash) in known.items():
+                if number < head - self.reorg_depth or tx_hash in replaced:
+                    self._mined.pop(tx_hash, None)
+        if replaced:
+            self._settle_again(replaced, receipts, again)
+
+    def _read_mined(self) -> None:
+        """At the first reconciliation: the current key's transactions the journal records as mined within
+        `reorg_depth` blocks of the head, checked against their receipts (a reorganisation while this process was
+        down replaced them, or a chain restarted from an older state forgot them)."""
+        head = int(self.sender.rpc("eth_blockNumber", []), 16)
+        recorded = self.journal.mined_since(self.sender.address, head - self.reorg_depth)
+        hashes = list(recorded)
+        answers = self.chain.rpc.batch([("eth_getTransactionReceipt", [h]) for h in hashes])
+        for tx_hash, receipt in zip(hashes, answers, strict=True):
+            if isinstance(receipt, Exception):
+                raise receipt
+            # a transaction the chain lacks, or mined in another block than the journal says, is checked below
+            block_hash = receipt["blockHash"] if receipt and int(receipt["blockNumber"], 16) == recorded[tx_hash] \
+                else "replaced"
+            with self._mined_lock:
+                self._mined[tx_hash] = (recorded[tx_hash], block_hash)
+        self._mined_read = True
+
+    def _settle_again(self, replaced: list[str], receipts: dict[str, dict[str, Any] | None],
+                      again: list[RelayRequest]) -> None:
+        log.warning("chain reorganised: %d relayer transactions are no longer in the blocks they were mined in",
+                    len(replaced))
+        answers = self.chain.rpc.batch([("eth_getTransactionReceipt", [h]) for h in replaced])
+        fresh = {h: (None if isinstance(r, Exception) else r) for h, r in zip(replaced, answers, strict=True)}
+        lost: list[str] = []
+        for row in self.journal.of_transactions(replaced):
+            receipt = fresh[row.tx_hash]
+            receipts[row.tx_hash] = receipt
+            if receipt is not None:  # mined again in another block: its outcome in the new chain
+                self._finalise(row, receipt, row.tx_hash, again)
+            elif row.status == MINED:
+                lost.append(row.id)
+        for tx_hash, receipt in fresh.items():
+            if receipt is not None:
+                self._remember(tx_hash, receipt)
+        if lost:  # they wait again; re-sent below (or executed again if their nonce went to another transaction)
+            self.journal.update_many({i: {"status": SENT, "block_number": None} for i in lost})
+            self._resent_lost = True
+
+    def _taken(self, address: str, rows: list[RelayRequest]) -> list[RelayRequest]:
+        """Of requests without a receipt under any version of their transaction although the chain used its nonce,
+        those whose nonce the chain still shows used (read again, after their receipts: a reorganisation between
+        the two readings is left to the next round). Another transaction took it: they are executed again."""
+        latest = int(self.sender.rpc("eth_getTransactionCount", [address, "latest"]), 16)
+        taken = [row for row in rows if (row.relayer_nonce or 0) < latest]
+        for row in taken:
+            log.error("relayer %s nonce %s was used by another transaction: request %s is executed again in a new "
+                      "transaction", address, row.relayer_nonce, row.id)
+        return taken
+
+    def _execute_again(self, rows: list[RelayRequest]) -> None:
+        """Executes again, in new transactions of the current key (journaled before they are sent, in the order of
+        their first transactions), the calls of requests whose transaction the chain can no longer take. Each call is
+        the request's own signed intent: its intent nonce lets it run at most once whatever happens to the earlier
+        transaction. A call the chain refuses now (simulated alone, after the ones before it) is not sent: its
+        request fails with the contract's error, logged as an acknowledged write lost when it was one."""
+        groups: dict[str, list[RelayRequest]] = {}
+        for row in sorted(rows, key=lambda r: (r.relayer_nonce or 0, r.batch_index or 0)):
+            groups.setdefault(row.tx_hash or "", []).append(row)
+        for group in groups.values():
+            raw = self.journal.raw_tx(group[0])
+            if raw is None:  # not journaled (never: a transaction is forgotten only with its requests failed)
+                log.error("requests %s cannot be executed again: their transaction is not journaled",
+                          [row.id for row in group])
+                continue
+            tx = decode_transaction(raw)
+            if group[0].batch_index is None:  # a transaction of its own (journals from before batching)
+                entries = [(tx["to"], bytes.fromhex(tx["data"][2:]), tx["gas"])]
+            else:
+                (entries,) = abi_decode([calls.CALL_ABI], bytes.fromhex(tx["data"][10:]))
+            runnable: list[tuple[RelayRequest, tuple[str, bytes, int]]] = []
+            for row in group:
+                target, data, bound = entries[row.batch_index or 0]
+                refusal = self._refused_now(to_checksum_address(target), "0x" + bytes(data).hex())
+                if refusal is None:
+                    runnable.append((row, (to_checksum_address(target), bytes(data), int(bound))))
+                    continue
+                if acknowledged(row):
+                    log.error("acknowledged write lost: request %s, executed again after a reorganisation, is "
+                              "refused by the chain now (%s)", row.id, refusal["code"])
+                self.journal.update(row.id, status=FAILED, error=refusal)
+            if runnable:
+                self._send_again(tx, runnable)
+
+    def _refused_now(self, target: str, data: str) -> dict[str, Any] | None:
+        """The refusal (code, message, details) a call gets on top of the node's pending state, None if it runs."""
+        try:
+            self.sender.rpc("eth_call", [{"from": self.sender.address, "to": target, "data": data}, "pending"])
+        except RpcError as exc:
+            revert = revert_data(exc)
+            if revert is None:
+                raise
+            refusal: ChainRefusal = self.chain.artifacts.decode_error(revert)
+            return refusal.to_dict()
+        return None
+
+    def _send_again(self, tx: dict[str, Any], runnable: list[tuple[RelayRequest, tuple[str, bytes, int]]]) -> None:
+        """One new transaction for calls of one earlier transaction: a `KPRelayBatch.execute` of them with their
+        gas bounds, and the gas limit of the earlier transaction, which held them and more."""
+        batched = runnable[0][0].batch_index is not None
+        if batched:
+            to = self.chain.deployment.batch
+            data = calls.batch_calldata(calls.EXECUTE_SELECTOR, [entry for _row, entry in runnable])
+        else:
+            to, data = tx["to"], "0x" + runnable[0][1][1].hex()
+
+        def record(nonce: int, raw: str, tx_hash: str) -> None:
+            moved = [(row.id, index if batched else None) for index, (row, _entry) in enumerate(runnable)]
+            self.journal.reissue(moved, relayer=self.sender.address, relayer_nonce=nonce, raw_tx=raw,
+                                 tx_hash=tx_hash)
+
+        def fail(_error: dict[str, Any]) -> None:  # the node refused it outright: the next round tries again
+            self.journal.restore([row for row, _entry in runnable])
+
+        try:
+            self.sender.journal_and_send(to, data, tx["gas"], record, fail)
+        except RelayFailed as exc:
+            log.warning("executing %d requests again failed: %s", len(runnable), exc.message)
+
+    # ------------------------------------------------------------ progress
+
+    def _note_progress(self, chain_nonce: int, next_nonce: int) -> None:
+        """Progress: nothing signed waits unmined, or the chain's nonce moved (or went back: a reorganisation,
+        which re-sending repairs) since the last round."""
+        _when, seen, _next = self._progress
+        if next_nonce <= chain_nonce or chain_nonce != seen:
+            self._progress = (time.monotonic(), chain_nonce, next_nonce)
+
+    def stalled(self) -> dict[str, Any] | None:
+        """Why the relayer is not making progress (its signed transactions have waited unmined, with its nonce on
+        chain unmoved, for `stall_after` seconds), or None."""
+        when, chain_nonce, next_nonce = self._progress
+        waited = time.monotonic() - when
+        if waited < self.stall_after:
+            return None
+        return {"waited_s": round(waited), "chain_nonce": chain_nonce, "next_nonce": next_nonce}
 
     def _groups(self, address: str, nonce: int) -> list[tuple[int, str | None, list[RelayRequest]]]:
         """The journaled rows of `address` from `nonce` on, grouped by transaction, in nonce order."""
@@ -356,13 +558,17 @@ class Receipts:
         if any(r.status == PENDING for r in rows):
             self.journal.mark_sent([r.id for r in rows])
 
-    def _reconcile_retired(self, address: str, receipts: dict[str, dict[str, Any] | None]) -> None:
+    def _reconcile_retired(self, address: str, receipts: dict[str, dict[str, Any] | None]) -> list[RelayRequest]:
         """The journal of an earlier relayer key (rotated while some of its transactions had no outcome, or the
         backend restarted with another key): rows whose nonce the chain used are finalised from their receipts,
-        the others re-sent as signed then. Its nonce holes cannot be filled without its key: logged."""
+        the others re-sent as signed then. Its nonce holes cannot be filled without its key: logged. Returns the
+        requests to execute again (their nonce went to another transaction), with the current key."""
         latest = int(self.sender.rpc("eth_getTransactionCount", [address, "latest"]), 16)
-        for row in self.journal.unfinished_below(address, latest):
-            self._settle(row, receipts)
+        again: list[RelayRequest] = []
+        unsettled = [row for row in self.journal.unfinished_below(address, latest)
+                     if not self._settle(row, receipts, again)]
+        if unsettled:
+            again += self._taken(address, unsettled)
         expected = latest
         for nonce, _tx_hash, rows in self._groups(address, latest):
             if nonce > expected:
@@ -374,6 +580,7 @@ class Receipts:
                 metrics.resent()
                 self.sender.resend(self.journal.raw_tx(rows[0]))
                 self._mark_resent(rows)
+        return again
 
     def _stuck_since_crash(self, tx_hash: str | None) -> bool:
         """Whether a journaled transaction no receipt thread awaits (this process restarted since it was signed)
@@ -381,9 +588,11 @@ class Receipts:
         signed_at = self.journal.signed_at(tx_hash) if tx_hash else None
         return bool(self.bump_after) and signed_at is not None and time.time() - signed_at > self.bump_after
 
-    def _settle(self, row: RelayRequest, receipts: dict[str, dict[str, Any] | None]) -> None:
+    def _settle(self, row: RelayRequest, receipts: dict[str, dict[str, Any] | None],
+                again: list[RelayRequest]) -> bool:
         """Finalises an unfinished row whose relayer nonce the chain has used, from whichever version of its
-        transaction was mined."""
+        transaction was mined; False when none was (another transaction took the nonce, or a reorganisation is
+        under way: `reconcile` looks again)."""
         signed = self.journal.versions(row.relayer, row.relayer_nonce)
         versions = [row.tx_hash, *(h for h in signed if h != row.tx_hash)]
         for tx_hash in versions:
@@ -394,9 +603,20 @@ class Receipts:
                 self.confirmed = max(self.confirmed, (row.relayer_nonce or 0) + 1)
                 if tx_hash != row.tx_hash:
                     self.journal.point_to(versions, tx_hash)
-                req = WriteRequest.from_body(row.action, row.body)
-                self.journal.update(row.id, tx_hash=tx_hash, **self.outcome(req, row.batch_index, receipt, tx_hash))
-                return
-        log.error("relayer nonce %s was used by another transaction: request %s failed", row.relayer_nonce, row.id)
-        self.journal.update(row.id, status=FAILED, error=RelayFailed(
-            "the relayer nonce was taken by another transaction").to_dict())
+                self._finalise(row, receipt, tx_hash, again)
+                self._remember(tx_hash, receipt)
+                return True
+        return False
+
+    def _finalise(self, row: RelayRequest, receipt: dict[str, Any], tx_hash: str, again: list[RelayRequest]) -> None:
+        """Records a row's outcome from its transaction's receipt; an acknowledged request whose call failed there
+        (a reorganisation re-ran it in another order) is executed again instead (`again`)."""
+        req = WriteRequest.from_body(row.action, row.body)
+        fields = self.outcome(req, row.batch_index, receipt, tx_hash)
+        if fields["status"] == FAILED and acknowledged(row):
+            log.warning("request %s, acknowledged, failed when the reorganised chain ran it again (%s): executed "
+                        "again in a new transaction", row.id, fields["error"]["code"])
+            row.tx_hash = tx_hash
+            again.append(row)
+            return
+        self.journal.update(row.id, tx_hash=tx_hash, **fields)

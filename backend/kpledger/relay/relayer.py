@@ -65,7 +65,8 @@ class Relayer:
         self.receipts = Receipts(chain, self.journal, self.sender, receipt_timeout=receipt_timeout,
                                  reconcile_interval=reconcile_interval,
                                  bump_after=settings.fee_bump_after_seconds,
-                                 max_fee_per_gas=settings.max_fee_per_gas_wei)
+                                 max_fee_per_gas=settings.max_fee_per_gas_wei, reorg_depth=settings.reorg_depth,
+                                 stall_after=settings.relayer_stall_seconds)
         self.batcher = Batcher(settings, chain, self.journal, self.sender, self.receipts, linger=batch_linger)
         self.receipt_timeout = receipt_timeout
         self._rotation = threading.Lock()
@@ -121,7 +122,8 @@ class Relayer:
         keep queuing), the batches in flight get their receipts and every journaled request of the old key its
         outcome, then new batches are signed by the new key. Journaled rows keep their old address, nonce and
         hash; the reconciler checks them under that address. Conflict (RotationNotDrained) when the old key's
-        transactions are not all mined within `drain_timeout` (the chain is down): the old key stays."""
+        transactions are not all mined within `drain_timeout` (the chain is down), InvalidRequest
+        (RelayerKeyUnfunded) when the new account cannot pay for a batch: the old key stays."""
         try:
             new_address = Account.from_key(new_key).address
         except (ValueError, TypeError) as exc:
@@ -132,6 +134,7 @@ class Relayer:
             if new_address == old:
                 raise InvalidRequest("the new key is the relayer's current key", code="SameRelayerKey",
                                      details={"address": old})
+            self._check_funded(new_address)
             started = time.monotonic()
             self.batcher.pause()
             try:
@@ -153,6 +156,24 @@ class Relayer:
         log.warning("relayer key rotated: set KP_RELAYER_KEY to the new key before the next restart",
                     extra={"fields": {"old": old, "new": new_address, "drained_s": drained}})
         return {"old": old, "new": new_address, "drained_s": drained, "nonce": self.sender.nonces.peek()}
+
+    def _check_funded(self, address: str) -> None:
+        """Refuses a new relayer account that cannot pay for a full batch, or holds less than
+        KP_RELAYER_MIN_BALANCE_WEI, on a chain that charges fees: the node would refuse every write it signs."""
+        fees = self.sender.fees()
+        per_gas = fees.get("maxFeePerGas", fees.get("gasPrice", 0))
+        if per_gas == 0:  # a free-gas network (Besu zeroBaseFee): the account never pays
+            return
+        balance = int(self.chain.rpc.call("eth_getBalance", [address, "latest"]), 16)
+        batch = self.settings.batch_gas * per_gas
+        needed = max(batch, self.settings.relayer_min_balance_wei)
+        if balance < needed:
+            raise InvalidRequest(
+                f"the new relayer account {address} holds {balance} wei, less than the {needed} wei it needs (a full "
+                f"batch, KP_BATCH_GAS {self.settings.batch_gas} gas at {per_gas} wei per gas, and at least "
+                f"KP_RELAYER_MIN_BALANCE_WEI {self.settings.relayer_min_balance_wei}): fund it, then rotate; the "
+                "current key keeps relaying", code="RelayerKeyUnfunded",
+                details={"address": address, "balance_wei": str(balance), "needed_wei": str(needed)})
 
     # ------------------------------------------------------------ the write path
 
@@ -250,19 +271,35 @@ class Relayer:
 
     # ------------------------------------------------------------ nonces for clients
 
-    def intent_nonces(self, address: str) -> dict[str, int]:
-        """Next key-0 intent nonce of `address` per contract, counting accepted requests not mined yet."""
-        out: dict[str, int] = {}
-        for name in CONTRACTS:
+    def intent_nonces(self, address: str, *, checked: bool = False) -> dict[str, int]:
+        """Next key-0 intent nonce of `address` per contract: the chain's, counting accepted requests not mined yet.
+
+        Read with the newest block the relayer saw its transactions mined in: when the chain replaced it (a
+        reorganisation dropped or reordered them), the journal is reconciled first, so that the requests the relayer
+        is about to send again count as not mined (the chain's nonces then are those they will use)."""
+        names = list(CONTRACTS)
+        reads: list[tuple[str, list[Any]]] = []
+        for name in names:
             contract = self.chain.contract(name)
-            data = contract.encode_abi("nonces", args=[address, 0])
-            try:
-                out[name] = int(self.chain.rpc.call("eth_call", [{"to": contract.address, "data": data}, "latest"]),
-                                16)
-            except RpcError as exc:
-                raise ChainUnavailable(f"nonce read failed: {exc.message}") from exc
+            reads.append(("eth_call", [{"to": contract.address,
+                                        "data": contract.encode_abi("nonces", args=[address, 0])}, "latest"]))
+        newest = None if checked else self.receipts.newest_mined()
+        if newest is not None:
+            reads.append(("eth_getBlockByNumber", [hex(newest[0]), False]))
+        answers = self.chain.rpc.batch(reads)
+        for answer in answers:
+            if isinstance(answer, RpcError):
+                raise ChainUnavailable(f"nonce read failed: {answer.message}")
+        if newest is not None and (answers[-1] or {}).get("hash") != newest[1]:
+            self.receipts.reconcile()
+            return self.intent_nonces(address, checked=True)
+        out = {name: int(answer, 16) for name, answer in zip(names, answers, strict=False)}
         for row in self.journal.unfinished_of(address):
             contract, nonce = ACTIONS[row.action].contract, int(row.body["nonce"])
             if nonce >> 64 == 0:
                 out[contract] = max(out[contract], nonce + 1)
         return out
+
+    def stalled(self) -> dict[str, Any] | None:
+        """How long the relayer has not made progress, when longer than KP_RELAYER_STALL_SECONDS (for /healthz)."""
+        return self.receipts.stalled()

@@ -10,6 +10,7 @@ import anyio.to_thread
 from fastapi import APIRouter, Path, Request, Response
 
 from kpledger.api.deps import DbDep, public_base_url, signed_caller
+from kpledger.api.pages import GUARDS, page_headers
 from kpledger.api.routes.documents import require_party
 from kpledger.api.schemas.errors import errors
 from kpledger.certificates import document as certificate_document
@@ -24,6 +25,8 @@ router = APIRouter(prefix="/v1/certificates", tags=["certificates"])
 
 Number = Annotated[str, Path(pattern=r"^[A-Z]{2}[A-Z0-9-]{1,30}$", description="KP certificate number")]
 PRIVATE = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
+# the printable page is self-contained: its own inline style and SVG, nothing loaded, no script
+PRINTABLE_HTML = page_headers(f"default-src 'none'; style-src 'unsafe-inline'; form-action 'none'; {GUARDS}")
 
 
 def _filed_document(db: Database, number: str, signer: str) -> tuple[dict[str, Any], str]:
@@ -44,9 +47,10 @@ def _filed_document(db: Database, number: str, signer: str) -> tuple[dict[str, A
 
 def _html(db: Database, number: str, signer: str, base: str) -> Response:
     document, sha256 = _filed_document(db, number, signer)
-    html = render.printable_html(document, verification_url(base, number), sha256)
-    return Response(html, media_type="text/html; charset=utf-8",
-                    headers={**PRIVATE, "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"})
+    with db.session() as s:
+        names = participants.participant_names(s)
+    html = render.printable_html(document, verification_url(base, number), sha256, names)
+    return Response(html, media_type="text/html; charset=utf-8", headers={**PRIVATE, **PRINTABLE_HTML})
 
 
 def _pdf(db: Database, number: str, signer: str, base: str) -> Response:
@@ -57,7 +61,9 @@ def _pdf(db: Database, number: str, signer: str, base: str) -> Response:
         pdf = printed.content if printed is not None else None
     if pdf is None:  # filed by a version that did not print: printed now, and kept
         document, sha256 = _filed_document(db, number, signer)
-        pdf = render.printable_pdf(document, verification_url(base, number), sha256)
+        with db.session() as s:
+            names = participants.participant_names(s)
+        pdf = render.printable_pdf(document, verification_url(base, number), sha256, names)
         with db.transaction() as s:
             q.store_print(s, number, pdf, signer)
     return Response(pdf, media_type="application/pdf", headers={
@@ -93,7 +99,7 @@ def read_verification_slip(number: Number, request: Request, db: DbDep) -> Respo
     code of the verification page. Anyone may print it: everything on it is public on the ledger."""
     with db.session() as s:
         view = certificates.get_certificate(s, number)
-        countries = {p["code"]: p["name"] for p in participants.list_participants(s)}
+        countries = participants.participant_names(s)
     view["issued_date"], view["expiry_date"] = utc_date(view["issued_at"]), utc_date(view["expires_at"])
     pdf = render.slip_pdf(view, countries, verification_url(public_base_url(request), number))
     return Response(pdf, media_type="application/pdf", headers={

@@ -20,13 +20,19 @@ from kpledger.certificates import document as certificate_document
 from kpledger.certificates import render, verification_url
 from kpledger.core.errors import Forbidden, InvalidRequest
 from kpledger.db.session import Database
-from kpledger.queries import certificates
+from kpledger.queries import certificates, participants
 from kpledger.queries import documents as q
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
-DOCUMENT = {**errors(401, 403, 404), 200: {"description": "the document, in the content type it was filed with",
-                                           "content": {"application/octet-stream": {}, "application/json": {},
-                                                       "application/pdf": {}}}}
+DOCUMENT = {**errors(401, 403, 404), 200: {
+    "description": "the document, to download: a certificate's (kp-certificate/1) as application/json, a parcel's as "
+                   "application/octet-stream, whatever type the filer sent (named in X-KP-Content-Type)",
+    "content": {"application/octet-stream": {}, "application/json": {}}}}
+# a document is served in a fixed type, never the one its filer sent (a party could file HTML or SVG, to be rendered
+# on the API's origin); the filer's type is kept, told in X-KP-Content-Type
+SERVED_AS = {"certificate": "application/json", "parcel": "application/octet-stream"}
+DOWNLOAD_NAME = {"certificate": "{}.json", "parcel": "parcel-{}"}
+OPAQUE = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "default-src 'none'; sandbox"}
 
 Number = Annotated[str, Path(pattern=r"^[A-Z]{2}[A-Z0-9-]{1,30}$")]
 ParcelId = Annotated[int, Path(ge=1, le=2**40)]
@@ -62,8 +68,8 @@ def _file(db: Database, kind: str, reference: str, signer: str, body: bytes, con
         if document is not None:
             printed = q.printed(s, reference)
             answer["printed_sha256"] = printed.sha256 if printed is not None else q.store_print(
-                s, reference, render.printable_pdf(document, verification_url(public_base, reference), digest),
-                signer)
+                s, reference, render.printable_pdf(document, verification_url(public_base, reference), digest,
+                                                   participants.participant_names(s)), signer)
         return answer
 
 
@@ -72,8 +78,10 @@ def _read(db: Database, kind: str, reference: str, signer: str) -> Response:
         anchored, parties = q.anchored(s, kind, reference)
         require_party(signer, parties)
         document = q.filed(s, kind, reference, anchored)
-        return Response(document.content, media_type=document.content_type,
-                        headers={"X-KP-SHA256": document.sha256, "Cache-Control": "private, no-store"})
+        return Response(document.content, media_type=SERVED_AS[kind], headers={
+            "X-KP-SHA256": document.sha256, "X-KP-Content-Type": document.content_type,
+            "Content-Disposition": f'attachment; filename="{DOWNLOAD_NAME[kind].format(reference)}"',
+            "Cache-Control": "private, no-store", **OPAQUE})
 
 
 async def _filed(request: Request, db: Database, kind: str, reference: str) -> dict:

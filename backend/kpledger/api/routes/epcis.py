@@ -8,10 +8,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from kpledger.api.deps import DbDep, SettingsDep, public_base_url
+from kpledger.api.deps import DbDep, SettingsDep
 from kpledger.api.schemas.epcis import EventsQuery, Paging, PeriodQuery
 from kpledger.api.schemas.errors import errors
 from kpledger.core.errors import NotFound
+from kpledger.epcis.contexts import KP_CONTEXT, project_context
 from kpledger.epcis.document import context, epcis_document, master_data, query_document
 from kpledger.epcis.identifiers import Identifiers
 from kpledger.epcis.query import EventFilter, EventSource, decode_token, encode_token
@@ -27,9 +28,9 @@ EPCIS_HEADERS = {"GS1-EPCIS-Version": "2.0.0", "GS1-CBV-Version": "2.0.0"}
 MEDIA_TYPE = "application/ld+json"
 
 
-def get_identifiers(request: Request, settings: SettingsDep) -> Identifiers:
-    """The identifier base and the viewer's URL: from Settings, else the URL this API was reached at."""
-    return Identifiers(settings.id_base_url or str(request.base_url).rstrip("/"), public_base_url(request))
+def get_identifiers(settings: SettingsDep) -> Identifiers:
+    """The identifier base and the viewer's URL, as configured (never from the request's Host)."""
+    return Identifiers(settings.id_base_url, settings.public_base_url)
 
 
 IdsDep = Annotated[Identifiers, Depends(get_identifiers)]
@@ -54,7 +55,7 @@ def _page(request: Request, db: DbDep, ids: Identifiers, wanted: EventFilter, pa
     if next_at is not None:
         url = request.url.remove_query_params("nextPageToken").include_query_params(
             nextPageToken=encode_token(next_at))
-        headers["Link"] = f'<{url}>; rel="next"'
+        headers["Link"] = f'<{ids.public}{url.path}?{url.query}>; rel="next"'
     return _document(body, headers)
 
 
@@ -92,6 +93,19 @@ def read_participant_epcis(request: Request, code: Code, query: Annotated[Period
     return _page(request, db, ids, wanted, query, "document")
 
 
+@router.get(f"/contexts/{KP_CONTEXT}/{{version}}.jsonld", response_class=Response,
+            responses={200: {"description": "a JSON-LD context", "content": {MEDIA_TYPE: {}}}, **errors(404)})
+def read_epcis_context(version: Annotated[int, Path(ge=1, le=9999, description="the context's version")]) -> Response:
+    """The project's JSON-LD context of the EPCIS documents (master data keys, `kp:` terms), as the package ships it.
+    A published version never changes; any origin may load it (JSON-LD processors in browsers)."""
+    data = project_context(version)
+    if data is None:
+        raise NotFound(f"no version {version} of the {KP_CONTEXT} context", code="ContextNotFound",
+                       details={"version": version})
+    return Response(data, media_type=MEDIA_TYPE,
+                    headers={"Cache-Control": "public, max-age=86400", "Access-Control-Allow-Origin": "*"})
+
+
 # ------------------------------------------------------------ the resolver (GS1 Digital Link style)
 
 
@@ -118,9 +132,9 @@ def resolve_identifier(kind: str, key: str, request: Request, db: DbDep, ids: Id
         return RedirectResponse(ids.viewer_page(kind, key), status_code=303)
     links = {"viewer": ids.viewer_page(kind, key)}
     if kind == "lot":
-        links["epcis"] = f"{request.base_url}v1/epcis/lots/{key}"
+        links["epcis"] = f"{ids.public}/v1/epcis/lots/{key}"
     elif kind == "participant":
-        links["epcis"] = f"{request.base_url}v1/epcis/participants/{key}/events"
+        links["epcis"] = f"{ids.public}/v1/epcis/participants/{key}/events"
     uri = {"lot": ids.lot, "operator": ids.operator, "participant": ids.participant,
            "certificate": ids.certificate}[kind](key)
     return JSONResponse({"id": uri, "kind": kind, "links": links, "data": found},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
@@ -20,7 +21,12 @@ router = APIRouter(tags=["health"])
 
 
 class Health(BaseModel):
-    status: str
+    status: Literal["ok", "lagging", "stalled"] = Field(
+        description="ok; lagging: the index is more than 5 blocks behind the chain; stalled: the relayer's "
+                    "transactions have waited unmined longer than KP_RELAYER_STALL_SECONDS (writes wait, then 503)")
+    reason: str | None = Field(None, description="why the status is not ok, a stable code: IndexLagging, "
+                                                 "RelayerStalled")
+    message: str | None = Field(None, description="the reason for a person")
     chain_id: int
     latest_block: int
     indexed_block: int
@@ -45,8 +51,18 @@ def read_health(services: ServicesDep) -> Health:
         raise ChainUnavailable(f"the backend cannot reach its chain node: {CHAIN_ADVICE}") from None
     indexed = services.indexer.indexed_block if services.indexer is not None else -1
     lag = max(0, latest - indexed)
-    return Health(status="ok" if lag <= 5 else "lagging", chain_id=services.chain.deployment.chain_id,
-                  latest_block=latest, indexed_block=indexed, lag=lag)
+    position = {"chain_id": services.chain.deployment.chain_id, "latest_block": latest, "indexed_block": indexed,
+                "lag": lag}
+    stalled = services.relayer.stalled() if services.relayer is not None else None
+    if stalled is not None:
+        return Health(status="stalled", reason="RelayerStalled", message=(
+            f"the relayer's transactions have waited unmined for {stalled['waited_s']} s (its nonce on chain "
+            f"{stalled['chain_nonce']}, next {stalled['next_nonce']}): writes wait and answer 503; the log says why "
+            "(the node refusing them: relayer balance, fees above KP_MAX_FEE_PER_GAS_WEI)"), **position)
+    if lag > 5:
+        return Health(status="lagging", reason="IndexLagging", message=f"the index is {lag} blocks behind the chain",
+                      **position)
+    return Health(status="ok", **position)
 
 
 @router.get("/v1/config", response_model=Config)

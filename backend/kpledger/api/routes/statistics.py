@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
@@ -26,11 +27,23 @@ router = APIRouter(prefix="/v1/statistics", tags=["statistics"])
 Code = Annotated[str, Path(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 code of the participant")]
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what makes a spreadsheet read a cell as a formula (OWASP)
+NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+
+
+def cell(value: Any) -> Any:
+    """A CSV cell no spreadsheet runs: text that starts like a formula gets a leading quote (OWASP's advice against
+    CSV injection; a name is whatever governance or an authority wrote on chain); numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(FORMULA_START) and not NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
 def _table(header: list[str], rows: list[list[Any]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerows([cell(v) for v in row] for row in rows)
     return out.getvalue()
 
 

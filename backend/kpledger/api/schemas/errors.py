@@ -27,6 +27,8 @@ MEANINGS: dict[int, str] = {
     408: "RequestTimeout: the body did not arrive in time",
     409: "the ledger refused the action (the contract's custom error as code), or DocumentAlreadyFiled",
     413: "PayloadTooLarge",
+    431: "RequestHeadTooLarge: the request's head (its URL and headers) is over the server's size or header-count "
+         "limit (KP_MAX_HEAD_BYTES, KP_MAX_HEADERS)",
     422: "InvalidRequest (the request does not match the schema) or a more specific code (PathMismatch, "
          "DocumentMismatch, ...)",
     502: "RelayFailed: the node refused the relayer's transaction",
@@ -35,10 +37,11 @@ MEANINGS: dict[int, str] = {
 
 
 def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """The `responses` of a route that can refuse with these statuses (and always with 400 and 422). A request that
-    is not valid HTTP is refused by the HTTP server itself, before the app, in plain text: 400 documents both."""
+    """The `responses` of a route that can refuse with these statuses (and always with 400, 422 and 431). A request
+    that is not valid HTTP is refused by the HTTP server itself, before the app, in plain text: 400 documents both;
+    a head over the limits is refused by the server too (kpledger.api.server), in JSON."""
     out: dict[int | str, dict[str, Any]] = {
-        status: {"model": ErrorBody, "description": MEANINGS[status]} for status in sorted({400, 422, *statuses})}
+        status: {"model": ErrorBody, "description": MEANINGS[status]} for status in sorted({400, 422, 431, *statuses})}
     out[400]["content"] = {"text/plain": {}}
     return out
 
