@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+from click.testing import CliRunner
 from console_support import ARGS, CHROMIUM, PHONE, axe_violations, screenshot
 
 from kpledger.certificates.document import encode, parse
@@ -22,6 +23,8 @@ from kpledger.client import ClientError
 from kpledger.demo import Demo
 from kpledger.devstack import ApiServer, LocalChain
 from kpledger.localnet import stop
+
+from cli_support import Kp
 
 GEM = 710231
 DAY = 86_400
@@ -505,7 +508,7 @@ def test_the_verification_page_tells_the_genuine_pdf_from_a_tampered_one_and_che
     page.set_input_files("#cert-doc-file", str(tampered))
     page.wait_for_selector("#cert-doc-verdict[data-match='false']", timeout=10_000)
     page.set_input_files("#cert-doc-file", str(genuine))
-    page.wait_for_selector("#cert-doc-verdict[data-match='true'][data-kind='printed']", timeout=10_000)
+    page.wait_for_selector("#cert-doc-verdict[data-match='true'][data-kind='print']", timeout=10_000)
     page.set_input_files("#cert-doc-file", str(world.demo.documents_dir / "CA0000001.json"))
     page.wait_for_selector("#cert-doc-verdict[data-match='true'][data-kind='document']", timeout=10_000)
     page.fill("#cert-rpc-url", world.chain.url)  # the officer's own node (a link cannot name it)
@@ -535,6 +538,177 @@ def test_the_verification_page_checks_a_replacement_against_the_chain_and_explai
     page.wait_for_selector("#cert-status[data-status='confirmed']", timeout=20_000)
     assert (violations := axe_violations(page)) == [], violations
     page.close()
+
+
+def test_the_heading_follows_the_number_checked(world: World, browser):
+    """Typing another number on a certificate's page and pressing Check: the heading names that number, never the
+    one shown before, above "No KP certificate ... on this ledger"."""
+    page = phone_page(browser)
+    shown = world.numbers["issued"]
+    page.goto(f"{world.server.url}/#/certificate/{shown}")
+    page.wait_for_selector("#cert-status[data-status='issued']", timeout=20_000)
+    assert page.inner_text("#cert-heading") == f"KP certificate {shown}"
+    page.fill("#cert-number-input", "zz0000404")
+    page.click("#cert-number-form button[type='submit']")
+    page.wait_for_selector("#cert-error:not([hidden])", timeout=20_000)
+    assert page.inner_text("#cert-error .error-title") == "No KP certificate ZZ0000404 on this ledger"
+    assert page.inner_text("#cert-heading") == "KP certificate ZZ0000404"
+    page.fill("#cert-number-input", "not a number")
+    page.click("#cert-number-form button[type='submit']")
+    page.wait_for_selector("#cert-error code.error-code:has-text('InvalidCertificateNumber')", timeout=20_000)
+    assert page.inner_text("#cert-heading") == "Check a KP certificate"
+    page.close()
+
+
+# ------------------------------------------------------------------ one verdict on every surface
+
+# the files a border officer or a buyer may be handed, and the verdict code each gets: looking at certificate A (a
+# valid certificate), at the record the file is its own (its certificate's page, its parcel), at no record, and at
+# the page of A's consignment (its parcel and its certificate)
+VERDICT_FILES: dict[str, dict[str, str]] = {
+    "document": {"A": "valid", "own": "valid", "none": "valid", "lot": "valid"},
+    "print": {"A": "valid", "own": "valid", "none": "valid", "lot": "valid"},
+    "tampered print": {"A": "not-genuine", "own": "not-genuine", "none": "not-genuine", "lot": "not-genuine"},
+    "another's print": {"A": "other-record", "own": "used", "none": "used", "lot": "other-record"},
+    "voided print": {"A": "other-record", "own": "voided", "none": "voided", "lot": "other-record"},
+    "superseded print": {"A": "other-record", "own": "superseded", "none": "superseded", "lot": "other-record"},
+    "expired print": {"A": "other-record", "own": "expired", "none": "expired", "lot": "other-record"},
+    "disputed print": {"A": "other-record", "own": "disputed", "none": "disputed", "lot": "other-record"},
+    "parcel document": {"A": "other-record", "own": "parcel-sealed", "none": "parcel-sealed", "lot": "parcel-sealed"},
+}
+# the stable code `kp` exits 1 with when the verdict is not good
+KP_REFUSALS = {"not-genuine": "DocumentMismatch", "other-record": "DocumentMismatch", "voided": "CertificateVoided",
+               "superseded": "CertificateSuperseded", "expired": "CertificateExpired"}
+
+
+def _dropped(world: World, name: str, tmp_path: Path) -> tuple[Path, tuple[str, str]]:
+    """The file `name` (written to tmp_path) and the record it is its own: ("certificate", number) or ("parcel", id)."""
+    ca = world.demo.clients["ca_authority"]
+    a = world.numbers["issued"]
+    own = {"another's print": "delivered", "voided print": "voided", "superseded print": "superseded",
+           "expired print": "expired", "disputed print": "disputed"}
+    number = world.numbers[own[name]] if name in own else a
+    record: tuple[str, str] = ("certificate", number)
+    if name == "document":
+        body = ca.document("certificates", a)[0]
+    elif name == "parcel document":
+        body = (world.demo.documents_dir / f"parcel-{a}.json").read_bytes()
+        record = ("parcel", str(ca.consignment(ca.certificate(a)["consignment_id"])["parcel_ids"][0]))
+    else:
+        body = ca.printable_certificate(number)
+    if name == "tampered print":  # an edited copy, as a PDF editor saves it: the same page, its metadata changed
+        edited = body.replace(f"Certificate {a})".encode(), f"Certificate {a[:-1]}7)".encode())
+        body = edited if edited != body else body + b"%"
+        assert body != ca.printable_certificate(a)
+    path = tmp_path / name.replace(" ", "-").replace("'", "")
+    path.write_bytes(body)
+    return path, record
+
+
+def _kp_verdict(result: Any) -> tuple[int, str | None, dict[str, Any]]:
+    """`kp ... --json`'s exit status, its refusal code (None when it succeeded) and the verdict it shows."""
+    answer = json.loads(result.stdout)
+    if result.exit_code == 0:
+        return 0, None, answer["verdict"]
+    return result.exit_code, answer["error"]["code"], answer["error"]["details"]["verdict"]
+
+
+def _page_verdict(browser: Any, url: str, ready: str, drop: str, verdict: str, path: Path) -> dict[str, Any]:
+    """Drops the file on a page of the viewer (a phone) and reads the verdict it shows: code, tone, words."""
+    page = phone_page(browser)
+    try:
+        page.goto(url)
+        page.wait_for_selector(ready, timeout=20_000)
+        page.set_input_files(drop, str(path))
+        shown = page.wait_for_selector(f"{verdict}[data-code]", timeout=20_000)
+        return {"code": shown.get_attribute("data-code"), "tone": shown.get_attribute("data-tone"),
+                "class": shown.get_attribute("class"), "words": shown.text_content()}
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize("name", list(VERDICT_FILES))
+def test_every_surface_gives_the_same_verdict_on_the_same_file(world: World, api, browser, name: str,
+                                                               tmp_path: Path):
+    """The same file dropped on the API (the file posted, or its hash alone), on `kp` (certificate verify, document
+    verify, verify) and on both pages in Chromium (a certificate's, a lot's) gets the same verdict code and the same
+    words, for the record looked at; what the file is and its record's status read the same whatever is looked at."""
+    path, own = _dropped(world, name, tmp_path)
+    digest = "0x" + hashlib.sha256(path.read_bytes()).hexdigest()
+    a = world.numbers["issued"]
+    lot = api.get(f"/v1/certificates/{a}").json()["consignment_id"]
+    kp = Kp(CliRunner(mix_stderr=False), world.server.url, tmp_path / "no-key.json")
+    body = path.read_bytes()
+    contexts: dict[str, tuple[str, str] | None] = {"A": ("certificate", a), "own": own, "none": None,
+                                                   "lot": ("lot", str(lot))}
+    seen: list[dict[str, Any]] = []  # every verdict any surface showed, for the context-free words
+    for context, looked_at in contexts.items():
+        expected = VERDICT_FILES[name][context]
+        kind, reference = looked_at if looked_at is not None else (None, None)
+        query = f"?{kind}={reference}" if kind else ""
+        surfaces: dict[str, dict[str, Any]] = {"GET /v1/verify/{sha256}" + query:
+                                               api.get(f"/v1/verify/{digest}{query}").json()["verdict"]}
+        post = {None: "/v1/verify", "certificate": f"/v1/verify/certificates/{reference}",
+                "parcel": f"/v1/verify/parcels/{reference}"}.get(kind)
+        if post is not None:
+            posted = api.post(post, content=body).json()
+            # the earlier field says the same: the file is the record's (a print too), or it is not
+            assert posted["matches"] is (expected not in ("not-genuine", "other-record")), post
+            surfaces[f"POST {post}"] = posted["verdict"]
+        commands = {None: [("verify", str(path))],
+                    "certificate": [("certificate", "verify", str(path), "--number", str(reference)),
+                                    ("document", "verify", "certificate", str(reference), str(path)),
+                                    ("verify", "--certificate", str(reference), str(path))],
+                    "parcel": [("document", "verify", "parcel", str(reference), str(path))]}.get(kind, [])
+        for command in commands:
+            status, refusal, shown = _kp_verdict(kp.run(*command))
+            assert (status, refusal) == ((0, None) if shown["good"] else (1, KP_REFUSALS[shown["code"]])), command
+            surfaces["kp " + " ".join(command[:2])] = shown
+            human = kp.run(*command, json_out=False)
+            assert human.stdout.splitlines()[0] == shown["words"], command  # what a person reads first
+        if kind == "certificate":
+            surfaces["certificate page"] = _page_verdict(
+                browser, f"{world.server.url}/#/certificate/{reference}", "#cert-status[data-status]",
+                "#cert-doc-file", "#cert-doc-verdict", path)
+        if kind == "lot" or (kind == "parcel" and context == "own"):
+            surfaces["lot page"] = _page_verdict(browser, f"{world.server.url}/#/lot/{reference}",
+                                                 "#document-section:not([hidden])", "#doc-file", "#doc-verdict",
+                                                 path)
+        reference_verdict = surfaces["GET /v1/verify/{sha256}" + query]
+        if kind == "parcel":  # the lot page looks at the parcel's page: its own record reads the same there
+            assert expected == surfaces["lot page"]["code"]
+        for surface, shown in surfaces.items():
+            assert (surface, shown["code"]) == (surface, expected), context
+            assert shown["words"] == reference_verdict["words"], (context, surface)
+            if not reference_verdict["good"]:  # a file that does not count never reads as a plain green tick
+                assert not shown["words"].startswith("✓") and shown.get("tone") != "ok", (context, surface)
+                assert "result-ok" not in (shown.get("class") or ""), (context, surface)
+        seen.append(reference_verdict)
+    # what the file is, and its record's status now, read the same whatever the person looks at
+    assert len({(v["file_words"], v["status_words"]) for v in seen}) == 1, seen
+
+
+def test_a_file_anchored_by_several_records_names_them_all_and_the_one_looked_at_first(world: World, api):
+    mine = world.demo.clients["ca_mine"]
+    body = f"one survey for two parcels {time.time()}".encode()
+    digest = "0x" + hashlib.sha256(body).hexdigest()
+    first, second = (str(mine.register_parcel(points=100, hs_code=GEM, origin="CA", document_hash=digest)["result"]
+                         ["parcel_id"]) for _ in range(2))
+    anyone = api.get(f"/v1/verify/{digest}").json()
+    assert [(f["kind"], f["reference"]) for f in anyone["found"]] == [("parcel", first), ("parcel", second)]
+    assert anyone["verdict"]["record"]["reference"] == first and anyone["verdict"]["code"] == "parcel-live"
+    looked_at = api.get(f"/v1/verify/{digest}?parcel={second}").json()["verdict"]
+    assert (looked_at["record"]["reference"], [o["reference"] for o in looked_at["others"]]) == (second, [first])
+    assert looked_at["file_words"] == (f"This file is the document anchored for parcel {second}; also the document "
+                                       f"anchored for parcel {first}.")
+    assert api.post(f"/v1/verify/parcels/{second}", content=body).json()["verdict"] == looked_at
+    assert api.get(f"/v1/verify/{digest}?lot={second}").json()["verdict"]["record"]["reference"] == second
+    # one record looked at at most; an unknown one is not found
+    both = api.get(f"/v1/verify/{digest}?parcel={first}&certificate=BW0000001")
+    assert (both.status_code, both.json()["code"]) == (422, "InvalidRequest")
+    missing = api.get(f"/v1/verify/{digest}?certificate=ZZ0000404")
+    assert (missing.status_code, missing.json()["code"]) == (404, "CertificateNotFound")
+    assert api.get("/v1/verify/0x1234").status_code == 422
 
 
 def test_the_print_shows_control_and_bidirectional_characters_of_a_name_escaped():

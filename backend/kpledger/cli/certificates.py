@@ -15,21 +15,10 @@ from eth_utils import to_checksum_address
 from kpledger import client as kc
 from kpledger.certificates import document as certificate_document
 from kpledger.certificates.document import LedgerFacts
-from kpledger.cli.base import (
-    ADDRESS,
-    CARATS,
-    FILE,
-    HS,
-    REASON,
-    REASONS_HELP,
-    Ctx,
-    action_command,
-    cli,
-    echo,
-    pass_ctx,
-)
+from kpledger.cli.base import ADDRESS, CARATS, FILE, HS, REASON, REASONS_HELP, Ctx, action_command, cli, pass_ctx
+from kpledger.cli.documents import show_verdict
 from kpledger.cli.views import certificate_text
-from kpledger.client import ClientError, KPClient
+from kpledger.client import ClientError, KPClient, document_hash
 from kpledger.core.constants import hs_code
 from kpledger.core.documents import CERTIFICATE_SCHEMA
 
@@ -189,15 +178,12 @@ def certificate_show(obj: Ctx, number: str) -> None:
 @click.argument("document", type=FILE)
 @pass_ctx
 def verify(obj: Ctx, number: str | None, document: Path) -> None:
-    """Check that DOCUMENT is the one anchored on chain (SHA-256 compared); exit 1 if it is not. (A certificate's
-    paper or PDF: kp certificate verify; one parcel's document: kp document verify.)"""
-    answer = obj.client(sign=False).verify(document.read_bytes(), number)
-    obj.emit(answer)
-    if not answer.get("matches"):
-        where = f"certificate {number}" if number else "any certificate or parcel"
-        echo(f"error DocumentMismatch: {document} ({answer.get('sha256')}) is not the document anchored "
-                   f"by {where}", err=True)
-        click.get_current_context().exit(1)
+    """Check DOCUMENT against the ledger (only its SHA-256 is sent): the ledger's verdict, genuine or not (a document
+    anchored on chain, or a certificate's print by the ledger) and the record's status now; exit 0 only when it is
+    genuine and good (DocumentMismatch, CertificateVoided, ... otherwise). (A certificate's paper or PDF: kp
+    certificate verify; one parcel's document: kp document verify.)"""
+    c = obj.client(sign=False)
+    show_verdict(obj, c.verdict(document_hash(document), certificate=number.upper() if number else None), document)
 
 
 @cli.command("status")

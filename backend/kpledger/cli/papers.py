@@ -15,9 +15,10 @@ import click
 from kpledger import client as kc
 from kpledger.certificates import document as certificate_document
 from kpledger.certificates.document import LedgerFacts
-from kpledger.cli.base import ADDRESS, FILE, USD, Ctx, echo, output_options, pass_ctx, save
+from kpledger.cli.base import ADDRESS, FILE, USD, Ctx, output_options, pass_ctx, save
 from kpledger.cli.certificates import DAY, DEFAULT_VALIDITY_DAYS, certificate, certificate_document_in
-from kpledger.cli.views import AUTHORISES_NOTHING, STATUS, certificate_status, certificate_text
+from kpledger.cli.documents import show_verdict
+from kpledger.cli.views import certificate_status, certificate_text
 from kpledger.client import ClientError, KPClient
 from kpledger.core.errors import KPError
 from kpledger.core.words import carats, visible
@@ -174,10 +175,10 @@ def _facts(cert: dict[str, Any]) -> LedgerFacts:
                        replaces=cert.get("replaces"), seal_id=cert.get("seal_id"))
 
 
-def _verdict(c: KPClient, path: Path, number: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
-    """What the file is for the certificate: the answer (matches "document", "print" or None, and the document's
-    disagreements with the chain when it is a kp-certificate/1 document that does not match) and the certificate."""
-    data = path.read_bytes()
+def _check(c: KPClient, path: Path, number: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The ledger's verdict on the file for the certificate (only its SHA-256 is sent) and the certificate: the
+    answer (`matches` "document", "print" or None, the verdict, and the fields a kp-certificate/1 document that is not
+    genuine states otherwise than the chain) and the certificate's read."""
     try:
         doc = certificate_document_in(path)
     except KPError:  # a kp-certificate/1 document that breaks the schema: compared by its hash only
@@ -186,12 +187,14 @@ def _verdict(c: KPClient, path: Path, number: str | None) -> tuple[dict[str, Any
     if not number:
         raise click.UsageError(f"{path} is not a kp-certificate/1 document: give --number (printed on the paper)")
     cert = c.certificate(number)
-    digest = _sha256(data)
-    printed = (cert.get("document") or {}).get("printed_sha256")
-    matches = "document" if digest == cert["document_hash"] else "print" if digest == printed else None
-    answer = {"number": number, "path": str(path), "sha256": digest, "matches": matches,
-              "anchored": cert["document_hash"], "printed_sha256": printed, "status": certificate_status(cert)}
-    if matches is None and doc is not None:
+    digest = kc.document_hash(path)
+    checked = c.verdict(digest, certificate=number)
+    verdict = checked["verdict"]
+    answer = {"number": number, "path": str(path), "sha256": digest,
+              "matches": verdict["record"]["match"] if checked["matches"] else None,
+              "anchored": cert["document_hash"], "printed_sha256": (cert.get("document") or {}).get("printed_sha256"),
+              "status": certificate_status(cert), "verdict": verdict}
+    if not verdict["genuine"] and doc is not None:
         answer["disagreements"] = certificate_document.disagreements(doc, _facts(cert))
     return answer, cert
 
@@ -202,28 +205,16 @@ def _verdict(c: KPClient, path: Path, number: str | None) -> tuple[dict[str, Any
 @pass_ctx
 def certificate_verify(obj: Ctx, file: Path, number: str | None) -> None:
     """Check a certificate FILE you were handed (the ledger's PDF print, or the kp-certificate/1 JSON document)
-    against the ledger, and show the certificate to compare with the paper and the container.
+    against the ledger (only its SHA-256 is sent): the ledger's verdict in words, then the certificate to compare with
+    the paper and the container.
 
-    Exit 0: the file is genuine and the certificate authorises a crossing or records one. Exit 1: the file is
-    neither the anchored document nor the ledger's print (DocumentMismatch; a JSON document names the fields that
-    differ), or the certificate is voided, expired or superseded."""
+    Exit 0 only when the file is genuine, of this certificate, and the certificate authorises a crossing or records
+    one. Exit 1: the file is neither the anchored document nor the ledger's print of it (DocumentMismatch; a JSON
+    document names the fields that differ; another certificate's file says whose it is), or the certificate is
+    voided, superseded or expired (CertificateVoided, CertificateSuperseded, CertificateExpired)."""
     c = obj.client(sign=False)
-    answer, cert = _verdict(c, file, number)
-    status = answer["status"]
-    what = {"document": "the certificate document anchored on chain",
-            "print": "the ledger's print of the filed document, unaltered"}.get(answer["matches"] or "")
-    if not obj.as_json:  # the report first, then the verdict's error line if it fails
-        echo(f"{'✓ ' + file.name + ' is ' + what if what else '✗ ' + file.name + ' does not match'} "
-                   f"(SHA-256 {answer['sha256']})\n\n{certificate_text(cert, c.participant_names())}")
-    if what is None:
-        fields = "; ".join(f"{d['field']}: the file states {json.dumps(d['document'])}, the ledger "
-                           f"{json.dumps(d['ledger'])}" for d in answer.get("disagreements") or [])
-        raise ClientError("DocumentMismatch", f"{file} is neither the document anchored for {answer['number']} nor "
-                                              f"the ledger's print of it" + (f" ({fields})" if fields else ""),
-                          answer)
-    if status in AUTHORISES_NOTHING:
-        raise ClientError(f"Certificate{status.capitalize()}", f"{file.name} is genuine, but certificate "
-                                                                f"{answer['number']} is {status}: {STATUS[status][1]}",
-                          answer)
-    if obj.as_json:
-        obj.emit(answer)
+    answer, cert = _check(c, file, number)
+    fields = "; ".join(f"{d['field']}: the file states {json.dumps(d['document'])}, the ledger "
+                       f"{json.dumps(d['ledger'])}" for d in answer.get("disagreements") or [])
+    show_verdict(obj, answer, file, certificate_text(cert, c.participant_names()),
+                 f" It differs from certificate {answer['number']} in {fields}." if fields else "")
