@@ -19,7 +19,7 @@ from kpledger.core.errors import ChainUnavailable, KPError, PathMismatch
 from kpledger.ops import logs, metrics
 from kpledger.relay.trace import WriteTrace
 
-REFUSALS = errors(*BODY, 401, 403, 409, 502, 503)
+REFUSALS = errors(*BODY, 401, 403, 409, 429, 502, 503)
 
 
 def _endpoint(action: Action) -> Callable[..., Awaitable[JSONResponse]]:
