@@ -56,11 +56,11 @@ def sealed_box(demo: Demo, number: str, points: int = 1_000) -> tuple[int, str]:
     return demo.clients["ca_mine"].seal_consignment([parcel], seal)["result"]["consignment_id"], seal
 
 
-def terms(demo: Demo, number: str, *, points: int = 1_000, valid_for: int = 30 * DAY,
-          replaces: str = "") -> tuple[dict[str, Any], dict[str, Any]]:
-    """A CA -> EU certificate to the Antwerp importer over a fresh consignment: the issue terms and its conforming
-    kp-certificate/1 document."""
-    box, seal = sealed_box(demo, number, points)
+def terms(demo: Demo, number: str, *, points: int = 1_000, valid_for: int = 30 * DAY, replaces: str = "",
+          box: tuple[int, str] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A CA -> EU certificate to the Antwerp importer over `box` (consignment id, seal label) or a fresh consignment:
+    the issue terms and its conforming kp-certificate/1 document."""
+    box, seal = box or sealed_box(demo, number, points)
     now = int(time.time())
     issue = {"number": number, "importer": "EU", "importer_account": demo.addr("antwerp_trader"),
              "consignment_id": box, "points": points, "parcel_count": 1, "hs_codes": [GEM], "origins": ["CA"],
@@ -77,10 +77,17 @@ def issue(demo: Demo, issue_terms: dict[str, Any], body: bytes) -> None:
     demo.clients["ca_authority"].issue_certificate(**issue_terms, document_hash="0x" + hashlib.sha256(body).hexdigest())
 
 
+def same_goods(world: World, number: str) -> tuple[int, str]:
+    """The consignment (id, seal label) certificate `number` covers: a correction is issued for the same goods."""
+    return world.demo.clients["ca_mine"].certificate(number)["consignment_id"], f"SEAL-{number}"
+
+
 def certified(world: World, *, valid_for: int = 30 * DAY, replaces: str = "", file: bool = True) -> str:
-    """A CA -> EU certificate issued with a conforming document (filed unless `file` is false); its number."""
+    """A CA -> EU certificate issued with a conforming document (filed unless `file` is false), over a fresh
+    consignment or, for a correction, the replaced certificate's; its number."""
     number = world.next_number()
-    issue_terms, document = terms(world.demo, number, valid_for=valid_for, replaces=replaces)
+    issue_terms, document = terms(world.demo, number, valid_for=valid_for, replaces=replaces,
+                                  box=same_goods(world, replaces) if replaces else None)
     issue(world.demo, issue_terms, encode(document))
     if file:
         world.demo.clients["ca_authority"].file_certificate(document)
@@ -379,9 +386,17 @@ def test_a_superseded_certificate_and_its_replacement_link_each_other(world: Wor
                                                          "CertificateSuperseded"]
     assert replaced["history"][1]["reason"] == 7
     assert replacement["document"]["filed"]  # its document says `replaces` as the chain does
-    # a certificate cannot replace one already superseded
+    # a correction is a certificate for the same goods: one for other goods cannot take the voided one's place ...
     number = world.next_number()
     issue_terms, document = terms(world.demo, number, replaces=old)
+    refused(lambda: issue(world.demo, issue_terms, encode(document)), 409, "KPCertificatesReplacesOtherConsignment")
+    # ... and a certificate is replaced once: when its replacement is voided in turn, the next correction names that
+    first = certified(world)
+    world.demo.clients["ca_authority"].void_certificate(first, 7)
+    second = certified(world, replaces=first)
+    world.demo.clients["ca_authority"].void_certificate(second, 7)
+    number = world.next_number()
+    issue_terms, document = terms(world.demo, number, replaces=first, box=same_goods(world, first))
     refused(lambda: issue(world.demo, issue_terms, encode(document)), 409, "KPCertificatesAlreadySuperseded")
 
 

@@ -106,9 +106,11 @@ def refused(result: Result, code: str, exit_code: int = 1) -> str:
     return first
 
 
-def compose(stack: Stack, out: Path, number: str, *extra: str) -> tuple[dict[str, Any], int]:
-    """The CA authority composes the document of certificate `number` over a fresh consignment; (document, box)."""
-    box, label = stack.sealed(number)
+def compose(stack: Stack, out: Path, number: str, *extra: str,
+            goods: tuple[int, str] | None = None) -> tuple[dict[str, Any], int]:
+    """The CA authority composes the document of certificate `number` over `goods` (consignment, seal label) or a
+    fresh consignment; (document, box)."""
+    box, label = goods or stack.sealed(number)
     answer = stack.kp("ca_authority")(
         "certificate", "compose", "--consignment", str(box), "--number", number, "--importer-account",
         stack.demo.addr("antwerp_trader"), "--seal", label, "--value-usd", "125000.5", "--authority-address",
@@ -118,11 +120,13 @@ def compose(stack: Stack, out: Path, number: str, *extra: str) -> tuple[dict[str
     return parse(out.read_bytes()), box
 
 
-def certified(stack: Stack, tmp: Path, *extra: str, file: bool = True) -> tuple[str, Path]:
-    """A certificate composed, issued (and filed) through `kp`; its number and document."""
+def certified(stack: Stack, tmp: Path, *extra: str, file: bool = True,
+              goods: tuple[int, str] | None = None) -> tuple[str, Path]:
+    """A certificate composed, issued (and filed) through `kp` (over `goods`, as `compose`); its number and
+    document."""
     number = stack.number()
     out = tmp / f"{number}.json"
-    _, box = compose(stack, out, number, *extra)
+    _, box = compose(stack, out, number, *extra, goods=goods)
     stack.kp("ca_authority")("certificate", "issue", "--consignment", str(box), "--document", str(out))
     if file:
         stack.kp("ca_authority")("certificate", "file", str(out))
@@ -295,7 +299,8 @@ def test_a_genuine_paper_of_a_voided_or_superseded_certificate_fails_the_check(s
     assert officer.run("certificate", "verify", str(path)).exit_code == 0
     ca("certificate", "void", number, "--reason", "7")
     assert "✗ Genuine, but voided." in refused(officer.run("certificate", "verify", str(path)), "CertificateVoided")
-    replacement, new_path = certified(stack, tmp_path, "--replaces", number)
+    same_goods = (stack.demo.clients["ca_mine"].certificate(number)["consignment_id"], f"CA-SEAL-{number}")
+    replacement, new_path = certified(stack, tmp_path, "--replaces", number, goods=same_goods)
     assert "replaced by a corrected" in refused(officer.run("certificate", "verify", str(path), json_out=False),
                                                 "CertificateSuperseded")
     assert officer.run("certificate", "verify", str(new_path)).exit_code == 0
