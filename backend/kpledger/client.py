@@ -22,12 +22,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from eth_utils import keccak, to_checksum_address
+from eth_utils import to_checksum_address
 
 from kpledger.client_documents import KINDS, DocumentsClient, certificate_document_bytes
 from kpledger.client_http import DEFAULT_TTL, ApiClient, ClientError
 from kpledger.core.actions import ACTIONS
-from kpledger.core.constants import ROLES, role_bits, role_names
+from kpledger.core.constants import ROLES, role_bits, role_names, seal_id
 from kpledger.eip712 import sign_intent
 
 __all__ = ["DEFAULT_TTL", "KINDS", "ROLES", "ApiClient", "ClientError", "KPClient", "Part", "carats",
@@ -41,15 +41,6 @@ ZERO32 = "0x" + "00" * 32
 
 
 _HEX32 = re.compile(r"^0x[0-9a-fA-F]{64}$")
-
-
-def seal_id(text: str) -> str:
-    """The bytes32 seal id of a label: `text` itself if it is 0x-hex of 32 bytes, else keccak256(text)."""
-    if _HEX32.match(text):
-        return text.lower()
-    if not text:
-        raise ValueError("a seal id cannot be empty")
-    return "0x" + keccak(text=text).hex()
 
 
 _seal = seal_id  # methods take a `seal_id` argument

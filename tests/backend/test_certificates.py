@@ -247,6 +247,134 @@ def test_a_document_that_is_not_the_anchored_one_is_refused_before_it_is_read(wo
     refused(lambda: world.demo.clients["ca_authority"].file_certificate(document), 422, "DocumentMismatch")
 
 
+# ------------------------------------------------------------------ before issue: compose, check (the console's)
+
+PARTICULARS = {"seal_label": "", "value_usd": "987654321.99", "authority_address": "580 Example Street, Ottawa",
+               "exporter_address": "4920 52nd Street, Yellowknife", "importer_address": "Schupstraat 9, Antwerpen",
+               "officer": "J. Tremblay", "place": "Ottawa"}
+
+
+def intent(issue_terms: dict[str, Any]) -> dict[str, Any]:
+    """The IssueCertificate message of `terms()`'s issue terms, without its documentHash: what the console sends."""
+    names = {"importer_account": "importerAccount", "consignment_id": "consignmentId", "parcel_count": "parcelCount",
+             "hs_codes": "hsCodes", "issued_at": "issuedAt", "expires_at": "expiresAt"}
+    return {names.get(k, k): v for k, v in issue_terms.items()}
+
+
+def test_the_api_composes_the_document_from_the_ledger_as_kp_certificate_compose_does(world: World, api):
+    number = world.next_number()
+    issue_terms, expected = terms(world.demo, number)
+    seal = f"SEAL-{number}"
+    answer = api.post("/v1/documents/compose/certificate", json={
+        "terms": intent(issue_terms), "particulars": {**PARTICULARS, "seal_label": seal},
+        "authority": world.demo.addr("ca_authority")})
+    assert answer.status_code == 200, answer.text
+    composed = answer.json()
+    # the exact bytes to anchor and file, their hash, and the document they are
+    assert composed["text"].encode() == encode(composed["document"])
+    assert composed["sha256"] == "0x" + hashlib.sha256(composed["text"].encode()).hexdigest()
+    assert composed["filename"] == f"{number}.json"
+    document = composed["document"]
+    # the ledger's facts and the names, as the demo's authority composes them itself; the particulars as sent
+    for key in ("number", "exporting_participant", "importing_participant", "origin", "issue_date", "expiry_date",
+                "carats", "number_of_parcels", "hs_codes", "seal", "replaces", "title", "statement"):
+        assert document[key] == expected[key], key
+    assert document["exporter"] == {**expected["exporter"], "address": PARTICULARS["exporter_address"]}
+    assert document["importer"]["name"] == "Antwerp Rough Trading NV"
+    assert document["issuing_authority"] == {"name": "Natural Resources Canada, KP Office (demo)",
+                                             "address": PARTICULARS["authority_address"]}
+    assert (document["value_usd"], document["validation"]["officer"]) == ("987654321.99", "J. Tremblay")
+    assert document["salt"] != expected["salt"]  # random each time: the hash cannot be guessed from the facts
+    # issued with its hash, it is filed as it is: the ledger agrees with the composer
+    issue(world.demo, issue_terms, composed["text"].encode())
+    filed = world.demo.clients["ca_authority"].file_document("certificates", number, composed["text"].encode(),
+                                                             "application/json")
+    assert filed["sha256"] == composed["sha256"] and filed["printed_sha256"]
+
+
+def test_composing_refuses_a_wrong_seal_a_foreign_authority_and_terms_the_consignment_does_not_state(world: World,
+                                                                                                     api):
+    number = world.next_number()
+    issue_terms, _ = terms(world.demo, number)
+    good = {"terms": intent(issue_terms), "particulars": {**PARTICULARS, "seal_label": f"SEAL-{number}"},
+            "authority": world.demo.addr("ca_authority")}
+
+    def refusal(body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        answer = api.post("/v1/documents/compose/certificate", json=body)
+        return answer.status_code, answer.json()
+
+    status, body = refusal({**good, "particulars": {**good["particulars"], "seal_label": "ANOTHER SEAL"}})
+    assert (status, body["code"]) == (422, "SealMismatch")
+    status, body = refusal({**good, "authority": world.demo.addr("eu_authority")})
+    assert (status, body["code"]) == (422, "NotExportingAuthority")
+    status, body = refusal({**good, "terms": {**good["terms"], "points": 1_001}})
+    assert (status, body["code"], body["details"]["fields"]) == (422, "DocumentDisagreesWithLedger", ["carats"])
+    assert "nothing was signed" in body["message"]
+    status, body = refusal({**good, "terms": {**good["terms"], "consignmentId": 999_999}})
+    assert (status, body["code"]) == (404, "ConsignmentNotFound")
+    status, body = refusal({**good, "particulars": {**good["particulars"], "value_usd": "1.234"}})
+    assert (status, body["code"]) == (422, "InvalidRequest")
+    status, body = refusal({**good, "terms": {**good["terms"], "points": "1000"}})  # JSON types are not coerced
+    assert (status, body["code"]) == (422, "InvalidRequest")
+    assert api.get(f"/v1/certificates/{number}").status_code == 404
+
+
+def test_a_60_day_issue_with_a_30_day_document_is_refused_before_signing_with_the_filings_words(world: World, api):
+    """The issue's bug: a 60-day certificate anchored with a 30-day document could never be filed. The check before
+    signing says so, field by field, with the same details as the filing's 422."""
+    number = world.next_number()
+    issue_terms, document = terms(world.demo, number, valid_for=30 * DAY)
+    sixty = {**issue_terms, "expires_at": issue_terms["issued_at"] + 60 * DAY}
+    text = encode(document).decode()
+    before = api.post("/v1/documents/check/certificate", json={"terms": intent(sixty), "document": text})
+    assert before.status_code == 422 and before.json()["code"] == "DocumentDisagreesWithLedger"
+    assert before.json()["details"]["fields"] == ["expiry_date"]
+    assert "nothing was signed" in before.json()["message"]
+    # the same document checked against the 30-day terms agrees: the hash to sign is its bytes'
+    agrees = api.post("/v1/documents/check/certificate", json={"terms": intent(issue_terms), "document": text})
+    assert agrees.status_code == 200 and agrees.json() == {
+        "number": number, "sha256": "0x" + hashlib.sha256(encode(document)).hexdigest(), "agrees": True}
+    # what the filing says once the 60-day certificate is anchored with it: the very same details
+    issue(world.demo, sixty, encode(document))
+    after = refused(lambda: world.demo.clients["ca_authority"].file_certificate(document), 422,
+                    "DocumentDisagreesWithLedger")
+    assert after.details == before.json()["details"]
+
+
+def test_the_check_refuses_what_is_not_a_certificate_document(world: World, api):
+    number = world.next_number()
+    issue_terms, document = terms(world.demo, number)
+    for text, code in (("%PDF-1.7 a scan", "DocumentInvalid"), ('{"schema": "kp-certificate/1"}', "DocumentInvalid"),
+                       ("", "InvalidRequest")):
+        answer = api.post("/v1/documents/check/certificate", json={"terms": intent(issue_terms), "document": text})
+        assert (answer.status_code, answer.json()["code"]) == (422, code), answer.text
+    broken = {**document, "carats": 12.5}
+    answer = api.post("/v1/documents/check/certificate",
+                      json={"terms": intent(issue_terms), "document": json.dumps(broken)})
+    assert "/carats" in [v["path"] for v in answer.json()["details"]["violations"]]
+
+
+def test_nothing_confidential_sent_to_compose_or_check_is_stored_or_logged(world: World, api):
+    """The value and addresses reach the API before filing (the console composes there): they are answered to the
+    sender and kept nowhere: not in the database, not in the server's log."""
+    number = world.next_number()
+    issue_terms, _ = terms(world.demo, number)
+    secret = "123456789012.34"
+    particulars = {**PARTICULARS, "seal_label": f"SEAL-{number}", "value_usd": secret,
+                   "importer_address": "Secret Street 77, Antwerpen"}
+    composed = api.post("/v1/documents/compose/certificate", json={
+        "terms": intent(issue_terms), "particulars": particulars, "authority": world.demo.addr("ca_authority")})
+    assert composed.status_code == 200 and secret in composed.json()["text"]
+    checked = api.post("/v1/documents/check/certificate",
+                       json={"terms": {**intent(issue_terms), "points": 5}, "document": composed.json()["text"]})
+    assert checked.json()["code"] == "DocumentDisagreesWithLedger"
+    time.sleep(0.5)
+    for path in world.chain.data_dir.rglob("*"):
+        if path.is_file():
+            content = path.read_bytes()
+            assert secret.encode() not in content and b"Secret Street 77" not in content, path
+
+
 # ------------------------------------------------------------------ the printed certificate and the slip
 
 

@@ -14,7 +14,6 @@ from eth_utils import to_checksum_address
 
 from kpledger import client as kc
 from kpledger.certificates import document as certificate_document
-from kpledger.certificates.document import LedgerFacts
 from kpledger.cli.base import ADDRESS, CARATS, FILE, HS, REASON, REASONS_HELP, Ctx, action_command, cli, pass_ctx
 from kpledger.cli.documents import show_verdict
 from kpledger.cli.views import certificate_text
@@ -52,18 +51,6 @@ def certificate_document_in(path: Path) -> dict[str, Any] | None:
     if not isinstance(content, dict) or content.get("schema") != CERTIFICATE_SCHEMA:
         return None
     return certificate_document.parse(body)
-
-
-def _check_against(doc: dict[str, Any], facts: LedgerFacts) -> None:
-    """Refuses, before anything is signed, a document that the ledger would refuse to file for these facts."""
-    found = certificate_document.disagreements(doc, facts)
-    if found:
-        names = [d["field"] for d in found]
-        hint = " (the document's dates are those of the day it was composed: compose it again today)" \
-            if "issue_date" in names else ""
-        raise ClientError("DocumentDisagreesWithLedger",
-                          f"the document disagrees with the certificate you are issuing on {', '.join(names)}"
-                          f"{hint}: nothing was signed", {"fields": names, "disagreements": found})
 
 
 @certificate.command("issue")
@@ -128,18 +115,19 @@ def certificate_issue(obj: Ctx, number: str | None, importer: str | None, import
         raise click.UsageError(f"give {', '.join(missing)} (neither a kp-certificate/1 document nor the read API "
                                "states them)")
     assert number and importer and importer_account and carats and parcels and hs and orig  # for the type checker
-    if doc is not None:
-        _check_against(doc, LedgerFacts(
-            number=number.upper(), exporter=known.get("holder_participant") or doc["exporting_participant"]["code"],
-            importer=importer.upper(), points=int(carats), parcel_count=int(parcels), hs_codes=tuple(hs),
-            origins=tuple(orig), issued_at=issued_at, expires_at=expires_at,
-            exporter_account=known.get("holder") or doc["exporter"]["account"], importer_account=importer_account,
-            replaces=(replaces or "").upper() or None, seal_id=known.get("seal_id") or doc["seal"]["id"]))
-    obj.written(c.issue_certificate(number=number.upper(), importer=importer.upper(),
-                                    importer_account=importer_account, consignment_id=consignment_id,
-                                    points=int(carats), parcel_count=int(parcels), hs_codes=hs, origins=orig,
-                                    issued_at=issued_at, expires_at=expires_at,
-                                    document_hash=kc.document_hash(document), replaces=(replaces or "").upper()))
+    terms = {"number": number.upper(), "importer": importer.upper(), "importerAccount": importer_account,
+             "consignmentId": consignment_id, "points": int(carats), "parcelCount": int(parcels), "hsCodes": hs,
+             "origins": orig, "issuedAt": issued_at, "expiresAt": expires_at, "replaces": (replaces or "").upper()}
+    if doc is not None:  # refused before anything is signed, with the words the ledger's filing would use
+        exporter = {"holder_participant": known.get("holder_participant") or doc["exporting_participant"]["code"],
+                    "holder": known.get("holder") or doc["exporter"]["account"],
+                    "seal_id": known.get("seal_id") or doc["seal"]["id"]}
+        certificate_document.check_terms(doc, certificate_document.facts_of_terms(terms, exporter))
+    obj.written(c.issue_certificate(
+        number=terms["number"], importer=terms["importer"], importer_account=importer_account,
+        consignment_id=consignment_id, points=terms["points"], parcel_count=terms["parcelCount"], hs_codes=hs,
+        origins=orig, issued_at=issued_at, expires_at=expires_at, document_hash=kc.document_hash(document),
+        replaces=terms["replaces"]))
 
 
 @certificate.command("discrepancy", epilog=REASONS_HELP)

@@ -14,7 +14,7 @@ import click
 
 from kpledger import client as kc
 from kpledger.certificates import document as certificate_document
-from kpledger.certificates.document import LedgerFacts
+from kpledger.certificates.document import LedgerFacts, Particulars
 from kpledger.cli.base import ADDRESS, FILE, USD, Ctx, output_options, pass_ctx, save
 from kpledger.cli.certificates import DAY, DEFAULT_VALIDITY_DAYS, certificate, certificate_document_in
 from kpledger.cli.documents import show_verdict
@@ -63,39 +63,22 @@ def certificate_compose(obj: Ctx, consignment_id: int, number: str, importer_acc
     FILE`. Written to NUMBER.json unless -o says otherwise."""
     c = obj.client(sign=False)
     box = c.consignment(consignment_id)
-    if box.get("kind") != "consignment" or box.get("status") != "sealed":
-        raise ClientError("ConsignmentNotSealed", f"consignment {consignment_id} is {box.get('status')}: a "
-                                                  "certificate covers a sealed consignment",
-                          {"status": box.get("status")})
-    seal_id = kc.seal_id(seal_label)
-    if seal_id != box["seal_id"].lower():
-        raise ClientError("SealMismatch", f"the seal {seal_label!r} is not the seal of consignment {consignment_id} "
-                                          f"({box['seal_id']})",
-                          {"seal_id": seal_id, "consignment_seal_id": box["seal_id"]})
-    importer = c.member(importer_account)
     if authority_name is None:
         authority_name = c.member(obj.keystore_address()).get("name")
         if not authority_name:
             raise click.UsageError("your account has no public name on the ledger: give --authority-name")
-    if not box.get("holder_name") or not importer.get("name"):
-        raise ClientError("NoPublicName", "the exporter and the importer must be licensed under their names",
-                          {"exporter": box["holder"], "importer": importer_account})
-    names = c.participant_names()
-    exporting, importing = box["holder_participant"], importer["participant"]
     issued_at = int(time.time()) - 60  # as `kp certificate issue` signs it today
-    doc = certificate_document.compose(
-        number=number.upper(), exporter=(exporting, names[exporting]), importer=(importing, names[importing]),
-        origins=box["origins"], issued_at=issued_at, expires_at=issued_at + expires_days * DAY,
-        authority=(authority_name, authority_address),
-        exporter_party=(box["holder_name"], exporter_address, box["holder"]),
-        importer_party=(importer["name"], importer_address, importer["address"]), points=box["points"],
-        value_usd=value_usd, parcel_count=len(box["parcel_ids"]), hs_codes=box["hs_codes"],
-        seal=(seal_label, seal_id), officer=officer, place=place, replaces=(replaces or "").upper() or None)
+    doc = certificate_document.compose_from_ledger(
+        number=number, consignment=box, importer=c.member(importer_account), participant_names=c.participant_names(),
+        authority_name=authority_name, issued_at=issued_at, expires_at=issued_at + expires_days * DAY,
+        particulars=Particulars(seal_label=seal_label, value_usd=value_usd, authority_address=authority_address,
+                                exporter_address=exporter_address, importer_address=importer_address,
+                                officer=officer, place=place), replaces=replaces)
     body = kc.certificate_document_bytes(doc)
     where = save(body, output or f"{doc['number']}.json", force)
     obj.emit({"path": where, "sha256": _sha256(body), "document": doc},
-             f"composed certificate {doc['number']} ({carats(doc['carats'])}, {visible(box['holder_name'])} -> "
-             f"{visible(importer['name'])})"
+             f"composed certificate {doc['number']} ({carats(doc['carats'])}, {visible(doc['exporter']['name'])} -> "
+             f"{visible(doc['importer']['name'])})"
              f"\n  written to {where}\n  SHA-256 {_sha256(body)}\n  next: kp certificate issue --consignment "
              f"{consignment_id} --document {where}   (today, UTC)")
 
