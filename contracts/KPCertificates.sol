@@ -188,7 +188,7 @@ contract KPCertificates is IKPCertificates, KPIntents {
         bytes2 importer = _importer(r.importer, exporter, r.importerAccount);
         _checkValidity(r.issuedAt, r.expiresAt);
         (address exporterAccount, bytes2[] memory origins) = _checkContents(r, exporter);
-        bytes32 replaced = _checkReplaces(r.replaces, exporter, authority);
+        bytes32 replaced = _checkReplaces(r.replaces, r.consignmentId, exporter, authority);
         _store(key, r, exporterAccount, exporter, importer);
         _current[r.consignmentId] = key;
         if (replaced != bytes32(0)) {
@@ -327,8 +327,9 @@ contract KPCertificates is IKPCertificates, KPIntents {
     }
 
     /// @dev The key of the certificate `number` supersedes (0 for ""): an existing, voided certificate
-    /// of the same issuing participant, not superseded yet.
-    function _checkReplaces(string calldata number, bytes2 exporter, address authority)
+    /// of the same issuing participant and the same consignment (a correction is for the same goods:
+    /// naming another consignment's certificate would rewrite that one's record), not superseded yet.
+    function _checkReplaces(string calldata number, uint256 consignmentId, bytes2 exporter, address authority)
         private
         view
         returns (bytes32 key)
@@ -338,6 +339,9 @@ contract KPCertificates is IKPCertificates, KPIntents {
         (key, old) = _known(number);
         if (old.exporter != exporter) revert KPCertificatesForeignAuthority(authority, old.exporter);
         if (old.status != CertificateStatus.Voided) revert KPCertificatesWrongStatus(key, old.status);
+        if (old.consignmentId != consignmentId) {
+            revert KPCertificatesReplacesOtherConsignment(key, old.consignmentId, consignmentId);
+        }
         if (old.superseded) revert KPCertificatesAlreadySuperseded(key);
     }
 

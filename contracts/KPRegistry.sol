@@ -17,8 +17,10 @@ import {KPRoles} from "./utils/KPRoles.sol";
  * steps with a delay by {AccessControlDefaultAdminRules}); each `operatorRole(p, r)` is
  * administered by `authorityRole(p)`. These per-participant ("scoped") roles change only through
  * this contract's functions (which also keep the members' records and profiles), never through
- * the generic `grantRole` / `revokeRole` / `renounceRole`. An account belongs to one participant
- * for good (from its first role on).
+ * the generic `grantRole` / `revokeRole` / `renounceRole`, which serve governance's own role only
+ * (a participant's roles are scoped when it is admitted: no role can be granted ahead of that). An
+ * account belongs to one participant for good (from its first role on), and holds either the
+ * authority role or operator roles, never both at once.
  *
  * Alongside the roles the registry keeps a packed {Member} record per account (participant
  * and role bits) so that the ledger learns everything about an actor in one call; both are
@@ -87,6 +89,9 @@ contract KPRegistry is IKPRegistry, AccessControlDefaultAdminRules, KPIntents {
     mapping(address account => Member) private _members;
     mapping(address account => Profile) private _profiles;
     mapping(bytes32 role => RoleScope) private _roleScopes;
+    /// @dev keccak256(abi.encodePacked(participant, licenceNumber)) => the operator holding it: set when an account
+    /// with operator roles takes the number, cleared when it takes another or loses its last operator role.
+    mapping(bytes32 licenceKey => address account) private _licenceHolders;
     uint8 private _participantCount;
     uint64 private _maxCertificateValidity;
 
@@ -282,6 +287,11 @@ contract KPRegistry is IKPRegistry, AccessControlDefaultAdminRules, KPIntents {
     }
 
     /// @inheritdoc IKPRegistry
+    function licenceHolder(bytes2 code, string calldata licenceNumber) external view returns (address) {
+        return _licenceHolders[_licenceKey(code, licenceNumber)];
+    }
+
+    /// @inheritdoc IKPRegistry
     function participant(bytes2 code) external view returns (ParticipantStatus status, uint8 index) {
         ParticipantRecord memory p = _participants[code];
         return (p.status, p.index);
@@ -304,15 +314,17 @@ contract KPRegistry is IKPRegistry, AccessControlDefaultAdminRules, KPIntents {
 
     // ---------------------------------------------------------------- generic AccessControl entry points
 
-    /// @dev Scoped roles are refused here (see {KPRegistryScopedRole}); governance's own role is not scoped.
+    /// @dev Every role but governance's is refused here (see {KPRegistryScopedRole}), also the roles of a participant
+    /// not admitted yet: granted ahead, such a role would be held in AccessControl but not in the {Member} record,
+    /// which no licence could then change or revoke. {_grant} and {_revoke} call the parent's function directly.
     function _grantRole(bytes32 role, address account) internal override returns (bool) {
-        if (_roleScopes[role].participant != bytes2(0)) revert KPRegistryScopedRole(role);
+        if (role != DEFAULT_ADMIN_ROLE) revert KPRegistryScopedRole(role);
         return super._grantRole(role, account);
     }
 
-    /// @dev Scoped roles are refused here (see {KPRegistryScopedRole}); governance's own role is not scoped.
+    /// @dev Every role but governance's is refused here (see {_grantRole}).
     function _revokeRole(bytes32 role, address account) internal override returns (bool) {
-        if (_roleScopes[role].participant != bytes2(0)) revert KPRegistryScopedRole(role);
+        if (role != DEFAULT_ADMIN_ROLE) revert KPRegistryScopedRole(role);
         return super._revokeRole(role, account);
     }
 
@@ -373,8 +385,8 @@ contract KPRegistry is IKPRegistry, AccessControlDefaultAdminRules, KPIntents {
         _checkLength("name", bytes(name).length, 1, MAX_NAME_LENGTH);
         if (account == address(0)) revert KPRegistryZeroAccount();
         _grant(_role(c, KPRoles.AUTHORITY), account, caller);
-        Profile storage p = _profiles[account];
-        _setProfile(account, c, name, p.licenceNumber, p.registryRef, caller);
+        // an authority's profile is its public name only (a former operator's licence number is not its own any more)
+        _setProfile(account, c, name, "", "", caller);
     }
 
     function _dismiss(address caller, string calldata code, address account) private {
@@ -423,6 +435,7 @@ contract KPRegistry is IKPRegistry, AccessControlDefaultAdminRules, KPIntents {
             uint8 bit = uint8(1 << i);
             if (roles & bit != 0) _grant(_role(c, bit), account, caller);
         }
+        _claimLicenceNumber(account, c, licenceNumber);
         _setProfile(account, c, name, licenceNumber, registryRef, caller);
     }
 
@@ -442,6 +455,7 @@ contract KPRegistry is IKPRegistry, AccessControlDefaultAdminRules, KPIntents {
             revert KPRegistryAccountOfOtherParticipant(account, m.participant);
         }
         if (m.roles & KPRoles.OPERATORS == 0) revert KPRegistryNotOperator(account);
+        _claimLicenceNumber(account, c, licenceNumber);
         _setProfile(account, c, name, licenceNumber, registryRef, caller);
     }
 
@@ -460,6 +474,31 @@ contract KPRegistry is IKPRegistry, AccessControlDefaultAdminRules, KPIntents {
             uint8 bit = uint8(1 << i);
             if (roles & bit != 0) _revoke(_role(c, bit), account, caller);
         }
+        // no licence left: the number is free for another account (the licensee's new key, say)
+        if (_members[account].roles & KPRoles.OPERATORS == 0) _releaseLicenceNumber(account, c);
+    }
+
+    function _licenceKey(bytes2 c, string memory licenceNumber) private pure returns (bytes32) {
+        return keccak256(abi.encodePacked(c, licenceNumber));
+    }
+
+    /// @dev Makes `account` (holding an operator role of `c`) the holder of `licenceNumber`, freeing its previous
+    /// number; refused when another operator of `c` holds it.
+    function _claimLicenceNumber(address account, bytes2 c, string calldata licenceNumber) private {
+        bytes32 key = _licenceKey(c, licenceNumber);
+        address holder = _licenceHolders[key];
+        if (holder == account) return;
+        if (holder != address(0)) revert KPRegistryLicenceNumberTaken(c, licenceNumber, holder);
+        _releaseLicenceNumber(account, c);
+        _licenceHolders[key] = account;
+    }
+
+    /// @dev Frees the number in `account`'s profile if `account` holds it.
+    function _releaseLicenceNumber(address account, bytes2 c) private {
+        string memory previous = _profiles[account].licenceNumber;
+        if (bytes(previous).length == 0) return;
+        bytes32 key = _licenceKey(c, previous);
+        if (_licenceHolders[key] == account) delete _licenceHolders[key];
     }
 
     function _checkProfile(string calldata name, string calldata licenceNumber, string calldata registryRef)
@@ -495,14 +534,23 @@ contract KPRegistry is IKPRegistry, AccessControlDefaultAdminRules, KPIntents {
     }
 
     /// @dev Keeps the packed {Member} record in step with AccessControl, enforces that an
-    /// account serves one participant and that a suspended participant licenses no one, and
-    /// emits {MemberRolesChanged} naming `by` (the signer when relayed).
+    /// account serves one participant, is an authority or an operator but not both, and that a
+    /// suspended participant licenses no one, and emits {MemberRolesChanged} naming `by` (the
+    /// signer when relayed).
     function _grant(bytes32 role, address account, address by) private returns (bool granted) {
         RoleScope memory scope = _roleScopes[role];
         if (_participants[scope.participant].status == ParticipantStatus.Suspended) {
             revert KPRegistryParticipantSuspended(scope.participant);
         }
         Member storage m = _members[account];
+        uint8 held = m.roles;
+        if (scope.bit == KPRoles.AUTHORITY) {
+            if (held & KPRoles.OPERATORS != 0) {
+                revert KPRegistryAccountIsOperator(account, m.participant, held & KPRoles.OPERATORS);
+            }
+        } else if (held & KPRoles.AUTHORITY != 0) {
+            revert KPRegistryAccountIsAuthority(account, m.participant);
+        }
         if (m.participant != bytes2(0) && m.participant != scope.participant) {
             revert KPRegistryAccountOfOtherParticipant(account, m.participant);
         }

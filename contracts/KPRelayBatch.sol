@@ -15,6 +15,11 @@ import {IKPCertificates} from "./interfaces/IKPCertificates.sol";
 contract KPRelayBatch is IKPRelayBatch {
     /// @dev Gas spent between the `gasleft()` check and the CALL opcode (warm target, memory already paid).
     uint256 private constant _CALL_OVERHEAD = 1_000;
+    /// @dev Gas kept, beyond a call's bound, to finish the batch after it: a base (the final encoding of the
+    /// outcomes or of `ok`, in memory that grows with the batch's call data), and per later call the report of
+    /// a call not run (its error encoded, its outcome or event). Covered by the relayer's gas overheads.
+    uint256 private constant _FINISH_GAS = 300_000;
+    uint256 private constant _REPORT_GAS = 5_000;
 
     address private immutable _registry;
     address private immutable _ledger;
@@ -35,10 +40,15 @@ contract KPRelayBatch is IKPRelayBatch {
     function execute(Call[] calldata calls) external returns (bool[] memory ok) {
         _check(calls);
         ok = new bool[](calls.length);
+        uint256 reserve = _reserve(calls.length);
         for (uint256 i = 0; i < calls.length; ++i) {
+            // unchecked: one _REPORT_GAS per call was counted in `reserve`
+            unchecked {
+                reserve -= _REPORT_GAS;
+            }
             // the marker event follows the call by design: it closes the call's own logs
             // slither-disable-next-line reentrancy-events
-            (bool success, bytes memory result,) = _run(i, calls[i]);
+            (bool success, bytes memory result,) = _run(i, reserve, calls[i]);
             ok[i] = success;
             if (success) emit RelayCallDone(i);
             else emit RelayCallFailed(i, result);
@@ -49,20 +59,36 @@ contract KPRelayBatch is IKPRelayBatch {
     function simulate(Call[] calldata calls) external {
         _check(calls);
         Outcome[] memory outcomes = new Outcome[](calls.length);
+        uint256 reserve = _reserve(calls.length);
         for (uint256 i = 0; i < calls.length; ++i) {
-            (bool success, bytes memory result, uint256 used) = _run(i, calls[i]);
+            // unchecked: one _REPORT_GAS per call was counted in `reserve`
+            unchecked {
+                reserve -= _REPORT_GAS;
+            }
+            (bool success, bytes memory result, uint256 used) = _run(i, reserve, calls[i]);
             outcomes[i] = Outcome(success, used, result);
         }
         revert KPRelayBatchSimulated(outcomes);
     }
 
-    /// @dev Runs one call with exactly its gas bound; reverts the batch if the bound cannot be given.
-    function _run(uint256 index, Call calldata c) private returns (bool success, bytes memory result, uint256 used) {
+    /// @dev The gas kept to finish a batch of `count` calls, plus one report per call (see _FINISH_GAS).
+    function _reserve(uint256 count) private pure returns (uint256) {
+        return _FINISH_GAS + count * _REPORT_GAS;
+    }
+
+    /// @dev Runs call `index` with exactly its gas bound, or, when the gas left cannot give it that and keep
+    /// `reserve` to finish the batch, does not run it: (false, KPRelayBatchInsufficientGas, 0).
+    function _run(uint256 index, uint256 reserve, Call calldata c)
+        private
+        returns (bool success, bytes memory result, uint256 used)
+    {
         uint256 bound = c.gas;
-        // the EVM forwards at most 63/64 of the gas left: the bound must fit in that
-        uint256 needed = bound + bound / 63 + _CALL_OVERHEAD;
+        // the EVM forwards at most 63/64 of the gas left: the bound must fit in that; then the reserve
+        uint256 needed = bound + bound / 63 + _CALL_OVERHEAD + reserve;
         uint256 before = gasleft();
-        if (before < needed) revert KPRelayBatchInsufficientGas(index, before, needed);
+        if (before < needed) {
+            return (false, abi.encodeWithSelector(KPRelayBatchInsufficientGas.selector, index, before, needed), 0);
+        }
         // Targets are the three ledger contracts and selectors their ...BySig functions (see _check):
         // calling them in a loop is the point of this contract, a failure is reported, not ignored, and
         // their revert data is bounded by their own code (no return bomb from a ledger contract).

@@ -121,7 +121,9 @@ export const api = {
   statisticsProduction: (code, year) => request(statisticsPath(`participants/${code}/production`, { year })),
   statisticsSummary: (year, basis) => request(statisticsPath("summary", { year, basis })),
   statisticsUrl: (path, params) => apiBase() + statisticsPath(path, params),
-  verify: (bytes) => request("/v1/verify", {
-    method: "POST", body: bytes, headers: { Accept: "application/json", "Content-Type": "application/octet-stream" },
-  }),
+  /** The verdict on a file from its SHA-256 (the file stays here), for what the page shows: {certificate} or {lot}. */
+  verdict: (sha256, context = {}) => {
+    const query = new URLSearchParams(Object.entries(context).filter(([, value]) => value != null)).toString();
+    return request(`/v1/verify/${encodeURIComponent(sha256)}${query ? `?${query}` : ""}`);
+  },
 };

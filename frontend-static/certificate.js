@@ -2,10 +2,11 @@
 // border officer on a phone: the certificate's status in words and colour, the facts to compare with the paper and
 // the container (route, parties, carats, parcels, HS codes, origins, dates, seal), the corrections (supersede
 // links, a discrepancy and its resolution), a file check (the document or the ledger's printed PDF, hashed here
-// with SHA-256) and a direct check against the chain (eth_call of certificate(number)).
+// with SHA-256: the ledger's verdict, filecheck.js) and a direct check against the chain (eth_call of
+// certificate(number)).
 import { api, apiBase, ApiError, pinnedConfig } from "./api.js";
 import { CERTIFICATE_STATUS, Rpc, savedNode, saveNode } from "./chain.js";
-import { hashFile } from "./sha256.js";
+import { checkFile } from "./filecheck.js";
 import {
   clear, fact, fmtCarats, fmtTime, h, hsWords, isoTime, onFileChosen, party, reasonWords, sealEl, shortAddr, shortHash,
 } from "./util.js";
@@ -81,6 +82,9 @@ export async function showCertificate({ countryName } = {}) {
   const section = $("certificate-section");
   section.hidden = false;
   $("cert-number-input").value = number;
+  // the heading and the file check follow the number asked for, before it is found (or not)
+  $("cert-heading").textContent = NUMBER.test(number) ? `KP certificate ${number}` : "Check a KP certificate";
+  page.certificate = null;
   for (const id of ["cert-body", "cert-error"]) $(id).hidden = true;
   if (!number) {
     announce("");
@@ -195,29 +199,14 @@ function eventWords(e, c) {
 
 // ------------------------------------------------------------------ file check
 
-async function checkFile(file) {
+async function checkDocument(file) {
   const out = clear($("cert-doc-result"));
   const c = page.certificate;
   if (!file || !c) return;
-  const read = await hashFile(file, out);
-  if (!read) return;
-  const { bytes, hash, method } = read;
-  const printed = c.document && c.document.printed_sha256;
-  const verdict = hash === c.document_hash.toLowerCase()
-    ? ["document", `✓ This is the certificate document of ${c.number} anchored on the ledger.`]
-    : printed && hash === printed.toLowerCase()
-      ? ["printed", `✓ This is the PDF of certificate ${c.number} that the ledger printed from its anchored document, unaltered.`]
-      : null;
-  clear(out).append(...[
-    verdict ? h("p", { id: "cert-doc-verdict", class: "result-ok", "data-match": "true", "data-kind": verdict[0] },
-      h("strong", {}, verdict[1]))
-      : h("p", { id: "cert-doc-verdict", class: "result-bad", "data-match": "false" },
-        h("strong", {}, `✗ Not the anchored document of certificate ${c.number}. `),
-        "This file is neither the document whose hash the ledger holds nor the PDF the ledger printed from it: do not accept it as this certificate."),
-    h("p", { class: "doc-hash" }, `${file.name} (${bytes.byteLength.toLocaleString("en-GB")} bytes), SHA-256 `,
-      h("code", { class: "hash-full" }, hash), ` via ${method}.`),
-    !printed ? h("p", { class: "hint" }, "No printed PDF is on record for this certificate (its document is not filed with this ledger): only the document itself can be checked.") : null,
-  ].filter(Boolean));
+  const answer = await checkFile(file, out, { id: "cert-doc-verdict", context: { certificate: c.number } });
+  if (answer && !(c.document && c.document.printed_sha256)) {
+    out.append(h("p", { class: "hint" }, "No printed PDF is on record for this certificate (its document is not filed with this ledger): only the document itself can be checked."));
+  }
 }
 
 // ------------------------------------------------------------------ chain check
@@ -316,7 +305,7 @@ export function setupCertificate() {
     const number = $("cert-number-input").value.trim().toUpperCase();
     location.hash = `#/certificate/${encodeURIComponent(number)}`;
   });
-  onFileChosen($("cert-doc-file"), $("cert-doc-drop"), checkFile);
+  onFileChosen($("cert-doc-file"), $("cert-doc-drop"), checkDocument);
   $("cert-chain-form").addEventListener("submit", checkChain);
   $("cert-rpc-url").value = savedNode();
 }

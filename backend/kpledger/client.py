@@ -27,8 +27,8 @@ from eth_utils import to_checksum_address
 from kpledger.client_documents import KINDS, DocumentsClient, certificate_document_bytes
 from kpledger.client_http import DEFAULT_TTL, ApiClient, ClientError
 from kpledger.core.actions import ACTIONS
-from kpledger.core.constants import ROLES, role_bits, role_names
-from kpledger.core.seals import SEAL_LABEL_MAX_LENGTH, is_label, seal_id_of
+from kpledger.core.constants import ROLES, role_bits, role_names, seal_id
+from kpledger.core.seals import SEAL_LABEL_MAX_LENGTH, is_label
 from kpledger.eip712 import sign_intent
 
 __all__ = ["DEFAULT_TTL", "KINDS", "ROLES", "ApiClient", "ClientError", "KPClient", "Part", "carats",
@@ -42,15 +42,6 @@ ZERO32 = "0x" + "00" * 32
 
 
 _HEX32 = re.compile(r"^0x[0-9a-fA-F]{64}$")
-
-
-def seal_id(text: str) -> str:
-    """The bytes32 seal id of a label: `text` itself if it is 0x-hex of 32 bytes, else keccak256(text)."""
-    if _HEX32.match(text):
-        return text.lower()
-    if not text:
-        raise ValueError("a seal id cannot be empty")
-    return seal_id_of(text)
 
 
 def _seal(text: str) -> tuple[str, str | None]:

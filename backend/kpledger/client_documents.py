@@ -73,6 +73,15 @@ class DocumentsClient(ApiClient):
             path = "/v1/verify"
         return self.request("POST", path, content=document)
 
+    def verdict(self, sha256: str, *, certificate: str | None = None, parcel_id: int | None = None,
+                lot_id: int | None = None) -> dict[str, Any]:
+        """The verdict on a file from its SHA-256 alone (GET /v1/verify/{sha256}; nothing is uploaded), for one
+        looking at certificate `certificate`, parcel `parcel_id` or the page of lot `lot_id` (or at none): the
+        answer's `verdict` says whether it is genuine and the record's status now, in words and as a code."""
+        asked = {"certificate": certificate, "parcel": parcel_id, "lot": lot_id}
+        query = urlencode({k: v for k, v in asked.items() if v is not None})
+        return self.request("GET", f"/v1/verify/{_ref(sha256)}" + (f"?{query}" if query else ""))
+
     # ------------------------------------------------------------ KP statistics
 
     def _report(self, path: str, params: dict[str, Any], *, sign: bool = False, csv: bool = False) -> Any:

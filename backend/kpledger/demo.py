@@ -173,10 +173,29 @@ class Demo:
                     already += 1
         return made, already
 
+    def licence_conflicts(self) -> list[str]:
+        """The cast's licence numbers that another account holds on this ledger (a licence number names one operator
+        of a participant, so the demo could not license its company under it), each in words."""
+        gov = self.clients["governance"]
+        admitted = {p["code"] for p in gov.get("/v1/participants")["data"]}
+        conflicts = []
+        for p in sorted({participant for _, participant, _, _, licence in CAST.values() if licence} & admitted):
+            members = gov.participant(p)["members"]
+            for name, (_, participant, _, _, licence) in CAST.items():
+                conflicts += [f"licence number {licence} of {p} is held by {m['name']} ({m['address']})"
+                              for m in members if participant == p and licence and m["licence_number"] == licence
+                              and m["address"].lower() != self.addr(name).lower() and m["roles"] != ["authority"]]
+        return conflicts
+
     def setup(self) -> None:
         """Governance admits the KP participants and appoints the cast's authorities, which license the cast's
-        companies; what an earlier run (or anyone) did already is kept, so this runs on any development ledger."""
+        companies; what an earlier run (or anyone) did already is kept, so this runs on any development ledger whose
+        operators do not hold the cast's licence numbers (checked first: then nothing is written)."""
         c, gov = self.clients, self.clients["governance"]
+        conflicts = self.licence_conflicts()
+        if conflicts:
+            raise ClientError("LicenceNumberTaken", f"{'; '.join(conflicts)}: a licence number names one operator of a "
+                                                    "participant, and the demo's companies need theirs")
         with PARTICIPANTS_CSV.open() as f:
             rows = [r for r in csv.DictReader(f) if r["status"] == "participant"]
         made, already = self.concurrently(

@@ -10,8 +10,8 @@ import {IKPIntents} from "./IKPIntents.sol";
  * authority then confirms the import (closing it) or records a discrepancy. The exporter and importer
  * accounts are bound at issue: only that exporter may send the consignment across, and only to that
  * importer. The value in USD and the parties' other particulars stay off chain, committed by
- * `documentHash`. A certificate issued in error is voided and may be superseded by a new one that
- * names it in `replaces`.
+ * `documentHash`. A certificate issued in error is voided and may be superseded by a new one for
+ * the same consignment that names it in `replaces`.
  */
 interface IKPCertificates is IKPIntents {
     enum CertificateStatus {
@@ -36,7 +36,7 @@ interface IKPCertificates is IKPIntents {
         uint64 issuedAt;
         uint64 expiresAt; // at most the registry's maxCertificateValidity after issuedAt
         bytes32 documentHash; // hash of the full certificate document
-        string replaces; // "" or the number of the voided certificate this one supersedes
+        string replaces; // "" or the number of the voided certificate of this consignment that this one supersedes
     }
 
     /// @notice A certificate as stored (see {KPCertificates} for the storage layout).
@@ -82,6 +82,10 @@ interface IKPCertificates is IKPIntents {
     error KPCertificatesOfferPending(uint256 consignmentId, address recipient);
     /// @notice The certificate named in `replaces` was already superseded by another.
     error KPCertificatesAlreadySuperseded(bytes32 certificateKey);
+    /// @notice The certificate named in `replaces` covers another consignment: a correction is issued for the same goods.
+    error KPCertificatesReplacesOtherConsignment(
+        bytes32 certificateKey, uint256 replacedConsignmentId, uint256 consignmentId
+    );
     /// @notice The consignment is not sealed.
     error KPCertificatesConsignmentNotSealed(uint256 consignmentId);
     /// @notice The consignment is not held by an exporter of the issuing participant.
@@ -147,8 +151,8 @@ interface IKPCertificates is IKPIntents {
      * is another admitted, active participant; the consignment is sealed, not offered, and has no
      * live certificate; weight, parcel count, HS codes and origins (both strictly ascending) match
      * it; issuedAt <= now < expiresAt <= issuedAt + the registry's maxCertificateValidity;
-     * `replaces` is "" or names a voided certificate of the same issuing participant not yet
-     * superseded.
+     * `replaces` is "" or names a voided certificate of the same issuing participant and the same
+     * consignment, not yet superseded.
      * Emits a {CertificateIssued} event, and a {CertificateSuperseded} event when it replaces one.
      */
     function issueCertificate(CertificateRequest calldata request) external returns (bytes32 certificateKey);

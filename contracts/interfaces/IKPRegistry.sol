@@ -11,8 +11,9 @@ import {IKPIntents} from "./IKPIntents.sol";
  * Governance (the KP Chair / Secretariat, an account or a multisig) admits, suspends and
  * reinstates participants, appoints and dismisses their authorities, and sets the longest
  * validity of a KP certificate. Each participant's authorities license and revoke that
- * participant's own operators, and nobody else's. While a participant is suspended its
- * authorities and operators can do nothing, except revoking licences.
+ * participant's own operators, and nobody else's. No account is an authority and an operator at
+ * once (separation of duties), and a licence number names one operator of a participant. While a
+ * participant is suspended its authorities and operators can do nothing, except revoking licences.
  */
 interface IKPRegistry is IKPIntents {
     /// @notice Lifecycle of a participant.
@@ -72,9 +73,18 @@ interface IKPRegistry is IKPIntents {
     error KPRegistryInvalidProfileField(string field, uint256 length, uint256 min, uint256 max);
     /// @notice A maximum certificate validity outside the allowed range (seconds).
     error KPRegistryInvalidValidity(uint64 maxValidity, uint64 min, uint64 max);
-    /// @notice Scoped roles change only through the registry's own functions (licenseOperator,
-    /// revokeOperator, appointAuthority, dismissAuthority), never through `grantRole` / `revokeRole`.
+    /// @notice Only governance's own role goes through `grantRole` / `revokeRole`: participants' roles (of an admitted
+    /// participant or not) change only through licenseOperator, revokeOperator, appointAuthority and dismissAuthority.
     error KPRegistryScopedRole(bytes32 role);
+    /// @notice The account is an authority, which is never licensed as an operator (separation of duties: an authority
+    /// certifying its own exports defeats the KP).
+    error KPRegistryAccountIsAuthority(address account, bytes2 participant);
+    /// @notice The account holds operator licences (`roles`): an operator is never appointed authority (separation of
+    /// duties); its authority revokes them first.
+    error KPRegistryAccountIsOperator(address account, bytes2 participant, uint8 roles);
+    /// @notice The participant's licence number is held by another of its operators (`holder`): a licence number names
+    /// one operator.
+    error KPRegistryLicenceNumberTaken(bytes2 participant, string licenceNumber, address holder);
 
     /// @notice A participant was admitted to the scheme.
     event ParticipantAdmitted(bytes2 indexed participant, uint8 index, string name);
@@ -131,11 +141,12 @@ interface IKPRegistry is IKPIntents {
     function reinstateParticipantBySig(string calldata code, Authorization calldata auth) external;
 
     /**
-     * @notice Appoints `account` an authority of `participant` under its public `name`.
+     * @notice Appoints `account` an authority of `participant` under its public `name`, or renames
+     * an authority (only governance names an authority; its profile carries no licence number).
      * Requirements: caller is governance; the participant is admitted and active; the account
-     * belongs to no other participant; the name is 1..120 bytes.
+     * belongs to no other participant and holds no operator role; the name is 1..120 bytes.
      * Emits a {MemberRolesChanged} event when the account was not yet an authority and a
-     * {MemberProfileChanged} event when its name changes; nothing when both are unchanged.
+     * {MemberProfileChanged} event when its profile changes; nothing when both are unchanged.
      */
     // the parameter is the ISO code, named like the EIP-712 field; it hides the view participant() only here
     // slither-disable-next-line shadowing-local
@@ -184,7 +195,9 @@ interface IKPRegistry is IKPIntents {
      * `roles` (bitmask of producer, exporter, importer, trader, manufacturer), under its legal name,
      * national licence number and an optional registry reference.
      * Requirements: caller is an authority of an active participant; the account belongs to no
-     * other participant; name 1..120 bytes, licence number 1..64, registry reference 0..64.
+     * other participant and is no authority; name 1..120 bytes, licence number 1..64, registry
+     * reference 0..64; no other operator of the participant holds the licence number (the account's
+     * previous number, if another, is freed).
      * Emits a {MemberRolesChanged} event per role newly granted and a {MemberProfileChanged} event
      * when the profile changes; nothing when both are unchanged.
      */
@@ -210,7 +223,7 @@ interface IKPRegistry is IKPIntents {
     /**
      * @notice Changes the public profile of one of the caller's own participant's operators.
      * Requirements: caller is an authority of the account's (active) participant; the account
-     * holds an operator role; field lengths as in {licenseOperator}.
+     * holds an operator role; field lengths and licence number as in {licenseOperator}.
      * Emits a {MemberProfileChanged} event when the profile changes (nothing when it is the same).
      */
     function updateOperatorProfile(
@@ -234,7 +247,8 @@ interface IKPRegistry is IKPIntents {
      * @notice Revokes operator roles of one of the caller's own participant's operators.
      * Allowed while the participant is suspended (withdrawing licences is always possible).
      * Requirements: caller is an authority of the account's participant; the account holds every
-     * role in `roles`.
+     * role in `roles`. Its licence number is freed when it holds no operator role left (its profile
+     * stays as it was).
      * Emits a {MemberRolesChanged} event per role revoked.
      */
     function revokeOperator(address account, uint8 roles) external;
@@ -248,6 +262,10 @@ interface IKPRegistry is IKPIntents {
 
     /// @notice The account's public profile (empty strings if none).
     function profile(address account) external view returns (Profile memory);
+
+    /// @notice The operator of participant `code` that holds `licenceNumber` (the zero address if none): an account
+    /// holding an operator role of that participant, whose profile carries the number.
+    function licenceHolder(bytes2 code, string calldata licenceNumber) external view returns (address);
 
     /// @notice Status and origin-bitmask index of a participant.
     function participant(bytes2 code) external view returns (ParticipantStatus status, uint8 index);

@@ -1,8 +1,10 @@
 // KP Ledger participant console: connect a wallet, see what waits for the account, fill a form, check what
 // will be signed, sign it in the wallet (EIP-712) and follow the write until the ledger shows it. This module holds
-// the flow and its state; views.js draws the account and inbox, review.js the check before signing and the result.
+// the flow and its state; views.js draws the account and inbox, review.js the check before signing and the result,
+// papers.js a certificate's document, print and slip once it is issued.
 // What it signs is its own (actions.js) and for the deployment's contracts (deployment.js): an API that says
-// otherwise is refused before the wallet is asked anything.
+// otherwise is refused before the wallet is asked anything. A wallet on another chain is said so on every screen
+// and cannot be asked to sign until it switches; what the wallet says is said as the wallet's words.
 import { ApiError, apiBase, apiUrl, request, useApi } from "../api.js";
 import { clear, h, plain } from "../util.js";
 import { ROLES } from "./actions.js";
@@ -12,6 +14,7 @@ import {
 } from "./deployment.js";
 import { buildForm, mayAct } from "./forms.js";
 import { LANGUAGES, has, initialLanguage, language, setLanguage, t, translatePage } from "./i18n.js";
+import { drawPapers } from "./papers.js";
 import { actionPath, digest, recoverSigner, typedData, walletPayload, writeBody } from "./typed.js";
 import { sameAddress } from "./units.js";
 import { drawConfirm, drawResult } from "./review.js";
@@ -23,7 +26,7 @@ import { fmtTime, setParticipants } from "./words.js";
 const $ = (id) => document.getElementById(id);
 const TTL = 3600; // seconds a signed intent stays valid
 const SECTIONS = ["foreign-section", "connect-section", "account-section", "inbox-section", "actions-section",
-  "form-section", "confirm-section", "progress-section"];
+  "form-section", "confirm-section", "progress-section", "papers-section"];
 
 const state = {
   phase: "loading", // loading | foreign (the person checks an API's contracts) | refused | ready
@@ -39,6 +42,7 @@ const state = {
   accounts: new Map(), // address -> null | {member, participant, roles} (address read-backs)
   form: null, // {action, built}
   pending: null, // {action, typed, payload, digest}
+  documents: new Map(), // certificate number -> its document composed or checked here, to file once issued
   busy: false,
 };
 
@@ -71,14 +75,23 @@ function errorBlock(error, title) {
     ];
   }
   const code = error instanceof ApiError || error instanceof WalletError ? error.code : "Error";
-  const words = error instanceof ApiError
-    ? (has(`code.${code}`) ? t(`code.${code}`) : null)
-    : error instanceof WalletError ? t(error.key) : null;
-  const detail = error instanceof WalletError ? error.detail : error.message;
+  if (error instanceof WalletError) { // the wallet's words, never the ledger's
+    const words = error.key === "wallet.wrongChain"
+      ? t("wallet.wrongChain", { wallet: error.detail, ledger: String(state.chainId) }) : t(error.key);
+    return [
+      h("p", { class: "error-title" }, title),
+      h("p", {}, h("code", { class: "error-code", "data-code": code }, code), " ", words),
+      error.detail && error.key !== "wallet.wrongChain"
+        ? h("p", { class: "error-detail" }, t("error.walletSays"), " ", h("q", {}, error.detail)) : null,
+    ];
+  }
+  const words = error instanceof ApiError && has(`code.${code}`) ? t(`code.${code}`) : null;
+  const detail = error.message;
   return [
     h("p", { class: "error-title" }, title),
     h("p", {}, h("code", { class: "error-code", "data-code": code }, code), " ", words || detail || ""),
-    words && detail && detail !== words ? h("p", { class: "error-detail" }, t("error.ledgerSays"), " ", h("q", {}, detail)) : null,
+    words && detail && detail !== words && error instanceof ApiError
+      ? h("p", { class: "error-detail" }, t("error.ledgerSays"), " ", h("q", {}, detail)) : null,
   ];
 }
 
@@ -96,6 +109,36 @@ function clearError() {
 
 function show(...ids) {
   for (const id of SECTIONS) $(id).hidden = !ids.includes(id);
+  renderChain();
+}
+
+// ------------------------------------------------------------------ the wallet's chain
+
+/** Whether the connected wallet is known to be on another chain than the ledger's. */
+function wrongChain() {
+  return Boolean(state.account) && state.walletChain !== null && state.walletChain !== state.chainId;
+}
+
+function chainNote(id) {
+  const button = h("button", { type: "button", class: "secondary", id: `${id}-switch` },
+    t("button.switchChain", { chain: String(state.chainId) }));
+  button.addEventListener("click", switchChain);
+  return h("p", { class: "note warn" }, t("wallet.wrongChain", { wallet: String(state.walletChain),
+    ledger: String(state.chainId) }), " ", button);
+}
+
+/** The wallet's chain on every screen: a note with the switch when it is not the ledger's, on the confirmation
+ * beside the sign button, which stays disabled until the chain is right. */
+function renderChain() {
+  const wrong = wrongChain();
+  const confirming = !$("confirm-section").hidden;
+  const top = clear($("chain-note"));
+  top.hidden = !wrong || confirming;
+  if (wrong && !confirming) top.append(chainNote("chain"));
+  const there = clear($("confirm-chain"));
+  there.hidden = !wrong;
+  if (wrong) there.append(chainNote("confirm"));
+  $("sign").disabled = wrong || state.busy;
 }
 
 function focusHeading(id) {
@@ -108,6 +151,8 @@ function route() {
   clearError();
   const match = location.hash.match(/^#\/act\/(\w+)(?:\?(.*))?$/);
   if (match) return openForm(match[1], Object.fromEntries(new URLSearchParams(match[2] || "")));
+  const papers = location.hash.match(/^#\/papers\/([A-Za-z0-9\-]{1,40})$/);
+  if (papers) return openPapers(papers[1].toUpperCase());
   state.form = null;
   state.pending = null;
   if (!state.account) {
@@ -146,26 +191,32 @@ async function refreshAccount() {
   const [inbox, chain] = await Promise.all([api.inbox(state.account), wallet.chainId().catch(() => null)]);
   state.inbox = inbox;
   state.walletChain = chain;
+  renderChain();
 }
 
 async function walletChanged() {
   const account = await wallet.currentAccount().catch(() => null);
   state.account = account;
   if (account) await refreshAccount().catch((error) => showError(error, t("error.inbox")));
-  route();
+  if (!state.busy) route();
+}
+
+/** The wallet switched chains: said at once, without leaving the screen (a confirmation keeps what it shows). */
+function chainChanged(id) {
+  state.walletChain = id;
+  renderChain();
+  if (state.account && !wrongChain()) announce(t("status.chainRight", { chain: String(state.chainId) }));
 }
 
 function renderAccount() {
-  drawAccount($("account-facts"), $("account-notes"), {
-    inbox: state.inbox, account: state.account, walletChain: state.walletChain, chainId: state.chainId, switchChain,
-  });
+  drawAccount($("account-facts"), $("account-notes"), { inbox: state.inbox, account: state.account });
 }
 
 async function switchChain() {
+  clearError();
   try {
     await wallet.switchChain(state.chainId);
-    state.walletChain = await wallet.chainId();
-    route();
+    chainChanged(await wallet.chainId());
   } catch (error) {
     showError(error, t("error.switchChain"));
   }
@@ -263,6 +314,14 @@ async function review(event) {
   }
   $("review").disabled = true;
   try {
+    // a certificate's document is composed or checked against these terms now, before any signature is asked
+    const prepared = await built.prepare(fields);
+    if (prepared.errors.length) {
+      announce(t("form.errors", { count: prepared.errors.length }));
+      prepared.errors[0].widget.focus();
+      return;
+    }
+    state.walletChain = await wallet.chainId().catch(() => state.walletChain);
     const nonces = await api.nonces(state.account);
     const nonce = nonces[action.contract];
     const deadline = Math.floor(Date.now() / 1000) + TTL;
@@ -280,6 +339,7 @@ async function review(event) {
 
 function renderConfirm() {
   drawConfirm({ pending: state.pending, form: state.form, inbox: state.inbox, account: state.account });
+  renderChain();
 }
 
 // ------------------------------------------------------------------ signing and progress
@@ -296,8 +356,17 @@ function step(name, status, ...detail) {
 
 async function sign() {
   if (!state.pending || state.busy) return;
-  state.busy = true;
   clearError();
+  $("sign").disabled = true;
+  // the wallet's chain, asked now: a wallet on another chain is not asked to sign (it would refuse, in its words)
+  state.walletChain = await wallet.chainId().catch(() => state.walletChain);
+  if (wrongChain()) {
+    renderChain();
+    announce(t("wallet.wrongChain", { wallet: String(state.walletChain), ledger: String(state.chainId) }));
+    $("confirm-switch").focus();
+    return;
+  }
+  state.busy = true;
   const { action, typed, payload } = state.pending;
   show("progress-section");
   $("progress-heading").textContent = t("progress.heading", { action: t(`action.${action.action}`) });
@@ -356,6 +425,33 @@ async function waitIndexed(block) {
 
 function renderResult(action, message, answer) {
   drawResult(action, message, answer, { inbox: state.inbox, accounts: state.accounts });
+  if (action.action !== "IssueCertificate") return;
+  const [held] = state.form ? state.form.built.held() : [];
+  if (held) state.documents.set(message.number, held);
+  clear($("papers-box")); // one set of papers in the page at a time (their ids are unique)
+  const box = h("section", { class: "papers", id: "issue-papers", "aria-labelledby": "papers-heading" });
+  $("progress-result").append(box);
+  drawPapers(box, papersContext(message.number));
+}
+
+// ------------------------------------------------------------------ a certificate's papers
+
+function papersContext(number) {
+  return { number, held: state.documents.get(number) ?? null, account: state.account, chainId: state.chainId,
+    errorBlock };
+}
+
+async function openPapers(number) {
+  if (!state.account) {
+    show("connect-section");
+    announce(t("status.connectFirst"));
+    return;
+  }
+  show("papers-section");
+  clear($("progress-result")); // one set of papers in the page at a time (their ids are unique)
+  $("papers-page-heading").textContent = t("papers.pageHeading", { number });
+  focusHeading("papers-page-heading");
+  await drawPapers($("papers-box"), papersContext(number));
 }
 
 // ------------------------------------------------------------------ start
@@ -500,7 +596,7 @@ async function start() {
     $("no-wallet").hidden = false;
     $("connect").disabled = true;
   } else {
-    wallet.onChange(() => walletChanged());
+    wallet.onChange(() => walletChanged(), (id) => chainChanged(id));
     state.account = await wallet.currentAccount().catch(() => null);
     if (state.account) await refreshAccount().catch((error) => showError(error, t("error.inbox")));
   }

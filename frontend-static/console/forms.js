@@ -8,6 +8,7 @@
 // Widget options: `label` / `hint` (text keys), `optional` (text, document: empty is allowed), `source` (lists
 // from the inbox), `filter` (participants), `from` / `take` / `words` (values taken from a chosen lot).
 import { plain } from "../util.js";
+import { CERT_WIDGETS } from "./certdoc.js";
 import { locale, t } from "./i18n.js";
 import { businessFields } from "./typed.js";
 import { formatCarats } from "./units.js";
@@ -15,7 +16,7 @@ import { LOT_WIDGETS } from "./lotwidgets.js";
 import { WIDGETS } from "./widgets.js";
 import { countryWords, hsWords } from "./words.js";
 
-const ALL_WIDGETS = { ...WIDGETS, ...LOT_WIDGETS };
+const ALL_WIDGETS = { ...WIDGETS, ...LOT_WIDGETS, ...CERT_WIDGETS };
 
 const doc = { widget: "document" };
 const fromConsignment = (take, words) => ({ widget: "fromLot", from: "consignmentId", take, words,
@@ -96,7 +97,7 @@ export const FORMS = {
       origins: fromConsignment((lot) => [...lot.origins], (v) => list(v.map(countryWords))),
       issuedAt: { widget: "now" },
       expiresAt: { widget: "validFor", from: "issuedAt", label: "field.validFor" },
-      documentHash: { widget: "document", label: "field.certificateDocument" },
+      documentHash: { widget: "certificateDocument", label: "field.certificateDocument" },
       replaces: { widget: "text", upper: true, maxLength: 32, optional: true, label: "field.replaces", hint: "hint.replaces" },
     },
   },
@@ -183,6 +184,33 @@ export function buildForm(action, ctx) {
         }
       }
       return { fields, errors };
+    },
+    /** After read(): the widgets that need the API to give their value (a certificate's document, composed or
+     * checked against the terms) give it; {errors} like read(), shown under each field. */
+    async prepare(fields) {
+      const errors = [];
+      for (const spec of specs) {
+        const widget = widgets.get(spec.name);
+        if (!widget.prepare) continue;
+        try {
+          fields[spec.name] = await widget.prepare(fields);
+          fieldError(widget, "");
+        } catch (error) {
+          if (!error.key) throw error;
+          const text = t(error.key, error.params);
+          fieldError(widget, text);
+          errors.push({ name: spec.name, widget, text });
+        }
+      }
+      return { fields, errors };
+    },
+    /** What the confirmation shows beside the fields (a certificate's document). */
+    confirmExtras() {
+      return [...widgets.values()].map((w) => w.confirmExtra?.() ?? null).filter(Boolean);
+    },
+    /** The documents the form holds once prepared (a certificate's, to file after it is issued). */
+    held() {
+      return [...widgets.values()].map((w) => w.held?.() ?? null).filter(Boolean);
     },
     describe(name, value) {
       return widgets.get(name).describe(value);

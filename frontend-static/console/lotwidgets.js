@@ -6,7 +6,7 @@ import { locale, t } from "./i18n.js";
 import { InputError, SEAL_LABEL_MAX, formatCarats, parseAddress, parseUint, sealId } from "./units.js";
 import { WIDGETS, frame, inputEl, selectEl, selectWidget, textWidget, uid } from "./widgets.js";
 import {
-  accountWords, certificateWords, countryWords, fmtTime, hsWords, lotWords, offerWords, partyText, seal,
+  accountWords, certificateWords, countryWords, fmtTime, hsWords, lotWords, offerWords, partyText, seal, sealText,
 } from "./words.js";
 
 // who may receive a lot at home: any licensed operator (the ledger refuses an authority or a stranger)
@@ -15,12 +15,14 @@ const OPERATOR_ROLES = ["producer", "exporter", "importer", "trader", "manufactu
 const DAY = 86_400;
 
 /** How a lot of a source reads in a list: a pending offer with its other party, an exporter's consignment with
- * its holder, anything else by its facts. */
+ * its seal (the label the ledger knows, which the certificate's document must state) and its holder, anything else
+ * by its facts. */
 function lotLabel(source) {
   if (source === "offersToMe") return (it) => offerWords(it, "from");
   if (source === "myOffers") return (it) => offerWords(it, "to");
   if (source === "needingCertificate") {
-    return (it) => `${lotWords(it)} · ${t("inbox.heldBy")} ${partyText(it.holder_name, it.holder)}`;
+    return (it) => `${lotWords(it)} · ${t("inbox.underSeal", { seal: sealText(it.seal_label, it.seal_id) })} · `
+      + `${t("inbox.heldBy")} ${partyText(it.holder_name, it.holder)}`;
   }
   return lotWords;
 }

@@ -36,6 +36,7 @@ export function drawConfirm({ pending, form, inbox, account }) {
       ? [h("strong", {}, nameEl(inbox.name)), " "] : "", h("code", { class: "hash-full" }, account)),
     h("dt", {}, t("confirm.digest")), h("dd", {}, h("code", { class: "hash-full", id: "confirm-digest" }, pending.digest)));
   $("confirm-json").textContent = plainJson(payload, 2);
+  clear($("confirm-extra")).append(...form.built.confirmExtras()); // a certificate's document, composed or checked
 }
 
 function signedText(value) {
@@ -45,14 +46,14 @@ function signedText(value) {
 export function drawResult(action, message, answer, { inbox, accounts }) {
   const out = clear($("progress-result"));
   const result = answer.result || {};
-  const lots = new Set();
-  for (const key of ["parcel_id", "consignment_id", "lot_id"]) if (result[key] !== undefined) lots.add(result[key]);
-  for (const id of result.child_ids || []) lots.add(id);
-  for (const key of ["lotId", "consignmentId", "parcelId"]) if (message[key] !== undefined) lots.add(message[key]);
+  const lots = new Set(); // ids as text: the answer's numbers and the message's BigInts name the same lots
+  for (const key of ["parcel_id", "consignment_id", "lot_id"]) if (result[key] !== undefined) lots.add(String(result[key]));
+  for (const id of result.child_ids || []) lots.add(String(id));
+  for (const key of ["lotId", "consignmentId", "parcelId"]) if (message[key] !== undefined) lots.add(String(message[key]));
   const cert = action.action.includes("Certificate") || message.number !== undefined
     ? (inbox.certificates_to_confirm || []).concat(inbox.certificates_issued_open || [])
       .find((c) => c.number === message.number) : null;
-  if (cert) lots.add(cert.consignment_id);
+  if (cert) lots.add(String(cert.consignment_id));
   const facts = [];
   for (const [key, value] of Object.entries(result)) {
     if (key === "certificate_key") continue; // a key means nothing to a person: the certificate's number says it

@@ -6,6 +6,12 @@ import { locale, t } from "./i18n.js";
 import { formatCarats, formatInteger } from "./units.js";
 import { certificateParties, countryWords, fmtTime, lotWords, party, seal } from "./words.js";
 
+/** A link to a certificate's papers: its document filed, the printed certificate, the verification slip. */
+export function papersLink(number) {
+  return h("a", { class: "button-link secondary", href: `#/papers/${encodeURIComponent(number)}`, "data-papers": number },
+    t("inbox.papers"));
+}
+
 /** A link to an action's form, prefilled with `params`. */
 export function actLink(action, params, text) {
   const query = new URLSearchParams(params).toString();
@@ -26,8 +32,9 @@ export function viewerLink(lotId) {
 
 // ------------------------------------------------------------------ the account
 
-/** The account's facts: address, its own name and licence, participant, roles; and the notes that warn. */
-export function drawAccount(factsBox, notesBox, { inbox, account, walletChain, chainId, switchChain }) {
+/** The account's facts: address, its own name and licence, participant, roles; and the notes that warn (a wallet
+ * on another chain is said on every screen: app.js). */
+export function drawAccount(factsBox, notesBox, { inbox, account }) {
   const facts = clear(factsBox);
   const fact = (term, ...value) => facts.append(h("dt", {}, term), h("dd", {}, ...value));
   if (inbox.name) fact(t("account.name"), h("strong", { id: "account-name" }, nameEl(inbox.name)));
@@ -51,10 +58,6 @@ export function drawAccount(factsBox, notesBox, { inbox, account, walletChain, c
   if (!inbox.member && !inbox.governance) notes.append(h("p", { class: "note warn" }, t("account.notMember")));
   if (inbox.participant && inbox.participant.status === "suspended") {
     notes.append(h("p", { class: "note warn" }, t("account.suspended", { code: inbox.participant.code })));
-  }
-  if (walletChain !== null && walletChain !== chainId) {
-    notes.append(h("p", { class: "note warn" }, t("account.wrongChain", { wallet: walletChain, ledger: chainId }),
-      " ", h("button", { type: "button", class: "secondary", onclick: switchChain }, t("button.switchChain"))));
   }
 }
 
@@ -114,13 +117,13 @@ export function drawInbox(box, summary, inbox, may) {
     box.append(inboxCard("inbox-exporters-needing", "inbox.exportersNeedingCertificate",
       inbox.exporters_consignments_needing_certificate, counts.exporters_consignments_needing_certificate, (c) => [
         h("span", { class: "item-text" }, lot({ ...c, id: c.consignment_id, kind: "consignment" }), " · ",
-          t("inbox.heldBy"), " ", party(c.holder_name, c.holder, c.holder_participant)),
+          seal(c.seal_label, c.seal_id), " · ", t("inbox.heldBy"), " ", party(c.holder_name, c.holder, c.holder_participant)),
         h("span", { class: "item-actions" }, may("IssueCertificate")
           ? actLink("IssueCertificate", { consignmentId: c.consignment_id }, t("inbox.issue")) : null)], "inbox.none"));
     box.append(inboxCard("inbox-issued-open", "inbox.issuedOpen", inbox.certificates_issued_open,
       counts.certificates_issued_open, (c) => [
         certificateItem(c, " · ", t("inbox.expires", { when: fmtTime(c.expires_at) })),
-        h("span", { class: "item-actions" },
+        h("span", { class: "item-actions" }, papersLink(c.number),
           may("VoidCertificate") ? actLink("VoidCertificate", { number: c.number }, t("inbox.void")) : null)], "inbox.none"));
   }
   if (isOperator) {

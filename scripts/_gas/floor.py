@@ -50,8 +50,10 @@ FLOOR_STORAGE: dict[str, Storage] = {
     "appointAuthority": Storage(new=2, note="member record + name of a new account"),
     "dismissAuthority": Storage(updated=1, note="member record"),
     "setMaxCertificateValidity": Storage(updated=1, note="the maximum"),
-    "licenseOperator": Storage(new=3, note="member record + name + licence number of a new account (2 roles)"),
-    "updateOperatorProfile": Storage(updated=2, note="name + licence number"),
+    "licenseOperator": Storage(new=4, note="member record + name + licence number of a new account (2 roles) + the "
+                                          "number's holder (one operator per number)"),
+    "updateOperatorProfile": Storage(new=1, updated=2, cleared=1,
+                                     note="name + licence number; the new number's holder set, the old one's cleared"),
     "revokeOperator": Storage(updated=1, note="member record (1 of 2 roles revoked)"),
     "registerParcel": Storage(new=2, note="parcel record, two slots"),
     "splitParcel": Storage(new=4, updated=1, note="2 children x 2 slots + parent closed"),

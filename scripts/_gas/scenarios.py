@@ -37,6 +37,10 @@ def measure_registry(b: Bench) -> list[Row]:
     def operator(relayed: bool) -> str:
         return fresh_address(f"operator:{relayed}")
 
+    def licence(relayed: bool, number: str) -> str:
+        """The direct operator's licence `number`, the relayed one's the next (one operator per number; same length)."""
+        return number[:-1] + str(int(number[-1]) + relayed)
+
     return [
         make_row("admitParticipant", "admitParticipant", both(lambda r: b.send(
             reg, gov, "AdmitParticipant", {"code": code(r), "name": "India" if r else "Canada"}, r))),
@@ -52,11 +56,13 @@ def measure_registry(b: Bench) -> list[Row]:
         make_row("setMaxCertificateValidity", "setMaxCertificateValidity", both(lambda r: b.send(
             reg, gov, "SetMaxCertificateValidity", {"maxValidity": (90 if r else 120) * DAY}, r))),
         make_row("licenseOperator (2 roles)", "licenseOperator", both(lambda r: b.send(
-            reg, b.bw_authority, "LicenseOperator", profile(operator(r), EXPORTER | TRADER, "Operator"), r))),
+            reg, b.bw_authority, "LicenseOperator",
+            {**profile(operator(r), EXPORTER | TRADER, "Operator"),
+             "licenceNumber": licence(r, "BW-DL-OPERATOR-0001")}, r))),
         make_row("updateOperatorProfile", "updateOperatorProfile", both(lambda r: b.send(
             reg, b.bw_authority, "UpdateOperatorProfile",
-            {"account": operator(r), "name": "Renamed Diamond Trading (Pty) Ltd", "licenceNumber": "BW-DL-0002",
-             "registryRef": "REG-1"}, r))),
+            {"account": operator(r), "name": "Renamed Diamond Trading (Pty) Ltd",
+             "licenceNumber": licence(r, "BW-DL-0002"), "registryRef": "REG-1"}, r))),
         make_row("revokeOperator (1 of 2 roles)", "revokeOperator", both(lambda r: b.send(
             reg, b.bw_authority, "RevokeOperator", {"account": operator(r), "roles": TRADER}, r))),
     ]

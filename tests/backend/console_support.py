@@ -2,8 +2,11 @@
 Python, and a fake ledger API such as an attacker runs.
 
 The page sees an ordinary `window.ethereum`; its `request()` calls go to Python through a Playwright binding,
-which answers `eth_requestAccounts` / `eth_accounts` / `eth_chainId` and signs `eth_signTypedData_v4` with a
-test key through eth_account (a real signature over the typed data the page built, checked by the backend).
+which answers `eth_requestAccounts` / `eth_accounts` / `eth_chainId`, signs `eth_signTypedData_v4` and
+`personal_sign` with a test key through eth_account (real signatures over what the page built, checked by the
+backend) and switches chains (`wallet_switchEthereumChain`, then the page's `chainChanged` listeners hear it). Like a
+real wallet it can be on another chain (and then refuses typed data for the ledger's, in MetaMask's words), its user
+can decline (EIP-1193 code 4001), and it can fail in words of its own.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from typing import Any
 
 import httpx
 from eth_account import Account
-from eth_account.messages import encode_typed_data
+from eth_account.messages import encode_defunct, encode_typed_data
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -47,19 +50,41 @@ WALLET_SCRIPT = """
     on(event, fn) { (listeners[event] ||= []).push(fn); },
     removeListener(event, fn) { listeners[event] = (listeners[event] || []).filter((f) => f !== fn); },
   };
+  // what a wallet emits (a chain switched in its own window: the test calls it; after wallet_switchEthereumChain)
+  window.__kpWalletEmit = (event, value) => { for (const fn of listeners[event] || []) fn(value); };
+  const ask = window.ethereum.request;
+  window.ethereum.request = async (args) => {
+    const result = await ask(args);
+    if (args.method === "wallet_switchEthereumChain") window.__kpWalletEmit("chainChanged", args.params[0].chainId);
+    return result;
+  };
 })();
 """
 
 
 @dataclass
 class TestWallet:
-    """The Python side of the injected wallet: one key, one chain; keeps every typed data it was asked to sign."""
+    """The Python side of the injected wallet: one key, one chain; keeps every typed data and text it signed, and
+    every signing request it was asked (signed, declined or failed)."""
 
     key: bytes
     chain_id: int
-    signed: list[dict[str, Any]] = field(default_factory=list)
-    refuse: bool = False  # answer the next signature request as a user who declines (EIP-1193 code 4001)
+    signed: list[dict[str, Any]] = field(default_factory=list)  # typed data signed (eth_signTypedData_v4)
+    texts: list[str] = field(default_factory=list)  # texts signed (personal_sign: signed requests of documents)
+    asked: list[str] = field(default_factory=list)  # every signing request, signed or not: its method
+    refuse: bool = False  # answer the next signature or switch request as a user who declines (EIP-1193 code 4001)
+    fail: dict[str, Any] | None = None  # answer the next signature request with this error (the wallet's words)
+    known_chains: set[int] | None = None  # chains the wallet can switch to (None: any); others answer 4902
     connected: bool = False  # like a real wallet: no account is disclosed before eth_requestAccounts
+
+    def _declined(self) -> dict[str, Any] | None:
+        if self.refuse:
+            self.refuse = False
+            return {"error": {"code": 4001, "message": "User rejected the request."}}
+        if self.fail is not None:
+            error, self.fail = self.fail, None
+            return {"error": error}
+        return None
 
     @property
     def address(self) -> str:
@@ -72,16 +97,43 @@ class TestWallet:
             return {"result": [self.address] if self.connected else []}
         if method == "eth_chainId":
             return {"result": hex(self.chain_id)}
+        if method == "wallet_switchEthereumChain":
+            wanted = int(params[0]["chainId"], 16)
+            if self.known_chains is not None and wanted not in self.known_chains:
+                return {"error": {"code": 4902, "message": f"Unrecognized chain ID \"{params[0]['chainId']}\"."}}
+            declined = self._declined()
+            if declined:
+                return declined
+            self.chain_id = wanted
+            return {"result": None}
         if method == "eth_signTypedData_v4":
+            self.asked.append(method)
             address, data = params
             if address.lower() != self.address.lower():
                 return {"error": {"code": 4100, "message": f"unknown account {address}"}}
-            if self.refuse:
-                self.refuse = False
-                return {"error": {"code": 4001, "message": "User rejected the request."}}
             typed = json.loads(data)
+            chain = typed["domain"]["chainId"]
+            domain_chain = int(chain, 0) if isinstance(chain, str) else int(chain)
+            if domain_chain != self.chain_id:  # MetaMask's refusal, word for word
+                return {"error": {"code": -32603, "message": f'Provided chainId "{domain_chain}" must match the '
+                                                            f'active chainId "{self.chain_id}"'}}
+            declined = self._declined()
+            if declined:
+                return declined
             self.signed.append(typed)
             signature = Account.sign_message(encode_typed_data(full_message=typed), private_key=self.key).signature
+            return {"result": "0x" + bytes(signature).hex()}
+        if method == "personal_sign":
+            self.asked.append(method)
+            message, address = params
+            if address.lower() != self.address.lower():
+                return {"error": {"code": 4100, "message": f"unknown account {address}"}}
+            declined = self._declined()
+            if declined:
+                return declined
+            text = bytes.fromhex(message.removeprefix("0x")).decode()
+            self.texts.append(text)
+            signature = Account.sign_message(encode_defunct(text=text), private_key=self.key).signature
             return {"result": "0x" + bytes(signature).hex()}
         return {"error": {"code": 4200, "message": f"unsupported method {method}"}}
 
@@ -102,13 +154,19 @@ def open_console(browser: Any, url: str, key: bytes, chain_id: int, *, viewport:
     return page, test_wallet
 
 
-def screenshot(page: Any, tmp_path: Path, name: str, until: str | None = None) -> None:
-    """Saves a full-page screenshot (or the page from its top to the bottom of the element `until`) in the test's
-    folder and, when KP_SCREENSHOTS is set, there too (scripts/readme_screenshots.py makes the README's from them)."""
+def screenshot(page: Any, tmp_path: Path, name: str, until: str | None = None, only: str | None = None) -> None:
+    """Saves a full-page screenshot (or the page from its top to the bottom of the element `until`, or the element
+    `only` with a margin) in the test's folder and, when KP_SCREENSHOTS is set, there too
+    (scripts/readme_screenshots.py makes the README's from them)."""
     clip = None
     if until is not None:
         bottom = page.eval_on_selector(until, "el => el.getBoundingClientRect().bottom + window.scrollY")
         clip = {"x": 0, "y": 0, "width": page.viewport_size["width"], "height": int(bottom) + 16}
+    if only is not None:
+        box = page.eval_on_selector(only, "el => { const r = el.getBoundingClientRect(); "
+                                          "return [r.left, r.top + window.scrollY, r.width, r.height]; }")
+        left, top = max(0, int(box[0]) - 8), max(0, int(box[1]) - 8)
+        clip = {"x": left, "y": top, "width": int(box[2]) + 16, "height": int(box[3]) + 16}
     page.screenshot(path=str(tmp_path / f"{name}.png"), full_page=True, clip=clip)
     target = os.environ.get("KP_SCREENSHOTS")
     if target:

@@ -19,7 +19,7 @@ ADDRESS = "0x" + "11" * 20
 def sender_with(queue_data: list[str], max_calls: int = 200, max_bytes: int = 900_000) -> Batcher:
     """A Batcher with only what `_take` uses: its queue of (call data) items and its batch settings."""
     r = Batcher.__new__(Batcher)
-    r._queue = deque(SimpleNamespace(data=d) for d in queue_data)  # type: ignore[misc]
+    r._queue = deque(SimpleNamespace(data=d, alone=False) for d in queue_data)  # type: ignore[misc]
     r._cv = threading.Condition()
     r._stop = threading.Event()
     r._paused = threading.Event()

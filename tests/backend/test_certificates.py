@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+from click.testing import CliRunner
 from console_support import ARGS, CHROMIUM, PHONE, axe_violations, screenshot
 
 from kpledger.certificates.document import encode, parse
@@ -23,6 +24,8 @@ from kpledger.core.seals import seal_id_of
 from kpledger.demo import Demo
 from kpledger.devstack import ApiServer, LocalChain
 from kpledger.localnet import stop
+
+from cli_support import Kp
 
 GEM = 710231
 DAY = 86_400
@@ -54,11 +57,11 @@ def sealed_box(demo: Demo, number: str, points: int = 1_000) -> tuple[int, str]:
     return demo.clients["ca_mine"].seal_consignment([parcel], seal)["result"]["consignment_id"], seal
 
 
-def terms(demo: Demo, number: str, *, points: int = 1_000, valid_for: int = 30 * DAY,
-          replaces: str = "") -> tuple[dict[str, Any], dict[str, Any]]:
-    """A CA -> EU certificate to the Antwerp importer over a fresh consignment: the issue terms and its conforming
-    kp-certificate/1 document."""
-    box, seal = sealed_box(demo, number, points)
+def terms(demo: Demo, number: str, *, points: int = 1_000, valid_for: int = 30 * DAY, replaces: str = "",
+          box: tuple[int, str] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A CA -> EU certificate to the Antwerp importer over `box` (consignment id, seal label) or a fresh consignment:
+    the issue terms and its conforming kp-certificate/1 document."""
+    box, seal = box or sealed_box(demo, number, points)
     now = int(time.time())
     issue = {"number": number, "importer": "EU", "importer_account": demo.addr("antwerp_trader"),
              "consignment_id": box, "points": points, "parcel_count": 1, "hs_codes": [GEM], "origins": ["CA"],
@@ -75,10 +78,17 @@ def issue(demo: Demo, issue_terms: dict[str, Any], body: bytes) -> None:
     demo.clients["ca_authority"].issue_certificate(**issue_terms, document_hash="0x" + hashlib.sha256(body).hexdigest())
 
 
+def same_goods(world: World, number: str) -> tuple[int, str]:
+    """The consignment (id, seal label) certificate `number` covers: a correction is issued for the same goods."""
+    return world.demo.clients["ca_mine"].certificate(number)["consignment_id"], f"SEAL-{number}"
+
+
 def certified(world: World, *, valid_for: int = 30 * DAY, replaces: str = "", file: bool = True) -> str:
-    """A CA -> EU certificate issued with a conforming document (filed unless `file` is false); its number."""
+    """A CA -> EU certificate issued with a conforming document (filed unless `file` is false), over a fresh
+    consignment or, for a correction, the replaced certificate's; its number."""
     number = world.next_number()
-    issue_terms, document = terms(world.demo, number, valid_for=valid_for, replaces=replaces)
+    issue_terms, document = terms(world.demo, number, valid_for=valid_for, replaces=replaces,
+                                  box=same_goods(world, replaces) if replaces else None)
     issue(world.demo, issue_terms, encode(document))
     if file:
         world.demo.clients["ca_authority"].file_certificate(document)
@@ -239,6 +249,152 @@ def test_a_document_that_is_not_the_anchored_one_is_refused_before_it_is_read(wo
     refused(lambda: world.demo.clients["ca_authority"].file_certificate(document), 422, "DocumentMismatch")
 
 
+# ------------------------------------------------------------------ before issue: compose, check (the console's)
+
+PARTICULARS = {"seal_label": "", "value_usd": "987654321.99", "authority_address": "580 Example Street, Ottawa",
+               "exporter_address": "4920 52nd Street, Yellowknife", "importer_address": "Schupstraat 9, Antwerpen",
+               "officer": "J. Tremblay", "place": "Ottawa"}
+
+
+def intent(issue_terms: dict[str, Any]) -> dict[str, Any]:
+    """The IssueCertificate message of `terms()`'s issue terms, without its documentHash: what the console sends."""
+    names = {"importer_account": "importerAccount", "consignment_id": "consignmentId", "parcel_count": "parcelCount",
+             "hs_codes": "hsCodes", "issued_at": "issuedAt", "expires_at": "expiresAt"}
+    return {names.get(k, k): v for k, v in issue_terms.items()}
+
+
+def test_the_api_composes_the_document_from_the_ledger_as_kp_certificate_compose_does(world: World, api):
+    number = world.next_number()
+    issue_terms, expected = terms(world.demo, number)
+    seal = f"SEAL-{number}"
+    answer = api.post("/v1/documents/compose/certificate", json={
+        "terms": intent(issue_terms), "particulars": {**PARTICULARS, "seal_label": seal},
+        "authority": world.demo.addr("ca_authority")})
+    assert answer.status_code == 200, answer.text
+    composed = answer.json()
+    # the exact bytes to anchor and file, their hash, and the document they are
+    assert composed["text"].encode() == encode(composed["document"])
+    assert composed["sha256"] == "0x" + hashlib.sha256(composed["text"].encode()).hexdigest()
+    assert composed["filename"] == f"{number}.json"
+    document = composed["document"]
+    # the ledger's facts and the names, as the demo's authority composes them itself; the particulars as sent
+    for key in ("number", "exporting_participant", "importing_participant", "origin", "issue_date", "expiry_date",
+                "carats", "number_of_parcels", "hs_codes", "seal", "replaces", "title", "statement"):
+        assert document[key] == expected[key], key
+    assert document["exporter"] == {**expected["exporter"], "address": PARTICULARS["exporter_address"]}
+    assert document["importer"]["name"] == "Antwerp Rough Trading NV"
+    assert document["issuing_authority"] == {"name": "Natural Resources Canada, KP Office (demo)",
+                                             "address": PARTICULARS["authority_address"]}
+    assert (document["value_usd"], document["validation"]["officer"]) == ("987654321.99", "J. Tremblay")
+    assert document["salt"] != expected["salt"]  # random each time: the hash cannot be guessed from the facts
+    # issued with its hash, it is filed as it is: the ledger agrees with the composer
+    issue(world.demo, issue_terms, composed["text"].encode())
+    filed = world.demo.clients["ca_authority"].file_document("certificates", number, composed["text"].encode(),
+                                                             "application/json")
+    assert filed["sha256"] == composed["sha256"] and filed["printed_sha256"]
+
+
+def test_composing_refuses_a_wrong_seal_a_foreign_authority_and_terms_the_consignment_does_not_state(world: World,
+                                                                                                     api):
+    number = world.next_number()
+    issue_terms, _ = terms(world.demo, number)
+    good = {"terms": intent(issue_terms), "particulars": {**PARTICULARS, "seal_label": f"SEAL-{number}"},
+            "authority": world.demo.addr("ca_authority")}
+
+    def refusal(body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        answer = api.post("/v1/documents/compose/certificate", json=body)
+        return answer.status_code, answer.json()
+
+    status, body = refusal({**good, "particulars": {**good["particulars"], "seal_label": "ANOTHER SEAL"}})
+    assert (status, body["code"]) == (422, "SealMismatch")
+    # the seal's id given for its label: a document's seal.label is the label whose hash is the id, never the id
+    status, body = refusal({**good, "particulars": {**good["particulars"], "seal_label": seal_id_of(f"SEAL-{number}")}})
+    assert (status, body["code"]) == (422, "SealMismatch") and "not its id" in body["message"]
+    status, body = refusal({**good, "authority": world.demo.addr("eu_authority")})
+    assert (status, body["code"]) == (422, "NotExportingAuthority")
+    status, body = refusal({**good, "terms": {**good["terms"], "points": 1_001}})
+    assert (status, body["code"], body["details"]["fields"]) == (422, "DocumentDisagreesWithLedger", ["carats"])
+    assert "nothing was signed" in body["message"]
+    status, body = refusal({**good, "terms": {**good["terms"], "consignmentId": 999_999}})
+    assert (status, body["code"]) == (404, "ConsignmentNotFound")
+    status, body = refusal({**good, "particulars": {**good["particulars"], "value_usd": "1.234"}})
+    assert (status, body["code"]) == (422, "InvalidRequest")
+    status, body = refusal({**good, "terms": {**good["terms"], "points": "1000"}})  # JSON types are not coerced
+    assert (status, body["code"]) == (422, "InvalidRequest")
+    assert api.get(f"/v1/certificates/{number}").status_code == 404
+
+
+def test_a_60_day_issue_with_a_30_day_document_is_refused_before_signing_with_the_filings_words(world: World, api):
+    """The issue's bug: a 60-day certificate anchored with a 30-day document could never be filed. The check before
+    signing says so, field by field, with the same details as the filing's 422."""
+    number = world.next_number()
+    issue_terms, document = terms(world.demo, number, valid_for=30 * DAY)
+    sixty = {**issue_terms, "expires_at": issue_terms["issued_at"] + 60 * DAY}
+    text = encode(document).decode()
+    before = api.post("/v1/documents/check/certificate", json={"terms": intent(sixty), "document": text})
+    assert before.status_code == 422 and before.json()["code"] == "DocumentDisagreesWithLedger"
+    assert before.json()["details"]["fields"] == ["expiry_date"]
+    assert "nothing was signed" in before.json()["message"]
+    # the same document checked against the 30-day terms agrees: the hash to sign is its bytes'
+    agrees = api.post("/v1/documents/check/certificate", json={"terms": intent(issue_terms), "document": text})
+    assert agrees.status_code == 200 and agrees.json() == {
+        "number": number, "sha256": "0x" + hashlib.sha256(encode(document)).hexdigest(), "agrees": True}
+    # what the filing says once the 60-day certificate is anchored with it: the very same details
+    issue(world.demo, sixty, encode(document))
+    after = refused(lambda: world.demo.clients["ca_authority"].file_certificate(document), 422,
+                    "DocumentDisagreesWithLedger")
+    assert after.details == before.json()["details"]
+
+
+@pytest.mark.parametrize("name", ["seal.label", "seal.id"])
+def test_the_check_before_signing_refuses_a_wrong_seal_as_the_filing_does(world: World, api, name: str):
+    """An uploaded document (the console's check) is held to the seal as a filed one: its label must hash to the
+    consignment's seal id, with the filing's details, before anything is signed."""
+    number = world.next_number()
+    issue_terms, document = terms(world.demo, number)
+    forged = copy.deepcopy(document)
+    DISAGREEMENTS[name](forged, world)
+    answer = api.post("/v1/documents/check/certificate",
+                      json={"terms": intent(issue_terms), "document": encode(parse(encode(forged))).decode()})
+    assert (answer.status_code, answer.json()["code"]) == (422, "DocumentDisagreesWithLedger"), answer.text
+    assert answer.json()["details"]["fields"] == [name]
+    assert answer.json()["details"]["disagreements"][0]["document"] == forged["seal"][name.split(".")[1]]
+
+
+def test_the_check_refuses_what_is_not_a_certificate_document(world: World, api):
+    number = world.next_number()
+    issue_terms, document = terms(world.demo, number)
+    for text, code in (("%PDF-1.7 a scan", "DocumentInvalid"), ('{"schema": "kp-certificate/1"}', "DocumentInvalid"),
+                       ("", "InvalidRequest")):
+        answer = api.post("/v1/documents/check/certificate", json={"terms": intent(issue_terms), "document": text})
+        assert (answer.status_code, answer.json()["code"]) == (422, code), answer.text
+    broken = {**document, "carats": 12.5}
+    answer = api.post("/v1/documents/check/certificate",
+                      json={"terms": intent(issue_terms), "document": json.dumps(broken)})
+    assert "/carats" in [v["path"] for v in answer.json()["details"]["violations"]]
+
+
+def test_nothing_confidential_sent_to_compose_or_check_is_stored_or_logged(world: World, api):
+    """The value and addresses reach the API before filing (the console composes there): they are answered to the
+    sender and kept nowhere: not in the database, not in the server's log."""
+    number = world.next_number()
+    issue_terms, _ = terms(world.demo, number)
+    secret = "123456789012.34"
+    particulars = {**PARTICULARS, "seal_label": f"SEAL-{number}", "value_usd": secret,
+                   "importer_address": "Secret Street 77, Antwerpen"}
+    composed = api.post("/v1/documents/compose/certificate", json={
+        "terms": intent(issue_terms), "particulars": particulars, "authority": world.demo.addr("ca_authority")})
+    assert composed.status_code == 200 and secret in composed.json()["text"]
+    checked = api.post("/v1/documents/check/certificate",
+                       json={"terms": {**intent(issue_terms), "points": 5}, "document": composed.json()["text"]})
+    assert checked.json()["code"] == "DocumentDisagreesWithLedger"
+    time.sleep(0.5)
+    for path in world.chain.data_dir.rglob("*"):
+        if path.is_file():
+            content = path.read_bytes()
+            assert secret.encode() not in content and b"Secret Street 77" not in content, path
+
+
 # ------------------------------------------------------------------ the printed certificate and the slip
 
 
@@ -385,9 +541,17 @@ def test_a_superseded_certificate_and_its_replacement_link_each_other(world: Wor
                                                          "CertificateSuperseded"]
     assert replaced["history"][1]["reason"] == 7
     assert replacement["document"]["filed"]  # its document says `replaces` as the chain does
-    # a certificate cannot replace one already superseded
+    # a correction is a certificate for the same goods: one for other goods cannot take the voided one's place ...
     number = world.next_number()
     issue_terms, document = terms(world.demo, number, replaces=old)
+    refused(lambda: issue(world.demo, issue_terms, encode(document)), 409, "KPCertificatesReplacesOtherConsignment")
+    # ... and a certificate is replaced once: when its replacement is voided in turn, the next correction names that
+    first = certified(world)
+    world.demo.clients["ca_authority"].void_certificate(first, 7)
+    second = certified(world, replaces=first)
+    world.demo.clients["ca_authority"].void_certificate(second, 7)
+    number = world.next_number()
+    issue_terms, document = terms(world.demo, number, replaces=first, box=same_goods(world, first))
     refused(lambda: issue(world.demo, issue_terms, encode(document)), 409, "KPCertificatesAlreadySuperseded")
 
 
@@ -519,7 +683,7 @@ def test_the_verification_page_tells_the_genuine_pdf_from_a_tampered_one_and_che
     page.set_input_files("#cert-doc-file", str(tampered))
     page.wait_for_selector("#cert-doc-verdict[data-match='false']", timeout=10_000)
     page.set_input_files("#cert-doc-file", str(genuine))
-    page.wait_for_selector("#cert-doc-verdict[data-match='true'][data-kind='printed']", timeout=10_000)
+    page.wait_for_selector("#cert-doc-verdict[data-match='true'][data-kind='print']", timeout=10_000)
     page.set_input_files("#cert-doc-file", str(world.demo.documents_dir / "CA0000001.json"))
     page.wait_for_selector("#cert-doc-verdict[data-match='true'][data-kind='document']", timeout=10_000)
     page.fill("#cert-rpc-url", world.chain.url)  # the officer's own node (a link cannot name it)
@@ -549,6 +713,177 @@ def test_the_verification_page_checks_a_replacement_against_the_chain_and_explai
     page.wait_for_selector("#cert-status[data-status='confirmed']", timeout=20_000)
     assert (violations := axe_violations(page)) == [], violations
     page.close()
+
+
+def test_the_heading_follows_the_number_checked(world: World, browser):
+    """Typing another number on a certificate's page and pressing Check: the heading names that number, never the
+    one shown before, above "No KP certificate ... on this ledger"."""
+    page = phone_page(browser)
+    shown = world.numbers["issued"]
+    page.goto(f"{world.server.url}/#/certificate/{shown}")
+    page.wait_for_selector("#cert-status[data-status='issued']", timeout=20_000)
+    assert page.inner_text("#cert-heading") == f"KP certificate {shown}"
+    page.fill("#cert-number-input", "zz0000404")
+    page.click("#cert-number-form button[type='submit']")
+    page.wait_for_selector("#cert-error:not([hidden])", timeout=20_000)
+    assert page.inner_text("#cert-error .error-title") == "No KP certificate ZZ0000404 on this ledger"
+    assert page.inner_text("#cert-heading") == "KP certificate ZZ0000404"
+    page.fill("#cert-number-input", "not a number")
+    page.click("#cert-number-form button[type='submit']")
+    page.wait_for_selector("#cert-error code.error-code:has-text('InvalidCertificateNumber')", timeout=20_000)
+    assert page.inner_text("#cert-heading") == "Check a KP certificate"
+    page.close()
+
+
+# ------------------------------------------------------------------ one verdict on every surface
+
+# the files a border officer or a buyer may be handed, and the verdict code each gets: looking at certificate A (a
+# valid certificate), at the record the file is its own (its certificate's page, its parcel), at no record, and at
+# the page of A's consignment (its parcel and its certificate)
+VERDICT_FILES: dict[str, dict[str, str]] = {
+    "document": {"A": "valid", "own": "valid", "none": "valid", "lot": "valid"},
+    "print": {"A": "valid", "own": "valid", "none": "valid", "lot": "valid"},
+    "tampered print": {"A": "not-genuine", "own": "not-genuine", "none": "not-genuine", "lot": "not-genuine"},
+    "another's print": {"A": "other-record", "own": "used", "none": "used", "lot": "other-record"},
+    "voided print": {"A": "other-record", "own": "voided", "none": "voided", "lot": "other-record"},
+    "superseded print": {"A": "other-record", "own": "superseded", "none": "superseded", "lot": "other-record"},
+    "expired print": {"A": "other-record", "own": "expired", "none": "expired", "lot": "other-record"},
+    "disputed print": {"A": "other-record", "own": "disputed", "none": "disputed", "lot": "other-record"},
+    "parcel document": {"A": "other-record", "own": "parcel-sealed", "none": "parcel-sealed", "lot": "parcel-sealed"},
+}
+# the stable code `kp` exits 1 with when the verdict is not good
+KP_REFUSALS = {"not-genuine": "DocumentMismatch", "other-record": "DocumentMismatch", "voided": "CertificateVoided",
+               "superseded": "CertificateSuperseded", "expired": "CertificateExpired"}
+
+
+def _dropped(world: World, name: str, tmp_path: Path) -> tuple[Path, tuple[str, str]]:
+    """The file `name` (written to tmp_path) and the record it is its own: ("certificate", number) or ("parcel", id)."""
+    ca = world.demo.clients["ca_authority"]
+    a = world.numbers["issued"]
+    own = {"another's print": "delivered", "voided print": "voided", "superseded print": "superseded",
+           "expired print": "expired", "disputed print": "disputed"}
+    number = world.numbers[own[name]] if name in own else a
+    record: tuple[str, str] = ("certificate", number)
+    if name == "document":
+        body = ca.document("certificates", a)[0]
+    elif name == "parcel document":
+        body = (world.demo.documents_dir / f"parcel-{a}.json").read_bytes()
+        record = ("parcel", str(ca.consignment(ca.certificate(a)["consignment_id"])["parcel_ids"][0]))
+    else:
+        body = ca.printable_certificate(number)
+    if name == "tampered print":  # an edited copy, as a PDF editor saves it: the same page, its metadata changed
+        edited = body.replace(f"Certificate {a})".encode(), f"Certificate {a[:-1]}7)".encode())
+        body = edited if edited != body else body + b"%"
+        assert body != ca.printable_certificate(a)
+    path = tmp_path / name.replace(" ", "-").replace("'", "")
+    path.write_bytes(body)
+    return path, record
+
+
+def _kp_verdict(result: Any) -> tuple[int, str | None, dict[str, Any]]:
+    """`kp ... --json`'s exit status, its refusal code (None when it succeeded) and the verdict it shows."""
+    answer = json.loads(result.stdout)
+    if result.exit_code == 0:
+        return 0, None, answer["verdict"]
+    return result.exit_code, answer["error"]["code"], answer["error"]["details"]["verdict"]
+
+
+def _page_verdict(browser: Any, url: str, ready: str, drop: str, verdict: str, path: Path) -> dict[str, Any]:
+    """Drops the file on a page of the viewer (a phone) and reads the verdict it shows: code, tone, words."""
+    page = phone_page(browser)
+    try:
+        page.goto(url)
+        page.wait_for_selector(ready, timeout=20_000)
+        page.set_input_files(drop, str(path))
+        shown = page.wait_for_selector(f"{verdict}[data-code]", timeout=20_000)
+        return {"code": shown.get_attribute("data-code"), "tone": shown.get_attribute("data-tone"),
+                "class": shown.get_attribute("class"), "words": shown.text_content()}
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize("name", list(VERDICT_FILES))
+def test_every_surface_gives_the_same_verdict_on_the_same_file(world: World, api, browser, name: str,
+                                                               tmp_path: Path):
+    """The same file dropped on the API (the file posted, or its hash alone), on `kp` (certificate verify, document
+    verify, verify) and on both pages in Chromium (a certificate's, a lot's) gets the same verdict code and the same
+    words, for the record looked at; what the file is and its record's status read the same whatever is looked at."""
+    path, own = _dropped(world, name, tmp_path)
+    digest = "0x" + hashlib.sha256(path.read_bytes()).hexdigest()
+    a = world.numbers["issued"]
+    lot = api.get(f"/v1/certificates/{a}").json()["consignment_id"]
+    kp = Kp(CliRunner(mix_stderr=False), world.server.url, tmp_path / "no-key.json")
+    body = path.read_bytes()
+    contexts: dict[str, tuple[str, str] | None] = {"A": ("certificate", a), "own": own, "none": None,
+                                                   "lot": ("lot", str(lot))}
+    seen: list[dict[str, Any]] = []  # every verdict any surface showed, for the context-free words
+    for context, looked_at in contexts.items():
+        expected = VERDICT_FILES[name][context]
+        kind, reference = looked_at if looked_at is not None else (None, None)
+        query = f"?{kind}={reference}" if kind else ""
+        surfaces: dict[str, dict[str, Any]] = {"GET /v1/verify/{sha256}" + query:
+                                               api.get(f"/v1/verify/{digest}{query}").json()["verdict"]}
+        post = {None: "/v1/verify", "certificate": f"/v1/verify/certificates/{reference}",
+                "parcel": f"/v1/verify/parcels/{reference}"}.get(kind)
+        if post is not None:
+            posted = api.post(post, content=body).json()
+            # the earlier field says the same: the file is the record's (a print too), or it is not
+            assert posted["matches"] is (expected not in ("not-genuine", "other-record")), post
+            surfaces[f"POST {post}"] = posted["verdict"]
+        commands = {None: [("verify", str(path))],
+                    "certificate": [("certificate", "verify", str(path), "--number", str(reference)),
+                                    ("document", "verify", "certificate", str(reference), str(path)),
+                                    ("verify", "--certificate", str(reference), str(path))],
+                    "parcel": [("document", "verify", "parcel", str(reference), str(path))]}.get(kind, [])
+        for command in commands:
+            status, refusal, shown = _kp_verdict(kp.run(*command))
+            assert (status, refusal) == ((0, None) if shown["good"] else (1, KP_REFUSALS[shown["code"]])), command
+            surfaces["kp " + " ".join(command[:2])] = shown
+            human = kp.run(*command, json_out=False)
+            assert human.stdout.splitlines()[0] == shown["words"], command  # what a person reads first
+        if kind == "certificate":
+            surfaces["certificate page"] = _page_verdict(
+                browser, f"{world.server.url}/#/certificate/{reference}", "#cert-status[data-status]",
+                "#cert-doc-file", "#cert-doc-verdict", path)
+        if kind == "lot" or (kind == "parcel" and context == "own"):
+            surfaces["lot page"] = _page_verdict(browser, f"{world.server.url}/#/lot/{reference}",
+                                                 "#document-section:not([hidden])", "#doc-file", "#doc-verdict",
+                                                 path)
+        reference_verdict = surfaces["GET /v1/verify/{sha256}" + query]
+        if kind == "parcel":  # the lot page looks at the parcel's page: its own record reads the same there
+            assert expected == surfaces["lot page"]["code"]
+        for surface, shown in surfaces.items():
+            assert (surface, shown["code"]) == (surface, expected), context
+            assert shown["words"] == reference_verdict["words"], (context, surface)
+            if not reference_verdict["good"]:  # a file that does not count never reads as a plain green tick
+                assert not shown["words"].startswith("✓") and shown.get("tone") != "ok", (context, surface)
+                assert "result-ok" not in (shown.get("class") or ""), (context, surface)
+        seen.append(reference_verdict)
+    # what the file is, and its record's status now, read the same whatever the person looks at
+    assert len({(v["file_words"], v["status_words"]) for v in seen}) == 1, seen
+
+
+def test_a_file_anchored_by_several_records_names_them_all_and_the_one_looked_at_first(world: World, api):
+    mine = world.demo.clients["ca_mine"]
+    body = f"one survey for two parcels {time.time()}".encode()
+    digest = "0x" + hashlib.sha256(body).hexdigest()
+    first, second = (str(mine.register_parcel(points=100, hs_code=GEM, origin="CA", document_hash=digest)["result"]
+                         ["parcel_id"]) for _ in range(2))
+    anyone = api.get(f"/v1/verify/{digest}").json()
+    assert [(f["kind"], f["reference"]) for f in anyone["found"]] == [("parcel", first), ("parcel", second)]
+    assert anyone["verdict"]["record"]["reference"] == first and anyone["verdict"]["code"] == "parcel-live"
+    looked_at = api.get(f"/v1/verify/{digest}?parcel={second}").json()["verdict"]
+    assert (looked_at["record"]["reference"], [o["reference"] for o in looked_at["others"]]) == (second, [first])
+    assert looked_at["file_words"] == (f"This file is the document anchored for parcel {second}; also the document "
+                                       f"anchored for parcel {first}.")
+    assert api.post(f"/v1/verify/parcels/{second}", content=body).json()["verdict"] == looked_at
+    assert api.get(f"/v1/verify/{digest}?lot={second}").json()["verdict"]["record"]["reference"] == second
+    # one record looked at at most; an unknown one is not found
+    both = api.get(f"/v1/verify/{digest}?parcel={first}&certificate=BW0000001")
+    assert (both.status_code, both.json()["code"]) == (422, "InvalidRequest")
+    missing = api.get(f"/v1/verify/{digest}?certificate=ZZ0000404")
+    assert (missing.status_code, missing.json()["code"]) == (404, "CertificateNotFound")
+    assert api.get("/v1/verify/0x1234").status_code == 422
 
 
 def test_the_print_shows_control_and_bidirectional_characters_of_a_name_escaped():

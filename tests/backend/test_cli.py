@@ -111,7 +111,7 @@ def stub(posts: list[tuple[str, dict]], refuse: dict | None = None) -> httpx.Cli
         if refuse is not None:
             return httpx.Response(403, json=refuse)
         if path.startswith("/v1/verify"):
-            posts.append((path, {"content": request.content}))
+            posts.append((request.url.raw_path.decode(), {"content": request.content}))
             return httpx.Response(200, json={"matches": True})
         body = json.loads(request.content)
         posts.append((path, body))
@@ -154,6 +154,17 @@ def test_documents_are_posted_raw_for_verification():
     assert c.verify(b"%PDF", "BW0000001") == {"matches": True}
     c.verify(b"%PDF")
     assert posts == [("/v1/verify/certificates/BW0000001", {"content": b"%PDF"}), ("/v1/verify", {"content": b"%PDF"})]
+
+
+def test_a_verdict_is_asked_with_the_hash_alone():
+    asked: list[tuple[str, dict]] = []
+    c = KPClient("http://api", http=stub(asked))
+    digest = "0x" + "ab" * 32
+    c.verdict(digest, certificate="BW0000001")
+    c.verdict(digest, lot_id=9)
+    c.verdict(digest)
+    assert asked == [(f"/v1/verify/{digest}?certificate=BW0000001", {"content": b""}),
+                     (f"/v1/verify/{digest}?lot=9", {"content": b""}), (f"/v1/verify/{digest}", {"content": b""})]
 
 
 def test_refusals_raise_client_errors_with_the_api_code():

@@ -106,9 +106,11 @@ def refused(result: Result, code: str, exit_code: int = 1) -> str:
     return first
 
 
-def compose(stack: Stack, out: Path, number: str, *extra: str) -> tuple[dict[str, Any], int]:
-    """The CA authority composes the document of certificate `number` over a fresh consignment; (document, box)."""
-    box, label = stack.sealed(number)
+def compose(stack: Stack, out: Path, number: str, *extra: str,
+            goods: tuple[int, str] | None = None) -> tuple[dict[str, Any], int]:
+    """The CA authority composes the document of certificate `number` over `goods` (consignment, seal label) or a
+    fresh consignment; (document, box)."""
+    box, label = goods or stack.sealed(number)
     answer = stack.kp("ca_authority")(
         "certificate", "compose", "--consignment", str(box), "--number", number, "--importer-account",
         stack.demo.addr("antwerp_trader"), "--seal", label, "--value-usd", "125000.5", "--authority-address",
@@ -118,11 +120,13 @@ def compose(stack: Stack, out: Path, number: str, *extra: str) -> tuple[dict[str
     return parse(out.read_bytes()), box
 
 
-def certified(stack: Stack, tmp: Path, *extra: str, file: bool = True) -> tuple[str, Path]:
-    """A certificate composed, issued (and filed) through `kp`; its number and document."""
+def certified(stack: Stack, tmp: Path, *extra: str, file: bool = True,
+              goods: tuple[int, str] | None = None) -> tuple[str, Path]:
+    """A certificate composed, issued (and filed) through `kp` (over `goods`, as `compose`); its number and
+    document."""
     number = stack.number()
     out = tmp / f"{number}.json"
-    _, box = compose(stack, out, number, *extra)
+    _, box = compose(stack, out, number, *extra, goods=goods)
     stack.kp("ca_authority")("certificate", "issue", "--consignment", str(box), "--document", str(out))
     if file:
         stack.kp("ca_authority")("certificate", "file", str(out))
@@ -263,7 +267,8 @@ def test_a_customs_officer_checks_the_paper_the_json_and_forgeries(stack, tmp_pa
     genuine = officer.run("certificate", "verify", str(pdf), "--number", "BW0000001", json_out=False)
     assert genuine.exit_code == 0, genuine.stderr
     text = genuine.stdout
-    assert text.startswith("✓ BW0000001.pdf is the ledger's print of the filed document, unaltered")
+    assert text.startswith("✓ Genuine; import confirmed. This file is the ledger's print of certificate BW0000001, "
+                           "unaltered.")
     for shown in ("✓ Import confirmed", "Botswana (BW) -> European Union (EU)", "3,500.00 ct",
                   f"Gaborone Diamond Exporters (Pty) Ltd ({stack.demo.addr('bw_exporter')})",
                   f"Antwerp Rough Trading NV ({stack.demo.addr('antwerp_trader')})", "7102.31 non-industrial (gem)"):
@@ -293,8 +298,9 @@ def test_a_genuine_paper_of_a_voided_or_superseded_certificate_fails_the_check(s
     number, path = certified(stack, tmp_path)
     assert officer.run("certificate", "verify", str(path)).exit_code == 0
     ca("certificate", "void", number, "--reason", "7")
-    assert "is voided" in refused(officer.run("certificate", "verify", str(path)), "CertificateVoided")
-    replacement, new_path = certified(stack, tmp_path, "--replaces", number)
+    assert "✗ Genuine, but voided." in refused(officer.run("certificate", "verify", str(path)), "CertificateVoided")
+    same_goods = (stack.demo.clients["ca_mine"].certificate(number)["consignment_id"], f"CA-SEAL-{number}")
+    replacement, new_path = certified(stack, tmp_path, "--replaces", number, goods=same_goods)
     assert "replaced by a corrected" in refused(officer.run("certificate", "verify", str(path), json_out=False),
                                                 "CertificateSuperseded")
     assert officer.run("certificate", "verify", str(new_path)).exit_code == 0
@@ -552,6 +558,35 @@ def test_control_and_bidi_characters_from_the_ledger_reach_the_terminal_escaped(
     piped = subprocess.run([str(KP), "--api", stack.server.url, "statistics", "summary", "--year", year, "--csv"],
                            capture_output=True, timeout=120, check=True).stdout
     assert piped == stack.api(f"/v1/statistics/summary?year={year}&basis=crossing&format=csv").content  # exact
+
+
+def test_the_verdict_reaches_the_terminal_escaped_from_a_fake_api_and_a_hostile_file_name(stack, tmp_path):
+    """`kp verify`, `kp certificate verify` and `kp document verify` print the verdict's words as the API sends them
+    and the file's name: a fake API (or a compromised one) and a file named by whoever handed it over can carry
+    escape sequences, carriage returns, line breaks and bidirectional overrides; kp shows them visibly escaped."""
+    from console_support import FakeApi
+
+    pdf = tmp_path / "BW0000001\x1b]0;pwned\x07\r\u202e.pdf"  # a name a file may have on Linux: anything but / and NUL
+    pdf.write_bytes((stack.demo.documents_dir / "BW0000001.pdf").read_bytes())
+    forged = "\x1b[2K\r\u2705 Genuine, and valid.\nverdict: ok\u202e"
+
+    def hostile(real: dict[str, Any]) -> dict[str, Any]:
+        return {**real, "verdict": {**real["verdict"], "words": real["verdict"]["words"] + forged}}
+
+    fake = FakeApi(stack.server.url, {f"/v1/verify/{document_hash(pdf)}": hostile})
+    try:
+        kp = Kp(CliRunner(mix_stderr=False), fake.url, tmp_path / "no-key.json")
+        for args in (("verify", str(pdf)), ("certificate", "verify", str(pdf), "--number", "BW0000001"),
+                     ("document", "verify", "certificate", "BW0000001", str(pdf))):
+            shown = kp.run(*args, json_out=False)
+            assert shown.exit_code == 0, (args, shown.stderr)
+            assert raw_controls(shown.stdout + shown.stderr) == [], (args, shown.stdout)
+            first, second = shown.stdout.splitlines()[:2]
+            assert first.endswith("\\x1b[2K\\r\u2705 Genuine, and valid.\\nverdict: ok\\u202e"), (args, first)
+            assert second.startswith("  BW0000001\\x1b]0;pwned\\x07\\r\\u202e.pdf: SHA-256 0x"), (args, second)
+    finally:
+        fake.close()
+    assert fake.asked("GET"), "kp asked the fake API"
 
 
 KP = Path(sys.executable).with_name("kp")

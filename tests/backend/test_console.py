@@ -124,6 +124,26 @@ def no_violations(page: Any, where: str) -> None:
     assert violations == [], f"axe on {where}: {json.dumps(violations, indent=1)}"
 
 
+# what the authority adds to the ledger's facts in a certificate's document (the demo's Botswana authority)
+PARTICULARS = {"seal_label": "BW-SEAL-0001", "value_usd": "41 300 000,00",
+               "authority_address": "Diamond Hub, Plot 63000, Gaborone", "exporter_address": "Plot 21, Gaborone",
+               "importer_address": "Schupstraat 9, 2018 Antwerpen", "officer": "K. Mogapi", "place": "Gaborone"}
+
+
+def particular(page: Any, name: str) -> Any:
+    return page.locator(f"#form-fields [data-field='documentHash.{name}'] > input")
+
+
+def particular_readback(page: Any, name: str) -> str:
+    return page.locator(f"#form-fields [data-field='documentHash.{name}'] > .readback").inner_text()
+
+
+def fill_particulars(page: Any, **changes: str) -> None:
+    """Types the certificate document's particulars into the IssueCertificate form (compose mode)."""
+    for name, value in {**PARTICULARS, **changes}.items():
+        particular(page, name).fill(value)
+
+
 def document_file(tmp_path: Path, name: str, content: str) -> tuple[Path, str]:
     path = tmp_path / name
     path.write_text(content)
@@ -457,6 +477,7 @@ def test_a_parcel_walks_from_the_mine_across_a_border_through_the_console(server
     connect(authority)
     assert inbox_count(authority, "exporters-needing") == 1
     assert f"held by {EXPORTER}" in authority.inner_text("#inbox-exporters-needing")
+    assert "BW-SEAL-0001" in authority.inner_text("#inbox-exporters-needing")  # the seal by the label the ledger kept
     authority.click(f"#inbox-exporters-needing a[data-action='IssueCertificate'][href*='consignmentId={box}']")
     authority.wait_for_selector("#form-section:not([hidden])")
     assert field(authority, "number").input_value() == "BW"
@@ -469,11 +490,11 @@ def test_a_parcel_walks_from_the_mine_across_a_border_through_the_console(server
     assert authority.inner_text("#form-fields [data-field='origins'] output") == "Botswana (BW)"
     chosen = authority.eval_on_selector("#form-fields [data-field='consignmentId'] select",
                                         "s => s.options[s.selectedIndex].textContent")
-    assert f"held by {EXPORTER}" in chosen
+    assert f"held by {EXPORTER}" in chosen and "seal BW-SEAL-0001 (0x" in chosen
     wait_readback(authority, "importerAccount", TRADER)
-    cert_doc, cert_hash = document_file(tmp_path, "BW0000001.json", '{"number": "BW0000001", "value_usd": "41.3M"}')
-    authority.set_input_files("#form-fields [data-field='documentHash'] input[type=file]", str(cert_doc))
-    wait_readback(authority, "documentHash", cert_hash)
+    # the document is composed from these terms and the authority's particulars (the papers: test_console_papers)
+    fill_particulars(authority)
+    assert "matches the consignment's seal" in particular_readback(authority, "seal_label")
     no_violations(authority, "the certificate form")
     screenshot(authority, tmp_path, "console-issue-certificate")
     review(authority)
@@ -485,7 +506,7 @@ def test_a_parcel_walks_from_the_mine_across_a_border_through_the_console(server
     # what the wallet will be asked to sign: the EIP-712 type and the contract
     assert authority.inner_text("#confirm-type") == "IssueCertificate"
     assert authority.inner_text("#confirm-contract") == f"KPCertificates {world.config['contracts']['KPCertificates']}"
-    screenshot(authority, tmp_path, "console-confirm-certificate", until="#confirm-section")
+    screenshot(authority, tmp_path, "console-confirm-certificate", until="#confirm-domain")
     outcome = sign(authority)
     assert outcome["done"] and outcome["number"] == "BW0000001", outcome
 

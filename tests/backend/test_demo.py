@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from kpledger.client import KPClient
-from kpledger.core.devkeys import GOVERNANCE_INDEX, dev_key
-from kpledger.demo import demo_status, run_demo
+from kpledger.core.devkeys import GOVERNANCE_INDEX, address_of, dev_key
+from kpledger.demo import CAST, demo_status, run_demo
 from kpledger.devstack import ApiServer, LocalChain
 from kpledger.run import banner
 
@@ -57,6 +57,31 @@ def test_a_ledger_the_journey_cannot_cross_says_why_and_writes_nothing(ledger):
         assert not (node.data_dir / "demo.json").exists()
     finally:
         governance.reinstate_participant("IN")
+
+
+def test_a_ledger_where_another_account_holds_a_cast_licence_number_says_why_and_writes_nothing(ledger):
+    """A licence number names one operator of a participant: the demo cannot license its mine where another account
+    holds the mine's number (as the README's first hour did before its companies became its own)."""
+    node, server = ledger
+    _, _, mine_roles, legal, number = CAST["bw_mine"]
+    mine, stranger = address_of(dev_key(CAST["bw_mine"][0])), address_of(dev_key(17))
+    bw = KPClient(server.url, dev_key(CAST["bw_authority"][0]))
+    bw.revoke_operator(mine, mine_roles)  # which frees the number, so that another account can take it
+    bw.license_operator(stranger, ["producer"], legal, number)
+    marker = node.data_dir / "demo.json"
+    if marker.exists():
+        marker.rename(node.data_dir / "demo-before.json")
+    try:
+        head = node.head()
+        line = demo_status(server.url, node.data_dir)
+        assert line.startswith("the demo could not be loaded (after the last step shown): error LicenceNumberTaken: "
+                               f"licence number {number} of BW is held by {legal} ({stranger}): a licence number "
+                               "names one operator of a participant, and the demo's companies need theirs"), line
+        assert node.head() == head
+        assert not marker.exists()
+    finally:
+        bw.revoke_operator(stranger, ["producer"])
+        bw.license_operator(mine, mine_roles, legal, number)
 
 
 def test_a_stopped_demo_is_loaded_again_at_2_second_blocks(ledger):

@@ -128,7 +128,9 @@ def test_certificate_lookup_and_document_verification(server, journey):
         forged = c.post("/v1/verify/certificates/EU0000001", content=document + b" ").json()
         assert not forged["matches"]
         found = c.post("/v1/verify", content=journey.documents["BW0000001"]).json()
-        assert found["found"] == [{"kind": "certificate", "reference": "BW0000001", "status": "confirmed"}]
+        assert found["found"] == [{"kind": "certificate", "reference": "BW0000001", "status": "confirmed",
+                                   "match": "document"}]
+        assert (found["verdict"]["code"], found["verdict"]["good"]) == ("confirmed", True)
         assert c.post("/v1/verify/parcels/1", content=b"run-of-mine BW").json()["matches"]
         assert c.get("/v1/certificates/XX0000001").json()["code"] == "CertificateNotFound"
         assert c.get("/v1/certificates/bad number").status_code == 422

@@ -114,7 +114,7 @@ def test_a_buyer_sees_the_whole_journey_of_the_final_parcel(server, node, demo, 
 
     # the buyer drops the certificate document: hashed in the browser, matched against the chain's hash
     page.set_input_files("#doc-file", str(node.data_dir / "demo-documents" / "EU0000001.json"))
-    page.wait_for_selector("#doc-local-result[data-match='true']", timeout=10_000)
+    page.wait_for_selector("#doc-verdict[data-match='true'][data-code='confirmed']", timeout=10_000)
 
     # and checks what the page shows directly against the chain's JSON-RPC
     page.fill("#rpc-url", node.url)
@@ -209,4 +209,4 @@ def test_unknown_ids_and_a_tampered_document_get_clear_messages(server, node, de
     page.goto(f"{server.url}/#/lot/{demo['ids']['final_parcel']}")
     page.wait_for_selector("#verdict[data-status='ok']", timeout=20_000)
     page.set_input_files("#doc-file", str(forged))
-    page.wait_for_selector("#doc-local-result[data-match='false']", timeout=10_000)
+    page.wait_for_selector("#doc-verdict[data-match='false'][data-code='not-genuine']", timeout=10_000)

@@ -165,6 +165,32 @@ def test_an_outsider_is_refused_with_the_contracts_error(world, actors, chain, n
     refused(node, world, "OfferCustody", steal, 403, "KPLedgerNotHolder", lambda: ledger.functions.offerOf(1).call())
 
 
+def test_licensing_that_would_mix_duties_or_share_a_licence_number_is_refused(world, actors, chain, node):
+    registry, bw = chain["KPRegistry"], actors["bw_authority"]
+    mine, outsider = actors["mine"], actors["outsider"]
+    number = registry.functions.profile(mine.address).call()[1]
+
+    def state(*accounts):
+        return lambda: [(registry.functions.member(a.address).call(), registry.functions.profile(a.address).call())
+                        for a in accounts] + [registry.functions.licenceHolder(b"BW", number).call()]
+
+    # a second operator under the mine's licence number
+    twin = world.body(bw, "LicenseOperator", licence(outsider, 2, ("Mine Ltd", number)))
+    answer = refused(node, world, "LicenseOperator", twin, 409, "KPRegistryLicenceNumberTaken", state(outsider))
+    assert answer["details"] == {"participant": "BW", "licenceNumber": number, "holder": mine.address}
+    assert answer["message"].startswith(f"licence number {number} of BW is held by {mine.address}")
+    # the authority licensing itself, to certify its own exports
+    own = world.body(bw, "LicenseOperator", licence(bw, 2 | 4, ("BW Mining", "BW-ML-9")))
+    answer = refused(node, world, "LicenseOperator", own, 409, "KPRegistryAccountIsAuthority", state(bw))
+    assert answer["details"] == {"account": bw.address, "participant": "BW"}
+    # the mine appointed the authority that would certify its exports
+    appoint = world.body(actors["governance"], "AppointAuthority", {"participant": "BW", "account": mine.address,
+                                                                     "name": "Mine Office"})
+    answer = refused(node, world, "AppointAuthority", appoint, 409, "KPRegistryAccountIsOperator", state(mine))
+    assert answer["details"] == {"account": mine.address, "participant": "BW", "roles": 6}
+    assert "licensed as producer, exporter of BW" in answer["message"]
+
+
 def test_wrong_signatures_are_refused_before_the_chain(world, actors, chain, node):
     ledger, mine = chain["KPLedger"], actors["mine"]
     message = {"points": 1, "stones": 1, "hsCode": UNSORTED, "origin": "BW", "documentHash": b32("x")}

@@ -1,9 +1,12 @@
-"""Pure-Python replay of KPLedger (and KPRegistry) events into ledger state.
+"""Pure-Python replay of KPLedger and KPRegistry events into ledger and registry state.
 
 Feeding every event the contracts emitted, in chain order, into `LedgerReplay.apply` rebuilds what
 the ledger's storage views report: `parcel_view`, `consignment_view`, `offer_of` and
-`last_lot_id` mirror `KPLedger.parcel`, `consignment`, `offerOf` and `lastLotId`. The tests use it
-to check that the events alone tell the whole story; the backend indexer can seed from it.
+`last_lot_id` mirror `KPLedger.parcel`, `consignment`, `offerOf` and `lastLotId`. `RegistryReplay`
+does the same for the registry's members: `member_view`, `profile_view` and `licence_holder` mirror
+`KPRegistry.member` (participant and roles), `profile` and `licenceHolder`, the last derived (the
+registry emits no event of its own for it). The tests use them to check that the events alone tell
+the whole story; the backend indexer can seed from them.
 
 Event arguments are taken as a mapping by ABI name (web3's `AttributeDict`, ape's
 `event_arguments`, or a plain dict). Addresses are kept as given (checksummed by both libraries);
@@ -23,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Any
+from typing import Any, Self
 
 ZERO_ADDRESS = "0x" + "00" * 20
 ZERO_BYTES32 = b"\x00" * 32
@@ -76,18 +79,11 @@ class OfferState:
 
 
 @dataclass
-class LedgerReplay:
-    """Ledger state rebuilt from events; `apply` them in emission order."""
+class Replay:
+    """Feeding: `apply` events in emission order to the `_on_<EventName>` handlers of a subclass."""
 
-    participants: dict[bytes, int] = field(default_factory=dict)  # ISO code -> origin-bitmask index
-    parcels: dict[int, ParcelState] = field(default_factory=dict)
-    consignments: dict[int, ConsignmentState] = field(default_factory=dict)
-    offers: dict[int, OfferState] = field(default_factory=dict)
-    last_lot_id: int = 0
-    applied: int = 0  # number of ledger/registry events taken into account
-    ignored: list[str] = field(default_factory=list)  # names of events with no bearing on the ledger
-
-    # ------------------------------------------------------------------ feeding
+    applied: int = 0  # number of events taken into account
+    ignored: list[str] = field(default_factory=list)  # names of events with no bearing on this state
 
     def apply(self, event_name: str, args: Mapping[str, Any]) -> None:
         """Applies one event; unknown event names are recorded in `ignored` and otherwise skipped."""
@@ -98,10 +94,21 @@ class LedgerReplay:
         handler(args)
         self.applied += 1
 
-    def apply_all(self, events: Iterable[tuple[str, Mapping[str, Any]]]) -> LedgerReplay:
+    def apply_all(self, events: Iterable[tuple[str, Mapping[str, Any]]]) -> Self:
         for name, args in events:
             self.apply(name, args)
         return self
+
+
+@dataclass
+class LedgerReplay(Replay):
+    """Ledger state rebuilt from events; `apply` them in emission order."""
+
+    participants: dict[bytes, int] = field(default_factory=dict)  # ISO code -> origin-bitmask index
+    parcels: dict[int, ParcelState] = field(default_factory=dict)
+    consignments: dict[int, ConsignmentState] = field(default_factory=dict)
+    offers: dict[int, OfferState] = field(default_factory=dict)
+    last_lot_id: int = 0
 
     # ------------------------------------------------------------------ registry
 
@@ -250,6 +257,55 @@ class LedgerReplay:
 
     def live_parcels(self) -> dict[int, ParcelState]:
         return {i: p for i, p in self.parcels.items() if p.status == ParcelStatus.LIVE}
+
+
+OPERATOR_ROLES = 0x3E  # KPRoles.OPERATORS: producer, exporter, importer, trader, manufacturer
+
+
+@dataclass
+class RegistryReplay(Replay):
+    """The registry's members rebuilt from events: each account's participant and roles
+    (`MemberRolesChanged`), its profile (`MemberProfileChanged`), and who holds which licence number;
+    and, apart, the roles AccessControl itself records (`RoleGranted` / `RoleRevoked`)."""
+
+    members: dict[str, tuple[bytes, int]] = field(default_factory=dict)  # account -> (participant, roles)
+    profiles: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # account -> name, licence, ref
+    access_roles: set[tuple[bytes, str]] = field(default_factory=set)  # (role id, account) held in AccessControl
+
+    def _on_RoleGranted(self, a: Mapping[str, Any]) -> None:
+        self.access_roles.add((bytes(a["role"]), a["account"]))
+
+    def _on_RoleRevoked(self, a: Mapping[str, Any]) -> None:
+        self.access_roles.discard((bytes(a["role"]), a["account"]))
+
+    def _on_MemberRolesChanged(self, a: Mapping[str, Any]) -> None:
+        self.members[a["account"]] = (_code(a["participant"]), int(a["roles"]))
+
+    def _on_MemberProfileChanged(self, a: Mapping[str, Any]) -> None:
+        self.profiles[a["account"]] = (a["name"], a["licenceNumber"], a["registryRef"])
+
+    def access_roles_of(self, account: str) -> set[bytes]:
+        """The role ids AccessControl records for `account` (governance's own role included)."""
+        return {role for role, holder in self.access_roles if holder == account}
+
+    def member_view(self, account: str) -> tuple[bytes, int]:
+        """(participant, roles), like `KPRegistry.member` without the participant's index and status."""
+        return self.members.get(account, (b"\x00\x00", 0))
+
+    def profile_view(self, account: str) -> tuple[str, str, str]:
+        return self.profiles.get(account, ("", "", ""))
+
+    def licence_holders(self, participant: bytes, number: str) -> list[str]:
+        """The accounts holding an operator role of `participant` whose profile carries `number` (one at most)."""
+        return [account for account, (p, roles) in self.members.items()
+                if p == participant and roles & OPERATOR_ROLES and self.profile_view(account)[1] == number]
+
+    def licence_holder(self, participant: bytes, number: str) -> str:
+        """Like `KPRegistry.licenceHolder`: the one operator holding the number, or the zero address."""
+        holders = self.licence_holders(participant, number)
+        if len(holders) > 1:
+            raise ValueError(f"licence {number!r} of {participant!r} held by {holders}")
+        return holders[0] if holders else ZERO_ADDRESS
 
 
 def _code(value: Any) -> bytes:

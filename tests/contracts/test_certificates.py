@@ -380,6 +380,25 @@ def test_only_a_voided_certificate_of_the_same_issuer_not_yet_superseded_is_repl
     assert tx.events.filter(certificates.CertificateSuperseded)[0].replacedKey == keccak(text="BW0000002")
 
 
+def test_a_correction_replaces_only_a_certificate_of_the_same_consignment(certificates, shipment, bw_authority,
+                                                                         register, seal_consignment, mine, req):
+    # the attack: a certificate for other goods presents itself as the correction of a voided one, taking over its
+    # place in the record (the voided certificate reads "superseded by" a certificate for goods it never covered)
+    certificates.issueCertificate(req(shipment), sender=bw_authority)
+    certificates.voidCertificate("BW0000001", 6, sender=bw_authority)
+    other = seal_consignment([register(points=500, hs=GEM)], mine, "other goods")
+    with ape.reverts(certificates.KPCertificatesReplacesOtherConsignment, certificateKey=keccak(text="BW0000001"),
+                     replacedConsignmentId=shipment, consignmentId=other):
+        certificates.issueCertificate(req(other, number="BW0000002", points=500, count=1, replaces="BW0000001"),
+                                      sender=bw_authority)
+    assert not certificates.certificate("BW0000001").superseded
+    assert certificates.certificate("BW0000002").status == 0
+    # the other goods get a certificate of their own; the voided one is still there to be corrected
+    certificates.issueCertificate(req(other, number="BW0000002", points=500, count=1), sender=bw_authority)
+    tx = certificates.issueCertificate(req(shipment, number="BW0000003", replaces="BW0000001"), sender=bw_authority)
+    assert tx.events.filter(certificates.CertificateSuperseded)[0].replacedKey == keccak(text="BW0000001")
+
+
 def test_unknown_certificates_are_reported(certificates, eu_authority):
     with ape.reverts(certificates.KPCertificatesUnknown):
         certificates.confirmImport("BW9999999", sender=eu_authority)

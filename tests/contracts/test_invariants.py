@@ -7,6 +7,12 @@ After every step:
   (c) closed parcels never move: their view is frozen from the moment they close;
   (d) replaying all events emitted so far (read back from the chain) through `replay.LedgerReplay`
       rebuilds exactly what the storage views report, for every lot id.
+The registry's own machine (random appoint/dismiss/license/update/revoke, and AccessControl's grantRole)
+checks after every step:
+  (e) no account is an authority and an operator at once, and AccessControl's roles are exactly the
+      member records' (no role held outside them, none stuck);
+  (f) a licence number names at most one operator of a participant, the one `licenceHolder` reports;
+  (g) replaying the events through `replay.RegistryReplay` rebuilds members, profiles and licence holders.
 Each random action is valid most of the time; invalid ones must revert with the exact custom
 error (name and arguments) the model predicts.
 
@@ -39,6 +45,7 @@ from hypothesis.stateful import (
 from conftest import (
     GEM,
     INDUSTRIAL,
+    ROLE_AUTHORITY,
     ROLE_EXPORTER,
     ROLE_IMPORTER,
     ROLE_PRODUCER,
@@ -47,7 +54,7 @@ from conftest import (
     doc,
     seal,
 )
-from replay import ZERO_ADDRESS, ConsignmentStatus, LedgerReplay, ParcelStatus
+from replay import ZERO_ADDRESS, ConsignmentStatus, LedgerReplay, ParcelStatus, RegistryReplay
 
 EXAMPLES = int(os.environ.get("KP_HYPOTHESIS_EXAMPLES", "15"))
 STEPS = int(os.environ.get("KP_HYPOTHESIS_STEPS", "25"))
@@ -957,3 +964,358 @@ def test_a_consignment_weighing_more_than_the_uint48_limit_is_refused_not_trunca
         ledger.mergeParcels([a, b], doc("m"), sender=mine)
     with reverts_with(ledger, "SafeCastOverflowedUintDowncast", bits=48, value=2 * half):
         ledger.sealConsignment([a, b], seal("big"), sender=mine)
+
+
+# ---------------------------------------------------------------------------------------------
+# the registry: separation of duties and licence numbers under random appointing and licensing
+
+NO_CODE = b"\x00\x00"
+GOVERNANCE_ROLE = b"\x00" * 32
+REGISTRY_CAST = ("bw_authority", "eu_authority", "mine", "bw_exporter", "eu_importer", "outsider", "spare1", "spare2")
+NUMBERS = ("LIC-MINE", "LIC-BW-EXPORTER", "LIC-EU-IMPORTER", "N-1", "N-2")  # the world's numbers and two free ones
+CODES = (b"BW", b"EU")
+
+
+def role_id(code: bytes, bit: int) -> bytes:
+    """KPRegistry's `authorityRole` / `operatorRole`: keccak256(abi.encode("KP.ROLE", code, bit))."""
+    return keccak(abi_encode(["string", "bytes2", "uint8"], ["KP.ROLE", code, bit]))
+
+
+@dataclass
+class RegistryModel:
+    """Members (participant, roles), profiles and licence holders, as the registry should keep them."""
+
+    members: dict[str, tuple[bytes, int]]
+    profiles: dict[str, tuple[str, str, str]]
+    holders: dict[tuple[bytes, str], str] = field(default_factory=dict)
+
+    def member(self, account: str) -> tuple[bytes, int]:
+        return self.members.get(account, (NO_CODE, 0))
+
+    # ---------------------------------------------------------------- checks, in the contract's order
+
+    def authority_of(self, caller: str) -> bytes:
+        participant, roles = self.member(caller)
+        if not roles & ROLE_AUTHORITY:
+            raise Reject("KPRegistryNotAuthority", account=caller)
+        return participant
+
+    def check_grant(self, account: str, participant: bytes, authority: bool) -> None:
+        p, held = self.member(account)
+        if authority and held & OPERATOR_ROLES:
+            raise Reject("KPRegistryAccountIsOperator", account=account, participant=p, roles=held & OPERATOR_ROLES)
+        if not authority and held & ROLE_AUTHORITY:
+            raise Reject("KPRegistryAccountIsAuthority", account=account, participant=p)
+        if p not in (NO_CODE, participant):
+            raise Reject("KPRegistryAccountOfOtherParticipant", account=account, participant=p)
+
+    def check_claim(self, account: str, participant: bytes, number: str) -> None:
+        holder = self.holders.get((participant, number), account)
+        if holder != account:
+            raise Reject("KPRegistryLicenceNumberTaken", participant=participant, licenceNumber=number, holder=holder)
+
+    def check_license(self, caller: str, account: str, number: str) -> None:
+        c = self.authority_of(caller)
+        self.check_grant(account, c, authority=False)
+        self.check_claim(account, c, number)
+
+    def check_update(self, caller: str, account: str, number: str) -> None:
+        c = self.authority_of(caller)
+        p, held = self.member(account)
+        if p != c:
+            if p == NO_CODE:
+                raise Reject("KPRegistryNotOperator", account=account)
+            raise Reject("KPRegistryAccountOfOtherParticipant", account=account, participant=p)
+        if not held & OPERATOR_ROLES:
+            raise Reject("KPRegistryNotOperator", account=account)
+        self.check_claim(account, c, number)
+
+    def check_revoke(self, caller: str, account: str, roles: int) -> None:
+        c = self.authority_of(caller)
+        p, held = self.member(account)
+        if p not in (NO_CODE, c):
+            raise Reject("KPRegistryAccountOfOtherParticipant", account=account, participant=p)
+        missing = roles if p == NO_CODE else roles & ~held
+        if missing:
+            raise Reject("KPRegistryRoleNotHeld", account=account, roles=missing)
+
+    def check_dismiss(self, code: bytes, account: str) -> None:
+        p, held = self.member(account)
+        if p != code or not held & ROLE_AUTHORITY:
+            raise Reject("KPRegistryRoleNotHeld", account=account, roles=ROLE_AUTHORITY)
+
+    def check_grant_role(self, caller: str, governance: bool, role: bytes, admin: bytes) -> None:
+        """AccessControl's grantRole: the caller must hold the role's admin role, and then only governance's own
+        role may be granted this way (this rule never grants it)."""
+        if admin == GOVERNANCE_ROLE:
+            held = governance
+        else:
+            p, roles = self.member(caller)
+            held = roles & ROLE_AUTHORITY and role_id(p, ROLE_AUTHORITY) == admin
+        if not held:
+            raise Reject("AccessControlUnauthorizedAccount", account=caller, neededRole=admin)
+        raise Reject("KPRegistryScopedRole", role=role)
+
+    # ---------------------------------------------------------------- effects
+
+    def _claim(self, account: str, participant: bytes, number: str) -> None:
+        if self.holders.get((participant, number)) == account:
+            return
+        self._release(account, participant)
+        self.holders[(participant, number)] = account
+
+    def _release(self, account: str, participant: bytes) -> None:
+        old = self.profiles.get(account, ("", "", ""))[1]
+        if old and self.holders.get((participant, old)) == account:
+            del self.holders[(participant, old)]
+
+    def license(self, caller: str, account: str, roles: int, name: str, number: str) -> None:
+        c = self.member(caller)[0]
+        self.members[account] = (c, self.member(account)[1] | roles)
+        self._claim(account, c, number)
+        self.profiles[account] = (name, number, "")
+
+    def update(self, caller: str, account: str, name: str, number: str) -> None:
+        c = self.member(caller)[0]
+        self._claim(account, c, number)
+        self.profiles[account] = (name, number, "")
+
+    def revoke(self, caller: str, account: str, roles: int) -> None:
+        c = self.member(caller)[0]
+        p, held = self.member(account)
+        self.members[account] = (p, held & ~roles)
+        if not held & ~roles & OPERATOR_ROLES:
+            self._release(account, c)
+
+    def appoint(self, code: bytes, account: str, name: str) -> None:
+        self.members[account] = (code, self.member(account)[1] | ROLE_AUTHORITY)
+        self.profiles[account] = (name, "", "")
+
+    def dismiss(self, account: str) -> None:
+        p, held = self.member(account)
+        self.members[account] = (p, held & ~ROLE_AUTHORITY)
+
+
+def registry_views(reader: ChainReader, registry, addresses: list[str]) -> dict:
+    """member and profile of each account, and licenceHolder of every number, in one batch."""
+    f = reader.contracts[registry.address].functions
+    with reader.w3.batch_requests() as batch:
+        for a in addresses:
+            batch.add(f.member(a))
+            batch.add(f.profile(a))
+        for code in CODES:
+            for number in NUMBERS:
+                batch.add(f.licenceHolder(code, number))
+        results = iter(batch.execute())
+    out: dict = {"member": {}, "profile": {}, "holder": {}}
+    for a in addresses:
+        participant, member_roles, _, _ = next(results)
+        out["member"][a] = (bytes(participant), member_roles)
+        out["profile"][a] = tuple(next(results))
+    for code in CODES:
+        for number in NUMBERS:
+            out["holder"][(code, number)] = next(results)
+    return out
+
+
+def check_registry_invariants(model: RegistryModel, views: dict, replay: RegistryReplay) -> None:
+    for a, (participant, roles) in views["member"].items():
+        # (e) one kind of duty at a time; AccessControl's roles (of any participant, admitted or not) are exactly the
+        # member record's, role by role
+        assert not (roles & ROLE_AUTHORITY and roles & OPERATOR_ROLES), f"{a} is authority and operator: {roles}"
+        assert (participant, roles) == model.member(a), f"member {a}"
+        held = {role_id(participant, bit) for bit in (1, 2, 4, 8, 16, 32) if roles & bit}
+        assert replay.access_roles_of(a) - {GOVERNANCE_ROLE} == held, f"AccessControl roles of {a}"
+        assert views["profile"][a] == model.profiles.get(a, ("", "", "")), f"profile of {a}"
+        # (g) the events rebuild member and profile
+        assert replay.member_view(a) == (participant, roles), f"replayed member {a}"
+        assert replay.profile_view(a) == views["profile"][a], f"replayed profile {a}"
+    for (code, number), holder in views["holder"].items():
+        # (f) one operator per licence number, the model's, and the one the events imply
+        assert holder == model.holders.get((code, number), ZERO_ADDRESS), f"holder of {code!r} {number}"
+        assert replay.licence_holder(code, number) == holder, f"replayed holder of {code!r} {number}"
+        if holder != ZERO_ADDRESS:
+            p, roles = views["member"][holder]
+            assert p == code and roles & OPERATOR_ROLES and views["profile"][holder][1] == number
+
+
+class RegistryMachine(RuleBasedStateMachine):
+    """Random appoint/dismiss (governance), license/update/revoke (whoever signs), grantRole through AccessControl;
+    each picks a fitting signer and account most of the time, anyone otherwise."""
+
+    ctx: dict = {}  # set by the test: chain, registry, reader, cast (name -> ape account)
+
+    def __init__(self):
+        super().__init__()
+        self.chain, self.registry, self.reader = self.ctx["chain"], self.ctx["registry"], self.ctx["reader"]
+        self.cast = self.ctx["cast"]
+        self.snapshot = None
+
+    def address(self, name: str) -> str:
+        return self.cast[name].address
+
+    @initialize()
+    def start_from_the_licensed_world(self):
+        self.snapshot = self.chain.snapshot()
+        views = registry_views(self.reader, self.registry, [self.address(n) for n in REGISTRY_CAST])
+        self.model = RegistryModel(
+            members={a: m for a, m in views["member"].items() if m[0] != NO_CODE},
+            profiles={a: p for a, p in views["profile"].items() if p != ("", "", "")},
+            holders={key: holder for key, holder in views["holder"].items() if holder != ZERO_ADDRESS})
+        self.replay = RegistryReplay().apply_all(self.reader.events(0))  # the world's history, then step by step
+        self.next_block = self.reader.block_number() + 1
+
+    def teardown(self):
+        if self.snapshot is not None:
+            self.chain.restore(self.snapshot)
+
+    def act(self, predict, send) -> bool:
+        """Runs `send()`; if `predict()` raises Reject, the transaction must revert with exactly it. Whether it took
+        effect."""
+        rule_name = inspect.currentframe().f_back.f_code.co_name
+        try:
+            predict()
+        except Reject as expected:
+            OUTCOMES[f"{rule_name} -> {expected.name}"] += 1
+            with reverts_with(self.registry, expected.name, **expected.inputs):
+                send()
+            return False
+        send()
+        OUTCOMES[f"{rule_name} -> ok"] += 1
+        return True
+
+    # ---------------------------------------------------------------- picking
+
+    def pick(self, valid: bool, fitting, pick: int) -> str:
+        """A name of the cast: one for which `fitting(address)` holds when `valid` (and there is one), any otherwise."""
+        pool = [n for n in REGISTRY_CAST if fitting(self.address(n))] if valid else []
+        pool = pool or list(REGISTRY_CAST)
+        return pool[pick % len(pool)]
+
+    def is_authority(self, address: str) -> bool:
+        return bool(self.model.member(address)[1] & ROLE_AUTHORITY)
+
+    def licensable_by(self, caller: str):
+        """Accounts the caller's participant could license: not an authority, of no participant or of that one."""
+        c = self.model.member(caller)[0]
+        return lambda a: not self.is_authority(a) and self.model.member(a)[0] in (NO_CODE, c)
+
+    def operator_of(self, caller: str):
+        c = self.model.member(caller)[0]
+        return lambda a: self.model.member(a)[0] == c and bool(self.model.member(a)[1] & OPERATOR_ROLES)
+
+    # ---------------------------------------------------------------- rules
+
+    @rule(valid=mostly_valid, fit=mostly_valid, who=picks, whom=picks, roles=st.sampled_from((2, 4 | 16, 8, 16, 32)),
+          name=st.sampled_from(("Alpha (Pty) Ltd", "Beta NV")), number=st.sampled_from(NUMBERS))
+    def license(self, valid, fit, who, whom, roles, name, number):
+        caller = self.pick(valid, self.is_authority, who)
+        account = self.pick(fit, self.licensable_by(self.address(caller)), whom)
+        c, a = self.address(caller), self.address(account)
+        if self.act(lambda: self.model.check_license(c, a, number),
+                    lambda: self.registry.licenseOperator(a, roles, name, number, "", sender=self.cast[caller])):
+            self.model.license(c, a, roles, name, number)
+
+    @rule(valid=mostly_valid, who=picks, whom=picks, name=st.sampled_from(("Alpha (Pty) Ltd", "Gamma Ltd")),
+          number=st.sampled_from(NUMBERS))
+    def update_profile(self, valid, who, whom, name, number):
+        caller = self.pick(valid, self.is_authority, who)
+        account = self.pick(valid, self.operator_of(self.address(caller)), whom)
+        c, a = self.address(caller), self.address(account)
+        if self.act(lambda: self.model.check_update(c, a, number),
+                    lambda: self.registry.updateOperatorProfile(a, name, number, "", sender=self.cast[caller])):
+            self.model.update(c, a, name, number)
+
+    @rule(valid=mostly_valid, who=picks, whom=picks, roles=st.sampled_from((2, 4, 8, 16, 32, 2 | 4, 4 | 16, 62)))
+    def revoke(self, valid, who, whom, roles):
+        caller = self.pick(valid, self.is_authority, who)
+        account = self.pick(valid, self.operator_of(self.address(caller)), whom)
+        c, a = self.address(caller), self.address(account)
+        held = self.model.member(a)[1] & OPERATOR_ROLES
+        if valid and held & roles == 0:
+            roles = held & -held or roles  # a role it holds (the lowest), if any
+        elif valid:
+            roles &= held
+        if self.act(lambda: self.model.check_revoke(c, a, roles),
+                    lambda: self.registry.revokeOperator(a, roles, sender=self.cast[caller])):
+            self.model.revoke(c, a, roles)
+
+    @rule(valid=mostly_valid, code=st.sampled_from(CODES), whom=picks, name=st.sampled_from(("Office A", "Office B")))
+    def appoint(self, valid, code, whom, name):
+        account = self.pick(valid, lambda a: not self.model.member(a)[1] & OPERATOR_ROLES
+                            and self.model.member(a)[0] in (NO_CODE, code), whom)
+        a = self.address(account)
+        if self.act(lambda: self.model.check_grant(a, code, authority=True),
+                    lambda: self.registry.appointAuthority(code.decode(), a, name, sender=self.cast["governance"])):
+            self.model.appoint(code, a, name)
+
+    @rule(valid=mostly_valid, code=st.sampled_from(CODES), whom=picks)
+    def dismiss(self, valid, code, whom):
+        account = self.pick(valid, self.is_authority, whom)
+        a = self.address(account)
+        if valid and self.is_authority(a):
+            code = self.model.member(a)[0]
+        if self.act(lambda: self.model.check_dismiss(code, a),
+                    lambda: self.registry.dismissAuthority(code.decode(), a, sender=self.cast["governance"])):
+            self.model.dismiss(a)
+
+    @rule(caller=st.sampled_from(("governance", "bw_authority", "spare1")), account=st.sampled_from(REGISTRY_CAST),
+          role=st.sampled_from(("BW exporter", "ZA exporter", "EU authority")))
+    def grant_role_through_access_control(self, caller, account, role):
+        code, bit = {"BW exporter": (b"BW", 4), "ZA exporter": (b"ZA", 4), "EU authority": (b"EU", 1)}[role]
+        role_bytes = role_id(code, bit)
+        # the admin of a scoped operator role is its participant's authority role; any other role's is governance's
+        admin = role_id(code, ROLE_AUTHORITY) if code == b"BW" else GOVERNANCE_ROLE
+        self.act(lambda: self.model.check_grant_role(self.address(caller), caller == "governance", role_bytes, admin),
+                 lambda: self.registry.grantRole(role_bytes, self.address(account), sender=self.cast[caller]))
+
+    # ---------------------------------------------------------------- invariants
+
+    @invariant()
+    def registry_invariants_hold(self):
+        if self.snapshot is None:
+            return
+        views = registry_views(self.reader, self.registry, [self.address(n) for n in REGISTRY_CAST])
+        latest = self.reader.block_number()
+        self.replay.apply_all(self.reader.events(self.next_block, latest))
+        self.next_block = latest + 1
+        check_registry_invariants(self.model, views, self.replay)
+
+
+@pytest.fixture
+def registry_cast(accounts, world, governance, bw_authority, eu_authority, mine, bw_exporter, eu_importer, outsider):
+    spares = []
+    for _ in range(2):
+        spare = accounts.generate_test_account()
+        spare.balance = 10**21
+        spares.append(spare)
+    return dict(governance=governance, bw_authority=bw_authority, eu_authority=eu_authority, mine=mine,
+                bw_exporter=bw_exporter, eu_importer=eu_importer, outsider=outsider, spare1=spares[0],
+                spare2=spares[1])
+
+
+def test_registry_invariants_hold_under_random_licensing(chain, registry, reader, registry_cast):
+    OUTCOMES.clear()
+    RegistryMachine.ctx = dict(chain=chain, registry=registry, reader=reader, cast=registry_cast)
+    run_state_machine_as_test(RegistryMachine, settings=settings(
+        max_examples=EXAMPLES, stateful_step_count=STEPS, deadline=None, derandomize=False,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    ))
+    print("\n".join(f"{count:5d}  {outcome}" for outcome, count in sorted(OUTCOMES.items())))
+    successes = sum(n for k, n in OUTCOMES.items() if k.endswith("-> ok"))
+    assert successes and sum(OUTCOMES.values()) > successes  # both valid and invalid actions were taken
+
+
+def test_a_licensee_moving_to_a_new_key_and_an_office_changing_hands_replay_exactly(
+        registry, reader, registry_cast, governance, bw_authority, mine):
+    """The fixed twin: revoke the mine, license its new key under its number, appoint the old key a BW office."""
+    new_key = registry_cast["spare1"]
+    number = registry.profile(mine)[1]
+    registry.revokeOperator(mine, ROLE_PRODUCER | ROLE_EXPORTER, sender=bw_authority)
+    registry.licenseOperator(new_key, ROLE_PRODUCER, "mine (Pty) Ltd", number, "", sender=bw_authority)
+    registry.appointAuthority("BW", mine, "BW Diamond Hub, Orapa", sender=governance)
+    replay = RegistryReplay().apply_all(reader.events(0))
+    assert registry.licenceHolder(b"BW", number) == replay.licence_holder(b"BW", number) == new_key.address
+    assert replay.member_view(mine.address) == (b"BW", ROLE_AUTHORITY)
+    assert replay.profile_view(mine.address) == registry.profile(mine) == ("BW Diamond Hub, Orapa", "", "")
+    assert replay.licence_holders(b"BW", number) == [new_key.address]

@@ -288,3 +288,157 @@ def test_the_deployment_records_the_default_validity_in_an_event(project, deploy
 def test_the_role_bits_are_the_registrys_public_constants(registry):
     assert (registry.ROLE_AUTHORITY(), registry.ROLE_PRODUCER(), registry.ROLE_EXPORTER(), registry.ROLE_IMPORTER(),
             registry.ROLE_TRADER(), registry.ROLE_MANUFACTURER()) == (1, 2, 4, 8, 16, 32)
+
+
+# ---------------------------------------------------------------- separation of duties (exploits first)
+
+def test_an_authority_cannot_license_itself_to_certify_its_own_exports(registry, world, bw_authority):
+    # the attack: the BW authority makes itself a mine and an exporter, then would register, seal and certify
+    # its own goods, the checks and balances of the KP in one key
+    with ape.reverts(registry.KPRegistryAccountIsAuthority, account=bw_authority.address, participant=b"BW"):
+        registry.licenseOperator(bw_authority, ROLE_PRODUCER | ROLE_EXPORTER, "BW Diamond Hub Mining", "BW-ML-9",
+                                 "", sender=bw_authority)
+    assert registry.member(bw_authority).roles == ROLE_AUTHORITY
+    assert registry.profile(bw_authority) == ("BW Diamond Hub", "", "")
+
+
+def test_a_second_office_cannot_rename_or_license_another_office(registry, world, governance, bw_authority,
+                                                                  outsider):
+    registry.appointAuthority("BW", outsider, "BW Second Office", sender=governance)
+    # the attack: the second office renames the first by licensing it (which rewrote its public profile) ...
+    with ape.reverts(registry.KPRegistryAccountIsAuthority, account=bw_authority.address, participant=b"BW"):
+        registry.licenseOperator(bw_authority, ROLE_TRADER, "Ministry of Nothing", "X-1", "", sender=outsider)
+    # ... or through the operators' profile update
+    with ape.reverts(registry.KPRegistryNotOperator, account=bw_authority.address):
+        registry.updateOperatorProfile(bw_authority, "Ministry of Nothing", "X-1", "", sender=outsider)
+    assert registry.profile(bw_authority) == ("BW Diamond Hub", "", "")
+    assert registry.member(bw_authority).roles == ROLE_AUTHORITY
+    # an office's public name is the secretariat's to set, by appointing it again under the new name
+    tx = registry.appointAuthority("BW", bw_authority, "BW Diamond Hub, Gaborone", sender=governance)
+    assert [e.name for e in tx.events.filter(registry.MemberProfileChanged)] == ["BW Diamond Hub, Gaborone"]
+
+
+def test_an_authority_of_another_participant_is_not_licensed_either(registry, world, bw_authority, eu_authority):
+    with ape.reverts(registry.KPRegistryAccountIsAuthority, account=eu_authority.address, participant=b"EU"):
+        registry.licenseOperator(eu_authority, ROLE_IMPORTER, "EU Trading Desk", "BW-IM-1", "", sender=bw_authority)
+    assert registry.member(eu_authority).roles == ROLE_AUTHORITY
+
+
+def test_an_operator_cannot_be_appointed_authority(registry, world, governance, mine):
+    # the same conflict the other way round: a licensed mine made the authority that certifies its exports
+    with ape.reverts(registry.KPRegistryAccountIsOperator, account=mine.address, participant=b"BW",
+                     roles=ROLE_PRODUCER | ROLE_EXPORTER):
+        registry.appointAuthority("BW", mine, "Mine's own KP office", sender=governance)
+    assert registry.member(mine).roles == ROLE_PRODUCER | ROLE_EXPORTER
+    assert registry.profile(mine)[0] == "mine (Pty) Ltd"
+
+
+def test_roles_are_exclusive_at_a_time_not_for_good(registry, world, governance, bw_authority, bw_exporter,
+                                                    outsider, license):
+    # an account whose licences were all revoked may be appointed, and a dismissed office licensed: the rule is that
+    # no account holds both kinds of role at once (the account stays in its participant either way)
+    registry.revokeOperator(bw_exporter, ROLE_EXPORTER | ROLE_TRADER, sender=bw_authority)
+    tx = registry.appointAuthority("BW", bw_exporter, "BW Diamond Hub, Francistown", sender=governance)
+    assert [e.roles for e in tx.events.filter(registry.MemberRolesChanged)] == [ROLE_AUTHORITY]
+    # an authority's profile carries no licence number: appointing one drops what it had as an operator
+    assert registry.profile(bw_exporter) == ("BW Diamond Hub, Francistown", "", "")
+    registry.appointAuthority("BW", outsider, "BW Second Office", sender=governance)
+    registry.dismissAuthority("BW", bw_authority, sender=governance)
+    license(bw_authority, ROLE_TRADER, outsider, "former-office")
+    assert registry.member(bw_authority).roles == ROLE_TRADER
+
+
+# ---------------------------------------------------------------- a role granted before admission (exploit first)
+
+def test_no_role_of_a_participant_not_yet_admitted_can_be_granted_through_access_control(
+        registry, world, governance, accounts, outsider):
+    # the sequence that left a licence stuck: governance grants ZA's exporter role through AccessControl before ZA is
+    # admitted (its roles were not scoped yet); once ZA is admitted its authority "licenses" the account (mined, but
+    # the registry's record stays empty since AccessControl says the role is held already) and can never revoke it
+    # (the record says it is not held; AccessControl's revokeRole is refused, the role being scoped by then)
+    za_exporter = registry.operatorRole(b"ZA", ROLE_EXPORTER)
+    with ape.reverts(registry.KPRegistryScopedRole, role=za_exporter):
+        registry.grantRole(za_exporter, outsider, sender=governance)
+    with ape.reverts(registry.KPRegistryScopedRole, role=registry.authorityRole(b"ZA")):
+        registry.grantRole(registry.authorityRole(b"ZA"), outsider, sender=governance)
+    made_up = bytes.fromhex("ab" * 32)
+    with ape.reverts(registry.KPRegistryScopedRole, role=made_up):
+        registry.grantRole(made_up, outsider, sender=governance)
+    assert not registry.hasRole(za_exporter, outsider)
+    # the rest of the sequence now does what it says: the licence is recorded, and revocable
+    za_authority = accounts.generate_test_account()
+    za_authority.balance = 10**21
+    registry.admitParticipant("ZA", "South Africa", sender=governance)
+    registry.appointAuthority("ZA", za_authority, "SADPMR", sender=governance)
+    tx = registry.licenseOperator(outsider, ROLE_EXPORTER, "Cape Rough (Pty) Ltd", "ZA-DL-1", "", sender=za_authority)
+    assert [e.roles for e in tx.events.filter(registry.MemberRolesChanged)] == [ROLE_EXPORTER]
+    assert registry.member(outsider).roles == ROLE_EXPORTER and registry.hasRole(za_exporter, outsider)
+    tx = registry.revokeOperator(outsider, ROLE_EXPORTER, sender=za_authority)
+    assert [e.roles for e in tx.events.filter(registry.MemberRolesChanged)] == [0]
+    assert registry.member(outsider).roles == 0 and not registry.hasRole(za_exporter, outsider)
+
+
+def test_governance_role_still_changes_hands_only_in_two_steps(registry, governance, outsider):
+    with ape.reverts(registry.AccessControlEnforcedDefaultAdminRules):
+        registry.grantRole(b"\x00" * 32, outsider, sender=governance)
+
+
+# ---------------------------------------------------------------- licence numbers are unique per participant
+
+def test_a_licence_number_names_one_operator_of_a_participant(registry, world, bw_authority, mine, outsider):
+    # the attack: a second "Kalahari Ridge Mining" under the mine's own licence number
+    number = registry.profile(mine)[1]
+    with ape.reverts(registry.KPRegistryLicenceNumberTaken, participant=b"BW", licenceNumber=number,
+                     holder=mine.address):
+        registry.licenseOperator(outsider, ROLE_PRODUCER, "Kalahari Ridge Mining (Pty) Ltd", number, "",
+                                 sender=bw_authority)
+    assert registry.member(outsider).roles == 0 and registry.profile(outsider) == ("", "", "")
+    assert registry.licenceHolder(b"BW", number) == mine.address
+
+
+def test_an_operator_profile_cannot_take_another_operators_licence_number(registry, world, bw_authority, mine,
+                                                                          bw_exporter):
+    number = registry.profile(mine)[1]
+    with ape.reverts(registry.KPRegistryLicenceNumberTaken, participant=b"BW", licenceNumber=number,
+                     holder=mine.address):
+        registry.updateOperatorProfile(bw_exporter, "Gaborone Exporters", number, "", sender=bw_authority)
+    assert registry.profile(bw_exporter)[1] == "LIC-BW-EXPORTER"
+
+
+def test_the_same_number_in_another_participant_is_another_licence(registry, world, eu_authority, mine, outsider):
+    number = registry.profile(mine)[1]
+    registry.licenseOperator(outsider, ROLE_IMPORTER, "Antwerp Namesake NV", number, "", sender=eu_authority)
+    assert registry.licenceHolder(b"EU", number) == outsider.address
+    assert registry.licenceHolder(b"BW", number) == mine.address
+
+
+def test_a_new_number_frees_the_old_one(registry, world, bw_authority, mine, outsider):
+    old = registry.profile(mine)[1]
+    registry.updateOperatorProfile(mine, "mine (Pty) Ltd", "BW-ML-2026-001", "", sender=bw_authority)
+    assert registry.licenceHolder(b"BW", old) == ZERO
+    assert registry.licenceHolder(b"BW", "BW-ML-2026-001") == mine.address
+    registry.licenseOperator(outsider, ROLE_TRADER, "Successor Ltd", old, "", sender=bw_authority)
+    assert registry.licenceHolder(b"BW", old) == outsider.address
+    # licensing again under another number moves the number too
+    registry.licenseOperator(mine, ROLE_PRODUCER, "mine (Pty) Ltd", "BW-ML-2026-002", "", sender=bw_authority)
+    assert registry.licenceHolder(b"BW", "BW-ML-2026-001") == ZERO
+    assert registry.licenceHolder(b"BW", "BW-ML-2026-002") == mine.address
+
+
+def test_a_revoked_operators_number_frees_for_its_new_account(registry, world, bw_authority, mine, outsider):
+    # a licensee that lost its key: the authority revokes the old account and licenses the new one under the same
+    # number; while the old account keeps any licence, the number stays its own
+    number = registry.profile(mine)[1]
+    registry.revokeOperator(mine, ROLE_EXPORTER, sender=bw_authority)
+    with ape.reverts(registry.KPRegistryLicenceNumberTaken, participant=b"BW", licenceNumber=number,
+                     holder=mine.address):
+        registry.licenseOperator(outsider, ROLE_PRODUCER, "mine (Pty) Ltd", number, "", sender=bw_authority)
+    registry.revokeOperator(mine, ROLE_PRODUCER, sender=bw_authority)
+    assert registry.licenceHolder(b"BW", number) == ZERO
+    assert registry.profile(mine)[1] == number  # the history stays readable
+    registry.licenseOperator(outsider, ROLE_PRODUCER, "mine (Pty) Ltd", number, "", sender=bw_authority)
+    assert registry.licenceHolder(b"BW", number) == outsider.address
+    # the old account cannot come back under the number now held by the new one
+    with ape.reverts(registry.KPRegistryLicenceNumberTaken, participant=b"BW", licenceNumber=number,
+                     holder=outsider.address):
+        registry.licenseOperator(mine, ROLE_PRODUCER, "mine (Pty) Ltd", number, "", sender=bw_authority)

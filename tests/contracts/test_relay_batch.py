@@ -23,6 +23,8 @@ def batch(project, deployer, registry, ledger, certificates):
 
 
 GENEROUS = 2_000_000  # the bound a relayer passes to `simulate`
+CALL_OVERHEAD, FINISH_GAS, REPORT_GAS = 1_000, 300_000, 5_000  # KPRelayBatch's (kpledger.relay.calls mirrors them)
+NOT_RUN = "KPRelayBatchInsufficientGas(uint256,uint256,uint256)"
 
 
 def call(contract, signed, gas=GENEROUS):
@@ -39,6 +41,7 @@ def simulate(chain, batch, calls, relayer, gas=None):
         params["gas"] = hex(gas)
     answer = chain.provider.web3.provider.make_request("eth_call", [params, "latest"])
     error = answer["error"]
+    assert "data" in error, error
     revert = bytes.fromhex((error["data"] if isinstance(error["data"], str) else error["data"]["data"])[2:])
     assert revert[:4] == selector("KPRelayBatchSimulated((bool,uint256,bytes)[])"), error
     (outcomes,) = abi_decode(["(bool,uint256,bytes)[]"], revert[4:])
@@ -52,12 +55,29 @@ def bound(gas_used, contract_signer=False, allowance=100_000):
 
 
 def transaction_gas(calls):
-    """A gas limit that gives every call its bound under the 63/64 rule."""
-    return 60_000 + sum(gas + gas // 63 + 1_000 + 16 * len(data) for _, data, gas in calls)
+    """A gas limit that gives every call its bound under the 63/64 rule, and keeps the reserve to finish."""
+    return FINISH_GAS + 60_000 + sum(gas + gas // 63 + 1_000 + 12_000 + 16 * len(data) for _, data, gas in calls)
+
+
+def needed(bound, index, count):
+    """The gas call `index` of `count` needs left to run: its bound under the 63/64 rule, then the reserve to report
+    the calls after it and finish the batch."""
+    return bound + bound // 63 + CALL_OVERHEAD + FINISH_GAS + (count - index - 1) * REPORT_GAS
+
+
+def not_run(reason, index, count, bound):
+    """Asserts that `reason` is KPRelayBatchInsufficientGas for call `index` of `count` with bound `bound`."""
+    assert reason[:4] == selector(NOT_RUN)
+    at, gas_left, need = abi_decode(["uint256", "uint256", "uint256"], reason[4:])
+    assert (at, need) == (index, needed(bound, index, count)) and gas_left < need
 
 
 def parcel(i):
     return {"points": 100 + i, "stones": 1, "hsCode": UNSORTED, "origin": "BW", "documentHash": doc(f"batch-{i}")}
+
+
+def child(points, label):
+    return {"points": points, "stones": 0, "hsCode": UNSORTED, "documentHash": doc(label)}
 
 
 def selector(signature):
@@ -215,12 +235,86 @@ def test_a_call_that_exceeds_its_gas_bound_fails_alone(batch, ledger, world, min
     assert ledger.nonces(mine, 5) == (5 << 64) and ledger.nonces(mine, 0) == n + 1
 
 
-def test_a_batch_whose_gas_limit_cannot_cover_a_bound_reverts_whole_naming_the_call(batch, ledger, world, mine,
+def test_a_call_the_transaction_cannot_give_its_bound_is_not_run_and_the_others_are(batch, ledger, world, mine,
                                                                                     relayer, sign):
+    """Before: the batch reverted as a whole with KPRelayBatchInsufficientGas; now the call fails alone."""
     n = ledger.nonces(mine, 0)
-    calls = [call(ledger, sign(mine, ledger, "RegisterParcel", parcel(70 + i), nonce=n + i), gas)
-             for i, gas in enumerate((300_000, 300_000, 5_000_000))]
-    # enough for the first two calls' bounds, not for the third: the relayer signed too little gas
-    with ape.reverts(batch.KPRelayBatchInsufficientGas, index=2, needed=5_000_000 + 5_000_000 // 63 + 1_000):
-        batch.execute(calls, sender=relayer, gas_limit=1_000_000)
+    key = 7 << 64  # its own nonce sequence: the calls after it do not wait for it
+    calls = [call(ledger, sign(mine, ledger, "RegisterParcel", parcel(70), nonce=n), 300_000),
+             call(ledger, sign(mine, ledger, "RegisterParcel", parcel(71), nonce=key), 5_000_000),
+             call(ledger, sign(mine, ledger, "RegisterParcel", parcel(72), nonce=n + 1), 300_000)]
+    # enough for the first and the last call's bounds, not for the second's
+    tx = batch.execute(calls, sender=relayer, gas_limit=1_200_000)
+    assert [e.index for e in tx.events.filter(batch.RelayCallDone)] == [0, 2]
+    (failed,) = tx.events.filter(batch.RelayCallFailed)
+    assert failed.index == 1
+    not_run(bytes(failed.reason), 1, 3, 5_000_000)
+    assert ledger.nonces(mine, 0) == n + 2 and ledger.nonces(mine, 7) == key  # its nonce unused: it may run later
+    assert [e.documentHash for e in tx.events.filter(ledger.ParcelRegistered)] == [doc("batch-70"), doc("batch-72")]
+
+
+def test_simulate_reports_a_call_it_could_not_run_and_runs_the_rest(batch, ledger, world, mine, relayer, sign,
+                                                                     chain):
+    n = ledger.nonces(mine, 0)
+    first = sign(mine, ledger, "RegisterParcel", parcel(80), nonce=n)
+    big = sign(mine, ledger, "RegisterParcel", parcel(81), nonce=8 << 64)
+    after = sign(mine, ledger, "RegisterParcel", parcel(82), nonce=n + 1)
+    outcomes = simulate(chain, batch, [call(ledger, first, 300_000), call(ledger, big, 20_000_000),
+                                       call(ledger, after, 300_000)], relayer, gas=3_000_000)
+    assert [(ok, gas > 0) for ok, gas, _ in outcomes] == [(True, True), (False, False), (True, True)]
+    not_run(outcomes[1][2], 1, 3, 20_000_000)
     assert ledger.nonces(mine, 0) == n
+
+
+def test_simulate_always_reports_every_call_whatever_gas_it_is_given(batch, ledger, world, mine, outsider, relayer,
+                                                                      sign, chain):
+    """However little gas the eth_call has, and however much memory large calls took, `simulate` keeps the reserve to
+    report every call: never a revert of the whole batch (out of gas) instead of the outcomes."""
+    n = ledger.nonces(mine, 0)
+    children = [child(1, f"c{i}") for i in range(256)]
+    calls = []
+    for i in range(30):
+        if i % 3 == 0:  # a large refused call: 256 children hashed, then "not an operator" (~33 KB of calldata)
+            calls.append(call(ledger, sign(outsider, ledger, "SplitParcel", {"parcelId": 10**9, "children": children},
+                                           nonce=i << 64), 1_500_000))
+        else:
+            calls.append(call(ledger, sign(mine, ledger, "RegisterParcel", parcel(100 + i), nonce=(i << 64)),
+                              400_000))
+    data = bytes(batch.simulate.as_transaction(calls, sender=relayer).data)
+    intrinsic = 21_000 + sum(16 if b else 4 for b in data)  # below it, the node refuses the eth_call itself
+    # from the least a simulation of 30 calls needs (the reserve to report them all) to enough to run them all
+    start = intrinsic + FINISH_GAS + 30 * REPORT_GAS
+    ran = set()
+    for gas in range(start, start + 8_000_000, 97_003):  # an odd step: every kind of boundary
+        outcomes = simulate(chain, batch, calls, relayer, gas=gas)
+        assert len(outcomes) == 30
+        for i, (ok, used, data) in enumerate(outcomes):
+            if not ok and used == 0:
+                not_run(data, i, 30, calls[i][2])
+            elif i % 3:
+                assert ok
+            else:
+                assert not ok and data[:4] == selector("KPLedgerNotOperator(address)")
+        ran.add(sum(used > 0 for _, used, _ in outcomes))
+    assert min(ran) == 0 and max(ran) == 30
+    assert ledger.nonces(mine, 0) == n
+
+
+def test_a_split_that_would_be_refused_costs_no_child_writes(batch, ledger, world, mine, register, relayer, sign,
+                                                            chain):
+    """Every child is checked and the weights added up before the first child is stored: a non-conserving split of
+    256 children is refused for a fraction of what the split itself costs (before: the same ~13M gas, all writes
+    undone)."""
+    parent = register(points=256_000)
+    n = ledger.nonces(mine, 0)
+    good = [child(1_000, f"child-{i}") for i in range(256)]
+    bad = [*good[:-1], child(1_001, "child-255")]
+    zero = [*good[:-1], child(0, "child-255")]
+    outcomes = simulate(chain, batch, [
+        call(ledger, sign(mine, ledger, "SplitParcel", {"parcelId": parent, "children": children}, nonce=n),
+             15_000_000) for children in (bad, zero, good)], relayer, gas=30_000_000)
+    (ok0, gas0, reason0), (ok1, gas1, reason1), (ok2, gas2, _) = outcomes
+    assert not ok0 and reason0[:4] == selector("KPLedgerCaratsNotConserved(uint256,uint256,uint256)")
+    assert abi_decode(["uint256", "uint256", "uint256"], reason0[4:]) == (parent, 256_000, 256_001)
+    assert not ok1 and reason1 == selector("KPLedgerZeroWeight()")
+    assert ok2 and gas2 > 12_000_000 and gas0 < 600_000 and gas1 < 600_000

@@ -108,13 +108,13 @@ def test_the_ledger_holds_what_the_readme_says(walked, ledger):
         assert certificate["importer_account"] == address["importer"]
         assert certificate["exporter_account"] == address["exporter"]
         assert certificate["issued_by_name"] == "Government Diamond Valuator, Gaborone"
-        assert certificate["importer_name"] == "Antwerp Rough Trading NV"
+        assert certificate["importer_name"] == "Scheldt Rough Diamonds NV"
         assert certificate["document"]["filed"] is True  # composed, anchored, filed and printed by the authority
         printed = (folder / "BW0000001.pdf").read_bytes()
         assert printed.startswith(b"%PDF") and "0x" + hashlib.sha256(printed).hexdigest() == certificate["document"][
             "printed_sha256"]
         parcel = api.get("/v1/parcels/1").json()
-        assert parcel["holder"] == address["importer"] and parcel["holder_name"] == "Antwerp Rough Trading NV"
+        assert parcel["holder"] == address["importer"] and parcel["holder_name"] == "Scheldt Rough Diamonds NV"
         assert (parcel["carats"], parcel["stones"], parcel["origins"]) == ("5000.00", 2400, ["BW"])
         provenance = api.get("/v1/parcels/1/provenance").json()
         assert provenance["verdict"]["status"] == "ok"
@@ -153,12 +153,17 @@ def test_the_viewer_links_of_the_readme_show_it(walked, ledger):
 
 
 def test_the_demo_loads_beside_the_first_hour(walked, ledger):
-    """`make demo` on this data folder: BW and EU exist with other authorities, BW0000001 is taken."""
+    """`make demo` on this data folder: BW and EU exist with other authorities, BW0000001 is taken, and the demo's
+    companies are others than the first hour's: a licence number names one operator of a participant."""
     node, server = ledger
     line = demo_status(server.url, node.data_dir)
     assert line.startswith("demo loaded: final parcel "), line
     with httpx.Client(base_url=server.url, timeout=30) as api:
+        for code, operators in (("BW", 4), ("EU", 2)):  # the first hour's and the demo's, each once
+            members = [m for m in api.get(f"/v1/participants/{code}").json()["members"] if m["roles"] != ["authority"]]
+            assert len({m["licence_number"] for m in members}) == len({m["name"] for m in members}) == len(members) \
+                == operators, members
         assert api.get("/v1/certificates/BW0000002").json()["status"] == "confirmed"
         final = int(line.split("final parcel ")[1].split()[0])
         assert api.get(f"/v1/parcels/{final}/provenance").json()["verdict"]["status"] == "ok"
-        assert api.get("/v1/certificates/BW0000001").json()["importer_name"] == "Antwerp Rough Trading NV"
+        assert api.get("/v1/certificates/BW0000001").json()["importer_name"] == "Scheldt Rough Diamonds NV"

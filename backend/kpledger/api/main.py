@@ -34,7 +34,7 @@ from kpledger.api.routes import (
     writes,
 )
 from kpledger.core.config import Settings, get_settings
-from kpledger.core.errors import KPError, PayloadTooLarge, RequestTimeout
+from kpledger.core.errors import KPError, PayloadTooLarge, RequestTimeout, TooManyRequests
 from kpledger.ops import metrics
 from kpledger.services import Services
 
@@ -198,4 +198,6 @@ class BodyGuard:
 
 
 def _error_response(exc: KPError) -> JSONResponse:
-    return JSONResponse(status_code=exc.status, content=exc.to_dict())
+    retry_after = exc.retry_after if isinstance(exc, TooManyRequests) else None
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    return JSONResponse(status_code=exc.status, content=exc.to_dict(), headers=headers)

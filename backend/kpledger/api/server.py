@@ -68,6 +68,9 @@ class HeadLimitedProtocol(HttpToolsProtocol):
         self.waiting = self.guard.waiting
         self.head_bytes = 0  # bytes received for the unfinished head, in reads before the current one
         self.read_bytes = 0  # the size of the read being parsed
+        self.read_body = 0  # body bytes the parser gave out of the read being parsed
+        self.head_start = 0  # where in the read being parsed the unfinished head began (body bytes before it)
+        self.in_head = False  # a message began and its head is not complete
         self.refused = False
 
     # --- the head's life: waiting from connection_made / on_response_complete to on_headers_complete
@@ -98,6 +101,8 @@ class HeadLimitedProtocol(HttpToolsProtocol):
 
     def on_message_begin(self) -> None:
         HttpToolsProtocol.on_message_begin(self)
+        # a head begins: what came before it in this read was the previous request's body, not this head
+        self.in_head, self.head_bytes, self.head_start = True, 0, self.read_body
         if self not in self.waiting:  # a pipelined request's head (a connection without a request already waits)
             self._wait()
 
@@ -109,7 +114,7 @@ class HeadLimitedProtocol(HttpToolsProtocol):
     def data_received(self, data: bytes) -> None:
         if self.refused:
             return  # the refusal is sent; what follows is dropped unread
-        self.read_bytes = len(data)
+        self.read_bytes, self.read_body, self.head_start = len(data), 0, 0
         self._unset_keepalive_if_required()
         try:
             self.parser.feed_data(data)
@@ -123,12 +128,17 @@ class HeadLimitedProtocol(HttpToolsProtocol):
                 self.logger.warning("Invalid HTTP request received.")
                 self.send_400_response("Invalid HTTP request received.")
             return
-        if self in self.waiting:  # the head is still unfinished after this read
-            self.head_bytes += len(data)
+        if self.in_head:  # the head is still unfinished after this read (the rest of a body answered early is not)
+            self.head_bytes += len(data) - self.head_start
             if self.head_bytes > self.guard.max_bytes:
                 self.refuse(self._too_large())
 
+    def on_body(self, body: bytes) -> None:
+        self.read_body += len(body)
+        HttpToolsProtocol.on_body(self, body)
+
     def on_headers_complete(self) -> None:
+        self.in_head = False
         self.waiting.pop(self, None)
         # the head is at most what came before this read plus this read: counted exactly only when that bound is over
         if len(self.headers) > self.guard.max_headers or (
@@ -151,7 +161,7 @@ class HeadLimitedProtocol(HttpToolsProtocol):
     def close(self, error: KPError) -> None:
         """Closes a connection without a request in progress: answering `error` if part of a head came, silently
         if none did (a response to an idle keep-alive connection would be taken for the answer to its next request)."""
-        if self.head_bytes:
+        if self.in_head:
             self.refuse(error)
         else:
             self._done()

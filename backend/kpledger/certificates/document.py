@@ -1,5 +1,5 @@
 """The structured KP certificate document (`kp-certificate/1`): its schema, validation, composition, and the check of
-its fields against what the chain recorded.
+its fields against what the chain recorded (at filing) or will record (the terms an authority is about to sign).
 
 The document is what the exporting authority anchors on chain (`documentHash` = its SHA-256) and files with the
 backend; every field of KPCS Annex I is in it. The chain holds the public facts (number, route, accounts, weight,
@@ -7,13 +7,18 @@ parcels, HS codes, origins, validity, the certificate it replaces); the document
 addresses, value in USD, the authority's validation). `disagreements` lists every public fact the document states
 otherwise, so that a document claiming "9,999.00 ct, origin CA" is never filed for a 125 ct certificate of
 another origin.
+
+`kp certificate compose / issue` and the API's compose and check endpoints (the console's) call the same functions
+here: `compose_from_ledger` (the ledger's facts plus the authority's particulars), `facts_of_terms` and
+`check_terms` (a document against the terms before anything is signed), `check` (against the chain, at filing).
 """
 
 from __future__ import annotations
 
 import json
+import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -25,8 +30,8 @@ from jsonschema import Draft202012Validator, FormatChecker
 
 from kpledger.core.constants import POINTS_PER_CARAT, carats_text, hs_code, hs_text
 from kpledger.core.documents import CERTIFICATE_SCHEMA
-from kpledger.core.errors import DocumentDisagreesWithLedger, DocumentInvalid
-from kpledger.core.seals import label_matches
+from kpledger.core.errors import Conflict, DocumentDisagreesWithLedger, DocumentInvalid, InvalidRequest
+from kpledger.core.seals import SEAL_LABEL_MAX_LENGTH, is_label, label_matches, seal_id_of
 
 SCHEMA_PATH = Path(__file__).with_name("schema") / "kp-certificate-1.schema.json"
 MAX_ERRORS = 20  # schema violations reported at most
@@ -182,6 +187,39 @@ def check(document: dict[str, Any], facts: LedgerFacts) -> None:
             f"certificate {facts.number} as recorded on chain", details={"fields": names, "disagreements": found})
 
 
+# ---------------------------------------------------------------- the terms an authority is about to sign
+
+
+def facts_of_terms(terms: Mapping[str, Any], consignment: Mapping[str, Any]) -> LedgerFacts:
+    """What the chain will record for a certificate issued on `terms` over `consignment`: the facts its document
+    must state, as `check` will compare them when it is filed.
+
+    `terms`: an IssueCertificate intent's message (number, importer, importerAccount, points, parcelCount, hsCodes,
+    origins, issuedAt, expiresAt, replaces; documentHash is not needed); `consignment`: its read (holder,
+    holder_participant, seal_id), the exporter and the seal the chain takes from it."""
+    return LedgerFacts(
+        number=terms["number"], exporter=consignment["holder_participant"], importer=terms["importer"],
+        points=int(terms["points"]), parcel_count=int(terms["parcelCount"]),
+        hs_codes=tuple(int(code) for code in terms["hsCodes"]), origins=tuple(terms["origins"]),
+        issued_at=int(terms["issuedAt"]), expires_at=int(terms["expiresAt"]),
+        exporter_account=consignment["holder"], importer_account=terms["importerAccount"],
+        replaces=terms["replaces"] or None, seal_id=consignment["seal_id"])
+
+
+def check_terms(document: dict[str, Any], facts: LedgerFacts) -> None:
+    """Refuses, before anything is signed, a document that the ledger would refuse to file for these facts
+    (`facts_of_terms`): DocumentDisagreesWithLedger with the same details as at filing (each field, what the
+    document states, what the certificate will record)."""
+    found = disagreements(document, facts)
+    if found:
+        names = [d["field"] for d in found]
+        hint = " (the document's dates are those of the day it was composed: compose it again today)" \
+            if "issue_date" in names else ""
+        raise DocumentDisagreesWithLedger(
+            f"the document disagrees with the certificate you are issuing on {', '.join(names)}{hint}: nothing was "
+            "signed", details={"fields": names, "disagreements": found})
+
+
 # ---------------------------------------------------------------- composing one
 
 
@@ -221,3 +259,66 @@ def compose(*, number: str, exporter: tuple[str, str], importer: tuple[str, str]
         "salt": salt or secrets.token_hex(16),
     }
     return parse(encode(document))
+
+
+@dataclass(frozen=True)
+class Particulars:
+    """What the exporting authority adds to the ledger's facts in a certificate's document: the seal's label as
+    written on the container, the value in USD (confidential), the postal addresses and the validation."""
+
+    seal_label: str
+    value_usd: str
+    authority_address: str
+    exporter_address: str
+    importer_address: str
+    officer: str
+    place: str
+
+
+def compose_from_ledger(*, number: str, consignment: Mapping[str, Any], importer: Mapping[str, Any],
+                        participant_names: Mapping[str, str], authority_name: str | None, particulars: Particulars,
+                        issued_at: int, expires_at: int, replaces: str | None = None,
+                        salt: str | None = None) -> dict[str, Any]:
+    """The `kp-certificate/1` document of a certificate about to be issued over a sealed consignment: the weight,
+    parcels, HS codes, origins, exporter and seal from the consignment's read, the importer from its account's read,
+    the participants' names from the registry, and the authority's particulars.
+
+    Refuses a consignment that is not sealed (409 ConsignmentNotSealed), a seal label whose id is not the
+    consignment's (SealMismatch), and parties without a public name on the ledger (NoPublicName)."""
+    if consignment.get("kind", "consignment") != "consignment" or consignment.get("status") != "sealed":
+        raise Conflict(f"consignment {consignment.get('id')} is {consignment.get('status')}: a certificate covers a "
+                       "sealed consignment", code="ConsignmentNotSealed",
+                       details={"consignment_id": consignment.get("id"), "status": consignment.get("status")})
+    if not re.fullmatch(schema()["properties"]["value_usd"]["pattern"], particulars.value_usd):
+        raise InvalidRequest(f"the value in USD {particulars.value_usd!r} is not a plain decimal with at most 2 "
+                             "decimals (41300000.00)", details={"field": "value_usd"})
+    label = particulars.seal_label
+    if not is_label(label):
+        raise InvalidRequest(f"{label!r} cannot be a seal's label: 1 to {SEAL_LABEL_MAX_LENGTH} printable "
+                             "characters", code="SealMismatch",
+                             details={"consignment_seal_id": consignment["seal_id"]})
+    label_id = seal_id_of(label)  # the document's seal.label is checked through this hash, at filing as here
+    if not label_matches(label, consignment["seal_id"]):
+        hint = " (give the label written on the seal, not its id)" \
+            if label.lower() == str(consignment["seal_id"]).lower() else ""
+        raise InvalidRequest(f"the seal {label!r} is not the seal of consignment {consignment.get('id')} "
+                             f"({consignment['seal_id']}){hint}", code="SealMismatch",
+                             details={"seal_id": label_id, "consignment_seal_id": consignment["seal_id"]})
+    missing = [role for role, name in (("exporter", consignment.get("holder_name")), ("importer", importer.get("name")),
+                                       ("issuing authority", authority_name)) if not name]
+    if missing:
+        raise InvalidRequest(f"the {' and the '.join(missing)} must be named on the ledger (licensed or appointed "
+                             "under a public name)", code="NoPublicName",
+                             details={"missing": missing, "exporter": consignment.get("holder"),
+                                      "importer": importer.get("address")})
+    exporting, importing = consignment["holder_participant"], importer["participant"]
+    assert authority_name  # for the type checker: refused above when missing
+    return compose(
+        number=number.upper(), exporter=(exporting, participant_names[exporting]),
+        importer=(importing, participant_names[importing]), origins=consignment["origins"], issued_at=issued_at,
+        expires_at=expires_at, authority=(authority_name, particulars.authority_address),
+        exporter_party=(consignment["holder_name"], particulars.exporter_address, consignment["holder"]),
+        importer_party=(importer["name"], particulars.importer_address, importer["address"]),
+        points=consignment["points"], value_usd=particulars.value_usd, parcel_count=len(consignment["parcel_ids"]),
+        hs_codes=consignment["hs_codes"], seal=(label, label_id), officer=particulars.officer,
+        place=particulars.place, replaces=(replaces or "").upper() or None, salt=salt)

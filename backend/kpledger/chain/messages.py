@@ -65,6 +65,13 @@ def _missing_role(d: dict[str, Any]) -> str:
             "its participant adds the role (kp operator license ADDRESS --role ...).")
 
 
+def _account_is_operator(d: dict[str, Any]) -> str:
+    p, names = d.get("participant"), role_names(int(d.get("roles", 0)))
+    return (f"{d.get('account')} is licensed as {', '.join(names) or 'an operator'} of {p}: an operator is never "
+            "appointed authority (separation of duties: it would certify its own exports). Appoint another account, "
+            f"or have {p}'s authority revoke its licences first (kp operator revoke ADDRESS --role ...).")
+
+
 def _suspended(who: str) -> Callable[[dict[str, Any]], str]:
     def render(d: dict[str, Any]) -> str:
         p = d.get("participant")
@@ -104,6 +111,19 @@ MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
     "KPCertificatesNotAuthority": lambda d: f"{d.get('account')} is not an authority of an active participant: only "
                                             "the exporting participant's authority issues its certificates, and only "
                                             "the importing participant's confirms them",
+    "KPRegistryAccountIsAuthority": lambda d: (
+        f"{d.get('account')} is an authority of {d.get('participant')}: an authority is never licensed as an operator "
+        "(separation of duties: it would certify its own exports), and only governance names an authority (kp "
+        "authority appoint CODE ADDRESS --name ...). License another account."),
+    "KPRegistryAccountIsOperator": _account_is_operator,
+    "KPRegistryLicenceNumberTaken": lambda d: (
+        f"licence number {d.get('licenceNumber')} of {d.get('participant')} is held by {d.get('holder')}, another of "
+        "its operators: a licence number names one operator. For the same licensee under a new key, revoke the old "
+        "account's licences first (kp operator revoke ADDRESS --role ...), which frees the number."),
+    "KPCertificatesReplacesOtherConsignment": lambda d: (
+        f"the certificate named in replaces (key {d.get('certificateKey')}) covers consignment "
+        f"{d.get('replacedConsignmentId')}, not consignment {d.get('consignmentId')}: a correction is issued for the "
+        "same goods; issue this consignment's certificate without replaces"),
     "KPLedgerParticipantSuspended": _suspended("while it is, its operators and authorities can do nothing (but "
                                                "revoke licences and dismiss authorities)"),
     "KPRegistryParticipantSuspended": _suspended("while it is, no one is appointed or licensed for it "

@@ -14,22 +14,10 @@ from eth_utils import to_checksum_address
 
 from kpledger import client as kc
 from kpledger.certificates import document as certificate_document
-from kpledger.certificates.document import LedgerFacts
-from kpledger.cli.base import (
-    ADDRESS,
-    CARATS,
-    FILE,
-    HS,
-    REASON,
-    REASONS_HELP,
-    Ctx,
-    action_command,
-    cli,
-    echo,
-    pass_ctx,
-)
+from kpledger.cli.base import ADDRESS, CARATS, FILE, HS, REASON, REASONS_HELP, Ctx, action_command, cli, pass_ctx
+from kpledger.cli.documents import show_verdict
 from kpledger.cli.views import certificate_text
-from kpledger.client import ClientError, KPClient
+from kpledger.client import ClientError, KPClient, document_hash
 from kpledger.core.constants import hs_code
 from kpledger.core.documents import CERTIFICATE_SCHEMA
 
@@ -63,18 +51,6 @@ def certificate_document_in(path: Path) -> dict[str, Any] | None:
     if not isinstance(content, dict) or content.get("schema") != CERTIFICATE_SCHEMA:
         return None
     return certificate_document.parse(body)
-
-
-def _check_against(doc: dict[str, Any], facts: LedgerFacts) -> None:
-    """Refuses, before anything is signed, a document that the ledger would refuse to file for these facts."""
-    found = certificate_document.disagreements(doc, facts)
-    if found:
-        names = [d["field"] for d in found]
-        hint = " (the document's dates are those of the day it was composed: compose it again today)" \
-            if "issue_date" in names else ""
-        raise ClientError("DocumentDisagreesWithLedger",
-                          f"the document disagrees with the certificate you are issuing on {', '.join(names)}"
-                          f"{hint}: nothing was signed", {"fields": names, "disagreements": found})
 
 
 @certificate.command("issue")
@@ -139,18 +115,19 @@ def certificate_issue(obj: Ctx, number: str | None, importer: str | None, import
         raise click.UsageError(f"give {', '.join(missing)} (neither a kp-certificate/1 document nor the read API "
                                "states them)")
     assert number and importer and importer_account and carats and parcels and hs and orig  # for the type checker
-    if doc is not None:
-        _check_against(doc, LedgerFacts(
-            number=number.upper(), exporter=known.get("holder_participant") or doc["exporting_participant"]["code"],
-            importer=importer.upper(), points=int(carats), parcel_count=int(parcels), hs_codes=tuple(hs),
-            origins=tuple(orig), issued_at=issued_at, expires_at=expires_at,
-            exporter_account=known.get("holder") or doc["exporter"]["account"], importer_account=importer_account,
-            replaces=(replaces or "").upper() or None, seal_id=known.get("seal_id") or doc["seal"]["id"]))
-    obj.written(c.issue_certificate(number=number.upper(), importer=importer.upper(),
-                                    importer_account=importer_account, consignment_id=consignment_id,
-                                    points=int(carats), parcel_count=int(parcels), hs_codes=hs, origins=orig,
-                                    issued_at=issued_at, expires_at=expires_at,
-                                    document_hash=kc.document_hash(document), replaces=(replaces or "").upper()))
+    terms = {"number": number.upper(), "importer": importer.upper(), "importerAccount": importer_account,
+             "consignmentId": consignment_id, "points": int(carats), "parcelCount": int(parcels), "hsCodes": hs,
+             "origins": orig, "issuedAt": issued_at, "expiresAt": expires_at, "replaces": (replaces or "").upper()}
+    if doc is not None:  # refused before anything is signed, with the words the ledger's filing would use
+        exporter = {"holder_participant": known.get("holder_participant") or doc["exporting_participant"]["code"],
+                    "holder": known.get("holder") or doc["exporter"]["account"],
+                    "seal_id": known.get("seal_id") or doc["seal"]["id"]}
+        certificate_document.check_terms(doc, certificate_document.facts_of_terms(terms, exporter))
+    obj.written(c.issue_certificate(
+        number=terms["number"], importer=terms["importer"], importer_account=importer_account,
+        consignment_id=consignment_id, points=terms["points"], parcel_count=terms["parcelCount"], hs_codes=hs,
+        origins=orig, issued_at=issued_at, expires_at=expires_at, document_hash=kc.document_hash(document),
+        replaces=terms["replaces"]))
 
 
 @certificate.command("discrepancy", epilog=REASONS_HELP)
@@ -189,15 +166,12 @@ def certificate_show(obj: Ctx, number: str) -> None:
 @click.argument("document", type=FILE)
 @pass_ctx
 def verify(obj: Ctx, number: str | None, document: Path) -> None:
-    """Check that DOCUMENT is the one anchored on chain (SHA-256 compared); exit 1 if it is not. (A certificate's
-    paper or PDF: kp certificate verify; one parcel's document: kp document verify.)"""
-    answer = obj.client(sign=False).verify(document.read_bytes(), number)
-    obj.emit(answer)
-    if not answer.get("matches"):
-        where = f"certificate {number}" if number else "any certificate or parcel"
-        echo(f"error DocumentMismatch: {document} ({answer.get('sha256')}) is not the document anchored "
-                   f"by {where}", err=True)
-        click.get_current_context().exit(1)
+    """Check DOCUMENT against the ledger (only its SHA-256 is sent): the ledger's verdict, genuine or not (a document
+    anchored on chain, or a certificate's print by the ledger) and the record's status now; exit 0 only when it is
+    genuine and good (DocumentMismatch, CertificateVoided, ... otherwise). (A certificate's paper or PDF: kp
+    certificate verify; one parcel's document: kp document verify.)"""
+    c = obj.client(sign=False)
+    show_verdict(obj, c.verdict(document_hash(document), certificate=number.upper() if number else None), document)
 
 
 @cli.command("status")

@@ -10,8 +10,10 @@ from typing import Any
 
 import click
 
-from kpledger.cli.base import FILE, Ctx, cli, output_options, pass_ctx, save
-from kpledger.client import ClientError, KPClient
+from kpledger.cli.base import FILE, Ctx, cli, echo, output_options, pass_ctx, save
+from kpledger.client import ClientError, KPClient, document_hash
+from kpledger.core.status import AUTHORISES_NOTHING
+from kpledger.core.words import visible
 
 KINDS = {"certificate": "certificates", "parcel": "parcels"}
 KIND = click.Choice(sorted(KINDS), case_sensitive=False)
@@ -89,14 +91,38 @@ def document_get(obj: Ctx, kind: str, reference: str, output: str | None, force:
 @click.argument("file", type=FILE)
 @pass_ctx
 def document_verify(obj: Ctx, kind: str, reference: str, file: Path) -> None:
-    """Check that FILE is the document certificate or parcel REFERENCE anchored on chain (SHA-256 compared; no key
-    needed); exit 1 if it is not."""
+    """Check FILE against certificate or parcel REFERENCE (no key needed; only its SHA-256 is sent): the ledger's
+    verdict, genuine or not (the anchored document, or a certificate's print by the ledger) and the record's status
+    now. Exit 0 only when it is genuine, of that record, and the record still counts; else exit 1 with
+    DocumentMismatch (not genuine, or another record's) or CertificateVoided / CertificateSuperseded /
+    CertificateExpired."""
     kind = kind.lower()
     ref = _reference(kind, reference)
     c = obj.client(sign=False)
-    answer = c.verify(file.read_bytes(), str(ref)) if kind == "certificate" else c.verify(file.read_bytes(),
-                                                                                            parcel_id=int(ref))
-    if not answer.get("matches"):
-        raise ClientError("DocumentMismatch", f"{file} ({answer.get('sha256')}) is not the document {kind} {ref} "
-                                              f"anchored ({answer.get('anchored')})", answer)
-    obj.emit(answer, f"✓ {file} is the document {kind} {ref} anchored on chain (SHA-256 {answer['sha256']})")
+    digest = document_hash(file)
+    answer = c.verdict(digest, certificate=str(ref)) if kind == "certificate" else c.verdict(digest,
+                                                                                             parcel_id=int(ref))
+    show_verdict(obj, answer, file)
+
+
+def refusal(verdict: dict[str, Any]) -> str | None:
+    """The stable code `kp` exits 1 with for a verdict that is not good; None for a good one."""
+    if verdict["good"]:
+        return None
+    code = str(verdict["code"])
+    return f"Certificate{code.capitalize()}" if code in AUTHORISES_NOTHING else "DocumentMismatch"
+
+
+def show_verdict(obj: Ctx, answer: dict[str, Any], file: Path, report: str | None = None, more: str = "") -> None:
+    """The ledger's verdict on FILE in its words (then `report`, already escaped); a verdict that is not good exits 1
+    with its code (`more` added to the message), a good one prints the answer under --json. The API's words and the
+    file's name are shown visibly escaped, line breaks too (they are the ledger's text, or anyone's)."""
+    verdict = answer["verdict"]
+    if not obj.as_json:
+        echo(f"{visible(str(verdict['words']))}\n  {visible(file.name)}: SHA-256 {visible(str(answer['sha256']))}"
+             + (f"\n\n{report}" if report else ""))
+    code = refusal(verdict)
+    if code is not None:
+        raise ClientError(code, f"{file}: {verdict['words']}{more}", answer)
+    if obj.as_json:
+        obj.emit(answer)

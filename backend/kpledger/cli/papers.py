@@ -14,10 +14,11 @@ import click
 
 from kpledger import client as kc
 from kpledger.certificates import document as certificate_document
-from kpledger.certificates.document import LedgerFacts
-from kpledger.cli.base import ADDRESS, FILE, USD, Ctx, echo, output_options, pass_ctx, save
+from kpledger.certificates.document import LedgerFacts, Particulars
+from kpledger.cli.base import ADDRESS, FILE, USD, Ctx, output_options, pass_ctx, save
 from kpledger.cli.certificates import DAY, DEFAULT_VALIDITY_DAYS, certificate, certificate_document_in
-from kpledger.cli.views import AUTHORISES_NOTHING, STATUS, certificate_status, certificate_text
+from kpledger.cli.documents import show_verdict
+from kpledger.cli.views import certificate_status, certificate_text
 from kpledger.client import ClientError, KPClient
 from kpledger.core.errors import KPError
 from kpledger.core.words import carats, visible
@@ -62,39 +63,22 @@ def certificate_compose(obj: Ctx, consignment_id: int, number: str, importer_acc
     FILE`. Written to NUMBER.json unless -o says otherwise."""
     c = obj.client(sign=False)
     box = c.consignment(consignment_id)
-    if box.get("kind") != "consignment" or box.get("status") != "sealed":
-        raise ClientError("ConsignmentNotSealed", f"consignment {consignment_id} is {box.get('status')}: a "
-                                                  "certificate covers a sealed consignment",
-                          {"status": box.get("status")})
-    seal_id = kc.seal_id(seal_label)
-    if seal_id != box["seal_id"].lower():
-        raise ClientError("SealMismatch", f"the seal {seal_label!r} is not the seal of consignment {consignment_id} "
-                                          f"({box['seal_id']})",
-                          {"seal_id": seal_id, "consignment_seal_id": box["seal_id"]})
-    importer = c.member(importer_account)
     if authority_name is None:
         authority_name = c.member(obj.keystore_address()).get("name")
         if not authority_name:
             raise click.UsageError("your account has no public name on the ledger: give --authority-name")
-    if not box.get("holder_name") or not importer.get("name"):
-        raise ClientError("NoPublicName", "the exporter and the importer must be licensed under their names",
-                          {"exporter": box["holder"], "importer": importer_account})
-    names = c.participant_names()
-    exporting, importing = box["holder_participant"], importer["participant"]
     issued_at = int(time.time()) - 60  # as `kp certificate issue` signs it today
-    doc = certificate_document.compose(
-        number=number.upper(), exporter=(exporting, names[exporting]), importer=(importing, names[importing]),
-        origins=box["origins"], issued_at=issued_at, expires_at=issued_at + expires_days * DAY,
-        authority=(authority_name, authority_address),
-        exporter_party=(box["holder_name"], exporter_address, box["holder"]),
-        importer_party=(importer["name"], importer_address, importer["address"]), points=box["points"],
-        value_usd=value_usd, parcel_count=len(box["parcel_ids"]), hs_codes=box["hs_codes"],
-        seal=(seal_label, seal_id), officer=officer, place=place, replaces=(replaces or "").upper() or None)
+    doc = certificate_document.compose_from_ledger(
+        number=number, consignment=box, importer=c.member(importer_account), participant_names=c.participant_names(),
+        authority_name=authority_name, issued_at=issued_at, expires_at=issued_at + expires_days * DAY,
+        particulars=Particulars(seal_label=seal_label, value_usd=value_usd, authority_address=authority_address,
+                                exporter_address=exporter_address, importer_address=importer_address,
+                                officer=officer, place=place), replaces=replaces)
     body = kc.certificate_document_bytes(doc)
     where = save(body, output or f"{doc['number']}.json", force)
     obj.emit({"path": where, "sha256": _sha256(body), "document": doc},
-             f"composed certificate {doc['number']} ({carats(doc['carats'])}, {visible(box['holder_name'])} -> "
-             f"{visible(importer['name'])})"
+             f"composed certificate {doc['number']} ({carats(doc['carats'])}, {visible(doc['exporter']['name'])} -> "
+             f"{visible(doc['importer']['name'])})"
              f"\n  written to {where}\n  SHA-256 {_sha256(body)}\n  next: kp certificate issue --consignment "
              f"{consignment_id} --document {where}   (today, UTC)")
 
@@ -174,10 +158,10 @@ def _facts(cert: dict[str, Any]) -> LedgerFacts:
                        replaces=cert.get("replaces"), seal_id=cert.get("seal_id"))
 
 
-def _verdict(c: KPClient, path: Path, number: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
-    """What the file is for the certificate: the answer (matches "document", "print" or None, and the document's
-    disagreements with the chain when it is a kp-certificate/1 document that does not match) and the certificate."""
-    data = path.read_bytes()
+def _check(c: KPClient, path: Path, number: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The ledger's verdict on the file for the certificate (only its SHA-256 is sent) and the certificate: the
+    answer (`matches` "document", "print" or None, the verdict, and the fields a kp-certificate/1 document that is not
+    genuine states otherwise than the chain) and the certificate's read."""
     try:
         doc = certificate_document_in(path)
     except KPError:  # a kp-certificate/1 document that breaks the schema: compared by its hash only
@@ -186,12 +170,14 @@ def _verdict(c: KPClient, path: Path, number: str | None) -> tuple[dict[str, Any
     if not number:
         raise click.UsageError(f"{path} is not a kp-certificate/1 document: give --number (printed on the paper)")
     cert = c.certificate(number)
-    digest = _sha256(data)
-    printed = (cert.get("document") or {}).get("printed_sha256")
-    matches = "document" if digest == cert["document_hash"] else "print" if digest == printed else None
-    answer = {"number": number, "path": str(path), "sha256": digest, "matches": matches,
-              "anchored": cert["document_hash"], "printed_sha256": printed, "status": certificate_status(cert)}
-    if matches is None and doc is not None:
+    digest = kc.document_hash(path)
+    checked = c.verdict(digest, certificate=number)
+    verdict = checked["verdict"]
+    answer = {"number": number, "path": str(path), "sha256": digest,
+              "matches": verdict["record"]["match"] if checked["matches"] else None,
+              "anchored": cert["document_hash"], "printed_sha256": (cert.get("document") or {}).get("printed_sha256"),
+              "status": certificate_status(cert), "verdict": verdict}
+    if not verdict["genuine"] and doc is not None:
         answer["disagreements"] = certificate_document.disagreements(doc, _facts(cert))
     return answer, cert
 
@@ -202,28 +188,16 @@ def _verdict(c: KPClient, path: Path, number: str | None) -> tuple[dict[str, Any
 @pass_ctx
 def certificate_verify(obj: Ctx, file: Path, number: str | None) -> None:
     """Check a certificate FILE you were handed (the ledger's PDF print, or the kp-certificate/1 JSON document)
-    against the ledger, and show the certificate to compare with the paper and the container.
+    against the ledger (only its SHA-256 is sent): the ledger's verdict in words, then the certificate to compare with
+    the paper and the container.
 
-    Exit 0: the file is genuine and the certificate authorises a crossing or records one. Exit 1: the file is
-    neither the anchored document nor the ledger's print (DocumentMismatch; a JSON document names the fields that
-    differ), or the certificate is voided, expired or superseded."""
+    Exit 0 only when the file is genuine, of this certificate, and the certificate authorises a crossing or records
+    one. Exit 1: the file is neither the anchored document nor the ledger's print of it (DocumentMismatch; a JSON
+    document names the fields that differ; another certificate's file says whose it is), or the certificate is
+    voided, superseded or expired (CertificateVoided, CertificateSuperseded, CertificateExpired)."""
     c = obj.client(sign=False)
-    answer, cert = _verdict(c, file, number)
-    status = answer["status"]
-    what = {"document": "the certificate document anchored on chain",
-            "print": "the ledger's print of the filed document, unaltered"}.get(answer["matches"] or "")
-    if not obj.as_json:  # the report first, then the verdict's error line if it fails
-        echo(f"{'✓ ' + file.name + ' is ' + what if what else '✗ ' + file.name + ' does not match'} "
-                   f"(SHA-256 {answer['sha256']})\n\n{certificate_text(cert, c.participant_names())}")
-    if what is None:
-        fields = "; ".join(f"{d['field']}: the file states {json.dumps(d['document'])}, the ledger "
-                           f"{json.dumps(d['ledger'])}" for d in answer.get("disagreements") or [])
-        raise ClientError("DocumentMismatch", f"{file} is neither the document anchored for {answer['number']} nor "
-                                              f"the ledger's print of it" + (f" ({fields})" if fields else ""),
-                          answer)
-    if status in AUTHORISES_NOTHING:
-        raise ClientError(f"Certificate{status.capitalize()}", f"{file.name} is genuine, but certificate "
-                                                                f"{answer['number']} is {status}: {STATUS[status][1]}",
-                          answer)
-    if obj.as_json:
-        obj.emit(answer)
+    answer, cert = _check(c, file, number)
+    fields = "; ".join(f"{d['field']}: the file states {json.dumps(d['document'])}, the ledger "
+                       f"{json.dumps(d['ledger'])}" for d in answer.get("disagreements") or [])
+    show_verdict(obj, answer, file, certificate_text(cert, c.participant_names()),
+                 f" It differs from certificate {answer['number']} in {fields}." if fields else "")

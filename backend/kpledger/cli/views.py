@@ -12,23 +12,9 @@ from typing import Any
 
 from kpledger.core.constants import HS_CODES, REASONS
 from kpledger.core.seals import label_matches
+from kpledger.core.status import STATUS, reading_status
 from kpledger.core.words import carats, countries, hs_words, visible, when
 from kpledger.core.words import country as country_words
-
-# the status in words (as the viewer's verification page says it) and what it means at a border
-STATUS: dict[str, tuple[str, str]] = {
-    "issued": ("✓ Valid", "issued and not yet used: it covers one border crossing of this consignment until it "
-                          "expires"),
-    "delivered": ("● Used, import not yet confirmed", "the consignment crossed the border under this certificate; "
-                  "the importing authority has not confirmed the import yet. It cannot be used again"),
-    "confirmed": ("✓ Import confirmed", "the consignment crossed under this certificate and the importing authority "
-                  "confirmed the import. It cannot be used again"),
-    "disputed": ("⚠ Disputed", "the importing authority recorded a discrepancy at import that is not resolved"),
-    "voided": ("✗ Voided", "withdrawn by the issuing authority: it authorises nothing"),
-    "expired": ("✗ Expired", "not used before its expiry date: it authorises nothing"),
-    "superseded": ("✗ Superseded", "voided and replaced by a corrected certificate: only the replacement counts"),
-}
-AUTHORISES_NOTHING = ("voided", "expired", "superseded")
 
 
 def party(name: str | None, address: str | None) -> str:
@@ -50,7 +36,7 @@ def _text(value: Any) -> str:
 
 def certificate_status(cert: Mapping[str, Any]) -> str:
     """The status a person reads: a voided certificate that a correction replaced is "superseded"."""
-    return "superseded" if cert.get("status") == "voided" and cert.get("superseded_by") else str(cert.get("status"))
+    return reading_status(str(cert.get("status")), cert.get("superseded_by"))
 
 
 def _lines(rows: Sequence[tuple[str, str]], indent: str = "  ") -> list[str]:

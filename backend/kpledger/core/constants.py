@@ -6,9 +6,12 @@ status enums of the interfaces); `tests/backend/test_actions.py` checks the two 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Final
+
+from kpledger.core.seals import seal_id_of
 
 # ---------------------------------------------------------------- roles (KPRegistry role bits)
 
@@ -67,6 +70,21 @@ POINTS_PER_CARAT: Final = 100  # weights are kept in points, hundredths of a car
 def carats_text(points: int) -> str:
     """An exact decimal carat amount from points: 12345 -> "123.45" (never a float)."""
     return f"{Decimal(points) / POINTS_PER_CARAT:.2f}"
+
+
+# ---------------------------------------------------------------- seals
+
+_HEX32 = re.compile(r"^0x[0-9a-fA-F]{64}$")
+
+
+def seal_id(text: str) -> str:
+    """The bytes32 seal id of a label: `text` itself if it is 0x-hex of 32 bytes, else keccak256(text) (`seal_id_of`:
+    the label's hash, as `core.seals` defines it)."""
+    if _HEX32.match(text):
+        return text.lower()
+    if not text:
+        raise ValueError("a seal id cannot be empty")
+    return seal_id_of(text)
 
 
 # ---------------------------------------------------------------- statuses (projections of the contracts' enums)

@@ -34,6 +34,28 @@ class PayloadTooLarge(KPError, ValueError):
     code, status = "PayloadTooLarge", 413
 
 
+class RequestTooLarge(PayloadTooLarge):
+    """A relayed call needs more gas than the relayer may give one call (split it into smaller requests)."""
+
+    code = "RequestTooLarge"
+
+
+class TooManyRequests(KPError):
+    code, status = "TooManyRequests", 429
+
+    @property
+    def retry_after(self) -> int | None:
+        """Seconds to wait before trying again (the answer's Retry-After header), when known."""
+        value = self.details.get("retry_after")
+        return int(value) if value is not None else None
+
+
+class SignerThrottled(TooManyRequests):
+    """The signer's recent requests failed at the relayer's cost: its requests wait (`retry_after` seconds)."""
+
+    code = "SignerThrottled"
+
+
 class RequestTimeout(KPError, TimeoutError):
     code, status = "RequestTimeout", 408
 

@@ -1,11 +1,10 @@
-"""Off-chain documents in the index: which record anchored a hash, who is entitled to a record's document, and
-the filed documents themselves."""
+"""Off-chain documents in the index: who is entitled to a record's document, and the filed documents themselves
+(which record a file is, and whether it still counts: `kpledger.queries.verdicts`)."""
 
 from __future__ import annotations
 
 import hashlib
 import time
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,15 +13,6 @@ from kpledger.core.constants import AUTHORITY
 from kpledger.core.errors import Conflict, NotFound
 from kpledger.db import models as m
 from kpledger.queries.certificates import PRINTED, certificate_row
-from kpledger.queries.views import certificate_status
-
-
-def anchors_of(session: Session, digest: str) -> list[dict[str, Any]]:
-    """Every certificate and parcel whose anchored document hash is `digest`."""
-    certs = session.execute(select(m.Certificate).where(m.Certificate.document_hash == digest)).scalars().all()
-    parcels = session.execute(select(m.Parcel).where(m.Parcel.document_hash == digest)).scalars().all()
-    found = [{"kind": "certificate", "reference": c.number, "status": certificate_status(c)} for c in certs]
-    return found + [{"kind": "parcel", "reference": str(p.id), "status": p.status} for p in parcels]
 
 
 def parcel_row(session: Session, parcel_id: int) -> m.Parcel:

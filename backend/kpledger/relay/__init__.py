@@ -8,7 +8,8 @@ The package in parts, one job each:
 * `sender.Sender`: relayer nonces, fees, local signing, the journal commit, the send, fee-bumped replacements;
 * `fees`: the replacement rule of every pool (geth, anvil, Hardhat, Besu), as pure functions;
 * `receipts.Receipts`: the receipt thread and the reconciler, which give every journaled request its outcome;
-* `journal.Journal` (the table of accepted requests), `request.WriteRequest`, `calls` (ABI encodings).
+* `throttle.Throttle`: what each signer's failed requests cost the relayer, and which signers must wait;
+* `journal.Journal` (the table of accepted requests), `request.WriteRequest`, `calls` (ABI encodings, gas bounds).
 
 Guarantees and how they hold:
 
@@ -16,6 +17,20 @@ Guarantees and how they hold:
   recovered off chain (a contract signer, ERC-1271, is left to the chain), the deadline is checked and the
   `...BySig` call is simulated with the rest of its batch (`KPRelayBatch.simulate`); a revert becomes the
   contract's custom error (`Artifacts.decode_error`). Nothing is journaled for a refusal.
+* A request is refused for itself only, never for the others of its batch. The simulation's eth_call is given
+  explicit gas (twice a batch transaction's cap); each call a bound of what its action can legitimately cost
+  (`calls.legitimate_bound`), at most the cap. `KPRelayBatch` runs a call only when the gas left gives it its whole
+  bound and keeps a reserve to finish; otherwise the call is reported not run and the next one runs. A call not
+  run, and every call after the point where the transaction is full, goes back to the head of the queue for the
+  next batch; a call not run even first in its batch is simulated alone next, and refused (RequestTooLarge) only
+  when it does not fit alone or ran out of its own bound. `execute` skips a call the same way (the relayer signs
+  enough gas, so only a miscalculation could make it: that call fails alone, KPRelayBatchInsufficientGas).
+* The cost of trying falls on the one who tries (`throttle`). A request refused in the simulation is charged to its
+  signer at the gas its call used; a call that passed the simulation and failed on chain (a two-faced ERC-1271
+  wallet, or a race) at 100 times its bound, doubling with each repeat. A signer owing more than its allowance is
+  answered 429 SignerThrottled, with the seconds to wait, while the others are served; its journaled requests are
+  still answered from the journal. Refusals anyone holding a signer's old signature can provoke (a used nonce, a
+  passed deadline) are not charged. In memory: a restart forgets it.
 * Idempotency. `request_id = keccak(abi.encode(action, signer, nonce, signature))`. A signer's requests are
   processed one at a time (an asyncio lock per signer, held until the answer even if the handler is cancelled:
   they go out in consecutive batches, in order), and a request already journaled is answered from the journal

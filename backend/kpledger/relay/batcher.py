@@ -4,11 +4,13 @@ transactions.
 The sender thread takes everything queued (up to `batch_max_calls` calls and `batch_max_bytes` of encoded
 calldata, lingering `batch_linger`, 1 ms, for company when the queue is short, BUSY_LINGER, 4 ms, after a batch of
 8 calls or more), drops requests journaled before (answered from the journal), simulates the whole batch with ONE
-`eth_call` of `KPRelayBatch.simulate` (which runs every call and reverts with each call's success, gas used and
-return or revert data), answers the calls that would fail with their decoded custom error (not journaled, not
-sent), cuts the batch where its transaction's gas limit would pass `batch_gas` or BLOCK_SHARE of the block gas
-limit (the rest goes back to the head of the queue), has the sender journal every included request in one commit
-and send one `execute` transaction, and hands it to the receipt thread.
+`eth_call` of `KPRelayBatch.simulate` (given SIMULATION_SHARE times a transaction's gas; it runs every call it can
+give its bound and reverts with each call's success, gas used and return or revert data), answers the calls that
+would fail with their decoded custom error (not journaled, not sent; their signer is charged, `relay.throttle`),
+cuts the batch where its transaction's gas limit would pass `batch_gas` or BLOCK_SHARE of the block gas limit,
+puts the calls after the cut and those the simulation did not run back at the head of the queue, has the sender
+journal every included request in one commit and send one `execute` transaction, and hands it to the receipt
+thread.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from eth_abi import decode as abi_decode
 from kpledger.chain.contracts import Chain
 from kpledger.chain.errors import RpcError, revert_data
 from kpledger.core.config import Settings
-from kpledger.core.errors import KPError, RelayFailed
+from kpledger.core.errors import KPError, RelayFailed, RequestTooLarge
 from kpledger.db.models import RelayRequest
 from kpledger.ops import metrics
 from kpledger.relay import calls
@@ -34,22 +36,25 @@ from kpledger.relay.journal import FAILED, Journal
 from kpledger.relay.receipts import Receipts, SentBatch
 from kpledger.relay.request import WriteRequest
 from kpledger.relay.sender import Sender
+from kpledger.relay.throttle import Throttle
 from kpledger.relay.trace import WriteTrace
 
 log = logging.getLogger(__name__)
 
 BUSY_LINGER = 0.004  # linger after a batch of 8 calls or more
 BLOCK_SHARE = 0.5  # a batch transaction's gas limit stays under this share of the chain's block gas limit
-# the gas limit signed: what every call's bound needs (calls.gas_for), plus the overheads of `execute` (its loop,
-# markers, copies and calldata: generous)
-BATCH_TX_OVERHEAD, BATCH_CALL_OVERHEAD = 60_000, 12_000
+SIMULATION_SHARE = 2  # the simulation's eth_call is given this many times a batch transaction's gas (see _run)
+# the gas limit signed: what every call's bound needs (calls.gas_for), plus the overheads of `execute` (the reserve
+# to finish the batch, its loop, markers, copies and calldata: generous; each covers KPRelayBatch's reserve)
+BATCH_TX_OVERHEAD, BATCH_CALL_OVERHEAD = calls.FINISH_GAS + 60_000, 12_000
 
 
 class Queued:
     """A validated request waiting for the batch sender; `future` (on the caller's event loop) is resolved with
     its final journal row (`row`) or its refusal (`error`)."""
 
-    __slots__ = ("req", "to", "data", "contract_signer", "row", "error", "future", "loop", "duplicate", "trace")
+    __slots__ = ("req", "to", "data", "contract_signer", "row", "error", "future", "loop", "duplicate", "trace",
+                 "alone")
 
     def __init__(self, req: WriteRequest, to: str, future: asyncio.Future[None], *, contract_signer: bool = False,
                  trace: WriteTrace | None = None):
@@ -58,6 +63,7 @@ class Queued:
         self.row: RelayRequest | None = None
         self.error: BaseException | None = None
         self.duplicate = False  # the sender found the request journaled already: `row` is that journal row
+        self.alone = False  # not run first in a batch: simulated alone next, to learn whether it fits at all
         self.future = future
         self.loop = future.get_loop()
         self.trace = trace or WriteTrace()
@@ -79,8 +85,8 @@ def _wake(future: asyncio.Future[None]) -> None:
 class Batcher:
     """The queue of checked requests and the thread that turns it into batch transactions."""
 
-    def __init__(self, settings: Settings, chain: Chain, journal: Journal, sender: Sender, receipts: Receipts, *,
-                 linger: float):
+    def __init__(self, settings: Settings, chain: Chain, journal: Journal, sender: Sender, receipts: Receipts,
+                 throttle: Throttle, *, linger: float):
         if not chain.deployment.batch:
             raise RelayFailed("the deployment has no KPRelayBatch contract: deploy it (ape run deploy adds it to "
                               "an existing deployment)")
@@ -89,6 +95,7 @@ class Batcher:
         self.journal = journal
         self.sender = sender
         self.receipts = receipts
+        self.throttle = throttle
         self.address = chain.deployment.batch
         self.linger = linger
         self._queue: deque[Queued] = deque()
@@ -174,10 +181,13 @@ class Batcher:
             while self._queue and len(taken) < most:
                 # the simulation request and the signed transaction each carry the encoded batch once, in hex:
                 # kept under the node's request limit (anvil refuses bodies over 2 MiB); a lone call always goes
-                size += calls.encoded_call_bytes(self._queue[0].data)
-                if taken and size > budget:
+                head = self._queue[0]
+                size += calls.encoded_call_bytes(head.data)
+                if taken and (size > budget or head.alone):
                     break
                 taken.append(self._queue.popleft())
+                if head.alone:
+                    break
             self._last_batch = len(taken)
             return taken
 
@@ -187,7 +197,10 @@ class Batcher:
             self._cv.notify()
 
     def _run(self, items: list[Queued]) -> None:
-        """Simulates, journals (one commit) and sends one transaction; the receipt thread answers the requests."""
+        """Simulates, journals (one commit) and sends one transaction; the receipt thread answers the requests.
+
+        `items` is left holding the requests this batch answers (refused, or sent): those it puts back in the queue
+        (not run by the simulation, or cut from the transaction) are removed from it."""
         now = time.perf_counter()
         for item in items:
             item.trace.taken = now
@@ -207,33 +220,78 @@ class Batcher:
         for item in items:
             item.trace.simulated = now
         included: list[tuple[Queued, int]] = []
-        gas_limit, cut = BATCH_TX_OVERHEAD, len(items)
-        for i, (item, (ok, gas, _data)) in enumerate(zip(items, outcomes, strict=False)):
-            if not ok:
-                continue
-            bound = calls.execution_bound(gas, item.contract_signer)
-            need = calls.gas_for(bound) + BATCH_CALL_OVERHEAD + 16 * (len(item.data) // 2)
-            if included and gas_limit + need > cap:  # the rest waits for the next batch (simulated again)
-                cut = i
-                break
-            included.append((item, bound))
-            gas_limit += need
-        self._requeue(items[cut:])
-        del items[cut:]  # the caller answers only what this batch owns
-        for item, (ok, _gas, data) in zip(items, outcomes, strict=False):
-            if not ok:
-                item.resolve(error=self.chain.artifacts.decode_error(data))
+        refused: list[tuple[Queued, BaseException]] = []
+        later: list[Queued] = []  # back to the head of the queue, in order, for the next batch (simulated again)
+        gas_limit = BATCH_TX_OVERHEAD
+        for i, (item, (ok, gas, data)) in enumerate(zip(items, outcomes, strict=True)):
+            if ok:
+                bound = calls.execution_bound(gas, item.contract_signer)
+                need = calls.gas_for(bound) + BATCH_CALL_OVERHEAD + 16 * (len(item.data) // 2)
+                if included and gas_limit + need > cap:
+                    # the transaction is full: this call and every one after it wait for the next batch (they were
+                    # simulated on top of this one's effects)
+                    later += items[i:]
+                    break
+                included.append((item, bound))
+                gas_limit += need
+            elif calls.not_run(data):
+                # the simulation could not give it its bound after what the calls ahead used: not refused, the
+                # next batch tries again (its simulation did not see this call: the calls after it stand)
+                if i == 0 and len(items) == 1:
+                    refused.append((item, self._too_large(item, cap)))
+                else:
+                    item.alone = i == 0  # not even first in a batch: alone next, to see whether it fits at all
+                    later.append(item)
+            else:
+                error = self._refusal(item, gas, data, cap)
+                self.throttle.refused(item.req.intent.signer, gas, error.code)
+                refused.append((item, error))
+        if later:
+            self._requeue(later)
+            back = {id(item) for item in later}
+            items[:] = [item for item in items if id(item) not in back]  # the caller answers only what this owns
+        for item, error in refused:
+            item.resolve(error=error)
         if included:
             self._send(included, gas_limit)
 
-    def _simulate(self, items: list[Queued], budget: int) -> list[tuple[bool, int, bytes]]:
-        """(ok, gas used, return or revert data) per call, from one eth_call of KPRelayBatch.simulate, each call
-        bounded by what its action can legitimately cost (one call cannot starve the others).
+    def _refusal(self, item: Queued, gas: int, data: bytes, cap: int) -> KPError:
+        """Why the simulation refused a call: its custom error, or RequestTooLarge when it ran out of its bound."""
+        if not data and gas >= calls.simulation_bound(item.req, cap):
+            return self._too_large(item, cap)
+        return self.chain.artifacts.decode_error(data)
+
+    def _too_large(self, item: Queued, cap: int) -> RequestTooLarge:
+        bound = calls.simulation_bound(item.req, cap)
+        return RequestTooLarge(
+            f"this request needs more than the {bound:,} gas the relayer can give one call (its batch transactions "
+            f"hold at most {cap:,}): split it into smaller requests",
+            details={"gas_bound": bound, "batch_gas": cap, "parts": calls.parts(item.req)})
+
+    def _simulate(self, items: list[Queued], cap: int) -> list[tuple[bool, int, bytes]]:
+        """(ok, gas used, return or revert data) per call, from one eth_call of KPRelayBatch.simulate given
+        SIMULATION_SHARE times `cap` of gas, each call bounded by what its action can legitimately cost.
 
         The same JSON-RPC request reads the relayer's mined nonce: when the chain forgot transactions this
-        process saw mined (a restarted chain) the journal is reconciled first and the batch simulated again."""
-        batch = [(item.to, bytes.fromhex(item.data[2:]), calls.simulation_bound(item.req, budget)) for item in items]
-        tx = {"from": self.sender.address, "to": self.address,
+        process saw mined (a restarted chain) the journal is reconciled first and the batch simulated again.
+        Should the simulation fail as a whole (it ran out of gas: KPRelayBatch keeps a reserve to finish, so
+        only an extreme batch can), its second half goes back to the queue and the first half is simulated."""
+        while True:
+            try:
+                return self._simulate_once(items, cap)
+            except RpcError as exc:
+                if len(items) == 1 or revert_data(exc) is not None:
+                    raise
+                log.warning("the simulation of %d calls failed as a whole (%s): half of them wait for the next "
+                            "batch", len(items), exc.message)
+                half = len(items) // 2
+                self._requeue(items[half:])
+                del items[half:]
+
+    def _simulate_once(self, items: list[Queued], cap: int) -> list[tuple[bool, int, bytes]]:
+        batch = [(item.to, bytes.fromhex(item.data[2:]), calls.simulation_bound(item.req, cap)) for item in items]
+        # the gas given explicitly, never the node's default (anvil: the block gas limit; Besu: its RPC gas cap)
+        tx = {"from": self.sender.address, "to": self.address, "gas": hex(cap * SIMULATION_SHARE),
               "data": calls.batch_calldata(calls.SIMULATE_SELECTOR, batch)}
         # "pending": on top of the batches sent whose receipt is not read yet
         count, simulated = self.chain.rpc.batch([("eth_getTransactionCount", [self.sender.address, "latest"]),
@@ -257,7 +315,7 @@ class Batcher:
     def _gas_cap(self) -> int:
         """The most gas one batch transaction is signed for: the setting, and at most BLOCK_SHARE of the block gas
         limit (two full batches fit in one block: on a chain that mines every few seconds, what one batch leaves
-        of a block is not wasted). It also bounds each call of the simulation."""
+        of a block is not wasted). It also bounds each call of the simulation, which is given twice as much."""
         self.sender.fees()  # reads the block gas limit with the fees (once a second)
         cap = self.settings.batch_gas
         if self.sender.block_gas_limit:
@@ -267,6 +325,7 @@ class Batcher:
     def _send(self, included: list[tuple[Queued, int]], gas_limit: int) -> None:
         """Journals every request of the batch in one commit, sends the transaction, hands it to the receipts."""
         by_id = {item.req.request_id: item for item, _bound in included}
+        bounds = {item.req.request_id: bound for item, bound in included}
         entries = [(i.req.request_id, i.req.action, i.req.intent.signer, i.req.body()) for i, _bound in included]
         data = calls.batch_calldata(calls.EXECUTE_SELECTOR,
                                     [(i.to, bytes.fromhex(i.data[2:]), bound) for i, bound in included])
@@ -296,6 +355,10 @@ class Batcher:
         metrics.batch_sent(len(included))
 
         def answer(request_id: str, row: RelayRequest | None, error: BaseException | None) -> None:
-            by_id[request_id].resolve(row=row, error=error)
+            item = by_id[request_id]
+            if row is not None and row.status == FAILED:  # passed the simulation, failed on chain: the relayer paid
+                self.throttle.failed_on_chain(item.req.intent.signer, bounds[request_id], (row.error or {}).get(
+                    "code", ""))
+            item.resolve(row=row, error=error)
 
         self.receipts.follow(SentBatch([i.req for i, _bound in included], tx_hash, raw, nonce, answer))

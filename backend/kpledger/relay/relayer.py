@@ -38,6 +38,7 @@ from kpledger.relay.journal import FAILED, MINED, Journal
 from kpledger.relay.receipts import Receipts
 from kpledger.relay.request import WriteRequest
 from kpledger.relay.sender import Sender
+from kpledger.relay.throttle import Throttle
 from kpledger.relay.trace import WriteTrace
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,9 @@ class Relayer:
                                  bump_after=settings.fee_bump_after_seconds,
                                  max_fee_per_gas=settings.max_fee_per_gas_wei, reorg_depth=settings.reorg_depth,
                                  stall_after=settings.relayer_stall_seconds)
-        self.batcher = Batcher(settings, chain, self.journal, self.sender, self.receipts, linger=batch_linger)
+        self.throttle = Throttle()
+        self.batcher = Batcher(settings, chain, self.journal, self.sender, self.receipts, self.throttle,
+                               linger=batch_linger)
         self.receipt_timeout = receipt_timeout
         self._rotation = threading.Lock()
         # one lock per signer, on the event loop's thread: a signer's requests go out in order, one at a time
@@ -193,6 +196,12 @@ class Relayer:
         if contract_signer:
             await anyio.to_thread.run_sync(self._verify_contract_signer, req, recovered, verifying)
         async with self._lock_for(req.intent.signer):
+            # checked under the lock: the signer's previous request, answered, has been charged
+            if self.throttle.retry_after(req.intent.signer):  # its failures cost the relayer: it waits
+                row = self._journaled(req.request_id)
+                if row is not None:  # unless the request was run before: its outcome is its answer
+                    return await self._answer_duplicate(row)
+                self.throttle.check(req.intent.signer)
             if req.intent.deadline < time.time():  # a journaled request is answered from the journal even late
                 row = self._journaled(req.request_id)
                 if row is None:

@@ -4,6 +4,12 @@ A document is accepted only if its SHA-256 is the hash anchored on chain, and on
 entitled to it; it is served only to such parties, authenticated by a signed request. A certificate's document
 must also be a `kp-certificate/1` document (422 `DocumentInvalid`) whose public facts are the chain's (422
 `DocumentDisagreesWithLedger`, naming each field); once filed, the ledger prints it (PDF) and keeps that print.
+
+Before a certificate is issued, its authority may have the document composed from the ledger's facts and its
+particulars (`POST /v1/documents/compose/certificate`), or have a document checked against the terms it is about to
+sign (`POST /v1/documents/check/certificate`): the functions `kp certificate compose / issue` run. Both are public
+and keep nothing: the sender already holds everything confidential they carry, and nothing of it is stored or
+logged until the document is filed.
 """
 
 from __future__ import annotations
@@ -12,15 +18,23 @@ import hashlib
 from typing import Annotated
 
 import anyio.to_thread
+from eth_utils import to_checksum_address
 from fastapi import APIRouter, Path, Request, Response
 
 from kpledger.api.deps import DbDep, public_base_url, signed_caller
+from kpledger.api.schemas.certificates import (
+    CertificateComposition,
+    CertificateDocumentAgrees,
+    CertificateDocumentCheck,
+    ComposedCertificate,
+)
 from kpledger.api.schemas.errors import BODY, errors
 from kpledger.certificates import document as certificate_document
 from kpledger.certificates import render, verification_url
-from kpledger.core.errors import Forbidden, InvalidRequest
+from kpledger.core.documents import CERTIFICATE_SCHEMA
+from kpledger.core.errors import DocumentInvalid, Forbidden, InvalidRequest
 from kpledger.db.session import Database
-from kpledger.queries import certificates, participants, seals
+from kpledger.queries import certificates, parcels, participants, seals
 from kpledger.queries import documents as q
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
@@ -123,3 +137,62 @@ async def file_parcel_document(parcel_id: ParcelId, request: Request, db: DbDep)
 async def read_parcel_document(parcel_id: ParcelId, request: Request, db: DbDep) -> Response:
     """A parcel's document, for those who held it and the authorities concerned (signed request)."""
     return await _served(request, db, "parcel", str(parcel_id))
+
+
+# ---------------------------------------------------------------- before issue: compose, check (public, stateless)
+
+
+def _sha256(body: bytes) -> str:
+    return "0x" + hashlib.sha256(body).hexdigest()
+
+
+@router.post("/compose/certificate", response_model=ComposedCertificate, responses=errors(*BODY, 404, 409))
+def compose_certificate_document(body: CertificateComposition, db: DbDep) -> dict:
+    """Composes the `kp-certificate/1` document of a certificate about to be issued on `terms`, as `kp certificate
+    compose` does: the weight, parcels, HS codes, origins, exporter and seal from the sealed consignment, the names
+    from the registry, the authority's particulars; then checks it against the terms field by field. The answer's
+    `text` is the exact bytes to anchor (`sha256`) and file. Nothing is stored.
+
+    Refusals: the consignment not sealed (409 ConsignmentNotSealed), a seal label that is not the consignment's
+    (SealMismatch), `authority` not an authority of the exporting participant (NotExportingAuthority), a party
+    without a public name (NoPublicName), terms that differ from the consignment (DocumentDisagreesWithLedger)."""
+    terms = body.terms.model_dump()
+    with db.session() as s:
+        consignment = parcels.get_consignment(s, terms["consignmentId"])
+        importer = participants.get_account(s, to_checksum_address(terms["importerAccount"]))
+        authority = participants.get_account(s, to_checksum_address(body.authority))
+        names = {p["code"]: p["name"] for p in participants.list_participants(s)}
+    if "authority" not in authority["roles"] or authority["participant"] != consignment["holder_participant"]:
+        raise InvalidRequest(f"{authority['address']} is not an authority of {consignment['holder_participant']}, "
+                             "the consignment's exporting participant", code="NotExportingAuthority",
+                             details={"authority": authority["address"],
+                                      "exporting_participant": consignment["holder_participant"]})
+    document = certificate_document.compose_from_ledger(
+        number=terms["number"], consignment=consignment, importer=importer, participant_names=names,
+        authority_name=authority.get("name"),
+        particulars=certificate_document.Particulars(**body.particulars.model_dump()),
+        issued_at=terms["issuedAt"], expires_at=terms["expiresAt"], replaces=terms["replaces"])
+    certificate_document.check_terms(document, certificate_document.facts_of_terms(terms, consignment))
+    content = certificate_document.encode(document)
+    return {"document": document, "text": content.decode(), "sha256": _sha256(content),
+            "filename": f"{document['number']}.json"}
+
+
+@router.post("/check/certificate", response_model=CertificateDocumentAgrees, responses=errors(*BODY, 404))
+def check_certificate_document(body: CertificateDocumentCheck, db: DbDep) -> dict:
+    """Checks a `kp-certificate/1` document against the terms an authority is about to sign, as `kp certificate
+    issue` does before signing: the schema (DocumentInvalid, `details.violations`), then every public fact the
+    ledger will check at filing (DocumentDisagreesWithLedger, `details.fields` and `details.disagreements`: the same
+    words as the filing's 422). The answer's `sha256` is the hash of the document's UTF-8 bytes, the documentHash to
+    sign. Nothing is stored."""
+    try:
+        content = body.document.encode()
+    except UnicodeEncodeError:
+        raise DocumentInvalid("a certificate document is UTF-8 JSON text: this one is not",
+                              details={"schema": CERTIFICATE_SCHEMA}) from None
+    document = certificate_document.parse(content)
+    terms = body.terms.model_dump()
+    with db.session() as s:
+        consignment = parcels.get_consignment(s, terms["consignmentId"])
+    certificate_document.check_terms(document, certificate_document.facts_of_terms(terms, consignment))
+    return {"number": document["number"], "sha256": _sha256(content), "agrees": True}

@@ -22,8 +22,8 @@ from kpledger.api.schemas.reads import (
     VerifyResult,
 )
 from kpledger.core.constants import ROLES
-from kpledger.queries import certificates, parcels, participants
-from kpledger.queries import documents as docs
+from kpledger.core.errors import InvalidRequest
+from kpledger.queries import certificates, parcels, participants, verdicts
 from kpledger.queries.provenance import provenance
 
 router = APIRouter(prefix="/v1", tags=["reads"])
@@ -32,6 +32,10 @@ LotId = Annotated[int, Path(ge=1, le=2**40, description="parcel or consignment i
 Code = Annotated[str, Path(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 code")]
 Number = Annotated[str, Path(pattern=r"^[A-Z]{2}[A-Z0-9-]{1,30}$", description="KP certificate number")]
 AddressPath = Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{40}$")]
+Sha256Path = Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{64}$", description="the file's SHA-256 (0x, 64 hex digits)")]
+NumberQuery = Annotated[str | None, Query(pattern=r"^[A-Z]{2}[A-Z0-9-]{1,30}$",
+                                          description="the certificate looked at (its number)")]
+LotQuery = Annotated[int | None, Query(ge=1, le=2**40, description="the parcel, or the lot's page, looked at")]
 
 
 @router.get("/participants", response_model=ParticipantsPublic)
@@ -112,24 +116,38 @@ def _sha256(body: bytes) -> str:
 
 @router.post("/verify", response_model=VerifyResult, responses=errors(*BODY))
 async def verify_document(request: Request, db: DbDep) -> dict[str, Any]:
-    """Hashes the posted document (SHA-256) and lists every certificate or parcel that anchored it."""
+    """Hashes the posted document (SHA-256): every certificate or parcel it is the anchored document or the ledger's
+    print of, and the verdict (genuine? the record's status now)."""
     digest = _sha256(await request.body())
     with db.session() as s:
-        found = docs.anchors_of(s, digest)
-    return {"sha256": digest, "matches": bool(found), "anchored": digest if found else None, "found": found}
+        return verdicts.verdict(s, digest)
 
 
 @router.post("/verify/certificates/{number}", response_model=VerifyResult, responses=errors(*BODY, 404))
 async def verify_certificate_document(number: Number, request: Request, db: DbDep) -> dict[str, Any]:
+    """Hashes the posted file: is it the anchored document of certificate `number` or the ledger's print of it?"""
     digest = _sha256(await request.body())
     with db.session() as s:
-        anchored = certificates.certificate_row(s, number).document_hash
-    return {"sha256": digest, "matches": anchored == digest, "anchored": anchored}
+        return verdicts.verdict(s, digest, ("certificate", number))
 
 
 @router.post("/verify/parcels/{parcel_id:int}", response_model=VerifyResult, responses=errors(*BODY, 404))
 async def verify_parcel_document(parcel_id: LotId, request: Request, db: DbDep) -> dict[str, Any]:
+    """Hashes the posted file: is it the document parcel `parcel_id` anchored?"""
     digest = _sha256(await request.body())
     with db.session() as s:
-        anchored = docs.parcel_row(s, parcel_id).document_hash
-    return {"sha256": digest, "matches": anchored == digest, "anchored": anchored}
+        return verdicts.verdict(s, digest, ("parcel", str(parcel_id)))
+
+
+@router.get("/verify/{sha256}", response_model=VerifyResult, responses=errors(404))
+def read_verdict(sha256: Sha256Path, db: DbDep, certificate: NumberQuery = None, parcel: LotQuery = None,
+                 lot: LotQuery = None) -> dict[str, Any]:
+    """The verdict on a file from its SHA-256 alone (the pages and `kp` hash the file where it is: nothing is
+    uploaded), for a person looking at a certificate, a parcel or a lot's page (at most one), or at none."""
+    asked = [(kind, str(value)) for kind, value in (("certificate", certificate), ("parcel", parcel), ("lot", lot))
+             if value is not None]
+    if len(asked) > 1:
+        raise InvalidRequest("ask about one record at most: certificate, parcel or lot",
+                             details={"asked": [kind for kind, _ in asked]})
+    with db.session() as s:
+        return verdicts.verdict(s, sha256, asked[0] if asked else None)

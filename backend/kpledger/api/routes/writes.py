@@ -24,7 +24,7 @@ from kpledger.ops import logs, metrics
 from kpledger.queries import certificates, seals
 from kpledger.relay.trace import WriteTrace
 
-REFUSALS = errors(*BODY, 401, 403, 409, 502, 503)
+REFUSALS = errors(*BODY, 401, 403, 409, 429, 502, 503)
 
 
 def _endpoint(action: Action) -> Callable[..., Awaitable[JSONResponse]]:

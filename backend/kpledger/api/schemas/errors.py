@@ -26,11 +26,13 @@ MEANINGS: dict[int, str] = {
     405: "MethodNotAllowed (the Allow header lists the path's methods)",
     408: "RequestTimeout: the body did not arrive in time",
     409: "the ledger refused the action (the contract's custom error as code), or DocumentAlreadyFiled",
-    413: "PayloadTooLarge",
+    413: "PayloadTooLarge, or RequestTooLarge: a relayed call that needs more gas than one call may have",
     431: "RequestHeadTooLarge: the request's head (its URL and headers) is over the server's size or header-count "
          "limit (KP_MAX_HEAD_BYTES, KP_MAX_HEADERS)",
     422: "InvalidRequest (the request does not match the schema) or a more specific code (PathMismatch, "
          "DocumentMismatch, ...)",
+    429: "SignerThrottled: the signer's recent requests failed at the relayer's cost; retry after the Retry-After "
+         "header's seconds",
     502: "RelayFailed: the node refused the relayer's transaction",
     503: "ChainUnavailable: the chain cannot be reached (a write is not acknowledged: resubmit the same request)",
 }

@@ -225,13 +225,34 @@ class Provenance(BaseModel):
 
 
 class DocumentMatch(BaseModel):
-    kind: str
-    reference: str
-    status: str | None = None
+    kind: str = Field(description="certificate | parcel")
+    reference: str = Field(description="the certificate's number or the parcel's id")
+    status: str | None = Field(None, description="the record's status as its read gives it")
+    match: str = Field("document", description="document: the document it anchored | print: the ledger's print of a "
+                                               "certificate's filed document")
+
+
+class FileVerdict(BaseModel):
+    """Is this file genuine, and is it still good? The same words on every surface (kpledger.queries.verdicts)."""
+
+    code: str = Field(description="not-genuine | other-record (genuine, but not of the record looked at) | valid | "
+                                  "used | confirmed | disputed | voided | superseded | expired (a certificate) | "
+                                  "parcel-live | parcel-sealed | parcel-closed (a parcel)")
+    genuine: bool = Field(description="the file is a document anchored on the ledger or the ledger's print of one")
+    good: bool = Field(description="genuine, of the record looked at, and that record still counts")
+    tone: str = Field(description="ok | warn | bad: how the pages colour it")
+    headline: str
+    file_words: str = Field(description="what the file is")
+    status_words: str | None = Field(description="the record's status now, in words")
+    words: str = Field(description="headline, what the file is and the status: what every surface says")
+    subject: str | None = Field(description="the record looked at, in words (none: any record)")
+    record: DocumentMatch | None = Field(description="the record the verdict is about")
+    others: list[DocumentMatch] = Field(description="other records the same file belongs to")
 
 
 class VerifyResult(BaseModel):
     sha256: Hash
-    matches: bool
-    anchored: Hash | None = None
-    found: list[DocumentMatch] = []
+    matches: bool = Field(description="the file is genuine and of the record asked about (any record: genuine)")
+    anchored: Hash | None = Field(None, description="the document hash anchored on chain by the record asked about")
+    found: list[DocumentMatch] = Field([], description="every record the file is the document or the print of")
+    verdict: FileVerdict
