@@ -8,7 +8,7 @@ import { api, apiBase, ApiError, pinnedConfig } from "./api.js";
 import { CERTIFICATE_STATUS, Rpc, savedNode, saveNode } from "./chain.js";
 import { checkFile } from "./filecheck.js";
 import {
-  clear, fact, fmtCarats, fmtTime, h, hsWords, isoTime, onFileChosen, party, reasonWords, shortAddr, shortHash,
+  clear, fact, fmtCarats, fmtTime, h, hsWords, isoTime, onFileChosen, party, reasonWords, sealEl, shortAddr, shortHash,
 } from "./util.js";
 
 const $ = (id) => document.getElementById(id);
@@ -147,7 +147,7 @@ function render(c) {
     ...fact("Origin", c.mixed_origin ? `mixed origin (*): ${c.origins.map(country).join(", ")}` : country(c.origins[0])),
     ...fact("Date of issue", h("time", { datetime: isoTime(c.issued_at) }, fmtTime(c.issued_at))),
     ...fact("Date of expiry", h("time", { datetime: isoTime(c.expires_at) }, fmtTime(c.expires_at))),
-    ...fact("Seal id", c.seal_id ? h("code", { class: "hash-full" }, c.seal_id) : "—"),
+    ...fact("Seal", sealEl(c.seal_label, c.seal_id, { full: true })),
     ...fact("Consignment", h("a", { href: `#/lot/${c.consignment_id}` }, `consignment ${c.consignment_id}`),
       ` (${c.parcels.map((p) => `parcel ${p.id}`).join(", ") || "no parcels"})`),
     ...fact("Anchored on chain", `block ${c.issued_block}, transaction `,

@@ -6,7 +6,7 @@ import { $, country, hideResults, state } from "./page.js";
 import { lotQr } from "./qr.js";
 import { renderTimeline } from "./timeline.js";
 import {
-  badge, clear, fact, fmtCarats, fmtTime, h, hsText, hsWords, isoTime, lotLink, originWords, party, shortHash,
+  badge, clear, fact, fmtCarats, fmtTime, h, hsText, hsWords, isoTime, lotLink, originWords, party, sealEl, shortHash,
 } from "./util.js";
 import { renderVerdict } from "./verdict.js";
 
@@ -59,13 +59,14 @@ function renderLot(view) {
         : lot.origins.map(country).join(", ") || "—"),
       ...fact("HS codes", lot.hs_codes.map(hsWords).join(", ") || "—"),
       ...fact("Holder", party(lot.holder_name, lot.holder, lot.holder_participant)),
-      ...fact("Seal id", h("code", { class: "hash", title: lot.seal_id }, shortHash(lot.seal_id))),
+      ...fact("Seal", sealEl(lot.seal_label, lot.seal_id)),
       ...fact("Sealed", `${fmtTime(lot.created_at)} · block ${lot.created_block}`),
       ...fact("Certificate", lot.certificate ? `${lot.certificate.number} (${lot.certificate.status})` : "none"),
     );
   }
   if (lot.offer) {
-    facts.append(...fact("Pending offer", ["to ", party(lot.offer.to_name, lot.offer.to)]));
+    facts.append(...fact("Pending offer", ["to ", party(lot.offer.to_name, lot.offer.to), " under seal ",
+      sealEl(lot.offer.seal_label, lot.offer.seal_id)]));
   }
   clear($("lot-qr")).append(lotQr(view.kind, lot.id, 148));
   $("lot-section").hidden = false;

@@ -1,7 +1,7 @@
 // A lot's history as a timeline: one step per ledger event, in words, with its parties, seal and certificate.
 import { certificateStatus, discrepancyWords } from "./certificate.js";
 import { $ } from "./page.js";
-import { badge, clear, fmtTime, h, isoTime, lotLink, party, reasonWords, shortHash } from "./util.js";
+import { badge, clear, fmtTime, h, isoTime, lotLink, party, reasonWords, sealEl, shortHash } from "./util.js";
 
 const STEP_WORDS = {
   registered: "Registered at the mine",
@@ -33,9 +33,9 @@ export function renderTimeline(steps, parcelIds, certificates, edges = []) {
   const parentsOf = new Map();
   for (const e of edges) parentsOf.set(e.to, [...(parentsOf.get(e.to) || []), e.from].sort((a, b) => a - b));
   const list = clear($("timeline"));
-  const offeredSeal = new Map(); // lot -> seal id of its latest offer (what the recipient should have found)
+  const offeredSeal = new Map(); // lot -> the seal of its latest offer (what the recipient should have found)
   for (const step of steps) {
-    if (step.kind === "offered") offeredSeal.set(step.lot_id, step.seal_id);
+    if (step.kind === "offered") offeredSeal.set(step.lot_id, { id: step.seal_id, label: step.seal_label });
     const kind = parcelIds.has(step.lot_id) ? "Parcel" : "Consignment";
     const sameParty = step.from && step.from === step.to;
     const parties = step.kind === "registered"
@@ -45,15 +45,15 @@ export function renderTimeline(steps, parcelIds, certificates, edges = []) {
           party(step.to_name, step.to, step.to_country)];
     let seal = null;
     if (step.kind === "transferred" && step.seal_id) {
-      seal = h("p", { class: "seal seal-ok" }, "Seal ", h("code", { title: step.seal_id }, shortHash(step.seal_id)),
-        " — ", h("strong", {}, "✓ seal verified"));
+      seal = h("p", { class: "seal" }, "Seal ", sealEl(step.seal_label, step.seal_id),
+        " — ", h("strong", { class: "seal-ok" }, "✓ seal verified (the seal received is the seal offered)"));
     } else if (step.kind === "seal_mismatch") {
       const expected = offeredSeal.get(step.lot_id);
       seal = h("p", { class: "seal seal-bad" }, h("strong", {}, "✗ SEAL MISMATCH — transfer refused"),
-        expected ? [" · sent under seal ", h("code", { title: expected }, shortHash(expected))] : "",
-        step.seal_id ? [" · recipient attested ", h("code", { title: step.seal_id }, shortHash(step.seal_id))] : "");
+        expected && expected.id ? [" · sent under seal ", sealEl(expected.label, expected.id)] : "",
+        step.seal_id ? [" · recipient attested ", sealEl(step.seal_label, step.seal_id)] : "");
     } else if (step.seal_id) {
-      seal = h("p", { class: "seal" }, "Seal ", h("code", { title: step.seal_id }, shortHash(step.seal_id)));
+      seal = h("p", { class: "seal" }, "Seal ", sealEl(step.seal_label, step.seal_id));
     }
     const cert = step.certificate_key ? byKey.get(step.certificate_key) : null;
     list.append(h("li", { class: `timeline-item step-${step.kind}`, "data-kind": step.kind, "data-lot": step.lot_id },

@@ -3,6 +3,7 @@
 // (<bdi>), so that no name can reorder the text around it.
 
 import { ignoredApi } from "./api.js";
+import { labelMatches } from "./keccak.js";
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 
@@ -162,6 +163,30 @@ export function party(name, address, country = null) {
   return h("span", { class: "party", "data-address": address },
     name ? nameEl(name, { class: "party-name" }) : h("span", { class: "party-name muted" }, "unnamed account"),
     " ", copy, country ? h("span", { class: "party-country" }, ` ${country}`) : null);
+}
+
+const SEAL_WORDS = {
+  matches: "✓ label matches the anchored seal", differs: "✗ this label does not hash to the seal id",
+  unknown: "label unknown: the ledger holds the seal id only",
+};
+
+/**
+ * A seal as a person compares it with the container: its label ("BAG-0901") with its id small beside it (the id in
+ * full as its title, or in full when `full`), and the check of the label against the id, made here (keccak-256):
+ * "label matches the anchored seal" only when it does. A seal whose label the ledger never learnt reads as its id,
+ * saying so. `words` translates the notes (the console's languages).
+ */
+export function sealEl(label, sealId, { full = false, words = SEAL_WORDS } = {}) {
+  if (!sealId) return h("span", { class: "seal-of muted" }, "—");
+  const id = h("code", { class: full ? "seal-id hash-full" : "seal-id", title: sealId }, full ? sealId : shortHash(sealId));
+  if (!label) {
+    return h("span", { class: "seal-of", "data-seal-id": sealId, "data-label-check": "unknown" },
+      id, " ", h("span", { class: "seal-check muted" }, words.unknown));
+  }
+  const ok = labelMatches(label, sealId);
+  return h("span", { class: "seal-of", "data-seal-id": sealId, "data-label-check": ok ? "ok" : "bad" },
+    h("strong", { class: "seal-label" }, nameEl(label)), " ", id, " ",
+    h("span", { class: ok ? "seal-check seal-ok" : "seal-check seal-bad" }, ok ? words.matches : words.differs));
 }
 
 /** Calls `onFile` with the file chosen in `input` or dropped on `zone` (marked "dragging" while a file is over it). */

@@ -23,11 +23,14 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 CONSOLE, VIEWER = ROOT / "frontend-static" / "console" / "screenshots", ROOT / "frontend-static" / "screenshots"
 # the screens the README shows, each with its folder, width and height cut (None: whole): in the console, an inbox
-# with an offer, the check before signing a certificate, an authority's inbox, a certificate's document (its
-# particulars in the form, the composed document, a document refused before signing, the papers once issued); in the
-# viewer, a participant's statistics and a certificate's verification page on a phone
+# with an offer, a recipient picked by name, the check of a seal and of a certificate before signing, an authority's
+# inbox, a certificate's document (its particulars in the form, the composed document, a document refused before
+# signing, the papers once issued); in the viewer, a participant's statistics and a certificate's verification page
+# on a phone
 SCREENS = {
     "console-inbox-exporter": (CONSOLE, 1100, None),
+    "console-recipient-by-name": (CONSOLE, 1100, None),
+    "console-confirm-seal": (CONSOLE, 1100, None),
     "console-confirm-certificate": (CONSOLE, 1100, None),
     "console-inbox-authority": (CONSOLE, 1100, None),
     "console-certificate-compose": (CONSOLE, 800, None),

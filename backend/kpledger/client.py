@@ -28,6 +28,7 @@ from kpledger.client_documents import KINDS, DocumentsClient, certificate_docume
 from kpledger.client_http import DEFAULT_TTL, ApiClient, ClientError
 from kpledger.core.actions import ACTIONS
 from kpledger.core.constants import ROLES, role_bits, role_names, seal_id
+from kpledger.core.seals import SEAL_LABEL_MAX_LENGTH, is_label
 from kpledger.eip712 import sign_intent
 
 __all__ = ["DEFAULT_TTL", "KINDS", "ROLES", "ApiClient", "ClientError", "KPClient", "Part", "carats",
@@ -43,7 +44,14 @@ ZERO32 = "0x" + "00" * 32
 _HEX32 = re.compile(r"^0x[0-9a-fA-F]{64}$")
 
 
-_seal = seal_id  # methods take a `seal_id` argument
+def _seal(text: str) -> tuple[str, str | None]:
+    """The seal id of a label or id, and the label when it is one (sent beside the signed id: reads then show it)."""
+    sid = seal_id(text)
+    if _HEX32.match(text):
+        return sid, None
+    if not is_label(text):
+        raise ValueError(f"{text!r} cannot be a seal label: 1 to {SEAL_LABEL_MAX_LENGTH} printable characters")
+    return sid, text
 
 
 def text_bytes32(text: str) -> str:
@@ -118,9 +126,11 @@ class KPClient(DocumentsClient):
 
     # ------------------------------------------------------------ signing
 
-    def submit(self, action: str, message: Mapping[str, Any], *, nonce: int | None = None) -> dict[str, Any]:
+    def submit(self, action: str, message: Mapping[str, Any], *, nonce: int | None = None,
+               seal_label: str | None = None) -> dict[str, Any]:
         """Signs `message` as the intent `action` and posts it to the action's endpoint, under the signer's next
-        nonce, or `nonce` (`keyed_nonce()`: writes that may run in any order, at once)."""
+        nonce, or `nonce` (`keyed_nonce()`: writes that may run in any order, at once). `seal_label`: the label of
+        the message's seal id, sent beside it (not signed; the API checks it hashes to the id and keeps it)."""
         if action not in ACTIONS:
             raise ValueError(f"unknown action {action}")
         if self.account is None:
@@ -134,6 +144,8 @@ class KPClient(DocumentsClient):
                              deadline=deadline)
         body = {"message": dict(message), "signer": signed.signer, "nonce": nonce, "deadline": deadline,
                 "signature": "0x" + signed.signature.hex()}
+        if seal_label is not None:
+            body["seal_label"] = seal_label
         return self.post(spec.path_for(message), body)
 
     # ------------------------------------------------------------ governance and authorities
@@ -201,8 +213,10 @@ class KPClient(DocumentsClient):
         return self.submit("MergeParcels", {"parcelIds": sorted(parcel_ids), "documentHash": document_hash})
 
     def seal_consignment(self, parcel_ids: Iterable[int], seal_id: str) -> dict[str, Any]:
-        """The holder seals parcels into a consignment under a seal id (a label or bytes32 hex)."""
-        return self.submit("SealConsignment", {"parcelIds": sorted(parcel_ids), "sealId": _seal(seal_id)})
+        """The holder seals parcels into a consignment under a seal (its label, sent beside its id, or bytes32
+        hex)."""
+        sid, label = _seal(seal_id)
+        return self.submit("SealConsignment", {"parcelIds": sorted(parcel_ids), "sealId": sid}, seal_label=label)
 
     def open_consignment(self, consignment_id: int) -> dict[str, Any]:
         """The holder opens a consignment; its parcels become loose again."""
@@ -211,17 +225,19 @@ class KPClient(DocumentsClient):
     # ------------------------------------------------------------ custody
 
     def offer(self, lot_id: int, recipient: str, seal_id: str) -> dict[str, Any]:
-        """The holder offers a lot to a named recipient."""
+        """The holder offers a lot to a named recipient, under a seal (its label, or bytes32 hex)."""
+        sid, label = _seal(seal_id)
         return self.submit("OfferCustody", {"lotId": lot_id, "recipient": to_checksum_address(recipient),
-                                            "sealId": _seal(seal_id)})
+                                            "sealId": sid}, seal_label=label)
 
     def withdraw_offer(self, lot_id: int) -> dict[str, Any]:
         """The sender withdraws its pending offer."""
         return self.submit("WithdrawOffer", {"lotId": lot_id})
 
     def accept(self, lot_id: int, seal_id: str) -> dict[str, Any]:
-        """The recipient accepts, attesting the seal id it received."""
-        return self.submit("AcceptCustody", {"lotId": lot_id, "sealId": _seal(seal_id)})
+        """The recipient accepts, attesting the seal it received (its label, or bytes32 hex)."""
+        sid, label = _seal(seal_id)
+        return self.submit("AcceptCustody", {"lotId": lot_id, "sealId": sid}, seal_label=label)
 
     def reject(self, lot_id: int, reason: int) -> dict[str, Any]:
         """The recipient rejects an offer with a reason code."""

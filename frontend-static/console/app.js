@@ -326,7 +326,7 @@ async function review(event) {
     const nonce = nonces[action.contract];
     const deadline = Math.floor(Date.now() / 1000) + TTL;
     const typed = typedData(action, fields, { signer: state.account, nonce, deadline });
-    state.pending = { action, typed, fields, payload: walletPayload(typed), digest: digest(typed) };
+    state.pending = { action, typed, fields, extras: built.extras(), payload: walletPayload(typed), digest: digest(typed) };
     renderConfirm();
     show("confirm-section");
     focusHeading("confirm-heading");
@@ -383,7 +383,8 @@ async function sign() {
       sameAddress(recovered, state.account) ? "" : h("span", { class: "note warn" }, " ", t("progress.otherSigner", { recovered })));
     current = "relayed";
     step("relayed", "active", t("progress.relaying"));
-    const answer = await api.write(actionPath(action, typed.message), writeBody(typed, state.account, signature));
+    const answer = await api.write(actionPath(action, typed.message),
+      writeBody(typed, state.account, signature, state.pending.extras));
     step("relayed", "done", t("progress.relayedDetail", { id: answer.request_id }),
       answer.duplicate ? ` ${t("progress.duplicate")}` : "");
     current = "mined";

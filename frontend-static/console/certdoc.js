@@ -10,13 +10,14 @@ import { sha256 } from "../sha256.js";
 import { clear, h, nameEl, plain } from "../util.js";
 import { has, locale, t } from "./i18n.js";
 import { toJson } from "./typed.js";
-import { InputError, sealId } from "./units.js";
+import { keccak256Text } from "../keccak.js";
+import { InputError, SEAL_LABEL_MAX } from "./units.js";
 import { frame, textWidget, uid } from "./widgets.js";
-import { countryWords, hsWords } from "./words.js";
+import { countryWords, hsWords, seal } from "./words.js";
 
 /** The particulars the authority adds (CertificateParticulars of the API): field name -> sub-widget options. */
 const PARTICULARS = [
-  ["seal_label", { maxLength: 120 }], ["value_usd", { inputmode: "decimal" }],
+  ["seal_label", { maxLength: SEAL_LABEL_MAX }], ["value_usd", { inputmode: "decimal" }],
   ["authority_address", { maxLength: 400 }], ["exporter_address", { maxLength: 400 }],
   ["importer_address", { maxLength: 400 }], ["officer", { maxLength: 200 }], ["place", { maxLength: 200 }],
 ];
@@ -95,7 +96,7 @@ export function documentFacts(doc) {
     row("carats", `${doc.carats} ct`), row("value_usd", formatUsd(doc.value_usd)),
     row("number_of_parcels", String(doc.number_of_parcels)),
     row("hs_codes", doc.hs_codes.map((code) => hsWords(Number(code.replace(".", "")))).join(", ")),
-    row("seal", doc.seal.label, " ", h("code", { class: "hash-full" }, doc.seal.id)),
+    row("seal", seal(doc.seal.label, doc.seal.id, { full: true })),
     row("validation", t("document.validation", { officer: doc.validation.officer, place: doc.validation.place,
       date: doc.validation.date })),
     row("replaces", doc.replaces || "—"));
@@ -106,6 +107,27 @@ export function saveLink(held, id) {
   const url = URL.createObjectURL(new Blob([held.bytes], { type: "application/json" }));
   return h("a", { class: "button-link secondary", href: url, download: held.filename, id },
     t("document.save", { name: held.filename }));
+}
+
+/**
+ * The read-back of the seal's label typed among the particulars: the label as it will be written in the document,
+ * its seal id (keccak-256 of the label, as the ledger checks the document's `seal.label`), compared with the seal of
+ * the consignment chosen (its label too, when the ledger knows it). A seal id typed for a label is said not to be one:
+ * the document carries the label written on the seal, whose hash is the id.
+ */
+function sealBack(ctx) {
+  return (label) => {
+    const box = ctx.form.selected("consignmentId");
+    const expected = box?.seal_id;
+    const id = keccak256Text(label);
+    if (expected && label.toLowerCase() === expected.toLowerCase()) return [t("readback.sealIdNotLabel"), "warn"];
+    const shown = t("readback.sealLabel", { label, id });
+    if (!expected) return shown;
+    const same = expected.toLowerCase() === id;
+    const expectedText = box.seal_label ? `${box.seal_label} (${expected})` : expected;
+    return [t(same ? "readback.sealMatchesConsignment" : "readback.sealDiffersCertificate",
+      { id: shown, expected: expectedText }), same ? "ok" : "warn"];
+  };
 }
 
 /** The terms of the IssueCertificate message the API compares a document with (all but its documentHash). */
@@ -132,16 +154,12 @@ export const CERT_WIDGETS = {
       const parse = key === "value_usd" ? parseUsd : (raw) => {
         const value = raw.trim();
         if (!value) throw new InputError("err.required");
+        if (key === "seal_label" && /[\u0000-\u001f\u007f-\u009f]/.test(value)) {
+          throw new InputError("err.sealLabel", { max: SEAL_LABEL_MAX });
+        }
         return value;
       };
-      const back = key === "value_usd" ? (value) => formatUsd(value) : key === "seal_label" ? (label) => {
-        const expected = ctx.form.selected("consignmentId")?.seal_id;
-        const id = sealId(label);
-        if (!expected) return t("readback.seal", { id });
-        const same = expected.toLowerCase() === id.toLowerCase();
-        return [t(same ? "readback.sealMatchesConsignment" : "readback.sealDiffersConsignment", { id, expected }),
-          same ? "ok" : "warn"];
-      } : null;
+      const back = key === "value_usd" ? (value) => formatUsd(value) : key === "seal_label" ? sealBack(ctx) : null;
       const attrs = { ...(options.maxLength ? { maxlength: options.maxLength } : {}),
         ...(options.inputmode ? { inputmode: options.inputmode } : {}) };
       return [key, textWidget(sub, inner, { attrs, parse, back })];

@@ -57,13 +57,13 @@ export const FORMS = {
   OfferCustody: {
     fields: {
       lotId: { widget: "lot", source: "heldLots" },
-      recipient: { widget: "address" },
+      recipient: { widget: "recipient", from: "lotId" },
       sealId: {
         widget: "seal", label: "field.sealOffer", matchKey: "readback.sealMatchesConsignment",
         mismatchKey: "readback.sealDiffersConsignment",
         expect: (ctx) => {
           const lot = ctx.form.selected("lotId");
-          return lot && lot.kind === "consignment" ? lot.seal_id : null;
+          return lot && lot.kind === "consignment" ? { id: lot.seal_id, label: lot.seal_label } : null;
         },
       },
     },
@@ -74,7 +74,11 @@ export const FORMS = {
       lotId: { widget: "lot", source: "offersToMe" },
       sealId: {
         widget: "seal", label: "field.sealReceived", matchKey: "readback.sealMatchesOffer",
-        mismatchKey: "readback.sealDiffersOffer", expect: (ctx) => ctx.form.selected("lotId")?.seal_id ?? null,
+        mismatchKey: "readback.sealDiffersOffer",
+        expect: (ctx) => {
+          const offer = ctx.form.selected("lotId");
+          return offer ? { id: offer.seal_id, label: offer.seal_label } : null;
+        },
       },
     },
   },
@@ -210,6 +214,10 @@ export function buildForm(action, ctx) {
     },
     describe(name, value) {
       return widgets.get(name).describe(value);
+    },
+    /** What travels beside the signed message (a seal's label: `seal_label`), from the widgets that add any. */
+    extras() {
+      return Object.assign({}, ...[...widgets.values()].map((w) => (w.extra ? w.extra() : {})));
     },
   };
 }

@@ -1,20 +1,28 @@
 // Form widgets that choose from the account's inbox (lots, pending offers, certificates) or derive a value from
 // another field (a certificate's weight from its consignment, expiry from issue), and the split into parts.
-import { h, plain } from "../util.js";
+import { request } from "../api.js";
+import { clear, h, nameEl, plain } from "../util.js";
 import { locale, t } from "./i18n.js";
-import { InputError, formatCarats, parseUint, sealId } from "./units.js";
-import { WIDGETS, frame, selectEl, selectWidget, textWidget, uid } from "./widgets.js";
-import { certificateWords, fmtTime, hsWords, lotWords, offerWords, partyText } from "./words.js";
+import { InputError, SEAL_LABEL_MAX, formatCarats, parseAddress, parseUint, sealId } from "./units.js";
+import { WIDGETS, frame, inputEl, selectEl, selectWidget, textWidget, uid } from "./widgets.js";
+import {
+  accountWords, certificateWords, countryWords, fmtTime, hsWords, lotWords, offerWords, partyText, seal, sealText,
+} from "./words.js";
+
+// who may receive a lot at home: any licensed operator (the ledger refuses an authority or a stranger)
+const OPERATOR_ROLES = ["producer", "exporter", "importer", "trader", "manufacturer"];
 
 const DAY = 86_400;
 
 /** How a lot of a source reads in a list: a pending offer with its other party, an exporter's consignment with
- * its holder, anything else by its facts. */
+ * its seal (the label the ledger knows, which the certificate's document must state) and its holder, anything else
+ * by its facts. */
 function lotLabel(source) {
   if (source === "offersToMe") return (it) => offerWords(it, "from");
   if (source === "myOffers") return (it) => offerWords(it, "to");
   if (source === "needingCertificate") {
-    return (it) => `${lotWords(it)} · ${t("inbox.heldBy")} ${partyText(it.holder_name, it.holder)}`;
+    return (it) => `${lotWords(it)} · ${t("inbox.underSeal", { seal: sealText(it.seal_label, it.seal_id) })} · `
+      + `${t("inbox.heldBy")} ${partyText(it.holder_name, it.holder)}`;
   }
   return lotWords;
 }
@@ -129,19 +137,142 @@ export const LOT_WIDGETS = {
     };
   },
 
-  /** The seal a person reads on the container, read back as the bytes32 seal id and checked against `expect`. */
+  /** The seal a person reads on the container: its label, read back as the bytes32 seal id and checked against
+   * `expect` (the consignment's seal, the seal the sender declared: {id, label}). The label travels beside the signed
+   * id (`extra()`: the write's `seal_label`), so that the ledger shows it; a pasted 0x id has no label. */
   seal(spec, ctx) {
-    return textWidget(spec, ctx, {
-      attrs: { autocapitalize: "characters" },
-      parse: (raw) => sealId(raw.trim()),
-      describe: (value) => value,
+    let label = null; // the label typed, for the id read last (null: an id was pasted)
+    const expectedText = (expected) => (expected.label ? `${expected.label} (${expected.id})` : expected.id);
+    const widget = textWidget(spec, ctx, {
+      attrs: { autocapitalize: "characters", maxlength: SEAL_LABEL_MAX },
+      parse(raw) {
+        const text = raw.trim();
+        const id = sealId(text);
+        if (id !== text.toLowerCase() && (text.length > SEAL_LABEL_MAX || /[\u0000-\u001f\u007f-\u009f]/.test(text))) {
+          throw new InputError("err.sealLabel", { max: SEAL_LABEL_MAX });
+        }
+        label = id === text.toLowerCase() ? null : text;
+        return id;
+      },
+      describe(value) {
+        const expected = spec.expect ? spec.expect(ctx) : null;
+        const same = expected && expected.id.toLowerCase() === value.toLowerCase();
+        return h("span", {}, seal(label, value, { anchored: Boolean(same) }),
+          label ? h("span", { class: "hint seal-sent" }, " ", t("seal.sentBeside")) : null,
+          expected ? h("span", { class: same ? "seal-expected seal-ok" : "seal-expected seal-bad",
+            "data-expected": same ? "same" : "differs" }, " ",
+          t(same ? spec.matchKey : spec.mismatchKey, { id: label || value, expected: expectedText(expected) })) : null);
+      },
       back(value) {
         const expected = spec.expect ? spec.expect(ctx) : null;
-        if (!expected) return t("readback.seal", { id: value });
-        const same = expected.toLowerCase() === value.toLowerCase();
-        return [t(same ? spec.matchKey : spec.mismatchKey, { id: value, expected }), same ? "ok" : "warn"];
+        const shown = label ? t("readback.sealLabel", { label, id: value }) : t("readback.seal", { id: value });
+        if (!expected) return shown;
+        const same = expected.id.toLowerCase() === value.toLowerCase();
+        return [t(same ? spec.matchKey : spec.mismatchKey, { id: shown, expected: expectedText(expected) }),
+          same ? "ok" : "warn"];
       },
     });
+    widget.extra = () => (label ? { seal_label: label } : {});
+    return widget;
+  },
+
+  /**
+   * The recipient of a hand-off, picked by company name: the directory of a participant (the certificate's importing
+   * participant for a crossing, one's own at home) searched by name or licence number among the operators holding
+   * the role the hand-off needs (an importer across a border), each shown with its address small; pasting an
+   * address still works, and reads back the name the ledger has for it.
+   */
+  recipient(spec, ctx) {
+    const own = ctx.inbox && ctx.inbox.participant ? ctx.inbox.participant.code : "";
+    const lotCertificate = () => {
+      const lot = spec.from ? ctx.form.selected(spec.from) : null;
+      const cert = lot && lot.kind === "consignment" ? lot.certificate : null;
+      return cert && typeof cert === "object" && ["issued"].includes(cert.status) ? cert : null;
+    };
+    const n = uid();
+    const where = selectEl((ctx.participants || []).filter((p) => p.status === "active")
+      .map((p) => ({ value: p.code, label: countryWords(p.code) })), null);
+    where.id = `f-${spec.name}-where-${n}`;
+    where.value = own;
+    const search = inputEl({ type: "search", class: "recipient-search", placeholder: t("recipient.searchPlaceholder"),
+      "aria-controls": `f-${spec.name}-picks-${n}` });
+    search.id = `f-${spec.name}-search-${n}`;
+    const picks = h("ul", { class: "recipient-picks", id: `f-${spec.name}-picks-${n}`, "aria-live": "polite" });
+    const address = inputEl({ placeholder: "0x…", class: "recipient-address" });
+    address.id = `f-${spec.name}-address-${n}`;
+    if (ctx.prefill[spec.name] !== undefined) address.value = ctx.prefill[spec.name];
+    const group = h("div", { class: "recipient" },
+      h("label", { for: where.id, class: "sublabel" }, t("recipient.participant")), where,
+      h("label", { for: search.id, class: "sublabel" }, t("recipient.search")), search, picks,
+      h("label", { for: address.id, class: "sublabel" }, t("recipient.address")), address);
+    const f = frame(spec, group, { group: true });
+    let asked = 0;
+    let chosenWhere = null; // the participant the person chose (else the lot decides)
+    const roles = () => (lotCertificate() ? ["importer"] : OPERATOR_ROLES);
+    const find = async () => {
+      const query = search.value.trim();
+      const code = where.value;
+      const mine = ++asked;
+      clear(picks);
+      if (!query || !code) return;
+      picks.append(h("li", { class: "muted" }, t("recipient.searching")));
+      const params = new URLSearchParams({ q: query, limit: "10" });
+      for (const role of roles()) params.append("role", role);
+      let found;
+      try {
+        found = await request(`/v1/participants/${encodeURIComponent(code)}/members?${params}`);
+      } catch (error) {
+        found = { data: [], count: 0, error };
+      }
+      if (mine !== asked) return; // a later search is under way
+      clear(picks);
+      if (found.error) picks.append(h("li", { class: "field-error" }, t("recipient.failed")));
+      else if (!found.data.length) picks.append(h("li", { class: "muted" }, t("recipient.none", { query, where: countryWords(code) })));
+      for (const m of found.data) {
+        const pick = h("button", { type: "button", class: "recipient-pick", "data-address": m.address },
+          h("span", { class: "party-name" }, nameEl(m.name || t("party.unnamed"))),
+          m.licence_number ? h("span", { class: "muted" }, ` · ${t("recipient.licence", { number: m.licence_number })}`) : null,
+          h("span", { class: "muted" }, ` · ${m.roles.map((r) => t(`role.${r}`)).join(", ")} · `),
+          h("code", { class: "addr-small" }, m.address));
+        pick.addEventListener("click", () => {
+          address.value = m.address;
+          clear(picks);
+          ctx.changed();
+          address.focus();
+        });
+        picks.append(h("li", {}, pick));
+      }
+      if (found.count > found.data.length) picks.append(h("li", { class: "hint" }, t("recipient.more", { count: found.count })));
+    };
+    let timer = null;
+    search.addEventListener("input", () => {
+      clearTimeout(timer);
+      timer = setTimeout(find, 200);
+    });
+    where.addEventListener("change", () => {
+      chosenWhere = where.value;
+      find();
+    });
+    address.addEventListener("input", () => ctx.changed());
+    return {
+      el: f.el, focus: () => search.focus(),
+      read: () => parseAddress(address.value),
+      describe: (value) => accountWords(ctx.accountInfo(value), value),
+      update() {
+        const cert = lotCertificate();
+        const wanted = chosenWhere || (cert ? cert.importer : own);
+        if (wanted && where.value !== wanted) where.value = wanted;
+        if (cert && !address.value && cert.importer_account) address.value = cert.importer_account;
+        if (!address.value.trim()) return f.readback(cert ? t("recipient.crossing", { where: countryWords(cert.importer) }) : "");
+        try {
+          const value = parseAddress(address.value);
+          const info = ctx.accountInfo(value, () => ctx.changed());
+          f.readback(accountWords(info, value), info && info.member === false ? "warn" : "");
+        } catch (error) {
+          f.readback(error instanceof InputError ? t(error.key, error.params) : error.message, "bad");
+        }
+      },
+    };
   },
 
   /** issuedAt: the time of review (a minute back, for the node's clock). */

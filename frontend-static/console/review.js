@@ -56,6 +56,7 @@ export function drawResult(action, message, answer, { inbox, accounts }) {
   if (cert) lots.add(String(cert.consignment_id));
   const facts = [];
   for (const [key, value] of Object.entries(result)) {
+    if (key === "certificate_key") continue; // a key means nothing to a person: the certificate's number says it
     facts.push(h("dt", {}, t(has(`result.${key}`) ? `result.${key}` : "result.other", { key })),
       h("dd", { "data-result": key }, resultWords(key, value, message, accounts)));
   }
@@ -76,5 +77,6 @@ function resultWords(key, value, message, accounts) {
     return party(message.name || (known && known.name) || null, value, known ? known.participant : message.participant);
   }
   if (key === "participant" && value) return countryWords(value);
+  if (key === "certificate_number") return value || t("result.domestic");
   return Array.isArray(value) ? value.join(", ") : String(value);
 }

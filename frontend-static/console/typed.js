@@ -61,13 +61,14 @@ export function toJson(value) {
 }
 
 /** The request body of a write (WRITES.md): the business fields, then the authorization (signer, nonce,
- * deadline, signature) in the envelope, where the backend takes them from, whether or not the type signs them. */
-export function writeBody(typed, signer, signature) {
+ * deadline, signature) in the envelope, where the backend takes them from, whether or not the type signs them;
+ * `extras` beside them (a seal's label, `seal_label`: not signed, checked by the ledger against the signed id). */
+export function writeBody(typed, signer, signature, extras = {}) {
   const message = {};
   for (const [name, value] of Object.entries(typed.message)) {
     if (!AUTHORIZATION.has(name)) message[name] = value;
   }
-  return toJson({ message, signer, nonce: typed.message.nonce, deadline: typed.message.deadline, signature });
+  return toJson({ message, signer, nonce: typed.message.nonce, deadline: typed.message.deadline, signature, ...extras });
 }
 
 /** The action's path with its path parameter filled from the message. */

@@ -12,6 +12,7 @@ export class InputError extends Error {
 }
 
 const HEX32 = /^0x[0-9a-fA-F]{64}$/;
+export const SEAL_LABEL_MAX = 120; // characters of a seal's label the ledger keeps (kpledger.core.seals)
 export const ZERO32 = `0x${"0".repeat(64)}`;
 
 /**

@@ -4,7 +4,7 @@
 import { clear, h, nameEl } from "../util.js";
 import { locale, t } from "./i18n.js";
 import { formatCarats, formatInteger } from "./units.js";
-import { certificateParties, countryWords, fmtTime, lotWords, party } from "./words.js";
+import { certificateParties, countryWords, fmtTime, lotWords, party, seal } from "./words.js";
 
 /** A link to a certificate's papers: its document filed, the printed certificate, the verification slip. */
 export function papersLink(number) {
@@ -91,14 +91,14 @@ export function drawInbox(box, summary, inbox, may) {
   if (isOperator) {
     box.append(inboxCard("inbox-offers-to-me", "inbox.offersToMe", inbox.offers_to_me, counts.offers_to_me, (o) => [
       h("span", { class: "item-text" }, lot({ ...o, id: o.lot_id }), " · ", t("inbox.from"), " ",
-        party(o.from_name, o.from, o.from_participant),
+        party(o.from_name, o.from, o.from_participant), " · ", seal(o.seal_label, o.seal_id),
         o.certificate ? [" · ", t("inbox.underCertificate", { number: o.certificate })] : ""),
       h("span", { class: "item-actions" },
         may("AcceptCustody") ? actLink("AcceptCustody", { lotId: o.lot_id }, t("inbox.accept")) : null,
         may("RejectCustody") ? actLink("RejectCustody", { lotId: o.lot_id }, t("inbox.reject")) : null)], "inbox.none"));
     box.append(inboxCard("inbox-my-offers", "inbox.myOffers", inbox.my_offers, counts.my_offers, (o) => [
       h("span", { class: "item-text" }, lot({ ...o, id: o.lot_id }), " · ", t("inbox.to"), " ",
-        party(o.to_name, o.to, o.to_participant)),
+        party(o.to_name, o.to, o.to_participant), " · ", seal(o.seal_label, o.seal_id)),
       h("span", { class: "item-actions" },
         may("WithdrawOffer") ? actLink("WithdrawOffer", { lotId: o.lot_id }, t("inbox.withdraw")) : null)], "inbox.none"));
     box.append(inboxCard("inbox-my-needing", "inbox.myNeedingCertificate", inbox.my_consignments_needing_certificate,
@@ -117,7 +117,7 @@ export function drawInbox(box, summary, inbox, may) {
     box.append(inboxCard("inbox-exporters-needing", "inbox.exportersNeedingCertificate",
       inbox.exporters_consignments_needing_certificate, counts.exporters_consignments_needing_certificate, (c) => [
         h("span", { class: "item-text" }, lot({ ...c, id: c.consignment_id, kind: "consignment" }), " · ",
-          t("inbox.heldBy"), " ", party(c.holder_name, c.holder, c.holder_participant)),
+          seal(c.seal_label, c.seal_id), " · ", t("inbox.heldBy"), " ", party(c.holder_name, c.holder, c.holder_participant)),
         h("span", { class: "item-actions" }, may("IssueCertificate")
           ? actLink("IssueCertificate", { consignmentId: c.consignment_id }, t("inbox.issue")) : null)], "inbox.none"));
     box.append(inboxCard("inbox-issued-open", "inbox.issuedOpen", inbox.certificates_issued_open,
@@ -138,6 +138,7 @@ export function drawInbox(box, summary, inbox, may) {
       viewerLink(p.id)], "inbox.noneHeld"));
     box.append(inboxCard("inbox-consignments", "inbox.consignments", inbox.consignments, counts.consignments, (c) => [
       h("span", { class: "item-text" }, lot({ ...c, kind: "consignment", parcel_count: c.parcel_ids.length }),
+        " · ", seal(c.seal_label, c.seal_id),
         c.status === "compromised" ? [" · ", h("strong", {}, t("inbox.compromised"))] : "",
         c.certificate ? [" · ", t("inbox.underCertificate", { number: c.certificate.number })] : "",
         c.offered ? [" · ", t("inbox.offered")] : ""),

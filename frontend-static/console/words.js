@@ -1,8 +1,15 @@
-// How the ledger's values read to a person: accounts by name (the address one click away), participants by code
-// and name, lots, certificates, HS codes and reasons in words, weights in exact carats, times in UTC. The names
+// How the ledger's values read to a person: accounts by name (the address one click away), participants by name
+// and code, lots, certificates, HS codes, seals and reasons in words, weights in exact carats, times in UTC. The names
 // of accounts come with the API's answers (`from_name`, `holder_name`, ...); participant names from the one
 // participant list the console loads at start (`setParticipants`).
-import { h, nameEl, shortAddr } from "../util.js";
+//
+// Countries, HS codes and times are written as the viewer, `kp` and the printed certificate write them (util.js
+// `countryWords`, `hsText`, `fmtTime`; kpledger/core/words.py): "Botswana (BW)", "7102.31 non-industrial (gem)",
+// "2026-12-06 02:40 UTC", in every language (a time in UTC reads the same everywhere; an HS code's words are
+// translated). Weights keep the language's number format: "3,500.00 ct", "3 500,00 ct" in French.
+import {
+  countryWords as countryOf, fmtTime as utcTime, h, hsText, nameEl, sealEl, shortAddr, shortHash,
+} from "../util.js";
 import { locale, t } from "./i18n.js";
 import { formatCarats } from "./units.js";
 
@@ -13,10 +20,9 @@ export function setParticipants(list) {
   participantNames = new Map((list || []).map((p) => [p.code, p.name]));
 }
 
-/** "BW (Botswana)": a participant's code with its name, or the code alone when the ledger has no such name. */
+/** "Botswana (BW)": a participant by its name on the ledger with its code, or the code alone without one. */
 export function countryWords(code) {
-  const name = participantNames.get(code);
-  return name ? `${code} (${name})` : String(code ?? "—");
+  return countryOf(code, participantNames.get(code));
 }
 
 export function originWords(origins) {
@@ -25,9 +31,28 @@ export function originWords(origins) {
   return origins.length > 1 ? t("value.mixedOrigin", { codes: named }) : named;
 }
 
+/** "7102.31 non-industrial (gem)" (its words in the console's language). */
 export function hsWords(code) {
-  const dotted = `${String(code).slice(0, 4)}.${String(code).slice(4)}`;
-  return `${dotted} ${t(`hs.${code}`)}`;
+  return `${hsText(code)} ${t(`hs.${code}`)}`;
+}
+
+/** The notes of a seal's read-back in the console's language (util.js `sealEl`). */
+export function sealWords() {
+  return { matches: t("seal.matches"), differs: t("seal.differs"), unknown: t("seal.unknown") };
+}
+
+/** A seal as on the container: its label, the id small beside it, the label checked against the id. A seal not
+ * anchored yet (`anchored: false`: the one being sealed or offered) says only that its id is the label's hash. */
+export function seal(label, sealId, { anchored = true, ...options } = {}) {
+  const words = sealWords();
+  if (!anchored) words.matches = t("seal.hashesTo");
+  return sealEl(label, sealId, { ...options, words });
+}
+
+/** "BAG-0901 (0x39f9d2…a828ea)": a seal in plain text (select options), its id alone when the label is unknown. */
+export function sealText(label, sealId) {
+  if (!sealId) return "—";
+  return label ? `${label} (${shortHash(sealId)})` : shortHash(sealId);
 }
 
 export function reasonWords(code) {
@@ -71,7 +96,7 @@ export function lotWords(it) {
   const bits = [t(kind, { id: String(it.id) })];
   if (it.points !== undefined) bits.push(formatCarats(it.points, locale()));
   if (it.kind === "consignment" && it.parcel_count !== undefined) bits.push(t("lot.parcels", { count: it.parcel_count }));
-  if (it.hs_codes && it.hs_codes.length) bits.push(it.hs_codes.map((c) => `${String(c).slice(0, 4)}.${String(c).slice(4)}`).join(", "));
+  if (it.hs_codes && it.hs_codes.length) bits.push(it.hs_codes.map(hsText).join(", "));
   if (it.origins) bits.push(originWords(it.origins));
   return bits.join(" · ");
 }
@@ -79,7 +104,7 @@ export function lotWords(it) {
 /** A pending offer as an option: the lot, and who offered it (to me) or to whom (mine). */
 export function offerWords(it, side) {
   const [key, name, address] = side === "from" ? ["inbox.from", it.from_name, it.from] : ["inbox.to", it.to_name, it.to];
-  return `${lotWords(it)} · ${t(key)} ${partyText(name, address)}`;
+  return `${lotWords(it)} · ${t(key)} ${partyText(name, address)} · ${t("inbox.underSeal", { seal: sealText(it.seal_label, it.seal_id) })}`;
 }
 
 /** A certificate in one line: number, route with the participants' names, weight, consignment, and the exporter
@@ -118,9 +143,5 @@ export function accountWords(info, address) {
   return t("readback.addressMember", { address, participant, roles });
 }
 
-export function fmtTime(seconds) {
-  const date = new Date(Number(seconds) * 1000);
-  return `${new Intl.DateTimeFormat(locale(), {
-    year: "numeric", month: "short", day: "2-digit", hour: "2-digit", minute: "2-digit", timeZone: "UTC",
-  }).format(date)} UTC`;
-}
+/** "2026-12-06 02:40 UTC": a chain time, as the viewer, kp and the print write it. */
+export const fmtTime = utcTime;

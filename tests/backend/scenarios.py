@@ -6,6 +6,7 @@ import hashlib
 from dataclasses import dataclass, field
 
 from kpledger.certificates.document import compose, encode
+from kpledger.core.seals import seal_id_of
 
 from conftest import Direct
 
@@ -17,6 +18,11 @@ def sha(text: str) -> bytes:
     return hashlib.sha256(text.encode()).digest()
 
 
+def seal(label: str) -> bytes:
+    """The seal id of a label: keccak-256 of its UTF-8 bytes, as kp, the console and the viewer compute it."""
+    return bytes.fromhex(seal_id_of(label)[2:])
+
+
 NAMES = {"BW": "Botswana", "EU": "European Union", "CA": "Canada", "IN": "India"}
 
 
@@ -25,7 +31,7 @@ def certificate_document(d: Direct, number: str, *, authority: str, exporter: st
                          now: int, valid_for: int = 30 * DAY, replaces: str | None = None,
                          value_usd: str = "125000.00") -> bytes:
     """A kp-certificate/1 document stating what `Direct.issue(..., now=now)` records on chain (seal: its label, whose
-    id is sha(label) as the scenarios seal)."""
+    id is keccak-256 of the label, as the scenarios seal)."""
     a = d.actors
     document = compose(
         number=number, exporter=(exporter, NAMES[exporter]), importer=(importer, NAMES[importer]), origins=origins,
@@ -33,7 +39,7 @@ def certificate_document(d: Direct, number: str, *, authority: str, exporter: st
         authority=(f"{exporter} KP Authority", f"1 Main Road, {exporter}"),
         exporter_party=(f"{holder} Ltd", f"2 Market Street, {exporter}", a[holder].address),
         importer_party=(f"{to} Ltd", f"3 Harbour Road, {importer}", a[to].address), points=points,
-        value_usd=value_usd, parcel_count=parcels, hs_codes=hs_codes, seal=(seal, "0x" + sha(seal).hex()),
+        value_usd=value_usd, parcel_count=parcels, hs_codes=hs_codes, seal=(seal, seal_id_of(seal)),
         officer="A. Officer", place=exporter, replaces=replaces, salt=sha(number).hex()[:32])
     return encode(document)
 
@@ -54,7 +60,7 @@ class ThreeCountries:
 
         def ship(holder: str, authority: str, lot_ids: list[int], to: str, number: str, exporter: str,
                  importer: str, origins: list[str], points: int, importing_authority: str) -> int:
-            d.send(holder, led, "sealConsignment", sorted(lot_ids), sha(f"seal-{number}"))
+            d.send(holder, led, "sealConsignment", sorted(lot_ids), seal(f"seal-{number}"))
             cid = last()
             now = d.w3.eth.get_block("latest").timestamp
             self.documents[number] = certificate_document(
@@ -62,8 +68,8 @@ class ThreeCountries:
                 points=points, parcels=len(lot_ids), hs_codes=[GEM], origins=origins, seal=f"seal-{number}", now=now)
             d.issue(authority, number, importer, to, cid, points, len(lot_ids), [GEM], origins,
                     hashlib.sha256(self.documents[number]).digest(), now=now)
-            d.send(holder, led, "offer", cid, a[to].address, sha(f"seal-{number}"))
-            d.send(to, led, "acceptOffer", cid, sha(f"seal-{number}"))
+            d.send(holder, led, "offer", cid, a[to].address, seal(f"seal-{number}"))
+            d.send(to, led, "acceptOffer", cid, seal(f"seal-{number}"))
             d.send(importing_authority, certs, "confirmImport", number)
             d.send(to, led, "openConsignment", cid)
             self.numbers[exporter + importer] = number

@@ -51,7 +51,7 @@ def test_a_backup_taken_while_writing_restores_on_a_new_machine(node, actors, tm
         code, out, err = admin("backup", "--data", str(node.data_dir), "--out", str(tmp_path / "backup"))
         assert code == 0, err
         manifest = json.loads(out)
-        assert manifest["kind"] == "sqlite" and manifest["schema_revision"] == "0006"
+        assert manifest["kind"] == "sqlite" and manifest["schema_revision"] == "0007"
         assert set(manifest["files"]) == {"kp.db", "deployment.json"}
         assert manifest["journal"].get("mined", 0) >= 10
         assert oct((tmp_path / "backup" / "kp.db").stat().st_mode & 0o777) == "0o600"
@@ -105,6 +105,11 @@ def test_the_index_is_rebuilt_from_the_chain(node, actors):
         for i in range(5):
             api.do(actors["mine"], "RegisterParcel", {"points": 10 + i, "stones": 1, "hsCode": 710210, "origin": "BW",
                                                       "documentHash": "0x" + f"{i + 1:064x}"})
+        # a seal label: off chain (the chain keeps its hash), so it must outlive a rebuild of the index
+        offer = api.body(actors["mine"], "OfferCustody", {"lotId": 1, "recipient": actors["bw_exporter"].address,
+                                                          "sealId": b32("BAG-0901")})
+        assert api.post("OfferCustody", {**offer, "seal_label": "BAG-0901"}).status_code == 200
+        assert api.http.get("/v1/parcels/1").json()["offer"]["seal_label"] == "BAG-0901"
     finally:
         stop(server.process)
     db = node.data_dir / "kp.db"
@@ -118,6 +123,8 @@ def test_the_index_is_rebuilt_from_the_chain(node, actors):
     try:
         assert_index_matches_chain(node, server.url)
         assert journal_of(node.data_dir) == journal_rows  # the journal is kept
+        offer = Api(server.url).http.get("/v1/parcels/1").json()["offer"]
+        assert (offer["seal_id"], offer["seal_label"]) == (b32("BAG-0901"), "BAG-0901")  # and so are the seal labels
     finally:
         stop(server.process)
     for path in node.data_dir.glob("kp.db*"):  # the database lost entirely: the index comes back from the chain
@@ -127,6 +134,8 @@ def test_the_index_is_rebuilt_from_the_chain(node, actors):
         assert_index_matches_chain(node, server.url)
         assert rows(db, "select count(*) from events")[0][0] == before
         assert journal_of(node.data_dir) == {}  # what is lost with the database: the journal
+        offer = Api(server.url).http.get("/v1/parcels/1").json()["offer"]  # and the labels: the id alone
+        assert (offer["seal_id"], offer["seal_label"]) == (b32("BAG-0901"), None)
     finally:
         stop(server.process)
 

@@ -20,6 +20,7 @@ from console_support import ARGS, CHROMIUM, PHONE, axe_violations, screenshot
 
 from kpledger.certificates.document import encode, parse
 from kpledger.client import ClientError
+from kpledger.core.seals import seal_id_of
 from kpledger.demo import Demo
 from kpledger.devstack import ApiServer, LocalChain
 from kpledger.localnet import stop
@@ -172,6 +173,7 @@ DISAGREEMENTS = {
     "importer.account": lambda d, w: d["importer"].update(account=_other_account(w)),
     "replaces": lambda d, w: d.update(replaces="CA0000001"),
     "seal.id": lambda d, w: d["seal"].update(id="0x" + "5e" * 32),
+    "seal.label": lambda d, w: d["seal"].update(label="NOT-THE-SEAL"),  # the right id, a label that is not its
 }
 
 
@@ -305,6 +307,9 @@ def test_composing_refuses_a_wrong_seal_a_foreign_authority_and_terms_the_consig
 
     status, body = refusal({**good, "particulars": {**good["particulars"], "seal_label": "ANOTHER SEAL"}})
     assert (status, body["code"]) == (422, "SealMismatch")
+    # the seal's id given for its label: a document's seal.label is the label whose hash is the id, never the id
+    status, body = refusal({**good, "particulars": {**good["particulars"], "seal_label": seal_id_of(f"SEAL-{number}")}})
+    assert (status, body["code"]) == (422, "SealMismatch") and "not its id" in body["message"]
     status, body = refusal({**good, "authority": world.demo.addr("eu_authority")})
     assert (status, body["code"]) == (422, "NotExportingAuthority")
     status, body = refusal({**good, "terms": {**good["terms"], "points": 1_001}})
@@ -339,6 +344,21 @@ def test_a_60_day_issue_with_a_30_day_document_is_refused_before_signing_with_th
     after = refused(lambda: world.demo.clients["ca_authority"].file_certificate(document), 422,
                     "DocumentDisagreesWithLedger")
     assert after.details == before.json()["details"]
+
+
+@pytest.mark.parametrize("name", ["seal.label", "seal.id"])
+def test_the_check_before_signing_refuses_a_wrong_seal_as_the_filing_does(world: World, api, name: str):
+    """An uploaded document (the console's check) is held to the seal as a filed one: its label must hash to the
+    consignment's seal id, with the filing's details, before anything is signed."""
+    number = world.next_number()
+    issue_terms, document = terms(world.demo, number)
+    forged = copy.deepcopy(document)
+    DISAGREEMENTS[name](forged, world)
+    answer = api.post("/v1/documents/check/certificate",
+                      json={"terms": intent(issue_terms), "document": encode(parse(encode(forged))).decode()})
+    assert (answer.status_code, answer.json()["code"]) == (422, "DocumentDisagreesWithLedger"), answer.text
+    assert answer.json()["details"]["fields"] == [name]
+    assert answer.json()["details"]["disagreements"][0]["document"] == forged["seal"][name.split(".")[1]]
 
 
 def test_the_check_refuses_what_is_not_a_certificate_document(world: World, api):
@@ -410,6 +430,10 @@ def test_a_party_prints_the_certificate_as_html_and_as_a_one_page_pdf_with_its_q
                   "Antwerp Rough Trading NV", "Schupstraat 9", "USD 41,300,000.00",
                   "Number of parcels", "BW-SEAL-0001", "K. Mogapi, Gaborone"):
         assert words in text, words
+    # the seal as the officer compares it with the container: its label, its id, and the label checked against it
+    assert field(text, "Tamper-resistant container") == "seal BW-SEAL-0001"
+    assert seal_id_of("BW-SEAL-0001")[2:] in "".join(text.split())  # the id, wrapped over lines in its cell
+    assert "label matches the anchored seal" in text
     # weights, countries and HS codes as the viewer writes them (kpledger.core.words; util.js agrees: test_viewer)
     assert field(text, "Carat weight") == "3,500.00 ct" and "3500.00" not in text
     assert field(text, "Country of origin") == "Botswana (BW)"
@@ -455,6 +479,9 @@ def test_the_public_verification_slip_carries_the_qr_code_and_no_confidential_fi
     assert field(text, "Carats / parcels") == "2,000.00 ct in 1 parcel(s)"
     assert field(text, "HS code(s)") == "7102.31 non-industrial (gem)"
     assert field(text, "Origin") == "mixed origin (*): Botswana (BW), Canada (CA)"
+    assert field(text, "Seal") == "seal EU-SEAL-9001" and "label matches the anchored seal" in text
+    cert = api.get("/v1/certificates/EU0000001").json()
+    assert (cert["seal_label"], cert["seal_id"]) == ("EU-SEAL-9001", seal_id_of("EU-SEAL-9001"))
     for secret in ("23,800,000", "23800000", "Schupstraat", "Bharat Diamond Bourse", "Peeters"):
         assert secret not in text
     assert api.get("/v1/certificates/XX0000001/slip.pdf").json()["code"] == "CertificateNotFound"
@@ -646,6 +673,11 @@ def test_the_verification_page_tells_the_genuine_pdf_from_a_tampered_one_and_che
     page.wait_for_selector("#cert-status[data-status='confirmed']", timeout=20_000)
     discrepancy = page.locator("#cert-discrepancy")
     assert discrepancy.get_attribute("data-resolved") == "true" and "weight differs" in discrepancy.inner_text()
+    # the seal as on the container, its id beside it, and the label checked against the id in the page (keccak-256)
+    seal = page.locator("#cert-facts .seal-of")
+    assert seal.get_attribute("data-label-check") == "ok" and seal.get_attribute("data-seal-id") == seal_id_of(
+        "CA-SEAL-0042")
+    assert seal.inner_text().startswith("CA-SEAL-0042") and "label matches the anchored seal" in seal.inner_text()
     assert [e for e in page.eval_on_selector_all("#cert-history li", "els => els.map(e => e.dataset.event)")][-2:] == [
         "ImportDiscrepancy", "ImportConfirmed"]
     page.set_input_files("#cert-doc-file", str(tampered))
@@ -869,3 +901,14 @@ def test_the_print_shows_control_and_bidirectional_characters_of_a_name_escaped(
     assert field(text, "Carats / parcels") == "1,234,567.50 ct in 2 parcel(s)"
     assert field(text, "HS code(s)") == "7102.10 unsorted, 7102.31 non-industrial (gem)"
     assert field(text, "Origin") == "mixed origin (*): Botswana (BW), ZZ"
+
+
+def test_a_seal_reads_with_its_label_checked_or_as_its_id_alone():
+    """The print and the slip say "label matches the anchored seal" only when the label hashes to the id."""
+    from kpledger.certificates.render import seal_lines
+
+    sid = seal_id_of("BW-SEAL-0001")
+    assert seal_lines("BW-SEAL-0001", sid) == ["seal BW-SEAL-0001", f"seal id {sid}", "label matches the anchored seal"]
+    assert seal_lines("BW-SEAL-0002", sid)[2] == "LABEL DOES NOT MATCH the anchored seal"
+    assert seal_lines(None, sid) == [f"seal id {sid}", "label unknown to the ledger (compare the id)"]
+    assert seal_lines(None, None) == ["—"]

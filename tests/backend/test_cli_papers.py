@@ -318,7 +318,8 @@ def test_certificate_show_gives_names_exact_carats_and_the_raw_answer(stack):
                   f"Snowbird Lake Diamonds Inc. ({stack.demo.addr('ca_mine')})",
                   f"Natural Resources Canada, KP Office (demo) ({stack.demo.addr('ca_authority')})",
                   "carats: 1,200.00 ct", "HS codes: 7102.31 non-industrial (gem)", "origin: Canada (CA)",
-                  "weight differs (code 2)", "resolved by the importing authority's confirmation"):
+                  "weight differs (code 2)", "resolved by the importing authority's confirmation",
+                  f"seal: CA-SEAL-0042 (id {seal_id('CA-SEAL-0042')}; the label matches the anchored seal)"):
         assert shown in squash(text), shown
     assert "mixed: Botswana (BW), Canada (CA)" in anyone.run("certificate", "show", "EU0000001",
                                                              json_out=False).stdout
@@ -399,8 +400,47 @@ def test_a_seal_mismatch_reads_as_a_failed_seal_check(stack):
     sent, found = seal_id("BOX-SENT"), seal_id("BOX-FOUND")
     assert (f"seal check failed at hand-off from Snowbird Lake Diamonds Inc. ({stack.demo.addr('ca_mine')}) to "
             f"Antwerp Rough Trading NV ({trader.address}); ✗ SEAL MISMATCH, transfer refused: sent under seal "
-            f"{sent[:10]}…{sent[-6:]}, recipient attested {found[:10]}…{found[-6:]}") in line
+            f"BOX-SENT (id {sent[:10]}…{sent[-6:]}; the label matches the anchored seal), recipient attested "
+            f"BOX-FOUND (id {found[:10]}…{found[-6:]}; the label matches the anchored seal)") in line
     assert "verdict: ✓ ok: no border crossing" in text
+
+
+def test_parcels_and_consignments_read_as_dated_lines_with_names_and_seal_labels(stack):
+    """`kp parcel show` and `kp consignment show`: names, countries, UTC times and seals by label (their ids beside
+    them), as `kp parcel provenance` writes them; --json gives the API's answer."""
+    mine = stack.demo.clients["ca_mine"]
+    parcel = mine.register_parcel(points=12_345, hs_code=GEM, origin="CA", document_hash="0x" + "cd" * 32,
+                                  stones=3)["result"]["parcel_id"]
+    box = mine.seal_consignment([parcel], "CRATE-77")["result"]["consignment_id"]
+    anyone = stack.kp("anonymous")
+    assert anyone("consignment", "show", str(box)) == stack.api(f"/v1/consignments/{box}").json()
+    shown = stack.api(f"/v1/consignments/{box}").json()
+    text = anyone.run("consignment", "show", str(box), json_out=False).stdout
+    lines = text.splitlines()
+    assert lines[0] == f"Consignment {box}: 123.45 ct in 1 parcel(s) ({parcel})"
+    assert f"  seal:        CRATE-77 (id {seal_id('CRATE-77')}; the label matches the anchored seal)" in lines
+    assert (f"  holder:      Snowbird Lake Diamonds Inc. ({stack.demo.addr('ca_mine')}) in Canada (CA)") in lines
+    assert "  HS codes:    7102.31 non-industrial (gem)" in lines and "  origin:      Canada (CA)" in lines
+    assert f"  sealed:      {datetime.fromtimestamp(shown['created_at'], UTC):%Y-%m-%d %H:%M} UTC, block " in text
+    assert "  certificate: none" in lines and "  offer:       none" in lines
+    assert str(shown["created_at"]) not in text  # no Unix times
+
+    bw_mine, exporter = stack.demo.clients["bw_mine"], stack.demo.clients["bw_exporter"]
+    loose = bw_mine.register_parcel(points=500, hs_code=GEM, origin="BW", document_hash="0x" + "ce" * 32,
+                                    stones=1)["result"]["parcel_id"]
+    bw_mine.offer(loose, exporter.address, "0x" + "ab" * 32)  # a seal id alone: its label is unknown to the ledger
+    text = anyone.run("parcel", "show", str(loose), json_out=False).stdout
+    answer = stack.api(f"/v1/parcels/{loose}").json()
+    assert anyone("parcel", "show", str(loose)) == answer
+    lines = text.splitlines()
+    assert lines[0] == f"Parcel {loose}: 5.00 ct, 7102.31 non-industrial (gem), 1 stones, origin Botswana (BW)"
+    assert "  status:   live" in lines
+    recorded = datetime.fromtimestamp(answer["created_at"], UTC)
+    assert f"  recorded: registered {recorded:%Y-%m-%d %H:%M} UTC, block {answer['created_block']}, tx 0x" in text
+    assert (f"  offer:    pending, from Kalahari Ridge Mining (Pty) Ltd ({bw_mine.address}) to Gaborone Diamond "
+            f"Exporters (Pty) Ltd ({exporter.address}) under seal id 0xabababab…ababab (label unknown to the "
+            "ledger)") in lines
+    assert f"(kp parcel provenance {loose} shows its custody and lineage)" in text
 
 
 def test_writes_read_back_roles_by_name_and_certificates_by_number_never_a_key(stack, tmp_path):

@@ -355,7 +355,7 @@ def test_a_parcel_walks_from_the_mine_across_a_border_through_the_console(server
     review(mine)
     assert mine.inner_text("#confirm-rows tr[data-field='points'] td:last-child") == "500000"
     assert mine.inner_text("#confirm-rows tr[data-field='origin'] td:last-child") == "BW"
-    assert mine.inner_text("#confirm-rows tr[data-field='origin'] td:nth-child(2)") == "BW (Botswana)"
+    assert mine.inner_text("#confirm-rows tr[data-field='origin'] td:nth-child(2)") == "Botswana (BW)"
     assert mine.inner_text("#confirm-signer").startswith(f"{MINE} {actors['mine'].address}")
     no_violations(mine, "the confirmation")
     screenshot(mine, tmp_path, "console-confirm")
@@ -397,15 +397,32 @@ def test_a_parcel_walks_from_the_mine_across_a_border_through_the_console(server
     home(mine)
     mine.click(f"#inbox-parcels a[data-action='OfferCustody'][href*='lotId={gem}']")
     mine.wait_for_selector("#form-section:not([hidden])")
-    field(mine, "recipient").fill(actors["bw_exporter"].address.lower())
-    wait_readback(mine, "recipient", "member of BW")
-    assert actors["bw_exporter"].address in readback(mine, "recipient")
+    # the recipient picked by company name from Botswana's directory (licensed operators), its address small
+    recipient = mine.locator("#form-fields [data-field='recipient']")
+    assert recipient.locator("select").input_value() == "BW"
+    recipient.locator(".recipient-search").fill("gaborone diamond")
+    pick = recipient.locator(f".recipient-pick[data-address='{actors['bw_exporter'].address}']")
+    pick.wait_for(timeout=10_000)
+    assert pick.locator(".party-name").inner_text() == EXPORTER
+    assert pick.locator("code.addr-small").inner_text() == actors["bw_exporter"].address
+    assert recipient.locator(".recipient-pick").count() == 1  # the mine itself is no match for that name
+    no_violations(mine, "the recipient found by name")
+    screenshot(mine, tmp_path, "console-recipient-by-name", until="#form-section")
+    pick.click()
+    assert recipient.locator(".recipient-address").input_value() == actors["bw_exporter"].address
+    wait_readback(mine, "recipient", "member of Botswana")
     assert readback(mine, "recipient").startswith(f"{EXPORTER} (")  # the company's name, then its address
-    assert "member of BW (Botswana)" in readback(mine, "recipient")
+    assert "member of Botswana (BW)" in readback(mine, "recipient")
     field(mine, "sealId").fill("BAG-BW-77")
-    assert seal_id("BAG-BW-77") in readback(mine, "sealId")
+    assert readback(mine, "sealId") == f"BAG-BW-77 = seal id {seal_id('BAG-BW-77')}"
     review(mine)
+    assert mine.inner_text("#confirm-rows tr[data-field='recipient'] td:nth-child(2)").startswith(f"{EXPORTER} (")
+    sealed = mine.locator("#confirm-rows tr[data-field='sealId'] td:nth-child(2)")
+    assert sealed.locator(".seal-label").inner_text() == "BAG-BW-77"
+    assert sealed.locator(".seal-id").get_attribute("title") == seal_id("BAG-BW-77")
+    assert "label matches the anchored seal" not in sealed.inner_text()  # nothing anchored yet to check it against
     assert sign(mine)["done"]
+    assert "seal_label" not in _mine_wallet.signed[-1]["message"]  # beside the signed id, not signed
 
     # the exporter finds the offer in its inbox and accepts it, reading the seal back before signing
     exporter, _ = open_console(browser, server.url, actors["bw_exporter"].key, chain_id)
@@ -413,9 +430,11 @@ def test_a_parcel_walks_from_the_mine_across_a_border_through_the_console(server
     assert inbox_count(exporter, "offers-to-me") == 1
     # the offer names who made it (the address a click away) and reads its weight and origin in words
     offered = exporter.inner_text("#inbox-offers-to-me li")
-    assert f"from {MINE}" in offered and "3,500.00 ct" in offered and "BW (Botswana)" in offered
+    assert f"from {MINE}" in offered and "3,500.00 ct" in offered and "Botswana (BW)" in offered
+    assert exporter.inner_text("#inbox-offers-to-me .seal-label") == "BAG-BW-77"  # the seal by its label
     assert exporter.get_attribute("#inbox-offers-to-me .party .addr", "title") == actors["mine"].address
-    assert "0x" not in offered.replace(exporter.inner_text("#inbox-offers-to-me .party .addr"), "")
+    assert "0x" not in offered.replace(exporter.inner_text("#inbox-offers-to-me .party .addr"), "").replace(
+        exporter.inner_text("#inbox-offers-to-me .seal-id"), "")  # addresses and ids only small, beside names
     no_violations(exporter, "an inbox with an offer")
     screenshot(exporter, tmp_path, "console-inbox-exporter", until="#inbox-section")
     exporter.click(f"#inbox-offers-to-me a[data-action='AcceptCustody'][href*='lotId={gem}']")
@@ -425,8 +444,18 @@ def test_a_parcel_walks_from_the_mine_across_a_border_through_the_console(server
     field(exporter, "sealId").fill("BAG-BW-77")
     assert "matches the seal the sender declared" in readback(exporter, "sealId")
     review(exporter)
+    # the check before signing: the label read on the bag, its id small beside it, checked against the declared seal
+    attested = exporter.locator("#confirm-rows tr[data-field='sealId'] td:nth-child(2)")
+    assert attested.locator(".seal-label").inner_text() == "BAG-BW-77"
+    assert attested.locator(".seal-of").get_attribute("data-label-check") == "ok"
+    assert "label matches the anchored seal" in attested.inner_text()
+    assert attested.locator(".seal-expected").get_attribute("data-expected") == "same"
+    no_violations(exporter, "the check of a seal before signing")
+    screenshot(exporter, tmp_path, "console-confirm-seal", until="#confirm-section")
     outcome = sign(exporter)
     assert outcome["done"] and outcome["transferred"] == "true", outcome
+    assert outcome["certificate_number"] == "none (a domestic hand-off: no border crossed)", outcome
+    assert "certificate_key" not in outcome  # no zero key in what a person reads
 
     # it seals the consignment for Antwerp
     home(exporter)
@@ -438,6 +467,8 @@ def test_a_parcel_walks_from_the_mine_across_a_border_through_the_console(server
     outcome = sign(exporter)
     assert outcome["done"], outcome
     box = int(outcome["consignment_id"])
+    with httpx.Client(base_url=server.url) as c:  # the label went beside the signed id: the ledger shows it
+        assert c.get(f"/v1/consignments/{box}").json()["seal_label"] == "BW-SEAL-0001"
     home(exporter)
     assert inbox_count(exporter, "my-needing") == 1
 
@@ -446,6 +477,7 @@ def test_a_parcel_walks_from_the_mine_across_a_border_through_the_console(server
     connect(authority)
     assert inbox_count(authority, "exporters-needing") == 1
     assert f"held by {EXPORTER}" in authority.inner_text("#inbox-exporters-needing")
+    assert "BW-SEAL-0001" in authority.inner_text("#inbox-exporters-needing")  # the seal by the label the ledger kept
     authority.click(f"#inbox-exporters-needing a[data-action='IssueCertificate'][href*='consignmentId={box}']")
     authority.wait_for_selector("#form-section:not([hidden])")
     assert field(authority, "number").input_value() == "BW"
@@ -455,10 +487,10 @@ def test_a_parcel_walks_from_the_mine_across_a_border_through_the_console(server
     assert authority.inner_text("#form-fields [data-field='points'] output") == "3,500.00 ct"
     assert authority.inner_text("#form-fields [data-field='parcelCount'] output") == "1"
     assert authority.inner_text("#form-fields [data-field='hsCodes'] output") == "7102.31 non-industrial (gem)"
-    assert authority.inner_text("#form-fields [data-field='origins'] output") == "BW (Botswana)"
+    assert authority.inner_text("#form-fields [data-field='origins'] output") == "Botswana (BW)"
     chosen = authority.eval_on_selector("#form-fields [data-field='consignmentId'] select",
                                         "s => s.options[s.selectedIndex].textContent")
-    assert f"held by {EXPORTER}" in chosen
+    assert f"held by {EXPORTER}" in chosen and "seal BW-SEAL-0001 (0x" in chosen
     wait_readback(authority, "importerAccount", TRADER)
     # the document is composed from these terms and the authority's particulars (the papers: test_console_papers)
     fill_particulars(authority)
@@ -466,9 +498,9 @@ def test_a_parcel_walks_from_the_mine_across_a_border_through_the_console(server
     no_violations(authority, "the certificate form")
     screenshot(authority, tmp_path, "console-issue-certificate")
     review(authority)
-    assert authority.inner_text("#confirm-rows tr[data-field='importer'] td:nth-child(2)") == "EU (European Union)"
+    assert authority.inner_text("#confirm-rows tr[data-field='importer'] td:nth-child(2)") == "European Union (EU)"
     assert authority.inner_text("#confirm-rows tr[data-field='importerAccount'] td:nth-child(2)").startswith(
-        f"{TRADER} ({actors['eu_trader'].address}): member of EU (European Union)")
+        f"{TRADER} ({actors['eu_trader'].address}): member of European Union (EU)")
     assert authority.inner_text("#confirm-rows tr[data-field='signer'] td:nth-child(2)") == (
         f"{BW_AUTHORITY} ({actors['bw_authority'].address})")
     # what the wallet will be asked to sign: the EIP-712 type and the contract
@@ -482,7 +514,11 @@ def test_a_parcel_walks_from_the_mine_across_a_border_through_the_console(server
     home(exporter)
     exporter.click(f"#inbox-consignments a[data-action='OfferCustody'][href*='lotId={box}']")
     exporter.wait_for_selector("#form-section:not([hidden])")
-    field(exporter, "recipient").fill(actors["eu_trader"].address)
+    # across the border the recipient is the importer the certificate names: its participant and address set
+    recipient = exporter.locator("#form-fields [data-field='recipient']")
+    assert recipient.locator("select").input_value() == "EU"
+    assert recipient.locator(".recipient-address").input_value() == actors["eu_trader"].address
+    wait_readback(exporter, "recipient", TRADER)
     field(exporter, "sealId").fill("BW-SEAL-0002")
     assert "differs from the consignment's seal" in readback(exporter, "sealId")
     review(exporter)
@@ -496,7 +532,8 @@ def test_a_parcel_walks_from_the_mine_across_a_border_through_the_console(server
         assert c.get(f"/v1/consignments/{box}").json()["offer"] is None
     exporter.click("#progress-edit")  # back to the form as it was typed, to correct the seal
     exporter.wait_for_selector("#form-section:not([hidden])")
-    assert field(exporter, "recipient").input_value() == actors["eu_trader"].address
+    assert exporter.locator("#form-fields [data-field='recipient'] .recipient-address").input_value() == \
+        actors["eu_trader"].address
     field(exporter, "sealId").fill("BW-SEAL-0001")
     assert "matches the consignment's seal" in readback(exporter, "sealId")
     review(exporter)
@@ -514,6 +551,7 @@ def test_a_parcel_walks_from_the_mine_across_a_border_through_the_console(server
     review(trader)
     outcome = sign(trader)
     assert outcome["done"] and outcome["transferred"] == "true", outcome
+    assert outcome["certificate_number"] == "BW0000001", outcome  # the crossing's certificate, by its number
 
     # the EU authority confirms the import from its inbox
     eu, _ = open_console(browser, server.url, actors["eu_authority"].key, chain_id)
@@ -521,7 +559,7 @@ def test_a_parcel_walks_from_the_mine_across_a_border_through_the_console(server
     assert inbox_count(eu, "to-confirm") == 1
     # the certificate to confirm: route with the participants' names, exact carats, every party by name
     card = eu.inner_text("#inbox-to-confirm li")
-    assert "BW0000001 · BW (Botswana) → EU (European Union) · 3,500.00 ct · Consignment" in card, card
+    assert "BW0000001 · Botswana (BW) → European Union (EU) · 3,500.00 ct · Consignment" in card, card
     assert f"exporter {EXPORTER}" in card and f"importer {TRADER}" in card and f"issued by {BW_AUTHORITY}" in card
     addresses = eu.eval_on_selector_all("#inbox-to-confirm .party .addr", "els => els.map((e) => e.title)")
     assert addresses == [actors[a].address for a in ("bw_exporter", "eu_trader", "bw_authority")]
@@ -545,6 +583,10 @@ def test_a_parcel_walks_from_the_mine_across_a_border_through_the_console(server
     viewer = trader.context.new_page()
     viewer.goto(f"{server.url}/#/lot/{gem}")
     viewer.wait_for_selector("#verdict[data-status='ok']", timeout=20_000)
+    # ... with the seals by the labels the clerks typed, each checked against its id in the page
+    labels = viewer.eval_on_selector_all("#timeline .seal-of", "els => els.map(e => [e.querySelector('.seal-label')"
+                                         "?.textContent, e.dataset.labelCheck])")
+    assert ["BW-SEAL-0001", "ok"] in labels and ["BAG-BW-77", "ok"] in labels, labels
 
     # the same inbox on a phone, in French
     phone, _ = open_console(browser, server.url, actors["eu_trader"].key, chain_id, viewport=PHONE, query="?lang=fr")

@@ -115,7 +115,8 @@ def test_an_authority_takes_a_certificate_from_terms_to_the_printed_pdf_in_the_c
     field(page, "importerAccount").fill(actors["eu_trader"].address)
     # the terms once; the particulars the ledger does not hold, read back as they will be written
     fill_particulars(page, seal_label=label)
-    assert particular_readback(page, "seal_label").startswith(f"seal id {seal_id(label)}: matches the consignment's")
+    assert particular_readback(page, "seal_label").startswith(
+        f"{label} = seal id {seal_id(label)}: matches the consignment's")
     assert particular_readback(page, "value_usd") == "USD 41,300,000.00"
     particular(page, "value_usd").fill("41300000.123")
     assert "at most 2 decimals" in particular_readback(page, "value_usd")
@@ -129,12 +130,13 @@ def test_an_authority_takes_a_certificate_from_terms_to_the_printed_pdf_in_the_c
     shown = page.eval_on_selector_all("#confirm-document dd[data-doc]",
                                       "els => Object.fromEntries(els.map(e => [e.dataset.doc, e.innerText]))")
     today = time.strftime("%Y-%m-%d", time.gmtime(time.time() - 60))
-    assert shown["number"] == number and shown["route"] == "BW (Botswana) → EU (European Union)"
+    assert shown["number"] == number and shown["route"] == "Botswana (BW) → European Union (EU)"
     assert shown["carats"] == "3500.00 ct" and shown["value_usd"] == "USD 41,300,000.00"
     assert shown["number_of_parcels"] == "1" and shown["hs_codes"] == "7102.31 non-industrial (gem)"
     assert shown["issue_date"] == today and shown["validation"] == f"K. Mogapi, Gaborone, {today}"
     assert TRADER in shown["importer"] and "Schupstraat 9, 2018 Antwerpen" in shown["importer"]
-    assert shown["seal"] == f"{label} {seal_id(label)}"
+    # the seal by its label, the id beside it, the label hashed again in the page (keccak.js) against the id
+    assert shown["seal"] == f"{label} {seal_id(label)} ✓ label matches the anchored seal"
     text = page.text_content("#confirm-document-json")
     signed_hash = page.inner_text("#confirm-rows tr[data-field='documentHash'] td:last-child")
     assert signed_hash == sha(text.encode())
@@ -160,8 +162,12 @@ def test_an_authority_takes_a_certificate_from_terms_to_the_printed_pdf_in_the_c
     assert wallet.texts[-1].startswith(f"KP Ledger request\nPUT /v1/documents/certificates/{number}\n")
     assert f"body-sha256: {signed_hash[2:]}" in wallet.texts[-1]
     with httpx.Client(base_url=server.url) as c:
-        printed = c.get(f"/v1/certificates/{number}").json()["document"]
+        read = c.get(f"/v1/certificates/{number}").json()
+        box_read = c.get(f"/v1/consignments/{box}").json()
+    printed = read["document"]
     assert printed["filed"] and printed["printed_sha256"]
+    # the box was sealed by its id alone: the label the composed document carries, checked, is now the ledger's
+    assert read["seal_label"] == box_read["seal_label"] == label and read["seal_id"] == seal_id(label)
 
     # the printed certificate: the ledger's PDF, offered only once its hash is the one the ledger publishes
     page.click("#papers-print")
@@ -251,6 +257,13 @@ def test_a_document_that_is_not_a_certificate_document_or_a_wrong_seal_is_refuse
     page, wallet = open_console(browser, server.url, actors["bw_authority"].key, world.config["chain_id"])
     connect(page)
     issue_form(page, actors, box, "BW0000009", days=30)
+    # the seal's id typed for its label: said in the form, and refused by the composer (a document's label must
+    # hash to the id)
+    fill_particulars(page, seal_label=seal_id("BW-SEAL-0009"))
+    assert particular_readback(page, "seal_label").startswith("This is the seal's id, not its label")
+    page.click("#review")
+    page.wait_for_selector("#document-refused[data-code='SealMismatch']")
+    assert "not its id" in page.inner_text("#document-refused")
     fill_particulars(page, seal_label="BW-SEAL-0090")
     assert "differs from the consignment's seal" in particular_readback(page, "seal_label")
     page.click("#review")

@@ -60,6 +60,36 @@ def test_participants_and_accounts(server, journey, direct):
         assert c.get("/v1/participants/zz").status_code == 422
 
 
+def test_a_participants_directory_is_searched_by_name_licence_and_role(server, journey, direct):
+    """What the console's recipient picker reads: a participant's members found by part of a name or licence number
+    (any case), among those holding one of the roles asked, by name, bounded."""
+    mine, exporter = direct.actors["mine"].address, direct.actors["bw_exporter"].address
+    with server.client() as c:
+        def names(code: str, **params) -> tuple[list[str], int]:
+            found = c.get(f"/v1/participants/{code}/members", params=params).json()
+            return [m["name"] for m in found["data"]], found["count"]
+
+        assert names("BW", q="mine") == (["Mine Ltd"], 1)
+        assert names("BW", q="MINE") == (["Mine Ltd"], 1)  # any case
+        assert names("BW", q="l-bw_exp") == (["Bw Exporter Ltd"], 1)  # by licence number
+        assert names("BW") == (["Bw Exporter Ltd", "BW KP Authority", "Mine Ltd"], 3)  # everyone, by name
+        assert names("BW", role="trader") == (["Bw Exporter Ltd"], 1)
+        assert names("BW", role=["producer", "trader"]) == (["Bw Exporter Ltd", "Mine Ltd"], 2)  # any of the roles
+        assert names("BW", role="importer") == ([], 0)  # no importer in Botswana: an offer across needs one
+        assert names("EU", q="trader", role="importer") == (["Eu Trader Ltd"], 1)
+        # no wildcards: plain text ("_" is in one licence number, L-bw_exporter)
+        assert names("BW", q="%") == ([], 0) and names("BW", q="_") == (["Bw Exporter Ltd"], 1)
+        assert names("BW", limit=1) == (["Bw Exporter Ltd"], 3)  # the first, and how many in all
+        member = c.get("/v1/participants/BW/members", params={"q": "exporter"}).json()["data"][0]
+        assert member == {"address": exporter, "participant": "BW", "roles": ["exporter", "trader"],
+                          "name": "Bw Exporter Ltd", "licence_number": "L-bw_exporter", "registry_ref": ""}
+        assert mine not in [m["address"] for m in c.get("/v1/participants/EU/members").json()["data"]]
+        assert c.get("/v1/participants/ZZ/members").json()["code"] == "ParticipantNotFound"
+        for bad in ({"role": "king"}, {"limit": 0}, {"limit": 51}, {"q": "x" * 121}):
+            answer = c.get("/v1/participants/BW/members", params=bad)
+            assert (answer.status_code, answer.json()["code"]) == (422, "InvalidRequest"), bad
+
+
 def test_parcel_consignment_and_lot(server, journey, direct):
     ids = journey.ids
     with server.client() as c:

@@ -71,6 +71,13 @@ def test_a_buyer_sees_the_whole_journey_of_the_final_parcel(server, node, demo, 
     assert kinds == expected and kinds[0] == "registered"
     assert kinds.count("transferred") == 4  # the bag inside BW, then BW->EU, CA->EU and EU->IN
     assert page.locator("#timeline .seal-bad").count() == 0
+    # the seals by the labels on the containers, the id small beside each, each label checked against its id
+    crossing = page.locator("#timeline li.timeline-item[data-kind='transferred']", has_text="BW-SEAL-0001")
+    assert "label matches the anchored seal" in crossing.inner_text()
+    seal = crossing.locator(".seal-of")
+    assert seal.get_attribute("data-label-check") == "ok" and seal.locator(".seal-label").inner_text() == "BW-SEAL-0001"
+    checks = page.eval_on_selector_all("#timeline .seal-of", "els => els.map(e => e.dataset.labelCheck)")
+    assert checks and set(checks) == {"ok"}, checks  # the demo's writes all carried their seals' labels
 
     # companies and authorities by name, the address one click away
     timeline = page.inner_text("#timeline")
@@ -167,6 +174,28 @@ def test_the_viewer_reads_weights_hs_codes_countries_and_times_as_python_does(se
     assert viewer == python
     assert python["carats"][0] == "5,000.00 ct" and python["hsText"][0] == "7102.10"
     assert python["countries"][0] == "Botswana (BW)" and python["times"][1] == "2026-12-06 02:40 UTC"
+
+
+def test_the_viewer_checks_a_seal_label_against_its_id_as_python_does(server, browser):
+    """keccak.js (the viewer's label check) and kpledger.core.seals on the same labels; a label unknown to the
+    ledger reads as the id alone, and one that does not hash to the id is said not to."""
+    from kpledger.core.seals import seal_id_of
+
+    labels = ["", "BAG-0901", "BW-SEAL-0001", "x" * 135, "x" * 136, "sceau n°7 — Genève", "封印-0001", "😀" * 40]
+    page = browser.new_page()
+    page.goto(f"{server.url}/")
+    viewer = page.evaluate("""async (labels) => {
+      const k = await import('/keccak.js');
+      const u = await import('/util.js');
+      const shown = (label, id) => { const el = u.sealEl(label, id); return [el.dataset.labelCheck, el.textContent]; };
+      return {ids: labels.map(k.keccak256Text), shown: [shown('BAG-0901', k.keccak256Text('BAG-0901')),
+        shown('BAG-0902', k.keccak256Text('BAG-0901')), shown(null, k.keccak256Text('BAG-0901'))]};
+    }""", labels)
+    assert viewer["ids"] == [seal_id_of(label) for label in labels]
+    ok, wrong, unknown = viewer["shown"]
+    assert ok[0] == "ok" and ok[1].startswith("BAG-0901 ") and ok[1].endswith("✓ label matches the anchored seal")
+    assert wrong[0] == "bad" and "label matches" not in wrong[1] and "does not hash to the seal id" in wrong[1]
+    assert unknown[0] == "unknown" and "label unknown" in unknown[1] and "matches" not in unknown[1]
 
 
 def test_unknown_ids_and_a_tampered_document_get_clear_messages(server, node, demo, browser):

@@ -99,7 +99,9 @@ def test_a_whole_journey_through_every_endpoint(api, actors, chain, node):
     assert api.do(mine, "WithdrawOffer", {"lotId": 5})["result"] == {"lot_id": 5}
     api.do(mine, "OfferCustody", offer)
     accepted = api.do(exporter, "AcceptCustody", {"lotId": 5, "sealId": b32("box")})
-    assert accepted["result"] == {"lot_id": 5, "transferred": True, "certificate_key": ZERO}
+    # at home: no certificate, and no zero key in the answer (None)
+    assert accepted["result"] == {"lot_id": 5, "transferred": True, "certificate_key": None,
+                                  "certificate_number": None}
     assert ledger.functions.consignment(5).call()[0] == exporter.address
 
     now = node.w3.eth.get_block("latest")["timestamp"]
@@ -111,7 +113,8 @@ def test_a_whole_journey_through_every_endpoint(api, actors, chain, node):
     assert issued["result"]["number"] == "BW0000001" and issued["result"]["consignment_id"] == 5 and key != ZERO
     api.do(exporter, "OfferCustody", {"lotId": 5, "recipient": trader.address, "sealId": b32("box")})
     crossed = api.do(trader, "AcceptCustody", {"lotId": 5, "sealId": b32("box")})
-    assert crossed["result"] == {"lot_id": 5, "transferred": True, "certificate_key": key}
+    assert crossed["result"] == {"lot_id": 5, "transferred": True, "certificate_key": key,
+                                 "certificate_number": "BW0000001"}
     out = api.do(eu, "RecordDiscrepancy", {"number": "BW0000001", "reason": 2, "evidenceHash": b32("scale")})
     assert out["result"] == {"number": "BW0000001", "certificate_key": key}
     api.do(eu, "ConfirmImport", {"number": "BW0000001"})
@@ -291,3 +294,55 @@ def test_nonces_count_accepted_requests(world, actors, chain):
                                       "documentHash": b32("n")})
     assert world.nonce(mine.address.lower(), "KPLedger") == 1
     assert world.http.get("/v1/accounts/0x1234/nonces").status_code == 422
+
+
+# ---------------------------------------------------------------- seal labels beside the signed seal id
+
+
+def test_a_seal_label_travels_beside_the_signed_id_and_reads_back_beside_it(world, actors, chain, node):
+    """The label is not signed: it is bound to the signed id by its hash. One that hashes to it is kept and every
+    read shows it beside the id; one that does not is refused before anything is relayed."""
+    ledger, mine, exporter = chain["KPLedger"], actors["mine"], actors["bw_exporter"]
+    last = lambda: ledger.functions.lastLotId().call()  # noqa: E731
+    world.do(mine, "RegisterParcel", {"points": 100, "stones": 1, "hsCode": GEM, "origin": "BW",
+                                      "documentHash": b32("l")})
+    seal = {"parcelIds": [1], "sealId": b32("BAG-0901")}
+    # a label of another seal: refused with a stable code, nothing sent, nothing changed
+    wrong = {**world.body(mine, "SealConsignment", seal), "seal_label": "BAG-0902"}
+    answer = refused(node, world, "SealConsignment", wrong, 422, "SealLabelMismatch", last)
+    assert answer["details"] == {"seal_label": "BAG-0902", "seal_id": b32("BAG-0901"),
+                                 "label_hashes_to": b32("BAG-0902")}
+    # a label no seal carries (a control character) and a label on an action without a seal: the schema refuses
+    for body in ({**world.body(mine, "SealConsignment", seal), "seal_label": "BAG\x1b[2J"},
+                 {**world.body(mine, "SealConsignment", seal), "seal_label": ""},
+                 {**world.body(mine, "SealConsignment", seal), "seal_label": "B" * 121}):
+        refused(node, world, "SealConsignment", body, 422, "InvalidRequest", last)
+    register = {**world.body(mine, "RegisterParcel", {"points": 1, "stones": 1, "hsCode": GEM, "origin": "BW",
+                                                      "documentHash": b32("x")}), "seal_label": "BAG-0901"}
+    refused(node, world, "RegisterParcel", register, 422, "InvalidRequest", last)
+    assert world.http.get("/v1/parcels/1").json()["sealed"] is False
+
+    # the right label: kept, and shown beside the id by every read
+    sealed = world.post("SealConsignment", {**world.body(mine, "SealConsignment", seal), "seal_label": "BAG-0901"})
+    assert sealed.status_code == 200, sealed.text
+    box = sealed.json()["result"]["consignment_id"]
+    shown = world.http.get(f"/v1/consignments/{box}").json()
+    assert (shown["seal_id"], shown["seal_label"]) == (b32("BAG-0901"), "BAG-0901")
+    offer = world.body(mine, "OfferCustody", {"lotId": box, "recipient": exporter.address, "sealId": b32("BAG-0901")})
+    assert world.post("OfferCustody", offer).status_code == 200  # no label: the seal's is known already
+    inbox = world.http.get(f"/v1/accounts/{exporter.address}/inbox").json()
+    assert [(o["lot_id"], o["seal_label"]) for o in inbox["offers_to_me"]] == [(box, "BAG-0901")]
+    assert world.http.get(f"/v1/lots/{box}").json()["offer"]["seal_label"] == "BAG-0901"
+    # the recipient attests another seal, by label: the mismatch reads with both labels
+    attested = {**world.body(exporter, "AcceptCustody", {"lotId": box, "sealId": b32("BAG-0999")}),
+                "seal_label": "BAG-0999"}
+    assert world.post("AcceptCustody", attested).json()["result"]["transferred"] is False
+    steps = world.http.get("/v1/parcels/1/provenance").json()["timeline"]
+    assert [(s["kind"], s["seal_label"]) for s in steps if s["seal_id"]] == [
+        ("sealed", "BAG-0901"), ("offered", "BAG-0901"), ("seal_mismatch", "BAG-0999")]
+
+    # a seal whose label the ledger never learnt (a write without one, or made on chain directly) reads as null
+    world.do(mine, "OpenConsignment", {"consignmentId": box})
+    resealed = world.do(mine, "SealConsignment", {"parcelIds": [1], "sealId": b32("BAG-0903")})
+    again = world.http.get(f"/v1/consignments/{resealed['result']['consignment_id']}").json()
+    assert again["seal_label"] is None and again["seal_id"] == b32("BAG-0903")

@@ -118,11 +118,17 @@ def test_the_ledger_holds_what_the_readme_says(walked, ledger):
         assert (parcel["carats"], parcel["stones"], parcel["origins"]) == ("5000.00", 2400, ["BW"])
         provenance = api.get("/v1/parcels/1/provenance").json()
         assert provenance["verdict"]["status"] == "ok"
+        # the seals by the labels typed with --seal (kp sent them beside the ids it signed)
+        assert certificate["seal_label"] == "BW-SEAL-0001"
+        assert {(s["kind"], s["seal_label"]) for s in provenance["timeline"] if s["seal_id"]} == {
+            ("offered", "BAG-0411"), ("transferred", "BAG-0411"), ("sealed", "BW-SEAL-0001"),
+            ("offered", "BW-SEAL-0001"), ("transferred", "BW-SEAL-0001")}
         digest = "0x" + hashlib.sha256((folder / "rom-0411.txt").read_bytes()).hexdigest()
         assert api.post("/v1/verify/parcels/1", content=(folder / "rom-0411.txt").read_bytes(),
                         headers={"content-type": "application/octet-stream"}).json()["sha256"] == digest
     assert "ok" in answer_of(cmds, "parcel provenance 1")
     assert "confirmed" in answer_of(cmds, "certificate show BW0000001")
+    assert "BW-SEAL-0001 (id 0x" in answer_of(cmds, "certificate show BW0000001")
 
 
 def test_the_viewer_links_of_the_readme_show_it(walked, ledger):

@@ -28,17 +28,19 @@ from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker
 
-from kpledger.core.constants import POINTS_PER_CARAT, carats_text, hs_code, hs_text, seal_id
+from kpledger.core.constants import POINTS_PER_CARAT, carats_text, hs_code, hs_text
 from kpledger.core.documents import CERTIFICATE_SCHEMA
 from kpledger.core.errors import Conflict, DocumentDisagreesWithLedger, DocumentInvalid, InvalidRequest
+from kpledger.core.seals import SEAL_LABEL_MAX_LENGTH, is_label, label_matches, seal_id_of
 
 SCHEMA_PATH = Path(__file__).with_name("schema") / "kp-certificate-1.schema.json"
 MAX_ERRORS = 20  # schema violations reported at most
 STATEMENT_FIELD = "statement"
 CHECKED_FIELDS = ("number", "exporting_participant", "importing_participant", "carats", "number_of_parcels",
                   "hs_codes", "origin", "issue_date", "expiry_date", "exporter.account", "importer.account",
-                  "replaces", "seal.id")
-"""The document's fields that the chain also records, in the order a disagreement is reported."""
+                  "replaces", "seal.id", "seal.label")
+"""The document's fields that the chain also records, in the order a disagreement is reported (`seal.label`: the
+label must hash to the consignment's seal id, keccak-256 of its UTF-8 bytes, as the id on the container)."""
 
 
 @lru_cache
@@ -128,6 +130,7 @@ class LedgerFacts:
             "importer.account": self.importer_account,
             "replaces": self.replaces,
             "seal.id": self.seal_id,
+            "seal.label": self.seal_id,  # compared through its hash (`_same`)
         }
 
 
@@ -155,6 +158,8 @@ def _carats(text: str) -> str:
 
 
 def _same(name: str, stated: Any, recorded: Any) -> bool:
+    if name == "seal.label":
+        return label_matches(stated, recorded)
     if name in ("exporter.account", "importer.account", "seal.id"):
         return isinstance(recorded, str) and stated.lower() == recorded.lower()
     return stated == recorded
@@ -288,14 +293,16 @@ def compose_from_ledger(*, number: str, consignment: Mapping[str, Any], importer
         raise InvalidRequest(f"the value in USD {particulars.value_usd!r} is not a plain decimal with at most 2 "
                              "decimals (41300000.00)", details={"field": "value_usd"})
     label = particulars.seal_label
-    try:
-        label_id = seal_id(label)
-    except ValueError:
-        raise InvalidRequest("the seal's label is empty", code="SealMismatch",
-                             details={"consignment_seal_id": consignment["seal_id"]}) from None
-    if label_id != str(consignment["seal_id"]).lower():
+    if not is_label(label):
+        raise InvalidRequest(f"{label!r} cannot be a seal's label: 1 to {SEAL_LABEL_MAX_LENGTH} printable "
+                             "characters", code="SealMismatch",
+                             details={"consignment_seal_id": consignment["seal_id"]})
+    label_id = seal_id_of(label)  # the document's seal.label is checked through this hash, at filing as here
+    if not label_matches(label, consignment["seal_id"]):
+        hint = " (give the label written on the seal, not its id)" \
+            if label.lower() == str(consignment["seal_id"]).lower() else ""
         raise InvalidRequest(f"the seal {label!r} is not the seal of consignment {consignment.get('id')} "
-                             f"({consignment['seal_id']})", code="SealMismatch",
+                             f"({consignment['seal_id']}){hint}", code="SealMismatch",
                              details={"seal_id": label_id, "consignment_seal_id": consignment["seal_id"]})
     missing = [role for role, name in (("exporter", consignment.get("holder_name")), ("importer", importer.get("name")),
                                        ("issuing authority", authority_name)) if not name]

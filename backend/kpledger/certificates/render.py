@@ -28,6 +28,7 @@ from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, T
 from kpledger.certificates import verification_url
 from kpledger.core.constants import hs_code
 from kpledger.core.documents import CERTIFICATE_SCHEMA
+from kpledger.core.seals import label_matches
 from kpledger.core.words import carats, countries, country, hs_words, visible
 
 __all__ = ["printable_html", "printable_pdf", "slip_pdf", "verification_url"]
@@ -73,12 +74,25 @@ def certificate_fields(document: dict[str, Any], names: Mapping[str, str]) -> li
         ("Value (US dollars)", [f"USD {_grouped(document['value_usd'])}"]),
         ("Number of parcels", [str(document["number_of_parcels"])]),
         ("HS code(s)", [", ".join(hs_words(hs_code(c)) for c in document["hs_codes"])]),
-        ("Tamper-resistant container", [f"seal {document['seal']['label']}", f"seal id {document['seal']['id']}"]),
+        ("Tamper-resistant container", seal_lines(document["seal"]["label"], document["seal"]["id"])),
     ]
     if document.get("replaces"):
         rows.append(("Replaces", [f"certificate {document['replaces']} (voided, superseded by this one)"]))
     rows.append(("Validated by the exporting authority", [f"{v['officer']}, {v['place']}, {v['date']}"]))
     return rows
+
+
+def seal_lines(label: str | None, seal_id: str | None) -> list[str]:
+    """A seal as the officer compares it with the container: its label, its id on the ledger, and whether the label
+    was checked against that id (keccak-256; the id itself is the one anchored: the filed document's is checked
+    against the chain, the slip's is the chain's)."""
+    if not seal_id:
+        return ["—"]
+    if label is None:
+        return [f"seal id {seal_id}", "label unknown to the ledger (compare the id)"]
+    checked = "label matches the anchored seal" if label_matches(label, seal_id) else \
+        "LABEL DOES NOT MATCH the anchored seal"
+    return [f"seal {label}", f"seal id {seal_id}", checked]
 
 
 def _grouped(amount: str) -> str:
@@ -262,7 +276,7 @@ def slip_fields(certificate: dict[str, Any], participants: Mapping[str, str]) ->
         ("HS code(s)", [", ".join(hs_words(c) for c in certificate["hs_codes"])]),
         ("Origin", [_origin(certificate["origins"], certificate["mixed_origin"], participants)]),
         ("Valid", [f"{certificate['issued_date']} to {certificate['expiry_date']} (UTC)"]),
-        ("Seal id", [certificate["seal_id"] or "—"]),
+        ("Seal", seal_lines(certificate.get("seal_label"), certificate["seal_id"])),
     ]
 
 

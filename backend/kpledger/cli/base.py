@@ -204,9 +204,13 @@ class Ctx:
         lines.append(f"  tx: {_scalar(answer.get('tx_hash'))}")
         result = answer.get("result") or {}
         for key, value in result.items():
+            if key == "certificate_number":
+                continue
             if key == "certificate_key":  # a key means nothing to a person: the certificate's number, or none
                 if "number" not in result and result.get("transferred"):
-                    lines.append(f"  certificate: {self._certificate_of(result.get('lot_id'), value)}")
+                    number = result.get("certificate_number")
+                    lines.append(f"  certificate: {number} (the crossing used it: kp certificate show {number})"
+                                 if number else f"  certificate: {self._certificate_of(result.get('lot_id'), value)}")
                 continue
             shown = (", ".join(role_names(value)) or "none") if key == "roles" and isinstance(value, int) else value
             lines.append(f"  {key}: {_scalar(shown)}")

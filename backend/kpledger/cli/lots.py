@@ -8,7 +8,7 @@ import click
 
 from kpledger import client as kc
 from kpledger.cli.base import ADDRESS, CARATS, FILE, HS, PART, Ctx, action_command, cli, echo, pass_ctx
-from kpledger.cli.views import provenance_text
+from kpledger.cli.views import consignment_text, parcel_text, provenance_text
 from kpledger.client import Part
 
 
@@ -55,8 +55,11 @@ def parcel_merge(obj: Ctx, parcel_ids: tuple[int, ...], document: Path | None) -
 @click.argument("parcel_id", type=int)
 @pass_ctx
 def parcel_show(obj: Ctx, parcel_id: int) -> None:
-    """Show parcel PARCEL_ID."""
-    obj.emit(obj.client(sign=False).parcel(parcel_id))
+    """Show parcel PARCEL_ID: weight, HS code, origin, holder by name, status, when recorded (UTC), a pending offer
+    (--json: the API's answer)."""
+    c = obj.client(sign=False)
+    answer = c.parcel(parcel_id)
+    obj.emit(answer, None if obj.as_json else parcel_text(answer, c.participant_names()))
 
 
 @parcel.command("provenance")
@@ -80,19 +83,23 @@ def consignment() -> None:
 
 @consignment.command("seal")
 @click.argument("parcel_ids", type=int, nargs=-1, required=True)
-@click.option("--seal", "seal", required=True, help="Seal id: the label on the tamper-evident seal, or 0x-hex.")
+@click.option("--seal", "seal", required=True,
+              help="The label on the tamper-evident seal (sent beside its id, so reads show it), or a 0x-hex id.")
 @pass_ctx
 def consignment_seal(obj: Ctx, parcel_ids: tuple[int, ...], seal: str) -> None:
     """Seal parcels PARCEL_IDS into a consignment."""
-    obj.written(obj.client().seal_consignment(parcel_ids, kc.seal_id(seal)))
+    obj.written(obj.client().seal_consignment(parcel_ids, seal))
 
 
 @consignment.command("show")
 @click.argument("consignment_id", type=int)
 @pass_ctx
 def consignment_show(obj: Ctx, consignment_id: int) -> None:
-    """Show consignment CONSIGNMENT_ID."""
-    obj.emit(obj.client(sign=False).consignment(consignment_id))
+    """Show consignment CONSIGNMENT_ID: its seal (label and id), parcels, holder by name, when sealed (UTC), its
+    certificate by number, a pending offer (--json: the API's answer)."""
+    c = obj.client(sign=False)
+    answer = c.consignment(consignment_id)
+    obj.emit(answer, None if obj.as_json else consignment_text(answer, c.participant_names()))
 
 
 action_command(consignment, "open", "OpenConsignment", "Open consignment CONSIGNMENT_ID; its parcels become loose.")
@@ -103,7 +110,7 @@ def custody() -> None:
     """Two-phase hand-offs of a lot (parcel or consignment): offer, accept or reject, withdraw."""
 
 
-_SEAL_HELP = "Seal id: the label on the seal of the consignment or parcel packaging, or 0x-hex."
+_SEAL_HELP = "The label on the seal of the consignment or parcel packaging, or a 0x-hex seal id."
 
 
 @custody.command("offer")
@@ -113,17 +120,18 @@ _SEAL_HELP = "Seal id: the label on the seal of the consignment or parcel packag
 @pass_ctx
 def custody_offer(obj: Ctx, lot_id: int, recipient: str, seal: str) -> None:
     """Offer lot LOT_ID to a recipient (a crossing needs a sealed consignment and a live certificate)."""
-    obj.written(obj.client().offer(lot_id, recipient, kc.seal_id(seal)))
+    obj.written(obj.client().offer(lot_id, recipient, seal))
 
 
 @custody.command("accept")
 @click.argument("lot_id", type=int)
 @click.option("--seal", "seal", required=True,
-              help="The seal id you received (a mismatch is recorded and blocks the transfer).")
+              help="The label on the seal you received, or its 0x-hex id (a mismatch is recorded and blocks the "
+                   "transfer).")
 @pass_ctx
 def custody_accept(obj: Ctx, lot_id: int, seal: str) -> None:
     """Accept lot LOT_ID offered to you, attesting the seal you received."""
-    answer = obj.client().accept(lot_id, kc.seal_id(seal))
+    answer = obj.client().accept(lot_id, seal)
     obj.written(answer)
     if not obj.as_json and (answer.get("result") or {}).get("transferred") is False:
         echo("warning: the seal did not match; the mismatch is recorded and custody did not move", err=True)

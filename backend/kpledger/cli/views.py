@@ -11,6 +11,7 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from kpledger.core.constants import HS_CODES, REASONS
+from kpledger.core.seals import label_matches
 from kpledger.core.status import STATUS, reading_status
 from kpledger.core.words import carats, countries, hs_words, visible, when
 from kpledger.core.words import country as country_words
@@ -75,7 +76,7 @@ def certificate_text(cert: Mapping[str, Any], names: Mapping[str, str]) -> str:
         ("issued", when(cert.get("issued_at"))),
         ("expires", when(cert.get("expires_at"))),
         ("consignment", _text(cert.get("consignment_id"))),
-        ("seal id", _text(cert.get("seal_id"))),
+        ("seal", seal_text(cert.get("seal_label"), cert.get("seal_id"), full=True)),
     ]
     if cert.get("replaces"):
         rows.append(("replaces", _text(cert["replaces"])))
@@ -135,6 +136,19 @@ def short_hash(value: str | None) -> str:
     return f"{text[:10]}…{text[-6:]}" if len(text) > 18 else text
 
 
+def seal_text(label: str | None, seal_id: str | None, *, full: bool = False) -> str:
+    """A seal as the officer compares it with the container: its label with its id beside it, and whether the label
+    hashes to the id (checked here: keccak-256); the id alone, saying so, when the ledger never learnt the label."""
+    if not seal_id:
+        return "-"
+    sid = _text(seal_id) if full else short_hash(seal_id)
+    if label is None:
+        return f"id {sid} (label unknown to the ledger)"
+    if label_matches(label, seal_id):
+        return f"{visible(label)} (id {sid}; the label matches the anchored seal)"
+    return f"{visible(label)} (id {sid}; ✗ the label does NOT hash to this seal id)"
+
+
 def _headline(cert: Mapping[str, Any]) -> str:
     """✓ Import confirmed: a certificate's status in words."""
     status = certificate_status(cert)
@@ -149,7 +163,7 @@ def _parents(edges: Sequence[Mapping[str, Any]]) -> dict[int, list[int]]:
 
 
 def _step_line(step: Mapping[str, Any], parcels: Collection[int], parents: Mapping[int, list[int]],
-               offered: Mapping[int, str | None], certs: Mapping[str, Mapping[str, Any]],
+               offered: Mapping[int, tuple[str | None, str | None]], certs: Mapping[str, Mapping[str, Any]],
                names: Mapping[str, str]) -> str:
     """One custody step on one line: when (UTC), which lot, what happened, who, the seal check, the certificate."""
     kind, lot = step["kind"], step["lot_id"]
@@ -172,15 +186,16 @@ def _step_line(step: Mapping[str, Any], parcels: Collection[int], parents: Mappi
     else:
         who = f"from {party(step.get('from_name'), step.get('from'))} to {party(step.get('to_name'), step.get('to'))}"
     bits = [f"{'parcel' if lot in parcels else 'consignment'} {lot} {what} {who}"]
+    seal = seal_text(step.get("seal_label"), step.get("seal_id"))
     if kind == "transferred" and step.get("seal_id"):
-        bits.append(f"seal {short_hash(step['seal_id'])} ✓ verified (the seal offered is the seal received)")
+        bits.append(f"seal {seal} ✓ verified (the seal offered is the seal received)")
     elif kind == "seal_mismatch":
         sent = offered.get(lot)
         bits.append("✗ SEAL MISMATCH, transfer refused"
-                    + (f": sent under seal {short_hash(sent)}" if sent else "")
-                    + (f", recipient attested {short_hash(step.get('seal_id'))}" if step.get("seal_id") else ""))
+                    + (f": sent under seal {seal_text(sent[1], sent[0])}" if sent and sent[0] else "")
+                    + (f", recipient attested {seal}" if step.get("seal_id") else ""))
     elif step.get("seal_id"):
-        bits.append(f"seal {short_hash(step['seal_id'])}")
+        bits.append(f"seal {seal}")
     if step.get("reason") is not None:
         code = step["reason"]
         bits.append(f"reason: {REASONS[code]} (code {code})" if code in REASONS else f"reason: code {_text(code)}")
@@ -215,10 +230,10 @@ def provenance_text(prov: Mapping[str, Any], names: Mapping[str, str]) -> str:
     out += [f"  note: {_text(n)}" for n in verdict.get("notes") or []]
     out += ["", "custody"]
     parcel_ids = {n["id"] for n in nodes} | {parcel["id"]}
-    offered: dict[int, str | None] = {}
+    offered: dict[int, tuple[str | None, str | None]] = {}  # lot -> (seal id, label) of its latest offer
     for step in prov.get("timeline") or []:
         if step["kind"] == "offered":
-            offered[step["lot_id"]] = step.get("seal_id")
+            offered[step["lot_id"]] = (step.get("seal_id"), step.get("seal_label"))
         out.append(_step_line(step, parcel_ids, parents, offered, certs, names))
     out += ["", f"lineage (from the mines to parcel {parcel['id']})"]
 
@@ -245,6 +260,60 @@ def provenance_text(prov: Mapping[str, Any], names: Mapping[str, str]) -> str:
     else:
         out.append("  (kp certificate show NUMBER shows one in full)")
     return "\n".join(out)
+
+
+def _offer(offer: Mapping[str, Any] | None) -> str:
+    if not offer:
+        return "none"
+    return (f"pending, from {party(offer.get('from_name'), offer.get('from'))} to "
+            f"{party(offer.get('to_name'), offer.get('to'))} under seal "
+            f"{seal_text(offer.get('seal_label'), offer.get('seal_id'))}")
+
+
+def parcel_text(parcel: Mapping[str, Any], names: Mapping[str, str]) -> str:
+    """A parcel as a person reads it: weight, HS code, stones, origin, holder by name, status, when it was recorded
+    (UTC), its document's hash and a pending offer (`kp parcel provenance` gives its history)."""
+    origins = parcel.get("origins") or []
+    origin = countries_text(origins, names)
+    status = _text(parcel.get("status"))
+    if parcel.get("sealed") and parcel.get("consignment_id"):
+        status += f", sealed in consignment {parcel['consignment_id']}"
+    rows = [
+        ("holder", f"{party(parcel.get('holder_name'), parcel.get('holder'))} in "
+                   f"{country(parcel.get('holder_participant'), names)}"),
+        ("status", status),
+        ("recorded", f"{_text(parcel.get('created_by'))} {when(parcel.get('created_at'))}, block "
+                     f"{_text(parcel.get('created_block'))}, tx {_text(parcel.get('created_tx'))}"),
+        ("document", f"SHA-256 {_text(parcel.get('document_hash'))}"),
+        ("offer", _offer(parcel.get("offer"))),
+    ]
+    head = (f"Parcel {parcel['id']}: {carats(parcel['carats'])}, {hs_words(parcel['hs_code'])}, "
+            f"{parcel.get('stones', 0)} stones, origin {'mixed: ' if len(origins) > 1 else ''}{origin}")
+    return "\n".join([head, *_lines(rows), f"  (kp parcel provenance {parcel['id']} shows its custody and lineage)"])
+
+
+def consignment_text(box: Mapping[str, Any], names: Mapping[str, str]) -> str:
+    """A consignment as a customs officer reads it: weight, parcels, seal (label and id), status, holder by name,
+    HS codes, origins, when it was sealed (UTC), its certificate by number and a pending offer."""
+    origins = box.get("origins") or []
+    parcel_ids = box.get("parcel_ids") or []
+    cert = box.get("certificate")
+    rows = [
+        ("seal", seal_text(box.get("seal_label"), box.get("seal_id"), full=True)),
+        ("status", {"compromised": "compromised (a seal mismatch was recorded)"}.get(box.get("status") or "",
+                                                                                    _text(box.get("status")))),
+        ("holder", f"{party(box.get('holder_name'), box.get('holder'))} in "
+                   f"{country(box.get('holder_participant'), names)}"),
+        ("HS codes", ", ".join(hs_words(c) for c in box.get("hs_codes") or []) or "-"),
+        ("origin", f"{'mixed: ' if len(origins) > 1 else ''}{countries_text(origins, names)}"),
+        ("sealed", f"{when(box.get('created_at'))}, block {_text(box.get('created_block'))}, tx "
+                   f"{_text(box.get('created_tx'))}"),
+        ("certificate", f"{_text(cert['number'])} ({_headline(cert)})" if cert else "none"),
+        ("offer", _offer(box.get("offer"))),
+    ]
+    head = (f"Consignment {box['id']}: {carats(box['carats'])} in {len(parcel_ids)} parcel(s) "
+            f"({', '.join(map(str, parcel_ids)) or 'none'})")
+    return "\n".join([head, *_lines(rows)])
 
 
 def countries_text(codes: Sequence[str], names: Mapping[str, str]) -> str:

@@ -141,10 +141,13 @@ def _split_result(message: Message, logs: Logs) -> dict[str, Any]:
 
 
 def _accept_result(message: Message, logs: Logs) -> dict[str, Any]:
+    """The lot, whether it moved, and the key of the certificate a crossing spent (None at home: the event's zero
+    key is no certificate; the API adds the certificate's number, `certificate_number`)."""
     moved = _first(logs, "CustodyTransferred")
     mismatch = _first(logs, "CustodySealMismatch")
+    key = moved["certificateKey"] if moved else None
     return {"lot_id": message["lotId"], "transferred": moved is not None and mismatch is None,
-            "certificate_key": moved["certificateKey"] if moved else None}
+            "certificate_key": key if key and int(str(key), 16) else None}
 
 
 def _certificate_result(message: Message, logs: Logs) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Final
 
-from eth_utils import keccak
+from kpledger.core.seals import seal_id_of
 
 # ---------------------------------------------------------------- roles (KPRegistry role bits)
 
@@ -78,12 +78,13 @@ _HEX32 = re.compile(r"^0x[0-9a-fA-F]{64}$")
 
 
 def seal_id(text: str) -> str:
-    """The bytes32 seal id of a label: `text` itself if it is 0x-hex of 32 bytes, else keccak256(text)."""
+    """The bytes32 seal id of a label: `text` itself if it is 0x-hex of 32 bytes, else keccak256(text) (`seal_id_of`:
+    the label's hash, as `core.seals` defines it)."""
     if _HEX32.match(text):
         return text.lower()
     if not text:
         raise ValueError("a seal id cannot be empty")
-    return "0x" + keccak(text=text).hex()
+    return seal_id_of(text)
 
 
 # ---------------------------------------------------------------- statuses (projections of the contracts' enums)

@@ -140,3 +140,9 @@ class DocumentDisagreesWithLedger(InvalidRequest):
     """A filed document's fields disagree with what the chain recorded (details: each disagreeing field)."""
 
     code = "DocumentDisagreesWithLedger"
+
+
+class SealLabelMismatch(InvalidRequest):
+    """A seal label sent beside a signed seal id does not hash to it (keccak-256 of its UTF-8 bytes)."""
+
+    code = "SealLabelMismatch"

@@ -1,7 +1,9 @@
-"""Tables: the relay journal (never rebuilt) and the index (a projection of the chain's events).
+"""Tables: the relay journal (never rebuilt), what the chain does not hold (filed documents, seal labels) and the
+index (a projection of the chain's events).
 
 Index tables are derived from `events` alone and can be dropped and rebuilt at any time
-(`INDEX_TABLES`); the journal holds what the backend acknowledged and must never be lost.
+(`INDEX_TABLES`); the journal holds what the backend acknowledged and must never be lost; documents and seal labels
+are off chain by design, kept through a rebuild.
 """
 
 from __future__ import annotations
@@ -68,6 +70,18 @@ class Document(Base):
     content: Mapped[bytes] = mapped_column(LargeBinary)
     uploaded_by: Mapped[str] = mapped_column(String(42))
     uploaded_at: Mapped[float] = mapped_column()
+
+
+class SealLabel(Base):
+    """The label printed on a seal, for its bytes32 id (keccak-256 of the label): learnt from a write that carried
+    it beside the signed id, or from a certificate's filed document, and kept only once checked against the id.
+    The chain holds the id alone, so an index rebuilt from the chain keeps this table (it is no projection)."""
+
+    __tablename__ = "seal_labels"
+    seal_id: Mapped[str] = mapped_column(String(66), primary_key=True)  # 0x-hex, lower case
+    label: Mapped[str] = mapped_column(String(120))
+    learnt_from: Mapped[str] = mapped_column(String(40))  # the action (SealConsignment, ...) or "certificate"
+    learnt_at: Mapped[float] = mapped_column()
 
 
 # ---------------------------------------------------------------- index: raw events and cursor

@@ -11,6 +11,7 @@ from kpledger.certificates.document import LedgerFacts
 from kpledger.core.errors import NotFound
 from kpledger.db import models as m
 from kpledger.queries.names import names_of
+from kpledger.queries.seals import label_of, labels_of
 from kpledger.queries.views import certificate_accounts, certificate_view, parcel_view
 
 PRINTED = "certificate-pdf"  # record_documents kind of the PDF printed from a filed certificate document
@@ -23,9 +24,15 @@ def certificate_row(session: Session, number: str) -> m.Certificate:
     return cert
 
 
+def number_of(session: Session, key: str) -> str | None:
+    """The number of the certificate with this key, if the index has it."""
+    return session.execute(select(m.Certificate.number).where(m.Certificate.key == key)).scalar_one_or_none()
+
+
 def get_certificate(session: Session, number: str) -> dict[str, Any]:
-    """A certificate with names, its parcels, seal, the certificates it replaces or that replace it, and whether its
-    document is filed (with the SHA-256 of the PDF printed from it: a verifier compares a PDF it holds with it)."""
+    """A certificate with names, its parcels, seal (id and label), the certificates it replaces or that replace it,
+    and whether its document is filed (with the SHA-256 of the PDF printed from it: a verifier compares a PDF it
+    holds with it)."""
     cert = certificate_row(session, number)
     consignment = session.get(m.Consignment, cert.consignment_id)
     ids = consignment.parcel_ids if consignment else []
@@ -34,6 +41,8 @@ def get_certificate(session: Session, number: str) -> dict[str, Any]:
     view = certificate_view(cert, names=names)
     view["parcels"] = [parcel_view(p, names=names) for p in parcels]
     view["seal_id"] = consignment.seal_id if consignment else None
+    # the label from the consignment's sealing write or from the certificate's filed document, both kept checked
+    view["seal_label"] = label_of(labels_of(session, [view["seal_id"]]), view["seal_id"])
     filed = dict(session.execute(select(m.Document.kind, m.Document.sha256).where(
         m.Document.reference == number, m.Document.kind.in_(("certificate", PRINTED)))).all())
     view["document"] = {"filed": filed.get("certificate") == cert.document_hash, "printed_sha256": filed.get(PRINTED)}

@@ -7,7 +7,8 @@
 - what the account holds (live parcels, sealed consignments), for the forms that act on them.
 
 Every account shown comes with the name a person reads and its participant (`from_name`, `holder_name`, ...),
-from one names lookup for the whole inbox (`kpledger.queries.names`); weights also as exact carats (`carats`).
+from one names lookup for the whole inbox (`kpledger.queries.names`), every seal id with its label (`seal_label`,
+one lookup too); weights also as exact carats (`carats`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sqlalchemy.sql import Select
 from kpledger.core.constants import ROLES, carats_text, role_names
 from kpledger.db import models as m
 from kpledger.queries.names import names_of
+from kpledger.queries.seals import label_of, labels_of
 from kpledger.queries.views import (
     Names,
     certificate_accounts,
@@ -159,18 +161,25 @@ def inbox(session: Session, address: str, limit: int, now: float | None = None) 
     for cert in [c for rows, _total in certificates.values() for c in rows] + list(certs.values()):
         accounts += certificate_accounts(cert)
     names = names_of(session, accounts)
+    labels = labels_of(session, [item["seal_id"] for name in ("offers_to_me", "my_offers",
+                                                              "my_consignments_needing_certificate",
+                                                              "exporters_consignments_needing_certificate")
+                                 for item in lists[name][0]] + [c.seal_id for c in held])
 
     for name in ("offers_to_me", "my_offers"):
         for offer in lists[name][0]:
             _named(names, offer, "from", "to")
+            offer["seal_label"] = label_of(labels, offer["seal_id"])
     for name in ("my_consignments_needing_certificate", "exporters_consignments_needing_certificate"):
         for item in lists[name][0]:
             _named(names, item, "holder")
+            item["seal_label"] = label_of(labels, item["seal_id"])
             item["offered_to_name"] = name_of(names, item["offered_to"])
     for name, (rows, total) in certificates.items():
         lists[name] = ([certificate_view(c, now, names=names) for c in rows], total)
     lists["consignments"] = ([{
-        "id": c.id, "status": c.status, "seal_id": c.seal_id, "points": c.points, "carats": carats_text(c.points),
+        "id": c.id, "status": c.status, "seal_id": c.seal_id, "seal_label": label_of(labels, c.seal_id),
+        "points": c.points, "carats": carats_text(c.points),
         "parcel_ids": list(c.parcel_ids), "hs_codes": lots[c.id]["hs_codes"], "origins": lots[c.id]["origins"],
         "offered": c.id in offered,
         "certificate": (certificate_view(certs[c.certificate_key], now, names=names)

@@ -11,6 +11,7 @@ from kpledger.core.constants import carats_text
 from kpledger.core.errors import NotFound
 from kpledger.db import models as m
 from kpledger.queries.names import names_of
+from kpledger.queries.seals import label_of, labels_of
 from kpledger.queries.views import (
     certificate_accounts,
     certificate_view,
@@ -32,7 +33,8 @@ def parcel_with_offer(session: Session, parcel_id: int) -> tuple[m.Parcel, m.Off
 
 def get_parcel(session: Session, parcel_id: int) -> dict[str, Any]:
     parcel, offer, accounts = parcel_with_offer(session, parcel_id)
-    return parcel_view(parcel, offer, names=names_of(session, accounts))
+    return parcel_view(parcel, offer, names=names_of(session, accounts),
+                       labels=labels_of(session, [offer.seal_id if offer else None]))
 
 
 def get_consignment(session: Session, consignment_id: int) -> dict[str, Any]:
@@ -45,14 +47,16 @@ def get_consignment(session: Session, consignment_id: int) -> dict[str, Any]:
     parcels = session.execute(select(m.Parcel).where(m.Parcel.id.in_(c.parcel_ids))).scalars().all()
     names = names_of(session, [c.holder, *((offer.sender, offer.recipient) if offer else ()),
                                *(certificate_accounts(cert) if cert else ())])
+    labels = labels_of(session, [c.seal_id, offer.seal_id if offer else None])
     return {
         "id": c.id, "kind": "consignment", "holder": c.holder, "holder_name": name_of(names, c.holder),
-        "holder_participant": participant_of(names, c.holder), "seal_id": c.seal_id, "status": c.status,
+        "holder_participant": participant_of(names, c.holder), "seal_id": c.seal_id,
+        "seal_label": label_of(labels, c.seal_id), "status": c.status,
         "points": c.points, "carats": carats_text(c.points), "parcel_ids": c.parcel_ids,
         "origins": sorted({code for p in parcels for code in p.origins}),
         "hs_codes": sorted({p.hs_code for p in parcels}),
         "created_block": c.created_block, "created_tx": c.created_tx, "created_at": c.created_at,
-        "offer": offer_view(offer, names),
+        "offer": offer_view(offer, names, labels),
         "certificate": None if cert is None else certificate_view(cert, names=names),
     }
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from kpledger.core.constants import role_bits
 from kpledger.core.errors import NotFound
 from kpledger.db import models as m
 from kpledger.queries.views import member_view, participant_view, profile_change_view
@@ -41,3 +42,21 @@ def get_account(session: Session, address: str) -> dict[str, Any]:
     changes = session.execute(select(m.ProfileChange).where(m.ProfileChange.address == address)
                               .order_by(m.ProfileChange.block_number, m.ProfileChange.id)).scalars()
     return {**member_view(member), "profile_changes": [profile_change_view(c) for c in changes]}
+
+
+def search_members(session: Session, code: str, query: str = "", roles: list[str] | None = None,
+                   limit: int = 20) -> dict[str, Any]:
+    """A participant's members whose public name or licence number contains `query` (any case), holding one of
+    `roles` (any role when none is given), by name: what a form offers when a person picks a company by name."""
+    if session.get(m.Participant, code) is None:
+        raise NotFound(f"{code} is not a KP participant on this ledger", code="ParticipantNotFound",
+                       details={"code": code})
+    bits = role_bits(roles) if roles else -1
+    wanted = select(m.Member).where(m.Member.participant == code, m.Member.roles.op("&")(bits) != 0)
+    text = query.strip().lower()
+    if text:
+        wanted = wanted.where(func.lower(m.Member.name).contains(text, autoescape=True)
+                              | func.lower(m.Member.licence_number).contains(text, autoescape=True))
+    total = session.execute(select(func.count()).select_from(wanted.subquery())).scalar_one()
+    rows = session.execute(wanted.order_by(func.lower(m.Member.name), m.Member.address).limit(limit)).scalars()
+    return {"participant": code, "query": query, "data": [member_view(x) for x in rows], "count": total}

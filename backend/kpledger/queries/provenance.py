@@ -12,6 +12,7 @@ from kpledger.core.words import when
 from kpledger.db import models as m
 from kpledger.queries.names import names_of
 from kpledger.queries.parcels import parcel_with_offer
+from kpledger.queries.seals import labels_of
 from kpledger.queries.views import certificate_accounts, certificate_view, parcel_view, step_view
 
 
@@ -107,8 +108,9 @@ def provenance(session: Session, parcel_id: int) -> dict[str, Any]:
     # one lookup for every name on the page: the parties of the steps, the holders, the certificates' accounts
     names = names_of(session, parcel_accounts + [a for s in step_rows for a in (s.sender, s.recipient)]
                      + [p.holder for p in parcels.values()] + [a for c in certs for a in certificate_accounts(c)])
-    parcel = parcel_view(parcel_row, offer, names=names)
-    steps = [step_view(s, names) for s in step_rows]
+    labels = labels_of(session, [s.seal_id for s in step_rows] + [offer.seal_id if offer else None])
+    parcel = parcel_view(parcel_row, offer, names=names, labels=labels)
+    steps = [step_view(s, names, labels) for s in step_rows]
     certificates = {c.key: certificate_view(c, names=names) for c in certs}
     crossings = [s for s in steps if s["kind"] == "transferred" and s["from_country"] != s["to_country"]]
     mines = sorted({p.id for p in parcels.values() if p.created_by == "registered" and p.id in ancestry_ids})

@@ -2,7 +2,8 @@
 
 Beside every account a view gives the name a person reads (the operator's licensed legal name or the authority's
 public name, `MemberProfileChanged`) and its participant, from a `Names` map that the query builds with one lookup
-per request (`kpledger.queries.names`); an account with no profile reads as None.
+per request (`kpledger.queries.names`); an account with no profile reads as None. Likewise beside every seal id its
+label (`seal_label`, from a `Labels` map: `kpledger.queries.seals`), None when the ledger never learnt it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 from kpledger.core.constants import REASONS, carats_text, role_names
 from kpledger.db import models as m
+from kpledger.queries.seals import NO_LABELS, Labels, label_of
 
 Party = tuple[str | None, str | None]  # (public name, participant code) of an account
 Names = Mapping[str, Party]
@@ -90,28 +92,31 @@ def certificate_view(c: m.Certificate, now: float | None = None, *, names: Names
     }
 
 
-def offer_view(offer: m.Offer | None, names: Names = NO_NAMES) -> dict[str, Any] | None:
+def offer_view(offer: m.Offer | None, names: Names = NO_NAMES, labels: Labels = NO_LABELS) -> dict[str, Any] | None:
     if offer is None:
         return None
     return {"to": offer.recipient, "to_name": name_of(names, offer.recipient), "from": offer.sender,
-            "from_name": name_of(names, offer.sender), "seal_id": offer.seal_id}
+            "from_name": name_of(names, offer.sender), "seal_id": offer.seal_id,
+            "seal_label": label_of(labels, offer.seal_id)}
 
 
-def parcel_view(p: m.Parcel, offer: m.Offer | None = None, *, names: Names = NO_NAMES) -> dict[str, Any]:
+def parcel_view(p: m.Parcel, offer: m.Offer | None = None, *, names: Names = NO_NAMES,
+                labels: Labels = NO_LABELS) -> dict[str, Any]:
     return {
         "id": p.id, "kind": "parcel", "holder": p.holder, "holder_name": name_of(names, p.holder),
         "holder_participant": participant_of(names, p.holder), "points": p.points, "carats": carats_text(p.points),
         "stones": p.stones, "hs_code": p.hs_code, "origins": p.origins, "mixed_origin": len(p.origins) > 1,
         "status": p.status, "consignment_id": p.consignment_id if p.sealed else None, "sealed": p.sealed,
         "document_hash": p.document_hash, "created_by": p.created_by, "created_block": p.created_block,
-        "created_tx": p.created_tx, "created_at": p.created_at, "offer": offer_view(offer, names),
+        "created_tx": p.created_tx, "created_at": p.created_at, "offer": offer_view(offer, names, labels),
     }
 
 
-def step_view(s: m.CustodyStep, names: Names = NO_NAMES) -> dict[str, Any]:
+def step_view(s: m.CustodyStep, names: Names = NO_NAMES, labels: Labels = NO_LABELS) -> dict[str, Any]:
     return {
         "lot_id": s.lot_id, "kind": s.kind, "from": s.sender, "from_name": name_of(names, s.sender), "to": s.recipient,
         "to_name": name_of(names, s.recipient), "from_country": s.sender_country, "to_country": s.recipient_country,
-        "seal_id": s.seal_id, "certificate_key": s.certificate_key, "reason": s.reason, "block": s.block_number,
+        "seal_id": s.seal_id, "seal_label": label_of(labels, s.seal_id),
+        "certificate_key": s.certificate_key, "reason": s.reason, "block": s.block_number,
         "log_index": s.log_index, "tx_hash": s.tx_hash, "timestamp": s.timestamp,
     }

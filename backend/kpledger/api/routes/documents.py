@@ -34,7 +34,7 @@ from kpledger.certificates import render, verification_url
 from kpledger.core.documents import CERTIFICATE_SCHEMA
 from kpledger.core.errors import DocumentInvalid, Forbidden, InvalidRequest
 from kpledger.db.session import Database
-from kpledger.queries import certificates, parcels, participants
+from kpledger.queries import certificates, parcels, participants, seals
 from kpledger.queries import documents as q
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
@@ -77,6 +77,7 @@ def _file(db: Database, kind: str, reference: str, signer: str, body: bytes, con
         if kind == "certificate":
             document = certificate_document.parse(body)
             certificate_document.check(document, certificates.ledger_facts(s, reference))
+            seals.remember(s, document["seal"]["id"], document["seal"]["label"], "certificate")  # checked above
         fresh = q.store(s, kind, reference, digest, body, content_type, signer)
         answer = {"sha256": digest, "kind": kind, "reference": reference, "stored": True, "already_filed": not fresh}
         if document is not None:

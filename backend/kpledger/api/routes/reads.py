@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from eth_utils import to_checksum_address
 from fastapi import APIRouter, Path, Query, Request
@@ -14,12 +14,14 @@ from kpledger.api.schemas.reads import (
     AccountDetail,
     CertificateDetail,
     ConsignmentPublic,
+    MembersFound,
     ParcelPublic,
     ParticipantDetail,
     ParticipantsPublic,
     Provenance,
     VerifyResult,
 )
+from kpledger.core.constants import ROLES
 from kpledger.core.errors import InvalidRequest
 from kpledger.queries import certificates, parcels, participants, verdicts
 from kpledger.queries.provenance import provenance
@@ -47,6 +49,22 @@ def read_participants(db: DbDep) -> dict[str, Any]:
 def read_participant(code: Code, db: DbDep) -> dict[str, Any]:
     with db.session() as s:
         return participants.get_participant(s, code)
+
+
+RoleName = Literal[tuple(ROLES)]  # type: ignore[valid-type]  # the role names, from the one table
+
+
+@router.get("/participants/{code}/members", response_model=MembersFound, responses=errors(404))
+def search_members(code: Code, db: DbDep,
+                   q: Annotated[str, Query(max_length=120, description="part of the name or licence number, any "
+                                                                        "case")] = "",
+                   role: Annotated[list[RoleName] | None, Query(max_length=6, description="holding one of these roles "
+                                                                                  "(repeat the parameter)")] = None,
+                   limit: Annotated[int, Query(ge=1, le=50)] = 20) -> dict[str, Any]:
+    """A participant's directory: its members (authorities, licensed operators) by name, found by part of their
+    name or licence number, to pick a company by name rather than paste its address."""
+    with db.session() as s:
+        return participants.search_members(s, code, q, list(role or ()), limit)
 
 
 @router.get("/accounts/{address}", response_model=AccountDetail, responses=errors(404))

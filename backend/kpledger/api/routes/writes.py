@@ -7,16 +7,21 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Annotated, Any
 
+import anyio.to_thread
 from eth_utils import to_checksum_address
 from fastapi import APIRouter, Body, Path, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
 
 from kpledger.api.deps import ServicesDep, services_of
 from kpledger.api.schemas.errors import BODY, errors
 from kpledger.api.schemas.writes import Nonces, WriteResult, field_schema, request_model
 from kpledger.core.actions import ACTIONS, Action
-from kpledger.core.errors import ChainUnavailable, KPError, PathMismatch
+from kpledger.core.errors import ChainUnavailable, KPError, PathMismatch, SealLabelMismatch
+from kpledger.core.seals import SEAL_FIELD, label_matches, seal_id_of
+from kpledger.db.session import Database
 from kpledger.ops import logs, metrics
+from kpledger.queries import certificates, seals
 from kpledger.relay.trace import WriteTrace
 
 REFUSALS = errors(*BODY, 401, 403, 409, 429, 502, 503)
@@ -35,15 +40,24 @@ def _endpoint(action: Action) -> Callable[..., Awaitable[JSONResponse]]:
         services = services_of(request)
         if services.relayer is None:
             raise ChainUnavailable("the relayer is not running")
+        label = getattr(body, "seal_label", None)
+        if label is not None:
+            _check_label(label, getattr(body.message, SEAL_FIELD))
         trace = WriteTrace()
         try:
-            answer = await services.relayer.submit_async(action.name, body.model_dump(), trace)
+            answer = await services.relayer.submit_async(action.name, body.model_dump(exclude={"seal_label"}), trace)
         except KPError as exc:
             _logged(action.name, trace, exc.code, None)
             raise
+        if label is not None:  # the write is on chain: its seal reads with its label from now on
+            await anyio.to_thread.run_sync(_remember_label, services.db, getattr(body.message, SEAL_FIELD), label,
+                                           action.name)
         # read-your-writes: answer once the index shows the write (bounded; the write is on chain anyway)
         if services.indexer is not None and answer.get("block_number") is not None:
             answer["indexed"] = await services.indexer.wait_for_async(answer["block_number"], timeout=5.0)
+        result = answer.get("result") or {}
+        if "certificate_key" in result and "number" not in result:  # a hand-off: which certificate it crossed under
+            answer["result"] = await anyio.to_thread.run_sync(_with_certificate_number, services.db, result)
         _logged(action.name, trace, answer["status"], answer, indexed=answer.get("indexed"))
         # the answer is built by the relayer in WriteResult's shape: sent as it is (FastAPI would validate and
         # re-serialise it through the model, a measurable share of a relayed write's CPU time)
@@ -59,6 +73,33 @@ def _endpoint(action: Action) -> Callable[..., Awaitable[JSONResponse]]:
     handler.__name__ = handler.__qualname__ = action.operation
     handler.__doc__ = f"{action.summary}: relays a signed {action.name} intent, signed by {action.signers.describe()}."
     return handler
+
+
+def _check_label(label: str, seal_id: str) -> None:
+    """SealLabelMismatch unless the label hashes to the signed seal id (checked before anything is relayed)."""
+    if not label_matches(label, seal_id):
+        raise SealLabelMismatch("the seal label does not hash to the signed seal id (keccak-256 of the label's UTF-8 "
+                                "bytes): the label or the seal id is not the one on the container",
+                                details={"seal_label": label, "seal_id": seal_id, "label_hashes_to": seal_id_of(label)})
+
+
+def _remember_label(db: Database, seal_id: str, label: str, action: str) -> None:
+    """Keeps the label (off chain, like a filed document: durable, and kept through an index rebuild)."""
+    try:
+        with db.transaction() as s:
+            seals.remember(s, seal_id, label, action)
+    except IntegrityError:  # a concurrent write kept the same label (a hash has one preimage) first
+        pass
+
+
+def _with_certificate_number(db: Database, result: dict[str, Any]) -> dict[str, Any]:
+    """A hand-off's result with the number of the certificate its crossing spent (`certificate_number`), and no key
+    at all for a domestic one (a journal row written before the result said None still holds the zero key)."""
+    key = result.get("certificate_key")
+    if not key or not int(str(key), 16):
+        return {**result, "certificate_key": None, "certificate_number": None}
+    with db.session() as s:
+        return {**result, "certificate_number": certificates.number_of(s, key)}
 
 
 def _logged(action: str, trace: WriteTrace, outcome: str, answer: dict[str, Any] | None, *,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from kpledger.api.schemas.reads import NAME, CertificatePublic, ParticipantPublic
+from kpledger.api.schemas.reads import NAME, SEAL_LABEL, CertificatePublic, ParticipantPublic
 
 Address = str
 Hash = str
@@ -25,6 +25,7 @@ class OfferItem(BaseModel):
     to_name: str | None = Field(description=NAME)
     to_participant: str | None = Field(description=PARTICIPANT)
     seal_id: Hash = Field(description="the seal id the sender declared")
+    seal_label: str | None = Field(description=SEAL_LABEL)
     kind: str = Field(description="parcel | consignment")
     points: int
     carats: str = Field(description=CARATS)
@@ -41,6 +42,7 @@ class ConsignmentNeedingCertificate(BaseModel):
     holder_name: str | None = Field(description=NAME)
     holder_participant: str | None = Field(description=PARTICIPANT)
     seal_id: Hash
+    seal_label: str | None = Field(description=SEAL_LABEL)
     points: int
     carats: str = Field(description=CARATS)
     parcel_ids: list[int]
@@ -66,6 +68,7 @@ class HeldConsignment(BaseModel):
     id: int
     status: str = Field(description="sealed | compromised")
     seal_id: Hash
+    seal_label: str | None = Field(description=SEAL_LABEL)
     points: int
     carats: str = Field(description=CARATS)
     parcel_ids: list[int]

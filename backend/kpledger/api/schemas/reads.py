@@ -9,6 +9,8 @@ from pydantic import BaseModel, Field
 Address = str
 Hash = str
 NAME = "the public name of the account (an operator's licensed legal name, an authority's name); null if it has none"
+SEAL_LABEL = ("the label printed on the seal, whose keccak-256 is the seal id (checked before the ledger kept it); "
+              "null when the ledger never learnt it (a write made directly on chain)")
 
 
 class ParticipantPublic(BaseModel):
@@ -45,6 +47,13 @@ class ParticipantDetail(ParticipantPublic):
     members: list[MemberPublic]
 
 
+class MembersFound(BaseModel):
+    participant: str
+    query: str
+    data: list[MemberPublic] = Field(description="the first `limit` matches, by name")
+    count: int = Field(description="how many members match in all")
+
+
 class ParticipantsPublic(BaseModel):
     data: list[ParticipantPublic]
     count: int
@@ -56,6 +65,7 @@ class OfferPublic(BaseModel):
     from_: Address = Field(alias="from")
     from_name: str | None = Field(description=NAME)
     seal_id: Hash
+    seal_label: str | None = Field(description=SEAL_LABEL)
 
 
 class ParcelPublic(BaseModel):
@@ -139,7 +149,8 @@ class DocumentStatus(BaseModel):
 
 class CertificateDetail(CertificatePublic):
     parcels: list[ParcelPublic]
-    seal_id: Hash | None
+    seal_id: Hash | None = Field(description="the seal of the consignment the certificate covers")
+    seal_label: str | None = Field(description=SEAL_LABEL + "; from the consignment's sealing or the filed document")
     document: DocumentStatus
 
 
@@ -150,6 +161,7 @@ class ConsignmentPublic(BaseModel):
     holder_name: str | None = Field(description=NAME)
     holder_participant: str | None
     seal_id: Hash
+    seal_label: str | None = Field(description=SEAL_LABEL)
     status: str = Field(description="sealed | opened | compromised")
     points: int
     carats: str = Field(description="weight in carats, an exact decimal with 2 places (points / 100)")
@@ -173,6 +185,7 @@ class CustodyStepPublic(BaseModel):
     from_country: str | None
     to_country: str | None
     seal_id: Hash | None
+    seal_label: str | None = Field(description=SEAL_LABEL)
     certificate_key: Hash | None
     reason: int | None
     block: int

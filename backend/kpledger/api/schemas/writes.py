@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from kpledger.core.actions import ACTIONS, MAX_PARTS, UINT256, Action, Kind, Struct
+from kpledger.core.seals import SEAL_FIELD, SEAL_LABEL_MAX_LENGTH, SEAL_LABEL_PATTERN
 
 
 class Strict(BaseModel):
@@ -49,10 +50,21 @@ class Envelope(Strict):
     signature: Annotated[str, Field(pattern=r"^0x([0-9a-fA-F]{2}){1,2048}$", description="65-byte ECDSA or ERC-1271")]
 
 
+SealLabel = Annotated[str, Field(min_length=1, max_length=SEAL_LABEL_MAX_LENGTH, pattern=SEAL_LABEL_PATTERN,
+                                 examples=["BAG-0901"],
+                                 description=f"the label printed on the seal, whose keccak-256 (of its UTF-8 bytes) "
+                                             f"is the signed `{SEAL_FIELD}`: not signed, checked against it "
+                                             "(SealLabelMismatch) and kept so that reads show it beside the id")]
+
+
 def request_model(action: Action) -> type[Envelope]:
-    """The request body model of one action: the envelope around its message."""
+    """The request body model of one action: the envelope around its message (and, for an action that sets or
+    attests a seal, the seal's optional label beside it)."""
+    extra: dict[str, Any] = {}
+    if SEAL_FIELD in dict(action.fields):
+        extra["seal_label"] = (SealLabel | None, None)
     return create_model(f"{action.name}Request", __base__=Envelope, __doc__=f"A signed {action.name} intent.",
-                        message=(message_model(action), ...))
+                        message=(message_model(action), ...), **extra)
 
 
 REQUESTS: dict[str, type[Envelope]] = {name: request_model(action) for name, action in ACTIONS.items()}
