@@ -13,6 +13,7 @@ import pytest
 from writes_support import Api, setup_world
 
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
+CONFIG = Path(__file__).with_name("schemathesis.toml")
 # The EPCIS event queries take lists of free text (SimpleEventQuery values: URIs, codes). In a query string every
 # value is text, so what Schemathesis generates as schema-violating data there (a "boolean" true, a "null") is the
 # text "true" or "null", which the API rightly accepts: those two operations run without that one check.
@@ -21,9 +22,9 @@ EPCIS_QUERIES = r"^/v1/epcis/(events|participants/[^/]+/events)$"
 
 def schemathesis(url: str, *args: str, seconds: int) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(SCHEMATHESIS), "run", f"{url}/openapi.json", "--checks", "all", "--max-examples", "8",
-         "--max-time", str(seconds), "--suppress-health-check", "all", "--seed", "20261130", "--no-color",
-         "--request-timeout", "30", *args], capture_output=True, text=True, timeout=seconds + 300)
+        [str(SCHEMATHESIS), "--config-file", str(CONFIG), "run", f"{url}/openapi.json", "--checks", "all",
+         "--max-examples", "8", "--max-time", str(seconds), "--suppress-health-check", "all", "--seed", "20261130",
+         "--no-color", "--request-timeout", "30", *args], capture_output=True, text=True, timeout=seconds + 300)
 
 
 @pytest.mark.skipif(not SCHEMATHESIS.exists(), reason="schemathesis is a dev dependency (make setup installs it)")
