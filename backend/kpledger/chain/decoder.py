@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from eth_abi import decode as abi_decode
-from eth_utils import event_abi_to_log_topic, to_checksum_address
+from eth_utils import event_abi_to_log_topic
 
 from kpledger.chain.contracts import CONTRACTS, Artifacts, Deployment, abi_type
+from kpledger.core.addresses import checksum
 
 
 @dataclass(frozen=True)
@@ -38,22 +38,16 @@ class DecodedLog:
     log_index: int
 
 
-@lru_cache(maxsize=100_000)
-def _checksum(value: str) -> str:
-    """Checksummed address (a keccak per call, so cached: the same few accounts recur in every log)."""
-    return to_checksum_address(value)
-
-
 def _uint(value: str) -> int:
     return int(value, 16)
 
 
 def _topic_address(topic: str) -> str:
-    return _checksum("0x" + topic[-40:])
+    return checksum("0x" + topic[-40:])
 
 
 def _word_address(word: str) -> str:
-    return _checksum("0x" + word[24:])
+    return checksum("0x" + word[24:])
 
 
 def _bytes2(value: str) -> str:
@@ -129,7 +123,7 @@ def _json(value: Any, abi_input: dict[str, Any]) -> Any:
     if t == "bytes2":
         return value.rstrip(b"\x00").decode("ascii", "replace")
     if t == "address":
-        return _checksum(value)
+        return checksum(value)
     if isinstance(value, bytes):
         return "0x" + value.hex()
     return value

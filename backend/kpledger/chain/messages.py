@@ -14,9 +14,9 @@ from typing import Any
 from eth_abi import encode as abi_encode
 from eth_utils import keccak
 
-from kpledger.core.constants import ROLES, role_names
+from kpledger.core.constants import ROLES, ZERO32, role_names
 
-GOVERNANCE_ROLE = "0x" + "00" * 32  # OpenZeppelin's DEFAULT_ADMIN_ROLE: the KP Chair / Secretariat
+GOVERNANCE_ROLE = ZERO32  # OpenZeppelin's DEFAULT_ADMIN_ROLE: the KP Chair / Secretariat
 REINSTATE = "governance can reinstate it (kp participant reinstate {p})"
 
 
