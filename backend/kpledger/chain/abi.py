@@ -167,9 +167,17 @@ def _parse(type_: str) -> _Type:
     raise ValueError(f"ABI type {type_} is not supported by kpledger.chain.abi")
 
 
+@cache
+def _sequence(types: tuple[str, ...]) -> _Tuple:
+    return _Tuple([_parse(t) for t in types])
+
+
 def encode(types: Sequence[str], values: Sequence[Any]) -> bytes:
     """abi.encode(values) for the given types (as eth_abi.encode would produce it)."""
-    return _parse(f"({','.join(types)})").encode(list(values))
+    sequence = _sequence(tuple(types))
+    if len(values) != len(sequence.items):
+        raise ValueError(f"expected {len(sequence.items)} values, got {len(values)}")
+    return _encode_sequence(sequence.items, values, sequence.head_size)
 
 
 def decode(types: Sequence[str], data: bytes) -> tuple[Any, ...]:
