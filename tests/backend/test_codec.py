@@ -10,14 +10,17 @@ from typing import Any
 import pytest
 from eth_abi import decode as eth_abi_decode
 from eth_abi import encode as eth_abi_encode
+from eth_utils import keccak
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kpledger.chain import abi
 from kpledger.chain.contracts import Chain, abi_type
+from kpledger.core.actions import ACTIONS
 from kpledger.core.addresses import checksum
 from kpledger.core.config import Settings
-from kpledger.relay.request import _encode_request_key
+from kpledger.eip712 import SignedIntent
+from kpledger.relay.request import WriteRequest
 
 from conftest import MANIFEST
 
@@ -97,14 +100,16 @@ def test_json_of_each_kind_of_value() -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(action=st.text(min_size=1, max_size=40), signer=st.binary(min_size=20, max_size=20).map(checksum),
+@given(action=st.sampled_from(sorted(ACTIONS)), signer=st.binary(min_size=20, max_size=20).map(checksum),
        nonce=st.integers(min_value=0, max_value=2**256 - 1), signature=st.binary(max_size=200))
-def test_the_relays_request_key_is_the_codecs_encoding(action: str, signer: str, nonce: int, signature: bytes) -> None:
-    """relay/request.py's hand-written abi.encode(string, address, uint256, bytes) equals the codec's (so that the
-    relay can call the codec, see the codec section of `make bench` for what each costs)."""
-    types = ["string", "address", "uint256", "bytes"]
-    assert _encode_request_key(action, signer, nonce, signature) == abi.encode(types, [action, signer, nonce,
-                                                                                        signature])
+def test_the_relays_request_id_hashes_the_codecs_encoding(action: str, signer: str, nonce: int,
+                                                           signature: bytes) -> None:
+    """keccak(abi.encode(string action, address signer, uint256 nonce, bytes signature)): the relay's request id,
+    however relay/request.py encodes it, is the codec's encoding hashed (so that the relay can call the codec; the
+    codec section of `make bench` shows what each costs)."""
+    request = WriteRequest(action, SignedIntent(action, {}, signer, nonce, 0, signature))
+    expected = keccak(abi.encode(["string", "address", "uint256", "bytes"], [action, signer, nonce, signature]))
+    assert request.request_id == "0x" + expected.hex()
 
 
 def test_view_and_call_data_through_the_one_json_rpc_client(node) -> None:
