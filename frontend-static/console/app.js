@@ -151,7 +151,7 @@ function route() {
   clearError();
   const match = location.hash.match(/^#\/act\/(\w+)(?:\?(.*))?$/);
   if (match) return openForm(match[1], Object.fromEntries(new URLSearchParams(match[2] || "")));
-  const papers = location.hash.match(/^#\/papers\/([A-Za-z0-9\-]{1,40})$/);
+  const papers = location.hash.match(/^#\/papers\/([A-Za-z0-9-]{1,40})$/);
   if (papers) return openPapers(papers[1].toUpperCase());
   state.form = null;
   state.pending = null;
