@@ -6,8 +6,9 @@ In README.md, SECURITY.md, bench/HISTORY.md and every page of docs/pages/ (or th
 or image names a file or folder that exists; every anchor (`page.md#heading`, `#heading`) names a heading of its
 target, by GitHub's anchors (lower case, punctuation dropped, each space a hyphen; the site uses the same); and every
 repository path written as code (`backend/...`, `tests/...`, `scripts/...`, `frontend-static/...`, `contracts/...`,
-`bench/...`) exists, unless git ignores it (a generated folder such as `frontend-static/vendor/`). Fenced
-code blocks are not read. One line per problem, `file:line: what`; exit 1 if there is any.
+`bench/...`) exists, unless git ignores it (a generated folder such as `frontend-static/vendor/`); and no line of
+prose starts with `#` and no space (the site's Markdown makes it a heading, a code host text). Fenced code blocks are
+not read. One line per problem, `file:line: what`; exit 1 if there is any.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ FENCE = re.compile(r"^\s*(```|~~~)")
 CODE = re.compile(r"(`+)(.+?)\1")
 LINK = re.compile(r"!?\[((?:[^\[\]]|\[[^\]]*\])*)\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+NOT_A_HEADING = re.compile(r"^#{1,6}[^#\s]")  # a code host shows text; the site's Markdown makes it a heading
 HTML_ID = re.compile(r"<a\s+(?:id|name)=\"([^\"]+)\"")
 SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 
@@ -95,6 +97,8 @@ class Checker:
 
     def check_line(self, path: Path, line: str) -> list[str]:
         problems = []
+        if NOT_A_HEADING.match(line):
+            problems.append("a line starting with '#' and no space: a heading in the site, text on a code host")
         spans = [m.group(2).strip() for m in CODE.finditer(line)]
         for span in spans:
             for token in span.split():

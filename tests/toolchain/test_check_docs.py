@@ -71,6 +71,14 @@ def test_a_missing_repository_path_is_found(check_docs, repo):
                         "README.md:7: path `scripts/gone.py`: not in the repository"], problems
 
 
+def test_a_line_of_prose_that_the_site_would_make_a_heading_is_found(check_docs, repo):
+    readme = repo / "README.md"
+    readme.write_text(readme.read_text() + "\nThe governance is account\n#1 of anvil's test mnemonic.\n")
+    problems = check_docs.Checker(repo).check([readme])
+    assert problems == ["README.md:8: a line starting with '#' and no space: a heading in the site, text on a code "
+                        "host"], problems
+
+
 def test_github_anchors(check_docs):
     assert check_docs.slug("The `kp` command line") == "the-kp-command-line"
     assert check_docs.slug("GS1 EPCIS 2.0") == "gs1-epcis-20"
