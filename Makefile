@@ -87,7 +87,7 @@ test-networks: setup compile
 # then the documentation: the site built with --strict (never --quiet: it silences the warnings --strict counts, so
 # a broken link would pass) and scripts/check_docs.py (links, anchors and repository paths in the Markdown files)
 lint: setup
-	ruff check backend scripts tests bench
+	ruff check backend scripts tests bench docs
 	$(PY) scripts/solc_input.py .build/solc-input.json
 	slither .build/solc-input.json --compile-force-framework Solc-json --solc .solcx/solc-v$(SOLC_VERSION) \
 	  --filter-paths "node_modules|contracts/test/" --fail-medium
