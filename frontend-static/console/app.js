@@ -734,6 +734,23 @@ async function start() {
   route();
   document.body.dataset.ready = "true";
   if (!offline()) sendQueued();
+  keepFiles();
+}
+
+/** Asks the console's service worker (sw.js) to keep the files this page loaded, so that it opens offline next
+ * time; `data-offline-ready` on the body once they are kept. */
+async function keepFiles() {
+  if (!("serviceWorker" in navigator)) return;
+  try {
+    await navigator.serviceWorker.register("sw.js");
+    const { active } = await navigator.serviceWorker.ready;
+    navigator.serviceWorker.addEventListener("message", (event) => {
+      if (event.data && event.data.kept !== undefined) document.body.dataset.offlineReady = "true";
+    });
+    active.postMessage({ keep: [location.href, ...performance.getEntriesByType("resource").map((e) => e.name)] });
+  } catch {
+    // no service worker here (a private window, an insecure origin): the console works online only
+  }
 }
 
 /** The network is back (or the person asked): the outbox is relayed, and the console reads the API again. */

@@ -259,3 +259,37 @@ def test_a_lane_of_its_own_costs_one_fresh_storage_slot(server, node, actors, wo
     # EIP-2200/2929: a zero slot made non-zero costs 20,000 (+2,100 cold) instead of 2,900 (+2,100) for a written
     # one; the rest (a few hundred gas) is the 192-bit key's arithmetic and encoding
     assert 20_000 - 2_900 <= extra - in_calldata <= 20_000 - 2_900 + 600, used
+
+
+def test_after_one_online_visit_the_console_opens_offline_and_signs_from_what_it_kept(server, browser, actors, world,
+                                                                                     tmp_path):
+    """The service worker keeps the console's files, the console what it read: with the network off, the page opens
+    again, says how old what it shows is, and a write signed there goes when the network returns."""
+    mine_actor = actors["mine"]
+    page, _wallet = open_console(browser, server.url, mine_actor.key, world.config["chain_id"])
+    connect(page)
+    page.wait_for_selector("body[data-offline-ready='true']", timeout=20_000)
+    kept = page.evaluate("async () => (await (await caches.open('kp-console-files')).keys()).map((r) => r.url)")
+    assert {f"{server.url}/console/", f"{server.url}/console/app.js", f"{server.url}/console/outbox.js",
+            f"{server.url}/vendor/ethers.min.js", f"{server.url}/api.js"} <= set(kept), kept
+    assert not [url for url in kept if "/v1/" in url]  # the API's answers are never the worker's
+    page.context.set_offline(True)
+    page.reload()
+    page.wait_for_selector("body[data-ready='true']", timeout=20_000)
+    assert page.evaluate("() => navigator.serviceWorker.controller !== null")
+    page.wait_for_selector("#account-section:not([hidden])", timeout=10_000)  # the wallet's account, the inbox kept
+    assert "what you see was read from it at" in page.inner_text("#offline-note")
+    assert page.inner_text("#account-licence") == "producer (mine), exporter"
+    no_violations(page, "the console opened offline")
+    shot(page, tmp_path, "console-offline-start", until="#account-section")
+    document = "0x" + secrets.token_hex(32)
+    keep_registration(page, "3", document)
+    home(page)
+    assert [k["status"] for k in outbox(page)] == ["waiting"]
+    assert world.http.get(f"/v1/accounts/{mine_actor.address}/inbox").json()["parcels"] == []
+
+    page.context.set_offline(False)
+    page.wait_for_selector("#outbox-sent li", timeout=60_000)
+    parcels = world.http.get(f"/v1/accounts/{mine_actor.address}/inbox").json()["parcels"]
+    assert [p["carats"] for p in parcels] == ["3.00"]
+    assert page.kp_errors == [], page.kp_errors
