@@ -714,8 +714,7 @@ async function start() {
     return;
   }
   state.phase = "ready";
-  queue = createQueue({ deployment: () => state.deployment, write: api.write, errorBlock,
-    announce, changed: relayed });
+  queue = createQueue({ deployment: () => state.deployment, write: api.write, errorBlock, announce });
   relabel();
   if (!wallet.provider()) {
     $("no-wallet").hidden = false;
@@ -753,14 +752,11 @@ async function keepFiles() {
   }
 }
 
-/** The network is back (or the person asked): the outbox is relayed, and the console reads the API again. */
+/** The network is back (or the person asked): the outbox is relayed, then the account read again (as last read,
+ * and said so, if the API still cannot be reached). */
 async function sendQueued() {
   if (navigator.onLine !== false) goOnline();
   await queue.relay();
-}
-
-/** Something queued reached the ledger: the account and what it shows are read again. */
-async function relayed() {
   if (!state.account) return;
   await refreshAccount().catch(() => {});
   if (state.home && !state.busy) route();

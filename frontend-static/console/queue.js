@@ -25,7 +25,7 @@ function transient(error) {
 }
 
 /** The relay: what it sent in this page ({record, answer}), and whether it is sending. */
-export function createQueue({ deployment, write, errorBlock, announce, changed }) {
+export function createQueue({ deployment, write, errorBlock, announce }) {
   const sent = [];
   let sending = false;
   let lastError = null;
@@ -102,7 +102,6 @@ export function createQueue({ deployment, write, errorBlock, announce, changed }
       await draw();
     }
     if (mined || lastError) announce(lastError ? t("outbox.stillWaiting", { code: lastError.code }) : t("outbox.sent", { count: mined }));
-    if (mined) await changed();
     return mined;
   }
 
