@@ -293,3 +293,34 @@ def test_after_one_online_visit_the_console_opens_offline_and_signs_from_what_it
     parcels = world.http.get(f"/v1/accounts/{mine_actor.address}/inbox").json()["parcels"]
     assert [p["carats"] for p in parcels] == ["3.00"]
     assert page.kp_errors == [], page.kp_errors
+
+
+def test_with_the_network_up_but_the_api_unreachable_writes_are_kept_and_send_now_relays_them(server, browser,
+                                                                                             actors, world):
+    """No `online` event comes when only the ledger's API is down: the console finds out when it asks for a nonce,
+    keeps the write, tries again at the person's "Send now", and says so while the API is still down."""
+    mine_actor = actors["mine"]
+    page, _wallet = open_console(browser, server.url, mine_actor.key, world.config["chain_id"])
+    connect(page)
+    page.route("**/v1/**", lambda route: route.abort())  # the API's host is down, the browser still online
+    document = "0x" + secrets.token_hex(32)
+    page.evaluate("() => { location.hash = '#/act/RegisterParcel'; }")
+    page.wait_for_selector("#form-section:not([hidden])")
+    assert page.locator("#queue-note").count() == 0  # nothing said yet: the console does not know
+    fill(page, "points", "4")
+    page.locator("#form-fields [data-field='hsCode'] > select").select_option(str(GEM))
+    page.fill("#form-fields [data-field='documentHash'] input[type=text]", document)
+    keep(page)
+    assert page.is_visible("#offline-note")
+    home(page)
+    page.click("#outbox-send")  # still down: it stays, and the console says why
+    page.wait_for_function("() => document.getElementById('outbox-note').textContent.includes('NetworkError')")
+    assert [k["status"] for k in outbox(page)] == ["waiting"]
+
+    page.unroute("**/v1/**")
+    page.click("#outbox-send")
+    page.wait_for_selector("#outbox-sent li", timeout=60_000)
+    assert page.locator("#outbox-list li").count() == 0 and page.is_hidden("#offline-note")
+    parcels = world.http.get(f"/v1/accounts/{mine_actor.address}/inbox").json()["parcels"]
+    assert [p["carats"] for p in parcels] == ["4.00"]
+    assert page.kp_errors == [], page.kp_errors
