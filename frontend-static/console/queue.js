@@ -57,18 +57,24 @@ export function createQueue({ deployment, write, errorBlock, announce }) {
     const expired = record.deadline * 1000 < Date.now();
     const li = h("li", { "data-outbox-id": String(record.id), "data-status": status },
       h("strong", {}, t(`action.${record.action}`)), " ", record.summary.join(" · "), h("br"),
-      h("span", { class: "hint" }, t("outbox.signedAt", { when: fmtTime(record.signed_at / 1000) }), " · ",
+      h("span", { class: "hint" }, t("outbox.signedBy", { when: fmtTime(record.signed_at / 1000) }), " ",
+        h("code", { class: "addr-small" }, record.signer), " · ",
         t(expired ? "outbox.expired" : "outbox.validUntil", { when: fmtTime(record.deadline) })), h("br"),
       h("span", { class: "outbox-state" }, elsewhere ? t("outbox.elsewhere", { api: record.api, chain: String(record.chain_id) })
         : t(`outbox.state.${record.status}`)));
-    if (record.status === "refused" && record.refusal) {
+    const refused = record.status === "refused" && record.refusal;
+    if (refused) {
+      const error = new ApiError(record.refusal.code, record.refusal.message, record.refusal.status);
+      li.append(h("div", { class: "error outbox-refusal", role: "alert", "data-code": record.refusal.code },
+        ...errorBlock(error, t("outbox.refused", { action: t(`action.${record.action}`) }))));
+    }
+    if (refused || elsewhere || expired) { // forgetting it here does not revoke the signature (its deadline does)
       const dismiss = h("button", { type: "button", class: "secondary outbox-dismiss" }, t("button.dismiss"));
       dismiss.addEventListener("click", async () => {
         await outbox.remove(record.id);
         await draw();
       });
-      li.append(h("div", { class: "error outbox-refusal", role: "alert", "data-code": record.refusal.code },
-        ...errorBlock(new ApiError(record.refusal.code, record.refusal.message, record.refusal.status), t("outbox.refused", { action: t(`action.${record.action}`) }))), dismiss);
+      li.append(dismiss);
     }
     return li;
   }

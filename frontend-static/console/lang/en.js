@@ -351,7 +351,7 @@ export default {
   "outbox.state.waiting": "Signed, not yet on the ledger.",
   "outbox.state.refused": "Refused by the ledger: not recorded.",
   "outbox.elsewhere": "Signed for another ledger API ({api}, chain {chain}): sent only there, never here.",
-  "outbox.signedAt": "signed {when}",
+  "outbox.signedBy": "signed {when} by",
   "outbox.validUntil": "valid until {when}",
   "outbox.expired": "expired {when}: the ledger will refuse it",
   "outbox.refused": "{action} was refused when sent",

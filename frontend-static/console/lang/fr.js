@@ -349,7 +349,7 @@ export default {
   "outbox.state.waiting": "Signé, pas encore au registre.",
   "outbox.state.refused": "Refusé par le registre : non enregistré.",
   "outbox.elsewhere": "Signé pour une autre API du registre ({api}, chaîne {chain}) : envoyé seulement là, jamais ici.",
-  "outbox.signedAt": "signé le {when}",
+  "outbox.signedBy": "signé le {when} par",
   "outbox.validUntil": "valable jusqu'au {when}",
   "outbox.expired": "expiré le {when} : le registre le refusera",
   "outbox.refused": "{action} a été refusé à l'envoi",
