@@ -347,7 +347,7 @@ export default {
   "progress.keptDetail": "Kept on this device; it is sent to the ledger when the network returns (valid until {when}).",
   "status.kept": "{action}: signed, kept on this device until the network returns.",
   "outbox.heading": "Signed, not yet on the ledger",
-  "outbox.text": "Writes signed while the ledger could not be reached, in the order signed. Each is sent only to the ledger API it was signed for, when the network returns, when this page opens, or now.",
+  "outbox.text": "Writes signed while the ledger could not be reached, in the order signed. Each is sent only to the ledger API it was signed for, when the network returns, when this page opens, or now. Dismissing one only forgets it here: its signature stays valid until its deadline.",
   "outbox.state.waiting": "Signed, not yet on the ledger.",
   "outbox.state.refused": "Refused by the ledger: not recorded.",
   "outbox.elsewhere": "Signed for another ledger API ({api}, chain {chain}): sent only there, never here.",

@@ -345,7 +345,7 @@ export default {
   "progress.keptDetail": "Gardée sur cet appareil ; elle est envoyée au registre au retour du réseau (valable jusqu'au {when}).",
   "status.kept": "{action} : signé, gardé sur cet appareil jusqu'au retour du réseau.",
   "outbox.heading": "Signé, pas encore au registre",
-  "outbox.text": "Les écritures signées quand le registre était injoignable, dans l'ordre de signature. Chacune n'est envoyée qu'à l'API du registre pour laquelle elle a été signée : au retour du réseau, à l'ouverture de cette page, ou maintenant.",
+  "outbox.text": "Les écritures signées quand le registre était injoignable, dans l'ordre de signature. Chacune n'est envoyée qu'à l'API du registre pour laquelle elle a été signée : au retour du réseau, à l'ouverture de cette page, ou maintenant. L'écarter l'oublie seulement ici : sa signature reste valable jusqu'à son échéance.",
   "outbox.state.waiting": "Signé, pas encore au registre.",
   "outbox.state.refused": "Refusé par le registre : non enregistré.",
   "outbox.elsewhere": "Signé pour une autre API du registre ({api}, chaîne {chain}) : envoyé seulement là, jamais ici.",
