@@ -21,8 +21,6 @@ from writes_support import Api, b32, setup_world
 
 pytest.importorskip("playwright.sync_api")
 
-ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "docs" / "pages" / "screenshots"
 PROFILES = {actor: CAST[cast][3:5] for actor, cast in (
     ("mine", "bw_mine"), ("bw_exporter", "bw_exporter"), ("eu_trader", "antwerp_trader"),
     ("bw_authority", "bw_authority"), ("eu_authority", "eu_authority"))}
@@ -115,10 +113,8 @@ def no_violations(page: Any, where: str) -> None:
 
 
 def shot(page: Any, tmp_path: Path, name: str, **where: str) -> None:
-    """A screenshot for the test's folder and for docs/pages/screenshots/ (the offline console's page)."""
+    """A screenshot in the test's folder (and in $KP_SCREENSHOTS: docs/pages/offline-console.md shows them)."""
     screenshot(page, tmp_path, name, **where)
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    (SHOTS / f"{name}.png").write_bytes((tmp_path / f"{name}.png").read_bytes())
 
 
 def register(world: Api, mine: Any, tag: str) -> int:
