@@ -5,6 +5,9 @@
 // What it signs is its own (actions.js) and for the deployment's contracts (deployment.js): an API that says
 // otherwise is refused before the wallet is asked anything. A wallet on another chain is said so on every screen
 // and cannot be asked to sign until it switches; what the wallet says is said as the wallet's words.
+// When the API cannot be reached, a write is signed on a nonce lane of its own with the deadline its signer chose and
+// kept on this device (outbox.js), shown and relayed when the network returns (queue.js), from what the last online
+// visit read (lastvisit.js); sw.js keeps the console's own files so that it opens offline.
 import { ApiError, apiBase, apiUrl, request, useApi } from "../api.js";
 import { clear, h, plain } from "../util.js";
 import { ROLES } from "./actions.js";
