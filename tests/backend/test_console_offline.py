@@ -68,14 +68,17 @@ def fill(page: Any, name: str, value: str, control: str = "input") -> None:
     page.locator(f"#form-fields [data-field='{name}'] > {control}").first.fill(value)
 
 
-def keep_offer(page: Any, lot: int, recipient: str, seal: str, days: int) -> None:
-    """Signs, offline, the offer of `lot` to `recipient` under `seal`, valid `days` days: kept to send later."""
+def keep_offer(page: Any, lot: int, recipient: str, seal: str, days: int, audit: bool = False) -> None:
+    """Signs, offline, the offer of `lot` to `recipient` under `seal`, valid `days` days: kept to send later (with
+    `audit`, the form and the confirmation are checked with axe)."""
     page.evaluate("hash => { location.hash = hash; }", f"#/act/OfferCustody?lotId={lot}")
     page.wait_for_selector("#form-section:not([hidden])")
     page.locator("#form-fields [data-field='recipient'] .recipient-address").fill(recipient)
     fill(page, "sealId", seal)
     page.select_option("#queue-days", str(days))
-    keep(page)
+    if audit:
+        no_violations(page, "a form offline")
+    keep(page, audit)
 
 
 def keep_registration(page: Any, points: str, document: str) -> None:
@@ -87,12 +90,14 @@ def keep_registration(page: Any, points: str, document: str) -> None:
     keep(page)
 
 
-def keep(page: Any) -> None:
+def keep(page: Any, audit: bool = False) -> None:
     """Reviews what the form holds and signs it: offline, the console keeps it."""
     page.click("#review")
     page.wait_for_selector("#confirm-section:not([hidden])", timeout=10_000)
     assert page.is_visible("#confirm-queued")
     assert page.inner_text("#sign") == "Sign now, send later"
+    if audit:
+        no_violations(page, "a confirmation offline")
     page.click("#sign")
     page.wait_for_selector("#write-queued, #write-refused", timeout=30_000)
     assert page.locator("#write-queued").count() == 1, page.inner_text("#progress-result")
@@ -136,7 +141,7 @@ def test_three_writes_signed_offline_are_relayed_in_order_on_reconnect_and_a_ref
 
     go_offline(page)
     document = "0x" + secrets.token_hex(32)
-    keep_offer(page, first, exporter, "BAG-OFF-1", 1)
+    keep_offer(page, first, exporter, "BAG-OFF-1", 1, audit=True)
     keep_offer(page, second, exporter, "BAG-OFF-2", 30)
     keep_registration(page, "12,50", document)
     home(page)
