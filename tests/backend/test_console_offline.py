@@ -325,3 +325,30 @@ def test_with_the_network_up_but_the_api_unreachable_writes_are_kept_and_send_no
     parcels = world.http.get(f"/v1/accounts/{mine_actor.address}/inbox").json()["parcels"]
     assert [p["carats"] for p in parcels] == ["4.00"]
     assert page.kp_errors == [], page.kp_errors
+
+
+def test_a_kept_write_relayed_after_its_deadline_is_refused_in_words(server, node, browser, actors, world):
+    """The deadline its signer chose binds the write wherever it waits: a day's validity, relayed when the chain's
+    clock is two days on, is refused by the contract (KPIntentExpired), said in words, and stays until dismissed."""
+    mine_actor = actors["mine"]
+    page, _wallet = open_console(browser, server.url, mine_actor.key, world.config["chain_id"])
+    connect(page)
+    go_offline(page)
+    page.evaluate("() => { location.hash = '#/act/RegisterParcel'; }")
+    page.wait_for_selector("#form-section:not([hidden])")
+    fill(page, "points", "2")
+    page.locator("#form-fields [data-field='hsCode'] > select").select_option(str(GEM))
+    page.fill("#form-fields [data-field='documentHash'] input[type=text]", "0x" + secrets.token_hex(32))
+    page.select_option("#queue-days", "1")
+    keep(page)
+    home(page)
+    node.w3.provider.make_request("evm_increaseTime", [2 * DAY])
+    node.w3.provider.make_request("evm_mine", [])
+
+    page.context.set_offline(False)
+    page.wait_for_selector("#outbox-list li[data-status='refused']", timeout=60_000)
+    refused = outbox(page)
+    assert refused[0]["code"] == "KPIntentExpired", refused
+    assert "The signature's validity ran out; review and sign again." in refused[0]["text"]
+    assert world.http.get(f"/v1/accounts/{mine_actor.address}/inbox").json()["parcels"] == []
+    assert page.kp_errors == [], page.kp_errors
