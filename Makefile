@@ -19,7 +19,7 @@ export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 export NO_MKDOCS_2_WARNING := 1
 
 
-.PHONY: vendor console-actions browser setup test test-contracts test-toolchain test-backend test-networks lint docs gas run demo compile clean bench bench-full soak
+.PHONY: vendor console-actions selectors browser setup test test-contracts test-toolchain test-backend test-networks lint docs gas run demo compile clean bench bench-full soak
 
 setup: $(VENV)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION) $(VENDOR)/.copied
 
@@ -34,6 +34,10 @@ $(VENDOR)/.copied: node_modules/.installed Makefile
 # the console's pinned copy of the action table (committed; test_console.py fails while it is stale)
 console-actions: $(VENV)/.installed
 	@$(PY) scripts/console_actions.py
+
+# the viewer's pinned selectors and status names, from the build (committed; test_selectors.py fails while stale)
+selectors: compile
+	@$(PY) scripts/chain_selectors.py
 
 # Debian's Chromium for the viewer's browser tests (Playwright cannot download its own browser here)
 browser:

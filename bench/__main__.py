@@ -9,11 +9,11 @@ import time
 import traceback
 from pathlib import Path
 
-from bench import chainkill, gas, indexer, reads, report, soak, statistics, world, writes
+from bench import chainkill, codec, gas, indexer, reads, report, soak, statistics, world, writes
 from bench.common import Result
 from bench.world_trade import MIDDLE, QUICK, YEAR, Size
 
-SECTIONS = ("gas", "writes", "indexer", "reads", "statistics", "world", "soak", "chainkill")
+SECTIONS = ("codec", "gas", "writes", "indexer", "reads", "statistics", "world", "soak", "chainkill")
 QUICK_SOAK_MINUTES = 3.0
 
 
@@ -64,7 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     for section in sections:
         t0 = time.perf_counter()
         try:
-            if section == "gas":
+            if section == "codec":
+                results += codec.run(args.full)
+            elif section == "gas":
                 results += gas.run(work)
             elif section == "writes":
                 results += writes.run(work, args.full)

@@ -123,18 +123,18 @@ def settings_for(chain: LocalChain, db_path: Path) -> Settings:
 
 
 def fetch_and_decode(settings: Settings, chain: Chain) -> tuple[int, float]:
-    """The ceiling: eth_getLogs over the same block ranges the indexer reads, decoded, no database."""
+    """The ceiling: eth_getLogs over the same block ranges the indexer reads (through the same JSON-RPC client),
+    decoded, no database."""
     decoder = LogDecoder(chain.artifacts, chain.deployment)
-    w3 = chain.w3
-    head = w3.eth.block_number
+    head = int(chain.rpc.call("eth_blockNumber"), 16)
     started = time.perf_counter()
     count = 0
     block = chain.deployment.start_block
     while block <= head:
         to_block = min(head, block + settings.log_range - 1)
-        answer = w3.provider.make_request("eth_getLogs", [{
+        logs = chain.rpc.call("eth_getLogs", [{
             "address": list(chain.addresses.values()), "fromBlock": hex(block), "toBlock": hex(to_block)}])
-        count += sum(1 for raw in answer["result"] if decoder.decode(raw) is not None)
+        count += sum(1 for raw in logs if decoder.decode(raw) is not None)
         block = to_block + 1
     return count, time.perf_counter() - started
 

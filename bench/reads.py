@@ -21,6 +21,7 @@ from sqlalchemy import insert, select, text
 
 from bench.common import GEM, UNSORTED, LocalChain, Result, Server, log, percentile, sha
 from kpledger.chain.decoder import DecodedLog
+from kpledger.core.constants import ZERO32
 from kpledger.db import models as m
 from kpledger.db.session import Database
 from kpledger.indexer.projector import Projector
@@ -130,12 +131,12 @@ class Synth:
         yield self.ev("KPLedger", "ParcelsMerged", parcelId=pid, holder=holder, sourceIds=sorted(sources),
                       points=self.points[pid], hsCode=GEM, documentHash=sha(f"parcel {pid}"))
 
-    def handoff(self, lot: int, sender: str, recipient: str, seal: str = "0x" + "00" * 32,
-                cert_key: str = "0x" + "00" * 32) -> Iterator[DecodedLog]:
+    def handoff(self, lot: int, sender: str, recipient: str, seal: str = ZERO32,
+                cert_key: str = ZERO32) -> Iterator[DecodedLog]:
         self.new_tx()
         yield self.ev("KPLedger", "CustodyOffered", lotId=lot, **{"from": sender, "to": recipient}, sealId=seal)
         self.new_tx()
-        if cert_key != "0x" + "00" * 32:
+        if cert_key != ZERO32:
             yield self.ev("KPCertificates", "CertificateUsed", certificateKey=cert_key, consignmentId=lot,
                           importer=recipient)
         yield self.ev("KPLedger", "CustodyTransferred", lotId=lot, **{"from": sender, "to": recipient}, sealId=seal,
@@ -160,7 +161,7 @@ class Synth:
                       certificate={"consignmentId": cid, "exporter": src, "importer": dst, "issuedAt": self.ts - 60,
                                    "expiresAt": self.ts + 30 * 86_400, "status": 1,
                                    "documentHash": sha(f"certificate {number}"), "exporterAccount": exporter,
-                                   "importerAccount": importer, "replaces": "0x" + "00" * 32, "superseded": False},
+                                   "importerAccount": importer, "replaces": ZERO32, "superseded": False},
                       points=pts, parcelCount=len(parcels), hsCodes=[GEM], origins=origins)
         yield from self.handoff(cid, exporter, importer, seal, key)
         self.new_tx()

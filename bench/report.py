@@ -56,6 +56,8 @@ def extra(r: Result) -> str:
     d = r.details
     if r.section == "gas":
         return f"relayed {d['relayed']:,}"
+    if r.section == "codec":
+        return "; ".join(f"{way} {us:g}" for way, us in d["us"].items()) + " µs"
     if r.section == "writes" and "p50_ms" in d:
         return (f"p50 {d['p50_ms']} ms, p99 {d['p99_ms']} ms, {d['errors']} errors, server CPU "
                 f"{d.get('server_cpu_ms_per_write', '?')} ms/write")

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from coincurve import PrivateKey
-from eth_abi import encode as abi_encode
 from eth_utils import function_signature_to_4byte_selector, keccak
 
 from bench.common import ROLE, LocalChain, RawTx, Signer, address_of
+from kpledger.chain import abi
 
 YEAR_CERTIFICATES = 100_000
 CERTIFICATES_PER_EXPORT = 1.5
@@ -116,7 +116,7 @@ def desks(flows: int) -> list[Desk]:
 
 
 def _call(signer: Signer, to: str, signature: str, types: list[str], args: list[Any]) -> RawTx:
-    data = function_signature_to_4byte_selector(signature) + abi_encode(types, args)
+    data = function_signature_to_4byte_selector(signature) + abi.encode(types, args)
     return signer.sign(to, data, gas=1_000_000)
 
 

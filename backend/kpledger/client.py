@@ -27,15 +27,13 @@ from eth_utils import to_checksum_address
 from kpledger.client_documents import KINDS, DocumentsClient, certificate_document_bytes
 from kpledger.client_http import DEFAULT_TTL, ApiClient, ClientError
 from kpledger.core.actions import ACTIONS
-from kpledger.core.constants import ROLES, role_bits, role_names, seal_id
+from kpledger.core.constants import ROLES, ZERO32, role_bits, role_names, seal_id
 from kpledger.core.seals import SEAL_LABEL_MAX_LENGTH, is_label
 from kpledger.eip712 import sign_intent
 
 __all__ = ["DEFAULT_TTL", "KINDS", "ROLES", "ApiClient", "ClientError", "KPClient", "Part", "carats",
            "certificate_document_bytes", "document_hash", "keyed_nonce", "points", "role_bits", "role_names",
            "seal_id", "text_bytes32"]
-
-ZERO32 = "0x" + "00" * 32
 
 
 # ---------------------------------------------------------------- helpers

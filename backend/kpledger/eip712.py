@@ -13,15 +13,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache
 from typing import Any
 
 from coincurve import PublicKey
 from eth_account import Account
 from eth_account.messages import encode_typed_data
-from eth_utils import keccak, to_checksum_address
+from eth_utils import keccak
 
 from kpledger.core.actions import ACTIONS, authorization
+from kpledger.core.addresses import checksum  # the process's one cache (eip712.checksum stays importable)
 
 VERSION = "1"  # every ledger contract is EIP712(<its name>, "1")
 DOMAIN_FIELDS = (("name", "string"), ("version", "string"), ("chainId", "uint256"), ("verifyingContract", "address"))
@@ -30,12 +31,6 @@ DOMAIN_TYPEHASH = keccak(text="EIP712Domain(" + ",".join(f"{t} {n}" for n, t in 
 _UINT = re.compile(r"uint(\d+)$")
 _BYTES_N = re.compile(r"bytes(\d+)$")
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
-
-
-@lru_cache(maxsize=65_536)
-def checksum(address: str | bytes) -> str:
-    """The EIP-55 form of an address (memoised: the same signers and contracts come back on every request)."""
-    return to_checksum_address(address)
 
 
 def _encode_type(name: str, fields: tuple[tuple[str, str], ...]) -> str:

@@ -19,11 +19,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from eth_abi import encode
 from eth_account import Account
 from eth_utils import function_signature_to_4byte_selector, keccak
 from web3 import HTTPProvider, Web3
 
+from kpledger.chain import abi
 from kpledger.chain.deploy import deploy_ledger
 from kpledger.localnet import ROOT, start_anvil, start_hardhat, stop, wait_until_up
 
@@ -85,7 +85,7 @@ def probe(kind: str, block_time: float | None) -> dict[str, Any]:
         types = json.loads(MANIFEST.read_text())["contractTypes"]
         ledger = w3.eth.contract(address=record["ledger"], abi=types["KPLedger"]["abi"])
         # 1. revert data: KPRelayBatch.simulate([]) always reverts with KPRelayBatchSimulated([])
-        empty = "0x" + (SIMULATE + encode(["(address,bytes)[]"], [[]])).hex()
+        empty = "0x" + (SIMULATE + abi.encode(["(address,bytes)[]"], [[]])).hex()
         call = {"from": me, "to": record["batch"], "data": empty}
         out["eth_call_revert_latest"] = one(url, "eth_call", [call, "latest"])
         out["eth_call_revert_pending"] = one(url, "eth_call", [call, "pending"])

@@ -10,8 +10,9 @@ from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
 from eth_utils import event_abi_to_log_topic, to_checksum_address
 
+from kpledger.chain.abi import to_json as _json
 from kpledger.chain.contracts import CONTRACTS, Artifacts, Deployment, abi_type
-from kpledger.chain.decoder import LogDecoder, _json
+from kpledger.chain.decoder import LogDecoder
 
 from conftest import MANIFEST
 

@@ -11,12 +11,12 @@ from functools import cache
 from itertools import product
 from typing import Any
 
-from eth_abi import encode as abi_encode
 from eth_utils import keccak
 
-from kpledger.core.constants import ROLES, role_names
+from kpledger.chain import abi
+from kpledger.core.constants import ROLES, ZERO32, role_names
 
-GOVERNANCE_ROLE = "0x" + "00" * 32  # OpenZeppelin's DEFAULT_ADMIN_ROLE: the KP Chair / Secretariat
+GOVERNANCE_ROLE = ZERO32  # OpenZeppelin's DEFAULT_ADMIN_ROLE: the KP Chair / Secretariat
 REINSTATE = "governance can reinstate it (kp participant reinstate {p})"
 
 
@@ -29,7 +29,7 @@ def _participant_roles() -> dict[str, tuple[str, str]]:
     for a, b in product(string.ascii_uppercase, repeat=2):
         code = a + b
         for name, bit in ROLES.items():
-            role = keccak(abi_encode(["string", "bytes2", "uint8"], ["KP.ROLE", code.encode(), bit]))
+            role = keccak(abi.encode(["string", "bytes2", "uint8"], ["KP.ROLE", code.encode(), bit]))
             out["0x" + role.hex()] = (name, code)
     return out
 

@@ -75,7 +75,7 @@ ISO_CODE = Kind("string", Annotated[str, Field(min_length=1, max_length=8, patte
                                                examples=["BW"])])
 NAME = Kind("string", Annotated[str, Field(min_length=1, max_length=200)])
 # KPRegistry's bounds on an operator's public profile (MAX_NAME_LENGTH, MAX_LICENCE_LENGTH, MAX_REGISTRY_REF_LENGTH;
-# in bytes on chain: test_actions checks the limits agree)
+# in bytes on chain: tests/backend/test_solidity_constants.py checks the limits agree)
 LEGAL_NAME = Kind("string", Annotated[str, Field(min_length=1, max_length=120)])
 LICENCE_NUMBER = Kind("string", Annotated[str, Field(min_length=1, max_length=64)])
 REGISTRY_REF = Kind("string", Annotated[str, Field(min_length=0, max_length=64)])

@@ -13,6 +13,8 @@ from typing import Final
 
 from kpledger.core.seals import seal_id_of
 
+ZERO32: Final = "0x" + "00" * 32  # a bytes32 of zeros as 0x-hex: "none" for hashes, seals, keys and reasons
+
 # ---------------------------------------------------------------- roles (KPRegistry role bits)
 
 ROLES: Final[dict[str, int]] = {"authority": 1, "producer": 2, "exporter": 4, "importer": 8, "trader": 16,

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Row
 
+from kpledger.core.constants import ZERO32
 from kpledger.db import models as m
 from kpledger.epcis.identifiers import Identifiers
 from kpledger.epcis.ledger import LedgerReader, position
@@ -30,7 +31,6 @@ from kpledger.epcis.vocabulary import (
     void_error_reason,
 )
 
-ZERO32 = "0x" + "00" * 32
 Event = dict[str, Any]
 
 

@@ -13,10 +13,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from kpledger.chain.decoder import DecodedLog
+from kpledger.core.constants import ZERO32
 from kpledger.db import models as m
 from kpledger.indexer.batch import CachedRow, ProjectionBatch
 
-ZERO32 = "0x" + "00" * 32
 CERT_STATUS = {"CertificateUsed": "delivered", "ImportConfirmed": "confirmed", "ImportDiscrepancy": "disputed",
                "CertificateVoided": "voided"}
 

@@ -20,7 +20,7 @@ AddressPath = Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{40}$")]
 def _is_governance(services: Any, address: str) -> bool | None:
     """Whether `address` holds the registry's governance (default admin) role; None if the chain cannot say."""
     try:
-        return services.chain.registry.functions.defaultAdmin().call() == address
+        return services.chain.view("KPRegistry", "defaultAdmin") == address
     except Exception:  # any transport failure: the inbox is still useful without this flag
         return None
 
