@@ -83,6 +83,7 @@ test-networks: setup compile
 # finding of medium or higher impact that is not triaged (`// slither-disable-next-line <detector>` + reason)
 lint: setup
 	ruff check backend scripts tests bench
+	mypy
 	eslint -c scripts/eslint.config.mjs frontend-static
 	$(PY) scripts/solc_input.py .build/solc-input.json
 	slither .build/solc-input.json --compile-force-framework Solc-json --solc .solcx/solc-v$(SOLC_VERSION) \
