@@ -31,9 +31,9 @@ class Settings(BaseSettings):
     # Besu / QBFT chains carry extra data that web3.py's PoA middleware must strip
     poa_chain: bool = False
     data_dir: Path = ROOT / "data"
-    deployment_file: Path | None = None
+    deployment_file: Path = Field(default_factory=lambda data: data["data_dir"] / "deployment.json")
     build_manifest: Path = ROOT / ".build" / "__local__.json"
-    database_url: str | None = None
+    database_url: str = Field(default_factory=lambda data: f"sqlite:///{data['data_dir'] / 'kp.db'}")
     relayer_key: SecretStr = SecretStr(ANVIL_DEV_KEY)
     # relayer: many signed requests go out as one KPRelayBatch transaction
     batch_max_calls: int = Field(200, ge=1, le=5_000, description="most calls in one batch transaction")
@@ -111,10 +111,6 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _defaults_and_secrets(self) -> Settings:
-        if self.deployment_file is None:
-            self.deployment_file = self.data_dir / "deployment.json"
-        if self.database_url is None:
-            self.database_url = f"sqlite:///{self.data_dir / 'kp.db'}"
         for name in ("metrics_token", "admin_token"):
             token = getattr(self, name)
             if token is not None and len(token.get_secret_value()) < 16:
