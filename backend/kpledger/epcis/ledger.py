@@ -32,8 +32,8 @@ class LedgerReader:
 
     def __init__(self, session: Session):
         self.s = session
-        self._rows: dict[type[m.Base], dict[Any, Any]] = {t: {} for t in (m.Parcel, m.Consignment, m.Certificate,
-                                                                   m.Member, m.Participant)}
+        self._rows: dict[type[m.Base], dict[Any, Any]] = {
+            t: {} for t in (m.Parcel, m.Consignment, m.Certificate, m.Member, m.Participant)}
         self._groups: dict[tuple[str, int], list[Row]] = {}
 
     # ------------------------------------------------------------ ledger events
