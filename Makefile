@@ -92,6 +92,7 @@ test-networks: setup compile
 # a broken link would pass) and scripts/check_docs.py (links, anchors and repository paths in the Markdown files)
 lint: setup
 	ruff check backend scripts tests bench docs
+	mypy
 	eslint -c scripts/eslint.config.mjs frontend-static
 	$(PY) scripts/solc_input.py .build/solc-input.json
 	slither .build/solc-input.json --compile-force-framework Solc-json --solc .solcx/solc-v$(SOLC_VERSION) \

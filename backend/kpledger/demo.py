@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from kpledger.certificates.document import compose
 from kpledger.client import (
@@ -92,6 +92,11 @@ class Demo:
     def addr(self, name: str) -> str:
         return self.clients[name].address
 
+    @overload
+    def say(self, text: str, answer: dict[str, Any]) -> dict[str, Any]: ...
+    @overload
+    def say(self, text: str, answer: None = None) -> None: ...
+
     def say(self, text: str, answer: dict[str, Any] | None = None) -> dict[str, Any] | None:
         entry = {"step": text, **({"tx": answer["tx_hash"], "result": answer["result"]} if answer else {})}
         self.log.append(entry)
@@ -113,9 +118,6 @@ class Demo:
         path = self.documents_dir / name
         path.write_text(json.dumps(content, indent=2, sort_keys=True) + "\n")
         return path, document_hash(path)
-
-    def file(self, who: str, kind: str, reference: str, path: Path) -> None:
-        self.clients[who].file_document(kind, reference, path.read_bytes(), "application/json")
 
     def certificate_document(self, authority: str, number: str, *, exporter: str, importer: str, points: int,
                              parcel_count: int, hs_codes: list[int], origins: list[str], seal: str, value_usd: str,

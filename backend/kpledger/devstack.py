@@ -129,7 +129,7 @@ class LocalChain:
         self.block_time = block_time
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self._options = {"state_interval": state_interval, "gas_limit": gas_limit}
+        self._state_interval, self._gas_limit = state_interval, gas_limit
         self.process = self._start(block_time=None)  # deployed in automine (one block per transaction), faster
         self.w3 = Web3(HTTPProvider(self.url, request_kwargs={"timeout": 120}))
         self.rpc = JsonRpc(self.url, timeout=120)
@@ -153,7 +153,8 @@ class LocalChain:
         if self.kind == "hardhat":
             process = start_hardhat(self.data_dir, self.port, block_time=block_time)
         else:
-            process = start_anvil(self.data_dir, self.port, block_time=block_time, **self._options)
+            process = start_anvil(self.data_dir, self.port, block_time=block_time,
+                                  state_interval=self._state_interval, gas_limit=self._gas_limit)
         wait_until_up(self.url, process, seconds=60)
         return process
 

@@ -33,8 +33,8 @@ class Services:
         self.replays = ReplayGuard(self.settings.auth_window_seconds)
         if self.settings.admin_token is not None or self.settings.debug_memory:
             self.memory = MemoryProbe(self.db.engine.pool.status)
-        if self.settings.debug_memory:
-            self.memory.start()
+            if self.settings.debug_memory:
+                self.memory.start()
 
     @classmethod
     def build(cls, settings: Settings) -> Services:

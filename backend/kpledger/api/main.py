@@ -161,7 +161,7 @@ def _allowed_methods(app: FastAPI, scope: Scope) -> list[str]:
     """The methods of every API route whose path matches the request's."""
     path = scope["path"]
     return sorted({m for route in _api_routes(app.router.routes) if route.path_regex.match(path)
-                   for m in route.methods})
+                   for m in route.methods or ()})
 
 
 class BodyGuard:

@@ -210,14 +210,16 @@ def _pdf(pagesize: tuple[float, float], margin: float, story: list[Flowable], *,
     out = io.BytesIO()
     doc = SimpleDocTemplate(out, pagesize=pagesize, leftMargin=margin, rightMargin=margin, topMargin=margin,
                             bottomMargin=margin, title=title, author="KP Ledger", subject=subject,
-                            keywords=keywords, creator="KP Ledger", invariant=1)
+                            # the stub types keywords as a list; ReportLab writes it as the PDF's Keywords string
+                            keywords=keywords,  # type: ignore[arg-type]
+                            creator="KP Ledger", invariant=1)
     doc.build(story)
     return out.getvalue()
 
 
 def _header(styles: dict[str, ParagraphStyle], heading: str, number: str, statement: str | None, url: str,
             qr_size: float, width: float) -> Table:
-    left = [Paragraph(_text(heading), styles["title"]), Paragraph(_text(number), styles["number"])]
+    left: list[Flowable] = [Paragraph(_text(heading), styles["title"]), Paragraph(_text(number), styles["number"])]
     if statement:
         left += [Spacer(1, 2 * mm), Paragraph(_text(statement), styles["statement"])]
     right = [_Qr(url, qr_size), Paragraph(escape(url), styles["small"])]

@@ -9,6 +9,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from eth_typing import ChecksumAddress
 from eth_utils import function_signature_to_4byte_selector, to_checksum_address
 
 from kpledger.chain import abi, messages
@@ -102,11 +103,11 @@ class Artifacts:
 @dataclass(frozen=True)
 class Deployment:
     chain_id: int
-    registry: str
-    ledger: str
-    certificates: str
+    registry: ChecksumAddress
+    ledger: ChecksumAddress
+    certificates: ChecksumAddress
     start_block: int
-    batch: str | None = None  # KPRelayBatch: the relayer packs requests into batch transactions when deployed
+    batch: ChecksumAddress | None = None  # KPRelayBatch: the relayer packs requests into batch transactions if any
 
     @classmethod
     def load(cls, path: Path) -> Deployment:
@@ -118,7 +119,7 @@ class Deployment:
                    to_checksum_address(r["certificates"]), int(r.get("startBlock", 0)),
                    to_checksum_address(batch) if batch else None)
 
-    def address(self, contract: str) -> str:
+    def address(self, contract: str) -> ChecksumAddress:
         return getattr(self, RECORD_KEYS[contract])
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
+from eth_typing import ABIEvent
 from eth_utils import event_abi_to_log_topic
 
 from kpledger.chain import abi
@@ -132,7 +133,7 @@ class LogDecoder:
                     contract, item["name"], indexed, data, by_hand,
                     tuple((name, _topic_reader(t)) for name, t in indexed),
                     tuple((name, read) for name, read in heads if read is not None) if by_hand else ())
-                topic0 = "0x" + event_abi_to_log_topic(item).hex()
+                topic0 = "0x" + event_abi_to_log_topic(cast(ABIEvent, item)).hex()  # an event: checked above
                 self._specs[(by_contract[contract], topic0)] = (spec, item)
 
     def decode(self, log: dict[str, Any]) -> DecodedLog | None:

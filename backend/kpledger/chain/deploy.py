@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from eth_account import Account
+from eth_typing import ChecksumAddress
 from web3 import Web3
 
 
@@ -19,7 +20,7 @@ def deploy_ledger(w3: Web3, deployer_key: bytes, governance: str, manifest: Path
     types = json.loads(manifest.read_text())["contractTypes"]
     deployer = Account.from_key(deployer_key)
 
-    def create(name: str, *args: Any) -> str:
+    def create(name: str, *args: Any) -> ChecksumAddress:
         t = types[name]
         factory = w3.eth.contract(abi=t["abi"], bytecode=t["deploymentBytecode"]["bytecode"])
         tx = factory.constructor(*args).build_transaction({
@@ -27,9 +28,10 @@ def deploy_ledger(w3: Web3, deployer_key: bytes, governance: str, manifest: Path
             "chainId": w3.eth.chain_id})
         signed = deployer.sign_transaction(tx)
         receipt = w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(signed.raw_transaction))
-        if receipt.status != 1:
+        address = receipt["contractAddress"]
+        if receipt["status"] != 1 or address is None:
             raise RuntimeError(f"deploying {name} failed")
-        return receipt.contractAddress
+        return address
 
     start = w3.eth.block_number
     registry = create("KPRegistry", governance, governance_delay)

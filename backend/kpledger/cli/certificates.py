@@ -7,7 +7,7 @@ import json
 import time
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import click
 from eth_utils import to_checksum_address
@@ -23,6 +23,22 @@ from kpledger.core.documents import CERTIFICATE_SCHEMA
 
 DAY = 86_400
 DEFAULT_VALIDITY_DAYS = 30
+
+
+class IssueTerms(TypedDict):
+    """The terms of an IssueCertificate message that a kp-certificate/1 document is checked against."""
+
+    number: str
+    importer: str
+    importerAccount: str
+    consignmentId: int
+    points: int
+    parcelCount: int
+    hsCodes: list[int]
+    origins: list[str]
+    issuedAt: int
+    expiresAt: int
+    replaces: str
 
 
 @cli.group()
@@ -115,7 +131,7 @@ def certificate_issue(obj: Ctx, number: str | None, importer: str | None, import
         raise click.UsageError(f"give {', '.join(missing)} (neither a kp-certificate/1 document nor the read API "
                                "states them)")
     assert number and importer and importer_account and carats and parcels and hs and orig  # for the type checker
-    terms = {"number": number.upper(), "importer": importer.upper(), "importerAccount": importer_account,
+    terms: IssueTerms = {"number": number.upper(), "importer": importer.upper(), "importerAccount": importer_account,
              "consignmentId": consignment_id, "points": int(carats), "parcelCount": int(parcels), "hsCodes": hs,
              "origins": orig, "issuedAt": issued_at, "expiresAt": expires_at, "replaces": (replaces or "").upper()}
     if doc is not None:  # refused before anything is signed, with the words the ledger's filing would use

@@ -11,11 +11,12 @@ from typing import Any
 import click
 
 from kpledger.cli.base import FILE, Ctx, cli, echo, output_options, pass_ctx, save
+from kpledger.client import KINDS as PATH_KINDS
 from kpledger.client import ClientError, KPClient, document_hash
 from kpledger.core.status import AUTHORISES_NOTHING
 from kpledger.core.words import visible
 
-KINDS = {"certificate": "certificates", "parcel": "parcels"}
+KINDS = {kind.removesuffix("s"): kind for kind in PATH_KINDS}  # certificate -> certificates (the API's path)
 KIND = click.Choice(sorted(KINDS), case_sensitive=False)
 
 

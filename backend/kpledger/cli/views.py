@@ -224,7 +224,7 @@ def provenance_text(prov: Mapping[str, Any], names: Mapping[str, str]) -> str:
            f"{parcel.get('stones', 0)} stones, origin {'mixed: ' if len(origins) > 1 else ''}{origin}",
            f"  held by {party(parcel.get('holder_name'), parcel.get('holder'))} in "
            f"{country(parcel.get('holder_participant'), names)}; {_text(parcel.get('status'))}",
-           f"verdict: {VERDICT.get(verdict.get('status'), _text(verdict.get('status')))}: "
+           f"verdict: {VERDICT.get(verdict.get('status') or '', _text(verdict.get('status')))}: "
            f"{_text(verdict.get('summary'))}"]
     out += [f"  problem: {_text(p)}" for p in verdict.get("problems") or []]
     out += [f"  note: {_text(n)}" for n in verdict.get("notes") or []]

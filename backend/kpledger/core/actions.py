@@ -63,16 +63,27 @@ class Struct:
     fields: tuple[tuple[str, Kind], ...]
 
 
+def _uint_bounds(bits: int) -> Any:
+    return Field(ge=0, le=2**bits - 1)
+
+
+# the schemas that other schemas name as a type (a type alias, which a type checker reads; a Kind's `schema` is a
+# value, which it cannot)
+Uint32 = Annotated[int, _uint_bounds(32)]
+Uint256 = Annotated[int, _uint_bounds(256)]
+IsoCode = Annotated[str, Field(min_length=1, max_length=8, pattern=r"^[A-Za-z]+$", examples=["BW"])]
+
+
 def _uint(bits: int) -> Kind:
-    return Kind(f"uint{bits}", Annotated[int, Field(ge=0, le=2**bits - 1)])
+    return Kind(f"uint{bits}", Annotated[int, _uint_bounds(bits)])
 
 
-UINT8, UINT16, UINT32, UINT48, UINT64, UINT256 = (_uint(b) for b in (8, 16, 32, 48, 64, 256))
+UINT8, UINT16, UINT48, UINT64 = (_uint(b) for b in (8, 16, 48, 64))
+UINT32, UINT256 = Kind("uint32", Uint32), Kind("uint256", Uint256)
 BOOL = Kind("bool", bool)
 BYTES32 = Kind("bytes32", Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]{64}$", examples=["0x" + "ab" * 32])])
 ADDRESS = Kind("address", Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]{40}$", examples=["0x" + "12" * 20])])
-ISO_CODE = Kind("string", Annotated[str, Field(min_length=1, max_length=8, pattern=r"^[A-Za-z]+$",
-                                               examples=["BW"])])
+ISO_CODE = Kind("string", IsoCode)
 NAME = Kind("string", Annotated[str, Field(min_length=1, max_length=200)])
 # KPRegistry's bounds on an operator's public profile (MAX_NAME_LENGTH, MAX_LICENCE_LENGTH, MAX_REGISTRY_REF_LENGTH;
 # in bytes on chain: tests/backend/test_solidity_constants.py checks the limits agree)
@@ -83,9 +94,9 @@ CERTIFICATE_NUMBER = Kind("string", Annotated[str, Field(min_length=1, max_lengt
                                                          pattern=r"^[A-Za-z0-9\-/.]+$", examples=["BW0000001"])])
 REPLACED_NUMBER = Kind("string", Annotated[str, Field(min_length=0, max_length=32, pattern=r"^[A-Za-z0-9\-/.]*$",
                                                       description='the certificate this one supersedes, or ""')])
-LOT_IDS = Kind("uint256[]", Annotated[list[UINT256.schema], Field(min_length=1, max_length=MAX_PARTS)])
-HS_CODES = Kind("uint32[]", Annotated[list[UINT32.schema], Field(min_length=1, max_length=3)])
-ORIGINS = Kind("string[]", Annotated[list[ISO_CODE.schema], Field(min_length=1, max_length=192)])
+LOT_IDS = Kind("uint256[]", Annotated[list[Uint256], Field(min_length=1, max_length=MAX_PARTS)])
+HS_CODES = Kind("uint32[]", Annotated[list[Uint32], Field(min_length=1, max_length=3)])
+ORIGINS = Kind("string[]", Annotated[list[IsoCode], Field(min_length=1, max_length=192)])
 
 CHILD = Struct("Child", (("points", UINT48), ("stones", UINT32), ("hsCode", UINT32), ("documentHash", BYTES32)))
 CHILDREN = Kind("Child[]", None, CHILD)  # its schema is derived from the struct (kpledger.api.schemas.writes)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from kpledger.core.devkeys import CHECKED_INDEXES, dev_key_index
@@ -31,9 +31,10 @@ class Settings(BaseSettings):
     # Besu / QBFT chains carry extra data that web3.py's PoA middleware must strip
     poa_chain: bool = False
     data_dir: Path = ROOT / "data"
-    deployment_file: Path | None = None
+    # None (the default, or given) means data_dir/deployment.json (`_in_data_dir`)
+    deployment_file: Path = Field(None, validate_default=True)
     build_manifest: Path = ROOT / ".build" / "__local__.json"
-    database_url: str | None = None
+    database_url: str = Field(None, validate_default=True)  # None: SQLite's data_dir/kp.db
     relayer_key: SecretStr = SecretStr(ANVIL_DEV_KEY)
     # relayer: many signed requests go out as one KPRelayBatch transaction
     batch_max_calls: int = Field(200, ge=1, le=5_000, description="most calls in one batch transaction")
@@ -109,12 +110,18 @@ class Settings(BaseSettings):
     # malloc_trim it keeps freed C memory from accumulating (bench/HISTORY.md, the soak)
     malloc_arena_max: int = Field(2, ge=0, le=64)
 
+    @field_validator("deployment_file", "database_url", mode="before")
+    @classmethod
+    def _in_data_dir(cls, value: Any, info: ValidationInfo) -> Any:
+        data_dir = info.data.get("data_dir")
+        if value is not None or data_dir is None:  # no data_dir: its own error is reported
+            return value
+        if info.field_name == "deployment_file":
+            return data_dir / "deployment.json"
+        return f"sqlite:///{data_dir / 'kp.db'}"
+
     @model_validator(mode="after")
     def _defaults_and_secrets(self) -> Settings:
-        if self.deployment_file is None:
-            self.deployment_file = self.data_dir / "deployment.json"
-        if self.database_url is None:
-            self.database_url = f"sqlite:///{self.data_dir / 'kp.db'}"
         for name in ("metrics_token", "admin_token"):
             token = getattr(self, name)
             if token is not None and len(token.get_secret_value()) < 16:

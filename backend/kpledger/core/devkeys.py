@@ -8,6 +8,7 @@ from typing import Final
 
 from coincurve import PrivateKey
 from eth_account.hdaccount import key_from_seed, seed_from_mnemonic
+from eth_typing import ChecksumAddress
 from eth_utils import keccak, to_checksum_address
 
 MNEMONIC: Final = "test test test test test test test test test test test junk"
@@ -28,7 +29,7 @@ def dev_key(index: int) -> bytes:
     return key_from_seed(_seed(), f"m/44'/60'/0'/0/{index}")
 
 
-def address_of(key: bytes) -> str:
+def address_of(key: bytes) -> ChecksumAddress:
     pub = PrivateKey(key).public_key.format(compressed=False)[1:]
     return to_checksum_address(keccak(pub)[-20:])
 

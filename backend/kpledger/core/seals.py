@@ -27,7 +27,7 @@ def seal_id_of(label: str) -> str:
 
 def label_matches(label: str | None, seal_id: str | None) -> bool:
     """Whether `label` hashes to `seal_id` (the check behind every label the ledger shows)."""
-    return bool(label) and bool(seal_id) and seal_id_of(label).lower() == str(seal_id).lower()
+    return bool(label and seal_id and seal_id_of(label).lower() == str(seal_id).lower())
 
 
 def is_label(text: str) -> bool:

@@ -31,7 +31,7 @@ def with_event_id(event: dict[str, Any], ctx: list[Any]) -> dict[str, Any]:
 def master_data(ids: Identifiers, reader: LedgerReader, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """EPCIS master data for the events: every parcel (EPCClass: weight, HS code, origins), every operator and
     authority (Party: name, participant, roles, licence) and every participant (its places: name, code)."""
-    lots: set[int] = set()
+    lots: set[int | None] = set()
     for event in events:
         for name in _QUANTITY_LISTS:
             lots.update(ids.lot_id(q["epcClass"]) for q in event.get(name, ()))

@@ -8,7 +8,8 @@ member's participant, a certificate's facts), so today's rows describe past even
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Set as AbstractSet
+from typing import Any, TypeVar
 
 from sqlalchemy import Row, select, tuple_
 from sqlalchemy.orm import Session
@@ -19,6 +20,7 @@ from kpledger.queries.provenance import lineage
 Position = tuple[int, int]  # (block number, log index): a ledger event's place in chain order
 CERTIFICATE_EVENTS = ("CertificateIssued", "ImportConfirmed", "ImportDiscrepancy", "CertificateVoided")
 _CHUNK = 500
+_Row = TypeVar("_Row", bound=m.Base)
 
 
 def position(row: Row) -> Position:
@@ -30,8 +32,8 @@ class LedgerReader:
 
     def __init__(self, session: Session):
         self.s = session
-        self._rows: dict[type, dict[Any, Any]] = {t: {} for t in (m.Parcel, m.Consignment, m.Certificate,
-                                                                   m.Member, m.Participant)}
+        self._rows: dict[type[m.Base], dict[Any, Any]] = {
+            t: {} for t in (m.Parcel, m.Consignment, m.Certificate, m.Member, m.Participant)}
         self._groups: dict[tuple[str, int], list[Row]] = {}
 
     # ------------------------------------------------------------ ledger events
@@ -104,17 +106,17 @@ class LedgerReader:
             m.ConsignmentParcel.parcel_id.in_(lots))).scalars())
         return lots, consumed
 
-    def positions_of(self, lots: set[int], consumed: set[int] = frozenset()) -> set[Position]:
+    def positions_of(self, lots: set[int], consumed: AbstractSet[int] = frozenset()) -> set[Position]:
         """Positions of the ledger events about `lots`: their custody steps, the splits and merges that consumed
         the `consumed` parcels, and the certificate events of consignments among them."""
         steps = select(m.CustodyStep.block_number, m.CustodyStep.log_index)
         found: set[Position] = set()
         ids = sorted(lots)
         for i in range(0, len(ids), _CHUNK):
-            found.update(tuple(r) for r in self.s.execute(steps.where(m.CustodyStep.lot_id.in_(ids[i:i + _CHUNK]))))
+            found.update(position(r) for r in self.s.execute(steps.where(m.CustodyStep.lot_id.in_(ids[i:i + _CHUNK]))))
         if consumed:
             children = select(m.ParcelLink.child_id).where(m.ParcelLink.parent_id.in_(sorted(consumed)))
-            found.update(tuple(r) for r in self.s.execute(steps.where(
+            found.update(position(r) for r in self.s.execute(steps.where(
                 m.CustodyStep.lot_id.in_(children), m.CustodyStep.kind.in_(("split", "merged")))))
         certificates = self.s.execute(select(m.Certificate).where(m.Certificate.consignment_id.in_(ids))).scalars()
         for cert in certificates:
@@ -155,7 +157,7 @@ class LedgerReader:
         self._load(m.Member, accounts)
         self._load(m.Participant, {x.participant for x in self._rows[m.Member].values() if x is not None})
 
-    def _load(self, table: type, keys: Iterable[Any]) -> None:
+    def _load(self, table: type[m.Base], keys: Iterable[Any]) -> None:
         cache = self._rows[table]
         missing = sorted(k for k in keys if k not in cache)
         pk = table.__mapper__.primary_key[0]
@@ -166,7 +168,7 @@ class LedgerReader:
             for key in chunk:
                 cache.setdefault(key, None)
 
-    def _get(self, table: type, key: Any) -> Any:
+    def _get(self, table: type[_Row], key: Any) -> _Row | None:
         cache = self._rows[table]
         if key not in cache:
             cache[key] = self.s.get(table, key)

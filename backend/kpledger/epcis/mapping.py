@@ -67,6 +67,22 @@ class Mapper:
 
     # ------------------------------------------------------------ shared pieces
 
+    # the rows a ledger event names: the index projected them from this event or an earlier one, so they exist
+    def _parcel(self, parcel_id: int) -> m.Parcel:
+        parcel = self.r.parcel(parcel_id)
+        assert parcel is not None, f"parcel {parcel_id} named by a ledger event is not in the index"
+        return parcel
+
+    def _consignment(self, consignment_id: int) -> m.Consignment:
+        consignment = self.r.consignment(consignment_id)
+        assert consignment is not None, f"consignment {consignment_id} named by a ledger event is not in the index"
+        return consignment
+
+    def _cert(self, key: str) -> m.Certificate:
+        cert = self.r.certificate(key)
+        assert cert is not None, f"certificate {key} named by a ledger event is not in the index"
+        return cert
+
     def _base(self, row: Row, **fields: Any) -> Event:
         event_type, biz_step = EVENT_KINDS[row.name]
         event: Event = {"type": event_type, "eventTime": timestamp(row.timestamp), "eventTimeZoneOffset": "+00:00",
@@ -80,7 +96,7 @@ class Mapper:
         return event
 
     def _quantity(self, parcel_id: int) -> dict[str, Any]:
-        return {"epcClass": self.ids.lot(parcel_id), "quantity": carats(self.r.parcel(parcel_id).points),
+        return {"epcClass": self.ids.lot(parcel_id), "quantity": carats(self._parcel(parcel_id).points),
                 "uom": CARAT}
 
     def _where(self, account: str) -> dict[str, str] | None:
@@ -110,7 +126,7 @@ class Mapper:
 
     def _ParcelRegistered(self, row: Row) -> Event:
         a = row.args
-        parcel = self.r.parcel(a["parcelId"])
+        parcel = self._parcel(a["parcelId"])
         event = self._base(row, action="ADD", disposition="active",
                            quantityList=[self._quantity(parcel.id)])
         self._optional(event, bizLocation=self._where(a["producer"]))
@@ -118,7 +134,7 @@ class Mapper:
         return event
 
     def _transformation(self, row: Row, operation: str, inputs: list[int], outputs: list[int], holder: str) -> Event:
-        parcels = [self.r.parcel(i) for i in outputs]
+        parcels = [self._parcel(i) for i in outputs]
         event = self._base(row, disposition="active", inputQuantityList=[self._quantity(i) for i in inputs],
                            outputQuantityList=[self._quantity(i) for i in outputs])
         self._optional(event, bizLocation=self._where(holder))
@@ -141,7 +157,7 @@ class Mapper:
 
     def _aggregation(self, row: Row, action: str, disposition: str) -> Event:
         a = row.args
-        consignment = self.r.consignment(a["consignmentId"])
+        consignment = self._consignment(a["consignmentId"])
         event = self._base(row, parentID=self.ids.lot(consignment.id),
                            childQuantityList=[self._quantity(pid) for pid in consignment.parcel_ids],
                            action=action, disposition=disposition)
@@ -199,7 +215,7 @@ class Mapper:
         self._optional(event, bizLocation=self._where(a["to"]))
         event.update(self._transfer(row))
         if a["certificateKey"] != ZERO32:
-            cert = self.r.certificate(a["certificateKey"])
+            cert = self._cert(a["certificateKey"])
             event.update(self._certificate(cert))
             event["kp:borderCrossing"] = {"kp:from": self.ids.participant(cert.exporter),
                                           "kp:to": self.ids.participant(cert.importer)}
@@ -210,7 +226,7 @@ class Mapper:
 
     def _CertificateIssued(self, row: Row) -> Event:
         a = row.args
-        cert = self.r.certificate(a["certificateKey"])
+        cert = self._cert(a["certificateKey"])
         event = self._base(row, epcList=[self.ids.lot(cert.consignment_id)], action="ADD", **self._certificate(cert))
         event.update({
             "bizLocation": {"id": self.ids.participant(cert.exporter)},
@@ -227,7 +243,7 @@ class Mapper:
 
     def _import_check(self, row: Row, disposition: str) -> Event:
         a = row.args
-        cert = self.r.certificate(a["certificateKey"])
+        cert = self._cert(a["certificateKey"])
         event = self._base(row, epcList=[self.ids.lot(cert.consignment_id)], action="OBSERVE",
                            disposition=disposition, **self._certificate(cert))
         event.update({"bizLocation": {"id": self.ids.participant(cert.importer)},
@@ -246,7 +262,7 @@ class Mapper:
     def _CertificateVoided(self, row: Row) -> Event:
         """A void corrects the issuing event: the same event (same eventID) again, with an errorDeclaration."""
         a = row.args
-        cert = self.r.certificate(a["certificateKey"])
+        cert = self._cert(a["certificateKey"])
         event = self._CertificateIssued(self.r.issuing_event(cert))
         event["recordTime"] = timestamp(row.timestamp)
         event["errorDeclaration"] = {"declarationTime": timestamp(row.timestamp),

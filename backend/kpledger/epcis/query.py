@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -218,6 +218,7 @@ class EventSource:
             return
         since = max((s for s in (_seconds(wanted.ge_event_time), _seconds(wanted.ge_record_time)) if s is not None),
                     default=None)
+        exempt: tuple[str, ...]
         if wanted.lt_record_time is not None:
             before, exempt = _seconds(wanted.lt_record_time), ()
         else:  # a void's record time comes after the eventTime of the issuing event it repeats
@@ -236,8 +237,12 @@ class EventSource:
         if not uris:
             return None
         # every EPC filter must hold: the lots of the most selective one are enough to find all candidates
-        lots = min(({self.ids.lot_id(u) for u in group} - {None} for group in uris), key=len)
+        lots = min((self._lot_ids(group) for group in uris), key=len)
         if lots:
             lots |= set(self.reader.s.execute(select(m.ConsignmentParcel.consignment_id).where(
                 m.ConsignmentParcel.parcel_id.in_(sorted(lots)))).scalars())
         return lots
+
+    def _lot_ids(self, uris: Iterable[str]) -> set[int]:
+        """The lot ids of those of `uris` that name a lot."""
+        return {lot_id for lot_id in map(self.ids.lot_id, uris) if lot_id is not None}

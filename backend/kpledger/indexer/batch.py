@@ -13,16 +13,18 @@ from kpledger.chain.decoder import DecodedLog
 from kpledger.db import models as m
 from kpledger.indexer.bulk import insert_rows, update_rows
 
-_SHARED_IDS = {m.Parcel: m.Consignment, m.Consignment: m.Parcel}  # a lot id names one or the other
+Model = type[m.Base]
+_SHARED_IDS: dict[Model, Model] = {m.Parcel: m.Consignment, m.Consignment: m.Parcel}  # a lot id names one or the other
 # for `prefetch`: the arguments that may name an existing row of a table (reading one too many is harmless),
 # and the ones that name a row the event creates (so not in the database before)
-_REFERS = {m.Participant: ("participant",), m.Member: ("account", "producer", "holder", "from", "to"),
-           m.Consignment: ("lotId", "consignmentId"), m.Parcel: ("lotId", "parentId", "sourceIds", "parcelIds"),
-           m.Certificate: ("certificateKey", "replacedKey", "byKey")}
-_CREATES = {"ParticipantAdmitted": (m.Participant, "participant"), "ParcelRegistered": (m.Parcel, "parcelId"),
-            "ParcelSplit": (m.Parcel, "childId"), "ParcelsMerged": (m.Parcel, "parcelId"),
-            "ConsignmentSealed": (m.Consignment, "consignmentId"),
-            "CertificateIssued": (m.Certificate, "certificateKey")}
+_REFERS: dict[Model, tuple[str, ...]] = {
+    m.Participant: ("participant",), m.Member: ("account", "producer", "holder", "from", "to"),
+    m.Consignment: ("lotId", "consignmentId"), m.Parcel: ("lotId", "parentId", "sourceIds", "parcelIds"),
+    m.Certificate: ("certificateKey", "replacedKey", "byKey")}
+_CREATES: dict[str, tuple[Model, str]] = {
+    "ParticipantAdmitted": (m.Participant, "participant"), "ParcelRegistered": (m.Parcel, "parcelId"),
+    "ParcelSplit": (m.Parcel, "childId"), "ParcelsMerged": (m.Parcel, "parcelId"),
+    "ConsignmentSealed": (m.Consignment, "consignmentId"), "CertificateIssued": (m.Certificate, "certificateKey")}
 _IN_CHUNK = 500  # keys per SELECT ... IN (...)
 
 
@@ -48,16 +50,16 @@ class ProjectionBatch:
     executemany per table at `flush()`; custody steps, links and memberships are appended in bulk.
     """
 
-    TABLES = (m.Participant, m.Member, m.Parcel, m.Consignment, m.Certificate)
+    TABLES: tuple[Model, ...] = (m.Participant, m.Member, m.Parcel, m.Consignment, m.Certificate)
 
     def __init__(self, session: Session):
         self.s = session
         self._countries: dict[str, str | None] = {}
-        self._rows: dict[type, dict[Any, CachedRow | None]] = {t: {} for t in self.TABLES}
-        self._new: dict[type, set[Any]] = {t: set() for t in self.TABLES}
-        self._loaded: dict[type, dict[Any, dict[str, Any]]] = {t: {} for t in self.TABLES}  # as read from the DB
-        self._inserts: dict[type, list[dict[str, Any]]] = {m.CustodyStep: [], m.ParcelLink: [],
-                                                            m.ConsignmentParcel: [], m.ProfileChange: []}
+        self._rows: dict[Model, dict[Any, CachedRow | None]] = {t: {} for t in self.TABLES}
+        self._new: dict[Model, dict[Any, CachedRow]] = {t: {} for t in self.TABLES}  # created this batch
+        self._loaded: dict[Model, dict[Any, dict[str, Any]]] = {t: {} for t in self.TABLES}  # as read from the DB
+        self._inserts: dict[Model, list[dict[str, Any]]] = {m.CustodyStep: [], m.ParcelLink: [],
+                                                             m.ConsignmentParcel: [], m.ProfileChange: []}
         self._offers: dict[int, dict[str, Any] | None] = {}  # lot id -> open offer (None: closed) this batch
 
     def flush(self) -> None:
@@ -65,7 +67,7 @@ class ProjectionBatch:
         for table in self.TABLES:
             rows, new, loaded = self._rows[table], self._new[table], self._loaded[table]
             if new:
-                insert_rows(self.s, table.__table__, [rows[k] for k in new])
+                insert_rows(self.s, table.__table__, list(new.values()))
             changed = [row for k, row in rows.items() if row is not None and k not in new and loaded.get(k) != row]
             if changed:
                 update_rows(self.s, table.__table__, changed)
@@ -73,16 +75,16 @@ class ProjectionBatch:
             rows.clear()
             loaded.clear()
             new.clear()
-        for table, rows in self._inserts.items():
-            if rows:
-                insert_rows(self.s, table.__table__, rows)
-                rows.clear()
+        for table, appended in self._inserts.items():
+            if appended:
+                insert_rows(self.s, table.__table__, appended)
+                appended.clear()
         if self._offers:
             self.s.execute(delete(m.Offer).where(m.Offer.lot_id.in_(list(self._offers))))
             insert_rows(self.s, m.Offer.__table__, [row for row in self._offers.values() if row is not None])
             self._offers.clear()
 
-    def get(self, table: type, key: Any) -> CachedRow | None:
+    def get(self, table: Model, key: Any) -> CachedRow | None:
         """The row of `key` (None: absent), read once per batch; absences are remembered too (a lot id is
         looked up as a consignment and as a parcel, and only one of them exists)."""
         rows = self._rows[table]
@@ -101,11 +103,19 @@ class ProjectionBatch:
         self._loaded[table][key] = dict(found)
         return row
 
+    def require(self, table: Model, key: Any) -> CachedRow:
+        """The row of `key`, which the event being applied names as existing (the contract checked it: a missing
+        row means an index that does not follow the chain)."""
+        row = self.get(table, key)
+        if row is None:
+            raise LookupError(f"{table.__name__} {key!r}: named by an event, absent from the index")
+        return row
+
     def prefetch(self, logs: Iterable[DecodedLog]) -> None:
         """Reads, a few hundred keys per query, the rows the coming events will `get`: one SELECT per row
         costs more than the rest of an event's work. Rows the events create are not looked for."""
-        wanted: dict[type, set[Any]] = {t: set() for t in self.TABLES}
-        created: dict[type, set[Any]] = {t: set() for t in self.TABLES}
+        wanted: dict[Model, set[Any]] = {t: set() for t in self.TABLES}
+        created: dict[Model, set[Any]] = {t: set() for t in self.TABLES}
         for log in logs:
             a = log.args
             for table, names in _REFERS.items():
@@ -130,7 +140,7 @@ class ProjectionBatch:
                 wanted[m.Parcel].update(row.parcel_ids)
         self._read(m.Parcel, wanted[m.Parcel] - created[m.Parcel])
 
-    def _read(self, table: type, keys: set[Any]) -> None:
+    def _read(self, table: Model, keys: set[Any]) -> None:
         rows, loaded = self._rows[table], self._loaded[table]
         missing = [k for k in keys if k not in rows]
         if not missing:
@@ -145,9 +155,8 @@ class ProjectionBatch:
             for key in chunk:
                 rows.setdefault(key, None)  # absent: remembered, as by `get`
 
-    def add(self, table: type, pk: Any, /, **values: Any) -> CachedRow:
-        row = self._rows[table][pk] = CachedRow(values)
-        self._new[table].add(pk)
+    def add(self, table: Model, pk: Any, /, **values: Any) -> CachedRow:
+        row = self._rows[table][pk] = self._new[table][pk] = CachedRow(values)
         return row
 
     def country(self, account: str | None) -> str | None:

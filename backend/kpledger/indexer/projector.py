@@ -47,7 +47,8 @@ class Projector(ProjectionBatch):
             "log_index": log.log_index, "tx_hash": log.tx_hash, "timestamp": self.ts, **extra})
 
     def parcel(self, parcel_id: int) -> CachedRow:
-        return self.get(m.Parcel, parcel_id)
+        """A parcel the event names as one (not a lot id that may be a consignment's)."""
+        return self.require(m.Parcel, parcel_id)
 
     def consignment(self, consignment_id: int) -> CachedRow | None:
         return self.get(m.Consignment, consignment_id)
@@ -67,8 +68,8 @@ class Projector(ProjectionBatch):
     def link(self, table: type, **row: Any) -> None:
         self._inserts[table].append(row)
 
-    def certificate(self, key: str) -> CachedRow | None:
-        return self.get(m.Certificate, key)
+    def certificate(self, key: str) -> CachedRow:
+        return self.require(m.Certificate, key)
 
     # ------------------------------------------------------------ registry
 
@@ -78,11 +79,11 @@ class Projector(ProjectionBatch):
                  status="active", admitted_block=log.block_number, changed_at=self.ts)
 
     def on_ParticipantSuspended(self, log: DecodedLog) -> None:
-        p = self.get(m.Participant, log.args["participant"])
+        p = self.require(m.Participant, log.args["participant"])
         p.status, p.changed_at = "suspended", self.ts
 
     def on_ParticipantReinstated(self, log: DecodedLog) -> None:
-        p = self.get(m.Participant, log.args["participant"])
+        p = self.require(m.Participant, log.args["participant"])
         p.status, p.changed_at = "active", self.ts
 
     def member(self, account: str, participant: str) -> CachedRow:
@@ -152,7 +153,7 @@ class Projector(ProjectionBatch):
         self.step(log, cid, "sealed", sender=a["holder"], recipient=a["holder"], seal_id=a["sealId"])
 
     def on_ConsignmentOpened(self, log: DecodedLog) -> None:
-        consignment = self.consignment(log.args["consignmentId"])
+        consignment = self.require(m.Consignment, log.args["consignmentId"])
         consignment.status = "opened"
         for parcel in self.parcels_of(consignment):
             if parcel.consignment_id == consignment.id:
@@ -166,7 +167,7 @@ class Projector(ProjectionBatch):
         # offers are kept per lot for the batch and written at flush: one lot's offer often comes and goes
         self._offers[a["lotId"]] = {"lot_id": a["lotId"], "sender": a["from"], "recipient": a["to"],
                                     "seal_id": a["sealId"]}
-        parcel = self.parcel(a["lotId"])
+        parcel = self.get(m.Parcel, a["lotId"])  # None: the lot is a consignment
         if parcel is not None:
             parcel.consignment_id = None  # the contract detaches a parcel from its opened consignment here
         self.step(log, a["lotId"], "offered", a["from"], a["to"], seal_id=a["sealId"])
@@ -261,8 +262,8 @@ def replay(session: Session, batch: int = 20_000) -> int:
         logs = [DecodedLog(contract, name, args, block, block_hash, ts, tx, log_index)
                 for contract, name, args, block, block_hash, ts, tx, log_index in chunk]
         projector.prefetch(logs)
-        for log in logs:
-            projector.apply(log, log.timestamp)
+        for log, row in zip(logs, chunk, strict=True):
+            projector.apply(log, row.timestamp)
         projector.flush()
         count += len(logs)
     return count

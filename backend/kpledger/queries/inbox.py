@@ -144,16 +144,16 @@ def inbox(session: Session, address: str, limit: int, now: float | None = None) 
     lists["parcels"] = ([{"id": p.id, "points": p.points, "carats": carats_text(p.points), "stones": p.stones,
                           "hs_code": p.hs_code, "origins": list(p.origins), "document_hash": p.document_hash,
                           "offered": p.id in offered} for p in rows], total)
-    query = (select(m.Consignment).where(m.Consignment.holder == address, m.Consignment.status != "opened")
-             .order_by(m.Consignment.id))
-    held, held_total = _page(session, query, limit)
+    held_query = (select(m.Consignment).where(m.Consignment.holder == address, m.Consignment.status != "opened")
+                  .order_by(m.Consignment.id))
+    held, held_total = _page(session, held_query, limit)
     lots = _lot_summaries(session, [c.id for c in held])
     certs = {c.key: c for c in session.execute(select(m.Certificate).where(
         m.Certificate.key.in_([c.certificate_key for c in held if c.certificate_key]))).scalars()}
     offered = set(session.execute(select(m.Offer.lot_id).where(m.Offer.lot_id.in_([c.id for c in held]))).scalars())
 
     # one lookup names every account the inbox shows
-    accounts = [address]
+    accounts: list[str | None] = [address]
     for name in ("offers_to_me", "my_offers"):
         accounts += [a for o in lists[name][0] for a in (o["from"], o["to"])]
     for name in ("my_consignments_needing_certificate", "exporters_consignments_needing_certificate"):

@@ -104,14 +104,14 @@ def provenance(session: Session, parcel_id: int) -> dict[str, Any]:
     certs = {c.key: c for c in session.execute(select(m.Certificate).where(m.Certificate.key.in_(keys))).scalars()}
     certs.update((c.key, c) for c in session.execute(
         select(m.Certificate).where(m.Certificate.consignment_id.in_(consignment_ids))).scalars())
-    certs = list(certs.values())
     # one lookup for every name on the page: the parties of the steps, the holders, the certificates' accounts
     names = names_of(session, parcel_accounts + [a for s in step_rows for a in (s.sender, s.recipient)]
-                     + [p.holder for p in parcels.values()] + [a for c in certs for a in certificate_accounts(c)])
+                     + [p.holder for p in parcels.values()]
+                     + [a for c in certs.values() for a in certificate_accounts(c)])
     labels = labels_of(session, [s.seal_id for s in step_rows] + [offer.seal_id if offer else None])
     parcel = parcel_view(parcel_row, offer, names=names, labels=labels)
     steps = [step_view(s, names, labels) for s in step_rows]
-    certificates = {c.key: certificate_view(c, names=names) for c in certs}
+    certificates = {c.key: certificate_view(c, names=names) for c in certs.values()}
     crossings = [s for s in steps if s["kind"] == "transferred" and s["from_country"] != s["to_country"]]
     mines = sorted({p.id for p in parcels.values() if p.created_by == "registered" and p.id in ancestry_ids})
     path: list[str] = []

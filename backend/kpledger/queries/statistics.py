@@ -18,7 +18,7 @@ Periods are calendar quarters and half-years in UTC. Everything is read in a few
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -49,7 +49,8 @@ VALUE_SOURCE = "value_usd of the filed certificate document (shown only to an au
 
 def usd_text(amount: Decimal) -> str:
     """A USD amount with at least its cents: 41300000 -> "41300000.00"."""
-    return str(amount.quantize(Decimal("0.01")) if amount.as_tuple().exponent >= -2 else amount)
+    exponent = amount.as_tuple().exponent  # a letter for NaN and infinities, which are not amounts
+    return str(amount.quantize(Decimal("0.01")) if isinstance(exponent, int) and exponent >= -2 else amount)
 
 
 # ------------------------------------------------------------ who may see values
@@ -131,9 +132,9 @@ def _parcels_of(s: Session, consignment_ids: Iterable[int]) -> dict[int, list[tu
     return found
 
 
-def _documents(s: Session, certificates: Iterable[m.Certificate]) -> dict[str, bytes]:
-    """The documents filed for these certificates (by number), when they are the ones anchored on chain."""
-    anchored = {c.number: c.document_hash for c in certificates}
+def _documents(s: Session, anchored: Mapping[str, str]) -> dict[str, bytes]:
+    """The documents filed for these certificates (number -> document hash anchored on chain), by number, when
+    they are the ones anchored."""
     found: dict[str, bytes] = {}
     wanted = sorted(anchored)
     for i in range(0, len(wanted), _CHUNK):
@@ -164,7 +165,7 @@ def counted_certificates(s: Session, code: str, periods: Sequence[Period], basis
     for c in counted:
         c.parcels = parcels.get(c.row.consignment_id, [])
     if with_value:
-        documents = _documents(s, (c.row for c in counted))
+        documents = _documents(s, {c.row.number: c.row.document_hash for c in counted})
         for c in counted:
             document = documents.get(c.row.number)
             c.value = None if document is None else certificate_value_usd(document)
@@ -301,6 +302,13 @@ def production_report(s: Session, code: str, year: int, half: int | None = None)
 # ------------------------------------------------------------ every participant's year
 
 
+def _label(periods: Sequence[Period], moment: int) -> str:
+    """The label of the period holding `moment` (one of the year's: the queries keep the moments inside it)."""
+    period = period_of(periods, moment)
+    assert period is not None, f"{moment} is outside {periods[0].label}..{periods[-1].label}"
+    return period.label
+
+
 def _figure() -> dict[str, Any]:
     return {"points": 0, "count": 0}
 
@@ -331,11 +339,11 @@ def summary(s: Session, year: int, basis: str = "crossing") -> dict[str, Any]:
             figure["count"] += 1
 
     for exporter, importer, points, moment in trade:
-        label = period_of(qs, moment).label
+        label = _label(qs, moment)
         add(exporter, "exports", label, points)
         add(importer, "imports", label, points)
     for parcel in _registered_in(s, start, end):
-        add(parcel.origins[0], "production", period_of(hs, parcel.created_at).label, parcel.points)
+        add(parcel.origins[0], "production", _label(hs, parcel.created_at), parcel.points)
     names = {p.code: p.name for p in s.execute(select(m.Participant.code, m.Participant.name))}
     labels = {"exports": [q.label for q in qs], "imports": [q.label for q in qs], "production": [h.label for h in hs]}
     count_name = {"exports": "certificates", "imports": "certificates", "production": "parcels"}

@@ -12,6 +12,8 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from sqlalchemy import Row
+
 from kpledger.core.constants import REASONS, carats_text, role_names
 from kpledger.db import models as m
 from kpledger.queries.seals import NO_LABELS, Labels, label_of
@@ -60,7 +62,7 @@ def corrections(history: list[dict[str, Any]], names: Names = NO_NAMES
     for entry in history:
         if entry["event"] == "ImportDiscrepancy":
             reason = entry.get("reason")
-            discrepancy = {"reason": reason, "reason_text": REASONS.get(reason, "unknown reason"),
+            discrepancy = {"reason": reason, "reason_text": REASONS.get(reason or 0, "unknown reason"),
                            "evidence_hash": entry.get("evidenceHash"), "authority": entry.get("authority"),
                            "authority_name": name_of(names, entry.get("authority")), "timestamp": entry["timestamp"],
                            "block": entry["block"], "tx": entry["tx"]}
@@ -112,7 +114,8 @@ def parcel_view(p: m.Parcel, offer: m.Offer | None = None, *, names: Names = NO_
     }
 
 
-def step_view(s: m.CustodyStep, names: Names = NO_NAMES, labels: Labels = NO_LABELS) -> dict[str, Any]:
+def step_view(s: m.CustodyStep | Row[Any], names: Names = NO_NAMES, labels: Labels = NO_LABELS) -> dict[str, Any]:
+    """A custody step, as an ORM object or a row of its table (what provenance reads: no objects to build)."""
     return {
         "lot_id": s.lot_id, "kind": s.kind, "from": s.sender, "from_name": name_of(names, s.sender), "to": s.recipient,
         "to_name": name_of(names, s.recipient), "from_country": s.sender_country, "to_country": s.recipient_country,

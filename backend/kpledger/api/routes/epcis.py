@@ -3,6 +3,7 @@ resolver of the ledger's identifiers (`/id/lot/7`: JSON for API clients, the vie
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -20,7 +21,8 @@ from kpledger.epcis.resolver import describe
 from kpledger.queries import participants
 
 router = APIRouter(tags=["epcis"])
-LD_JSON = {200: {"description": "an EPCIS 2.0 document (JSON-LD)", "content": {"application/ld+json": {}}}}
+LD_JSON: dict[int | str, dict[str, Any]] = {
+    200: {"description": "an EPCIS 2.0 document (JSON-LD)", "content": {"application/ld+json": {}}}}
 
 LotId = Annotated[int, Path(ge=1, le=2**40, description="parcel or consignment id")]
 Code = Annotated[str, Path(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 code")]
@@ -135,7 +137,8 @@ def resolve_identifier(kind: str, key: str, request: Request, db: DbDep, ids: Id
         links["epcis"] = f"{ids.public}/v1/epcis/lots/{key}"
     elif kind == "participant":
         links["epcis"] = f"{ids.public}/v1/epcis/participants/{key}/events"
-    uri = {"lot": ids.lot, "operator": ids.operator, "participant": ids.participant,
-           "certificate": ids.certificate}[kind](key)
+    uris: dict[str, Callable[[Any], str]] = {"lot": ids.lot, "operator": ids.operator,  # a lot's key: its id
+                                             "participant": ids.participant, "certificate": ids.certificate}
+    uri = uris[kind](key)
     return JSONResponse({"id": uri, "kind": kind, "links": links, "data": found},
                         headers={"Link": f'<{links["viewer"]}>; rel="alternate"; type="text/html"'})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from eth_utils import to_checksum_address
 from fastapi import APIRouter, Path, Query, Request
@@ -51,7 +51,10 @@ def read_participant(code: Code, db: DbDep) -> dict[str, Any]:
         return participants.get_participant(s, code)
 
 
-RoleName = Literal[tuple(ROLES)]  # type: ignore[valid-type]  # the role names, from the one table
+if TYPE_CHECKING:  # a role name is a str to the handler; the API checks and documents the names
+    RoleName = str
+else:
+    RoleName = Literal[tuple(ROLES)]  # the role names, from the one table
 
 
 @router.get("/participants/{code}/members", response_model=MembersFound, responses=errors(404))
@@ -144,8 +147,9 @@ def read_verdict(sha256: Sha256Path, db: DbDep, certificate: NumberQuery = None,
                  lot: LotQuery = None) -> dict[str, Any]:
     """The verdict on a file from its SHA-256 alone (the pages and `kp` hash the file where it is: nothing is
     uploaded), for a person looking at a certificate, a parcel or a lot's page (at most one), or at none."""
-    asked = [(kind, str(value)) for kind, value in (("certificate", certificate), ("parcel", parcel), ("lot", lot))
-             if value is not None]
+    screens: tuple[tuple[verdicts.Screen, str | int | None], ...] = (
+        ("certificate", certificate), ("parcel", parcel), ("lot", lot))
+    asked = [(kind, str(value)) for kind, value in screens if value is not None]
     if len(asked) > 1:
         raise InvalidRequest("ask about one record at most: certificate, parcel or lot",
                              details={"asked": [kind for kind, _ in asked]})

@@ -20,8 +20,9 @@ from kpledger.auth import HEADERS
 from kpledger.core.errors import Unauthorized
 from kpledger.queries import statistics as q
 
-CSV_OR_JSON = {200: {"description": "the report; CSV with format=csv or Accept: text/csv",
-                      "content": {"application/json": {}, "text/csv": {}}}}
+CSV_OR_JSON: dict[int | str, dict[str, Any]] = {
+    200: {"description": "the report; CSV with format=csv or Accept: text/csv",
+          "content": {"application/json": {}, "text/csv": {}}}}
 router = APIRouter(prefix="/v1/statistics", tags=["statistics"])
 
 Code = Annotated[str, Path(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 code of the participant")]

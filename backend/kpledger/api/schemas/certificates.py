@@ -13,10 +13,11 @@ from kpledger.certificates.document import schema
 from kpledger.core.actions import ACTIONS
 
 _ISSUE = ACTIONS["IssueCertificate"]
+_TERMS: dict[str, Any] = {name: (field_schema(kind), ...) for name, kind in _ISSUE.fields if name != "documentHash"}
 CertificateTerms: type[Strict] = create_model(
     "CertificateTerms", __base__=Strict,
     __doc__="The terms the authority is about to sign: an IssueCertificate message without its documentHash.",
-    **{name: (field_schema(kind), ...) for name, kind in _ISSUE.fields if name != "documentHash"})
+    **_TERMS)
 
 _PROPERTIES, _DEFS = schema()["properties"], schema()["$defs"]
 Postal = Annotated[str, Field(min_length=1, max_length=_DEFS["postal"]["maxLength"])]

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, conlist, create_model
 
-from kpledger.core.actions import ACTIONS, MAX_PARTS, UINT256, Action, Kind, Struct
+from kpledger.core.actions import ACTIONS, MAX_PARTS, Action, Kind, Struct, Uint256
 from kpledger.core.seals import SEAL_FIELD, SEAL_LABEL_MAX_LENGTH, SEAL_LABEL_PATTERN
 
 
@@ -31,7 +31,7 @@ def field_schema(kind: Kind) -> Any:
     """The Pydantic annotation of a message field (a struct array becomes a list of the struct's model)."""
     if kind.struct is None:
         return kind.schema
-    return Annotated[list[_struct_model(kind.struct)], Field(min_length=1, max_length=MAX_PARTS)]
+    return conlist(_struct_model(kind.struct), min_length=1, max_length=MAX_PARTS)
 
 
 def message_model(action: Action) -> type[Strict]:
@@ -45,8 +45,8 @@ class Envelope(Strict):
     """The participant's authorization around an action's message (see docs/pages/writes.md)."""
 
     signer: Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]{40}$", examples=["0x" + "12" * 20])]
-    nonce: UINT256.schema
-    deadline: UINT256.schema
+    nonce: Uint256
+    deadline: Uint256
     signature: Annotated[str, Field(pattern=r"^0x([0-9a-fA-F]{2}){1,2048}$", description="65-byte ECDSA or ERC-1271")]
 
 
