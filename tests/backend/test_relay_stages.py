@@ -1,5 +1,6 @@
 """The relay's stages, each on its own state (no chain): the nonce reservation, the in-flight set, the sender's
-journal-then-send under a reservation, the per-key record of mined nonces, and the one duplicate check."""
+journal-then-send under a reservation, the per-key record of mined nonces, the one duplicate check, and a request's
+body journaled as received."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from eth_utils import keccak
 
 from kpledger.chain.errors import RpcError
 from kpledger.core.config import Settings
+from kpledger.core.constants import UNSORTED
 from kpledger.core.errors import ChainUnavailable, RelayFailed
 from kpledger.db.session import Database
 from kpledger.relay import calls
@@ -22,6 +24,7 @@ from kpledger.relay.inflight import InFlight
 from kpledger.relay.journal import FAILED, MINED, PENDING, Journal
 from kpledger.relay.nonces import NonceCounter
 from kpledger.relay.receipts import Receipts
+from kpledger.relay.request import WriteRequest
 from kpledger.relay.sender import Sender, decode_transaction
 
 KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcaf784d7bf4f2ff80"  # anvil's public test key 0
@@ -268,3 +271,18 @@ def test_a_request_run_before_is_a_duplicate_and_a_failed_one_is_not(tmp_path: P
                          relayer="0x" + "22" * 20, relayer_nonce=0, raw_tx="0xf86c", tx_hash="0x" + "cd" * 32)
     journal.update_many({ran: {"status": MINED}, failed: {"status": FAILED}})
     assert set(journal.duplicates([ran, failed, fresh])) == {ran}
+
+
+# ---------------------------------------------------------------- a request's body: journaled as received
+
+def test_the_journal_keeps_the_body_as_received_and_reads_the_same_request_back() -> None:
+    body = {"message": {"points": 1_000, "stones": 1, "hsCode": UNSORTED, "origin": "BW",
+                        "documentHash": "0x" + "ab" * 32},
+            "signer": Account.from_key(KEY).address.lower(), "nonce": 7, "deadline": 2**40,
+            "signature": "0x" + "11" * 65}
+    req = WriteRequest.from_body("RegisterParcel", body)
+    assert req.body() == body  # not rebuilt from the ABI values
+    again = WriteRequest.from_body("RegisterParcel", req.body())  # what the reconciler reads back
+    assert again.request_id == req.request_id and again.intent == req.intent
+    assert calls.calldata(again) == calls.calldata(req) and isinstance(calls.calldata(req), bytes)
+    assert req.intent.signer == Account.from_key(KEY).address  # checksummed for the call, kept as sent in the body

@@ -15,9 +15,10 @@ The package in parts, one job each:
 * `journal.Journal` (the table of accepted requests; `Journal.duplicates` is the one duplicate check),
   `request.WriteRequest`, `calls` (ABI encodings as bytes, gas bounds).
 
-Each stage owns its state and the others call its methods: the journal's transaction rows are written by the
-sender only, request outcomes by the receipts only; a call's calldata stays bytes until a JSON-RPC request's
-parameters.
+Each stage owns its state and the others call its methods. The journal is written by the sender for signed
+transactions (a batch and its requests, a re-issue, a replacement, an outright refusal: one commit each) and by the
+receipts for outcomes; the batcher and the front door only read it (`Journal.duplicates`), start-up's `adopt` of
+unlabelled rows aside. A call's calldata stays bytes until a JSON-RPC request's parameters.
 
 Guarantees and how they hold:
 
