@@ -66,7 +66,7 @@ def test_the_batch_contract_allows_exactly_the_tables_functions(node):
     def simulate(target: str, selector: bytes) -> bytes:
         data = calls.batch_calldata(calls.SIMULATE_SELECTOR, [(target, selector + bytes(64), 2_000_000)])
         try:
-            node.call("eth_call", [{"to": batch, "data": data}, "latest"])
+            node.call("eth_call", [{"to": batch, "data": "0x" + data.hex()}, "latest"])
         except Exception as exc:  # simulate always reverts: the revert data says how
             return bytes.fromhex(exc.data[2:])  # type: ignore[attr-defined]
         raise AssertionError("simulate did not revert")
@@ -122,7 +122,7 @@ def test_a_new_row_gets_its_types_digest_calldata_and_path(dummy):
     assert eip712.digest("NoteLot", req.intent.message, req.intent.signer, 7, 2**40, chain_id=31337,
                          verifying_contract=VERIFYING) == expected
     assert req.recovered_signer(31337, VERIFYING) == Account.from_key(KEY).address
-    data = bytes.fromhex(calls.calldata(req)[2:])
+    data = calls.calldata(req)
     assert data[:4] == function_signature_to_4byte_selector(
         "noteLotBySig(uint256,string,bytes32,(address,uint256,uint256,bytes))")
     lot, note, evidence, auth = abi_decode(["uint256", "string", "bytes32", AUTHORIZATION_ABI], data[4:])

@@ -248,7 +248,7 @@ def test_a_transaction_journaled_under_an_earlier_key_is_sent_once_after_a_resta
     first = Relayer(settings, Chain(settings), Database(settings.database_url))
     req = WriteRequest.from_body("RegisterParcel", body)
     data = calls.batch_calldata(calls.EXECUTE_SELECTOR,
-                                [(first.chain.deployment.ledger, bytes.fromhex(calls.calldata(req)[2:]), 500_000)])
+                                [(first.chain.deployment.ledger, calls.calldata(req), 500_000)])
     sender = first.sender
     with sender.nonces.lock:  # Sender.journal_and_send up to the crash before the send
         sender.init_nonces()

@@ -16,7 +16,7 @@ from kpledger.relay.calls import EXECUTE_SELECTOR, batch_calldata
 ADDRESS = "0x" + "11" * 20
 
 
-def sender_with(queue_data: list[str], max_calls: int = 200, max_bytes: int = 900_000) -> Batcher:
+def sender_with(queue_data: list[bytes], max_calls: int = 200, max_bytes: int = 900_000) -> Batcher:
     """A Batcher with only what `_take` uses: its queue of (call data) items and its batch settings."""
     r = Batcher.__new__(Batcher)
     r._queue = deque(SimpleNamespace(data=d, alone=False) for d in queue_data)  # type: ignore[misc]
@@ -31,12 +31,11 @@ def sender_with(queue_data: list[str], max_calls: int = 200, max_bytes: int = 90
 
 def encoded_size(items: list[SimpleNamespace]) -> int:
     """The size in bytes of the execute calldata the relayer builds for these calls."""
-    calldata = batch_calldata(EXECUTE_SELECTOR, [(ADDRESS, bytes.fromhex(i.data[2:]), 2**40) for i in items])
-    return (len(calldata) - 2) // 2
+    return len(batch_calldata(EXECUTE_SELECTOR, [(ADDRESS, i.data, 2**40) for i in items]))
 
 
 def test_takes_at_most_the_call_count() -> None:
-    r = sender_with(["0x00"] * 10, max_calls=4)
+    r = sender_with([b"\0"] * 10, max_calls=4)
     assert len(r._take()) == 4
     assert len(r._queue) == 6
 
@@ -44,7 +43,7 @@ def test_takes_at_most_the_call_count() -> None:
 @settings(max_examples=60, deadline=None)
 @given(sizes=st.lists(st.integers(0, 3_000), min_size=1, max_size=120), budget=st.integers(2_000, 60_000))
 def test_a_batch_is_the_longest_prefix_whose_encoding_fits_the_budget(sizes: list[int], budget: int) -> None:
-    queue = ["0x" + "ab" * n for n in sizes]
+    queue = [b"\xab" * n for n in sizes]
     r = sender_with(queue, max_calls=10_000, max_bytes=budget)
     taken, rest = [], list(queue)
     while r._queue:
@@ -60,8 +59,8 @@ def test_a_batch_is_the_longest_prefix_whose_encoding_fits_the_budget(sizes: lis
 
 
 def test_a_single_oversized_call_still_goes_alone() -> None:
-    huge = "0x" + "00" * 1_000_000
-    r = sender_with([huge, "0x00"])
+    huge = bytes(1_000_000)
+    r = sender_with([huge, b"\0"])
     assert [i.data for i in r._take()] == [huge]
     assert len(r._take()) == 1
 

@@ -175,7 +175,7 @@ def test_a_request_journaled_but_never_sent_is_sent_once_on_recovery(node, actor
     first = Relayer(settings, Chain(settings), Database(settings.database_url))
     req = WriteRequest.from_body("RegisterParcel", body)
     ledger = first.chain.deployment.ledger
-    data = calls.batch_calldata(calls.EXECUTE_SELECTOR, [(ledger, bytes.fromhex(calls.calldata(req)[2:]), 500_000)])
+    data = calls.batch_calldata(calls.EXECUTE_SELECTOR, [(ledger, calls.calldata(req), 500_000)])
     sender = first.sender
     with sender.nonces.lock:  # what Sender.journal_and_send does, up to the crash before the send
         sender.init_nonces()

@@ -22,8 +22,8 @@ def simulated(node: Node, relayer: str, req: WriteRequest, bound: int) -> tuple[
     """(ok, gas used, data) of the request's call alone in KPRelayBatch.simulate with `bound`."""
     target = node.deployment[{"KPLedger": "ledger", "KPRegistry": "registry", "KPCertificates": "certificates"}[
         req.contract]]
-    data = calls.batch_calldata(calls.SIMULATE_SELECTOR, [(target, bytes.fromhex(calls.calldata(req)[2:]), bound)])
-    tx = {"from": relayer, "to": node.deployment["batch"], "data": data, "gas": hex(2 * CAP)}
+    data = calls.batch_calldata(calls.SIMULATE_SELECTOR, [(target, calls.calldata(req), bound)])
+    tx = {"from": relayer, "to": node.deployment["batch"], "data": "0x" + data.hex(), "gas": hex(2 * CAP)}
     error = httpx.post(node.url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_call", "params": [tx, "latest"]},
                        timeout=60).json()["error"]
     revert = bytes.fromhex((error["data"] if isinstance(error["data"], str) else error["data"]["data"])[2:])

@@ -5,11 +5,20 @@ The package in parts, one job each:
 
 * `relayer.Relayer`, the front door: checks a request, orders a signer's requests, answers duplicates;
 * `batcher.Batcher`: the queue and the sender thread that packs it into simulated batch transactions;
-* `sender.Sender`: relayer nonces, fees, local signing, the journal commit, the send, fee-bumped replacements;
+* `sender.Sender`: the relayer key, its nonces (`nonces.NonceCounter`: a reservation that gives its nonce back
+  unless the transaction was journaled), fees, local signing, and every signed transaction's journal commit and
+  send: new batches, calls executed again, fee-bumped replacements;
 * `fees`: the replacement rule of every pool (geth, anvil, Hardhat, Besu), as pure functions;
-* `receipts.Receipts`: the receipt thread and the reconciler, which give every journaled request its outcome;
+* `receipts.Receipts`: the receipt thread and the reconciler, which give every journaled request its outcome; it
+  owns what is in flight (`inflight.InFlight`, behind its own lock) and the nonces it saw mined per relayer key;
 * `throttle.Throttle`: what each signer's failed requests cost the relayer, and which signers must wait;
-* `journal.Journal` (the table of accepted requests), `request.WriteRequest`, `calls` (ABI encodings, gas bounds).
+* `journal.Journal` (the table of accepted requests; `Journal.duplicates` is the one duplicate check),
+  `request.WriteRequest`, `calls` (ABI encodings as bytes, gas bounds).
+
+Each stage owns its state and the others call its methods. The journal is written by the sender for signed
+transactions (a batch and its requests, a re-issue, a replacement, an outright refusal: one commit each) and by the
+receipts for outcomes; the batcher and the front door only read it (`Journal.duplicates`), start-up's `adopt` of
+unlabelled rows aside. A call's calldata stays bytes until a JSON-RPC request's parameters.
 
 Guarantees and how they hold:
 

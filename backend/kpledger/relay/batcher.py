@@ -21,7 +21,6 @@ import logging
 import threading
 import time
 from collections import deque
-from typing import Any
 
 from eth_abi import decode as abi_decode
 
@@ -50,8 +49,9 @@ BATCH_TX_OVERHEAD, BATCH_CALL_OVERHEAD = calls.FINISH_GAS + 60_000, 12_000
 
 
 class Queued:
-    """A validated request waiting for the batch sender; `future` (on the caller's event loop) is resolved with
-    its final journal row (`row`) or its refusal (`error`)."""
+    """A validated request waiting for the batch sender, with its call's target and calldata (bytes until the
+    JSON-RPC edge); `future` (on the caller's event loop) is resolved with its final journal row (`row`) or its
+    refusal (`error`)."""
 
     __slots__ = ("req", "to", "data", "contract_signer", "row", "error", "future", "loop", "duplicate", "trace",
                  "alone")
@@ -204,7 +204,7 @@ class Batcher:
         now = time.perf_counter()
         for item in items:
             item.trace.taken = now
-        known = self.journal.run_rows([item.req.request_id for item in items])
+        known = self.journal.duplicates([item.req.request_id for item in items])
         if known:  # requests journaled before (a client's retry): answered from the journal, not run again
             for item in items:
                 row = known.get(item.req.request_id)
@@ -226,7 +226,7 @@ class Batcher:
         for i, (item, (ok, gas, data)) in enumerate(zip(items, outcomes, strict=True)):
             if ok:
                 bound = calls.execution_bound(gas, item.contract_signer)
-                need = calls.gas_for(bound) + BATCH_CALL_OVERHEAD + 16 * (len(item.data) // 2)
+                need = calls.gas_for(bound) + BATCH_CALL_OVERHEAD + 16 * len(item.data)
                 if included and gas_limit + need > cap:
                     # the transaction is full: this call and every one after it wait for the next batch (they were
                     # simulated on top of this one's effects)
@@ -289,16 +289,17 @@ class Batcher:
                 del items[half:]
 
     def _simulate_once(self, items: list[Queued], cap: int) -> list[tuple[bool, int, bytes]]:
-        batch = [(item.to, bytes.fromhex(item.data[2:]), calls.simulation_bound(item.req, cap)) for item in items]
+        batch = [(item.to, item.data, calls.simulation_bound(item.req, cap)) for item in items]
+        data = calls.batch_calldata(calls.SIMULATE_SELECTOR, batch)
         # the gas given explicitly, never the node's default (anvil: the block gas limit; Besu: its RPC gas cap)
         tx = {"from": self.sender.address, "to": self.address, "gas": hex(cap * SIMULATION_SHARE),
-              "data": calls.batch_calldata(calls.SIMULATE_SELECTOR, batch)}
+              "data": "0x" + data.hex()}
         # "pending": on top of the batches sent whose receipt is not read yet
         count, simulated = self.chain.rpc.batch([("eth_getTransactionCount", [self.sender.address, "latest"]),
                                                  ("eth_call", [tx, "pending"])])
         if isinstance(count, RpcError):
             raise count
-        if int(count, 16) < self.receipts.confirmed:
+        if self.receipts.chain_went_back(self.sender.address, int(count, 16)):
             log.warning("the chain lost relayed transactions: reconciling before the next batch")
             self.receipts.reconcile()
             simulated = self.chain.rpc.batch([("eth_call", [tx, "pending"])])[0]
@@ -323,32 +324,14 @@ class Batcher:
         return cap
 
     def _send(self, included: list[tuple[Queued, int]], gas_limit: int) -> None:
-        """Journals every request of the batch in one commit, sends the transaction, hands it to the receipts."""
+        """Has the sender journal every request of the batch in one commit and send the transaction (entered in the
+        receipts' in-flight set before the nonce lock is released: a reconciliation never finalises a batch the
+        receipt thread is reading), then hands it to the receipt thread."""
         by_id = {item.req.request_id: item for item, _bound in included}
         bounds = {item.req.request_id: bound for item, bound in included}
         entries = [(i.req.request_id, i.req.action, i.req.intent.signer, i.req.body()) for i, _bound in included]
-        data = calls.batch_calldata(calls.EXECUTE_SELECTOR,
-                                    [(i.to, bytes.fromhex(i.data[2:]), bound) for i, bound in included])
-        recorded: list[str] = []
-
-        def record(nonce: int, raw: str, tx_hash: str) -> None:
-            self.journal.record_batch(entries, relayer=self.sender.address, relayer_nonce=nonce, raw_tx=raw,
-                                      tx_hash=tx_hash)
-            # the receipt thread owns it from now on: the reconciler leaves its rows alone (marked before the
-            # nonce lock is released, so a reconciliation never finalises a batch the receipt thread is reading)
-            self.receipts.in_flight.add(tx_hash)
-            recorded.append(tx_hash)
-
-        def fail(error: dict[str, Any]) -> None:
-            self.receipts.in_flight.difference_update(recorded)
-            self.journal.update_many({i: {"status": FAILED, "relayer_nonce": None, "error": error} for i in by_id})
-
-        try:
-            tx_hash, raw, nonce = self.sender.journal_and_send(self.address, data, gas_limit, record, fail)
-        except BaseException:
-            self.receipts.in_flight.difference_update(recorded)  # nothing for the receipt thread: the reconciler
-            raise
-        self.receipts.in_flight.difference_update(set(recorded) - {tx_hash})  # re-signed under another nonce
+        data = calls.batch_calldata(calls.EXECUTE_SELECTOR, [(i.to, i.data, bound) for i, bound in included])
+        signed = self.sender.send_batch(self.address, data, gas_limit, entries, self.receipts.in_flight)
         now = time.perf_counter()
         for item, _bound in included:
             item.trace.sent, item.trace.batch_calls = now, len(included)
@@ -361,4 +344,4 @@ class Batcher:
                     "code", ""))
             item.resolve(row=row, error=error)
 
-        self.receipts.follow(SentBatch([i.req for i, _bound in included], tx_hash, raw, nonce, answer))
+        self.receipts.follow(SentBatch([i.req for i, _bound in included], signed, answer))

@@ -32,21 +32,21 @@ def _encoding(action: str) -> tuple[bytes, list[str]]:
     return function_signature_to_4byte_selector(spec.signature), [*spec.abi_types(), AUTHORIZATION_ABI]
 
 
-def calldata(req: WriteRequest) -> str:
-    """The `...BySig` call of a request, 0x-hex (selector and types derived once from the action table)."""
+def calldata(req: WriteRequest) -> bytes:
+    """The `...BySig` call of a request (selector and types derived once from the action table). Calldata stays
+    bytes through the relayer; it becomes 0x-hex only in a JSON-RPC request's parameters."""
     selector, types = _encoding(req.action)
-    return "0x" + (selector + abi.encode(types, [*req.intent.args, req.intent.authorization])).hex()
+    return selector + abi.encode(types, [*req.intent.args, req.intent.authorization])
 
 
-def batch_calldata(selector: bytes, calls: list[tuple[str, bytes, int]]) -> str:
+def batch_calldata(selector: bytes, calls: list[tuple[str, bytes, int]]) -> bytes:
     """KPRelayBatch.execute / simulate calldata for (target, call data, gas bound) triples."""
-    return "0x" + (selector + abi.encode([CALL_ABI], [calls])).hex()
+    return selector + abi.encode([CALL_ABI], [calls])
 
 
-def encoded_call_bytes(data: str) -> int:
-    """What one call (0x-hex call data) adds to the ABI-encoded batch: 160 bytes plus its data padded to 32."""
-    size = (len(data) - 2) // 2
-    return BATCH_CALL_BYTES + -(-size // 32) * 32
+def encoded_call_bytes(data: bytes) -> int:
+    """What one call adds to the ABI-encoded batch: 160 bytes plus its data padded to 32."""
+    return BATCH_CALL_BYTES + -(-len(data) // 32) * 32
 
 
 # ---------------------------------------------------------------- gas bounds (KPRelayBatch gives each call its own)

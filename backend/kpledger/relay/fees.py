@@ -1,6 +1,6 @@
 """Fee bumping for the relayer's stuck transactions: when to re-sign a journaled transaction, and at what fees.
 
-Pure functions (no chain, no journal); `Sender.replacement` and `Receipts._bump` apply them. The rule:
+Pure functions (no chain, no journal); `Sender.replacement` and `Sender.replace` apply them. The rule:
 
 * A transaction is *stuck* when it was sent at least `stuck_after` seconds ago, has no receipt under any hash
   signed for its nonce, its nonce is the relayer's next one on chain (`eth_getTransactionCount(latest)`: the

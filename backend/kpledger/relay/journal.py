@@ -12,6 +12,7 @@ from kpledger.db.session import Database
 
 PENDING, SENT, MINED, FAILED = "pending", "sent", "mined", "failed"
 UNFINISHED = (PENDING, SENT)
+Entry = tuple[str, str, str, dict[str, Any]]  # a request journaled with its batch: (id, action, signer, body)
 
 
 def acknowledged(row: RelayRequest) -> bool:
@@ -32,19 +33,16 @@ class Journal:
         with self.db.session() as s:
             return s.get(RelayRequest, request_id)
 
-    def status(self, request_id: str) -> str | None:
-        """The journaled request's status, None if it was never journaled (a light query for the write path)."""
-        with self.db.engine.connect() as conn:
-            return conn.execute(select(RelayRequest.status).where(RelayRequest.id == request_id)).scalar()
-
-    def run_rows(self, request_ids: list[str]) -> dict[str, RelayRequest]:
-        """The rows of those requests that are journaled and not failed (one query for a whole batch)."""
+    def duplicates(self, request_ids: list[str]) -> dict[str, RelayRequest]:
+        """The duplicate check, the only one: the rows of those requests that were run before (journaled and not
+        failed), which are answered from the journal and never run again. A failed request was not executed:
+        submitted again, it runs again under the same id. One query for a whole batch."""
         with self.db.session() as s:
             q = select(RelayRequest).where(RelayRequest.id.in_(request_ids), RelayRequest.status != FAILED)
             return {row.id: row for row in s.scalars(q)}
 
-    def record_batch(self, entries: list[tuple[str, str, str, dict[str, Any]]], *, relayer: str, relayer_nonce: int,
-                     raw_tx: str, tx_hash: str) -> None:
+    def record_batch(self, entries: list[Entry], *, relayer: str, relayer_nonce: int, raw_tx: str,
+                     tx_hash: str) -> None:
         """Journals the requests of one batch transaction ((id, action, signer, body) in call order) in one commit.
 
         The raw transaction is stored once (relay_transactions), new requests are inserted in bulk, and a
@@ -66,6 +64,14 @@ class Journal:
                 if row["id"] in retried:
                     fields = {k: v for k, v in row.items() if k not in ("id", "action", "signer", "created_at")}
                     s.execute(update(RelayRequest).where(RelayRequest.id == row["id"]).values(**fields))
+
+    def refuse_batch(self, tx_hash: str, request_ids: list[str], error: dict[str, Any]) -> None:
+        """A batch transaction the node refused outright (nothing ran; its nonce is reused): forgets it and marks its
+        requests failed with `error`, in one commit."""
+        with self.db.transaction() as s:
+            s.execute(delete(RelayTransaction).where(RelayTransaction.tx_hash == tx_hash))
+            s.execute(update(RelayRequest).where(RelayRequest.id.in_(request_ids)).values(
+                status=FAILED, relayer_nonce=None, error=error, updated_at=time.time()))
 
     def raw_tx(self, row: RelayRequest) -> str | None:
         """The signed transaction of a journaled request (None once it was refused outright)."""
@@ -116,14 +122,16 @@ class Journal:
                     relayer=relayer, relayer_nonce=relayer_nonce, tx_hash=tx_hash, batch_index=index, status=SENT,
                     block_number=None, error=None, updated_at=now))
 
-    def restore(self, rows: list[RelayRequest]) -> None:
-        """Points requests back at the transaction they had, `sent` (a re-issue the node refused outright: the
-        reconciler finds them there again)."""
+    def refuse_reissue(self, tx_hash: str, rows: list[RelayRequest]) -> None:
+        """A re-issue the node refused outright: forgets it and points its requests back at the transaction they
+        had, `sent` (the reconciler finds them there again), in one commit."""
+        now = time.time()
         with self.db.transaction() as s:
+            s.execute(delete(RelayTransaction).where(RelayTransaction.tx_hash == tx_hash))
             for row in rows:
                 s.execute(update(RelayRequest).where(RelayRequest.id == row.id).values(
                     relayer=row.relayer, relayer_nonce=row.relayer_nonce, tx_hash=row.tx_hash,
-                    batch_index=row.batch_index, status=SENT, updated_at=time.time()))
+                    batch_index=row.batch_index, status=SENT, updated_at=now))
 
     def of_transactions(self, tx_hashes: list[str]) -> list[RelayRequest]:
         """The requests of these transactions, in relayer-nonce and call order."""
@@ -153,11 +161,6 @@ class Journal:
                 if len(page) < chunk:
                     return found
                 below = page[-1][0]
-
-    def forget_transaction(self, tx_hash: str) -> None:
-        """Drops a signed transaction the node refused outright (its nonce is reused by another one)."""
-        with self.db.transaction() as s:
-            s.execute(delete(RelayTransaction).where(RelayTransaction.tx_hash == tx_hash))
 
     def update_many(self, changes: dict[str, dict[str, Any]], *, durable: bool = True) -> dict[str, RelayRequest]:
         """Sets fields of several journaled requests in one commit; returns the updated rows by id.

@@ -3,7 +3,7 @@
 A receipt thread waits for each sent batch's receipt (looking after 1, 2, 4 and then every 8 s whether the node
 still holds it ready, and re-sending it, with every later journaled transaction the node lacks, when it does not:
 a node that restarted, or anvil evicting what did not fit in a full block, lost them; one slow to mine a large
-batch is not made to parse it again), raises its fees when it is stuck below the market's (`_bump`), splits its
+batch is not made to parse it again), raises its fees when it is stuck below the market's (`Sender.replace`), splits its
 logs per call, records every outcome in one commit and answers the waiting requests.
 The reconciler (at start-up, every second in a thread, and before a batch when the chain went back) checks that the
 blocks it saw relayer transactions mined in are still the chain's (a reorganisation replaces them), finalises
@@ -34,9 +34,10 @@ from kpledger.core.errors import ChainRefusal, ChainUnavailable, KPError, RelayF
 from kpledger.db.models import RelayRequest
 from kpledger.ops import metrics
 from kpledger.relay import calls
+from kpledger.relay.inflight import InFlight
 from kpledger.relay.journal import FAILED, MINED, PENDING, SENT, Journal, acknowledged
 from kpledger.relay.request import WriteRequest
-from kpledger.relay.sender import Sender, decode_transaction
+from kpledger.relay.sender import Sender, Signed, decode_transaction
 
 log = logging.getLogger(__name__)
 
@@ -62,13 +63,11 @@ class ResendClock:
 
 @dataclass
 class SentBatch:
-    """A batch transaction sent and journaled: its requests (in call order), hash, raw form and relayer nonce.
+    """A batch transaction sent and journaled: its requests (in call order) and the signed transaction.
     `answer(request_id, row | error)` resolves a waiting request."""
 
     requests: list[WriteRequest]
-    tx_hash: str
-    raw: str
-    nonce: int
+    signed: Signed
     answer: Callable[[str, RelayRequest | None, BaseException | None], None] = field(repr=False)
 
 
@@ -109,9 +108,12 @@ class Receipts:
         self.bump_after = bump_after  # seconds a transaction may wait unmined before its fees are raised (0: never)
         self.max_fee_per_gas = max_fee_per_gas  # the most a replacement may pay per gas (None: no cap)
         self.on_mined: Callable[[int], None] | None = None  # called with the block of each mined batch
-        self.confirmed = 0  # one past the highest relayer nonce seen on chain by this process
-        # batch transactions whose receipt the receipt thread awaits: the reconciler leaves their rows alone
-        self.in_flight: set[str] = set()
+        # per relayer address, one past the highest of its nonces this process saw mined (`chain_went_back`)
+        self._confirmed: dict[str, int] = {}
+        self._confirmed_lock = threading.Lock()
+        # batch transactions whose receipt the receipt thread awaits (the sender enters them): the reconciler leaves
+        # their rows alone
+        self.in_flight = InFlight()
         self._resent_lost = False  # the reconciler re-sent transactions the chain had forgotten: settle them soon
         self.reorg_depth = reorg_depth  # blocks a reorganisation can replace (KP_REORG_DEPTH)
         # relayer transactions seen mined in the last `reorg_depth` blocks: tx hash -> (block number, block hash),
@@ -150,6 +152,21 @@ class Receipts:
         """Hands a sent batch to the receipt thread."""
         self._sent.put(batch)
 
+    # ------------------------------------------------------------ what the chain has mined
+
+    def _confirm(self, relayer: str | None, next_nonce: int) -> None:
+        """Notes that the chain mined the nonces of `relayer` below `next_nonce`."""
+        if relayer is None:
+            return
+        with self._confirmed_lock:
+            self._confirmed[relayer] = max(self._confirmed.get(relayer, 0), next_nonce)
+
+    def chain_went_back(self, relayer: str, chain_nonce: int) -> bool:
+        """Whether the chain's mined nonce of `relayer` is below one this process saw mined: the chain forgot
+        transactions (restarted from an older state), and the journal must be reconciled before the next batch."""
+        with self._confirmed_lock:
+            return chain_nonce < self._confirmed.get(relayer, 0)
+
     # ------------------------------------------------------------ the receipt thread
 
     def _complete_loop(self) -> None:
@@ -164,8 +181,8 @@ class Receipts:
                 for req in batch.requests:
                     batch.answer(req.request_id, None, RelayFailed(f"the relayer failed: {exc}"))
             finally:
-                versions = self.journal.versions(self.sender.address, batch.nonce)
-                self.in_flight.difference_update([*versions, batch.tx_hash])
+                signed = batch.signed
+                self.in_flight.discard([*self.journal.versions(self.sender.address, signed.nonce), signed.tx_hash])
 
     def _complete(self, batch: SentBatch) -> None:
         """Waits for a sent batch's receipt, records every request's outcome (one commit) and answers them."""
@@ -174,10 +191,10 @@ class Receipts:
             for req in batch.requests:
                 batch.answer(req.request_id, None, ChainUnavailable(
                     "the chain did not mine the request in time; resubmit it to learn its outcome",
-                    details={"request_id": req.request_id, "status": PENDING, "tx_hash": batch.tx_hash}))
+                    details={"request_id": req.request_id, "status": PENDING, "tx_hash": batch.signed.tx_hash}))
             return
         receipt, mined_hash = found
-        self.confirmed = max(self.confirmed, batch.nonce + 1)
+        self._confirm(self.sender.address, batch.signed.nonce + 1)
         split = segments(receipt)
         changes = {req.request_id: {**self.outcome(req, index, receipt, mined_hash, split), "tx_hash": mined_hash}
                    for index, req in enumerate(batch.requests)}
@@ -197,7 +214,8 @@ class Receipts:
         re-sending it now and then and raising its fees when it is stuck; None after `receipt_timeout`."""
         deadline = time.monotonic() + self.receipt_timeout
         resends, pause = ResendClock(), 0.001
-        hashes, raw, signed_at = [batch.tx_hash], batch.raw, time.monotonic()
+        nonce = batch.signed.nonce
+        hashes, raw, signed_at = [batch.signed.tx_hash], batch.signed.raw, time.monotonic()
         while not self._stop.is_set():
             try:
                 receipts = self.chain.rpc.batch([("eth_getTransactionReceipt", [h]) for h in hashes])
@@ -205,16 +223,14 @@ class Receipts:
                     if receipt is not None and not isinstance(receipt, Exception):
                         return receipt, tx_hash
                 if self.bump_after and time.monotonic() - signed_at > self.bump_after:
-                    with self.sender.nonces.lock:  # the reconciler must see the new version as awaited
-                        bumped = self._bump(batch.nonce, hashes[-1], raw)
-                        if bumped is not None:
-                            self.in_flight.add(bumped[1])
+                    # the new version is entered in flight under the nonce lock: the reconciler sees it awaited
+                    bumped = self.sender.replace(nonce, hashes[-1], raw, self.max_fee_per_gas, self.in_flight)
                     signed_at = time.monotonic()
                     if bumped is not None:
-                        raw = bumped[0]
-                        hashes.append(bumped[1])
+                        raw = bumped.raw
+                        hashes.append(bumped.tx_hash)
                 elif resends.due():
-                    self._resend_missing(batch.nonce, raw)
+                    self._resend_missing(nonce, raw)
             except (ChainUnavailable, RpcError):
                 pass
             if time.monotonic() > deadline:
@@ -235,26 +251,6 @@ class Receipts:
         for later in self.journal.unmined_raw_from(self.sender.address, ready):
             metrics.resent()
             self.sender.resend(later)
-
-    def _bump(self, nonce: int, current_hash: str, raw: str) -> tuple[str, str] | None:
-        """Replaces a stuck transaction, the lowest the chain has not mined, by the same one at higher fees:
-        journaled (fsync) before it is sent; at most one version can ever be mined (one nonce)."""
-        with self.sender.nonces.lock:
-            if self.sender.chain_nonce("latest") != nonce:
-                return None  # not the lowest unmined: it waits behind another (which is bumped first)
-            if self.sender.rpc("eth_getTransactionByHash", [current_hash]) is None:
-                self.sender.resend(raw)  # the node lost it: re-sent as it is, unless it refuses it for its price
-                if self.sender.rpc("eth_getTransactionByHash", [current_hash]) is not None:
-                    return None
-            replacement = self.sender.replacement(raw, self.max_fee_per_gas)
-            if replacement is None:
-                return None
-            new_raw, new_hash = replacement
-            self.journal.record_replacement(current_hash, nonce, new_raw, new_hash)
-            log.warning("relayer transaction %s (nonce %d) was stuck below the market's fees: replaced by %s",
-                        current_hash, nonce, new_hash)
-            self.sender.resend(new_raw)
-            return replacement
 
     def outcome(self, req: WriteRequest, index: int | None, receipt: dict[str, Any], tx_hash: str | None,
                 split: Segments | None = None) -> dict[str, Any]:
@@ -282,7 +278,7 @@ class Receipts:
     def _refusal(self, req: WriteRequest) -> dict[str, Any]:
         """Why the call fails now (an eth_estimateGas of it alone), or a generic revert."""
         tx = {"from": self.sender.address, "to": self.chain.deployment.address(req.contract),
-              "data": calls.calldata(req)}
+              "data": "0x" + calls.calldata(req).hex()}
         try:
             self.sender.rpc("eth_estimateGas", [tx])
         except RpcError as exc:
@@ -337,7 +333,7 @@ class Receipts:
                          and not self._settle(row, receipts, again)]
             if unsettled:
                 again += self._taken(address, unsettled)
-            self.confirmed = max(self.confirmed, latest)
+            self._confirm(address, latest)
             expected = latest
             for nonce, tx_hash, rows in self._groups(address, latest):
                 for hole in range(max(expected, pending), nonce):
@@ -353,7 +349,8 @@ class Receipts:
                         sender.send_filler(nonce)
                         continue
                 raw = self.journal.raw_tx(rows[0])
-                if not (nonce == latest and self._stuck_since_crash(tx_hash) and self._bump(nonce, tx_hash, raw)):
+                if not (nonce == latest and raw is not None and tx_hash is not None and self._stuck_since_crash(tx_hash)
+                        and self.sender.replace(nonce, tx_hash, raw, self.max_fee_per_gas)):
                     metrics.resent()
                     sender.resend(raw)
                 self._mark_resent(rows)
@@ -472,13 +469,13 @@ class Receipts:
                 continue
             tx = decode_transaction(raw)
             if group[0].batch_index is None:  # a transaction of its own (journals from before batching)
-                entries = [(tx["to"], bytes.fromhex(tx["data"][2:]), tx["gas"])]
+                entries = [(tx["to"], tx["data"], tx["gas"])]
             else:
-                (entries,) = abi_decode([calls.CALL_ABI], bytes.fromhex(tx["data"][10:]))
+                (entries,) = abi_decode([calls.CALL_ABI], tx["data"][4:])
             runnable: list[tuple[RelayRequest, tuple[str, bytes, int]]] = []
             for row in group:
                 target, data, bound = entries[row.batch_index or 0]
-                refusal = self._refused_now(to_checksum_address(target), "0x" + bytes(data).hex())
+                refusal = self._refused_now(to_checksum_address(target), bytes(data))
                 if refusal is None:
                     runnable.append((row, (to_checksum_address(target), bytes(data), int(bound))))
                     continue
@@ -489,10 +486,11 @@ class Receipts:
             if runnable:
                 self._send_again(tx, runnable)
 
-    def _refused_now(self, target: str, data: str) -> dict[str, Any] | None:
+    def _refused_now(self, target: str, data: bytes) -> dict[str, Any] | None:
         """The refusal (code, message, details) a call gets on top of the node's pending state, None if it runs."""
+        call = {"from": self.sender.address, "to": target, "data": "0x" + data.hex()}
         try:
-            self.sender.rpc("eth_call", [{"from": self.sender.address, "to": target, "data": data}, "pending"])
+            self.sender.rpc("eth_call", [call, "pending"])
         except RpcError as exc:
             revert = revert_data(exc)
             if revert is None:
@@ -503,24 +501,18 @@ class Receipts:
 
     def _send_again(self, tx: dict[str, Any], runnable: list[tuple[RelayRequest, tuple[str, bytes, int]]]) -> None:
         """One new transaction for calls of one earlier transaction: a `KPRelayBatch.execute` of them with their
-        gas bounds, and the gas limit of the earlier transaction, which held them and more."""
+        gas bounds, and the gas limit of the earlier transaction, which held them and more. The sender journals it;
+        should the node refuse it outright, the requests point at their earlier transaction again and the next
+        round tries again."""
         batched = runnable[0][0].batch_index is not None
         if batched:
             to = self.chain.deployment.batch
             data = calls.batch_calldata(calls.EXECUTE_SELECTOR, [entry for _row, entry in runnable])
         else:
-            to, data = tx["to"], "0x" + runnable[0][1][1].hex()
-
-        def record(nonce: int, raw: str, tx_hash: str) -> None:
-            moved = [(row.id, index if batched else None) for index, (row, _entry) in enumerate(runnable)]
-            self.journal.reissue(moved, relayer=self.sender.address, relayer_nonce=nonce, raw_tx=raw,
-                                 tx_hash=tx_hash)
-
-        def fail(_error: dict[str, Any]) -> None:  # the node refused it outright: the next round tries again
-            self.journal.restore([row for row, _entry in runnable])
-
+            to, data = tx["to"], runnable[0][1][1]
+        moved = [(row.id, index if batched else None) for index, (row, _entry) in enumerate(runnable)]
         try:
-            self.sender.journal_and_send(to, data, tx["gas"], record, fail)
+            self.sender.send_again(to, data, tx["gas"], moved, [row for row, _entry in runnable])
         except RelayFailed as exc:
             log.warning("executing %d requests again failed: %s", len(runnable), exc.message)
 
@@ -600,7 +592,7 @@ class Receipts:
                 receipts[tx_hash] = self.sender.rpc("eth_getTransactionReceipt", [tx_hash])
             receipt = receipts[tx_hash]
             if receipt is not None:
-                self.confirmed = max(self.confirmed, (row.relayer_nonce or 0) + 1)
+                self._confirm(row.relayer, (row.relayer_nonce or 0) + 1)
                 if tx_hash != row.tx_hash:
                     self.journal.point_to(versions, tx_hash)
                 self._finalise(row, receipt, tx_hash, again)

@@ -147,10 +147,7 @@ class Relayer:
                                        "the key was not changed", code="RotationNotDrained",
                                        details={"address": old, "in_flight": len(self.receipts.in_flight)})
                     time.sleep(0.02)
-                with self.sender.nonces.lock:
-                    self.sender.use_key(new_key)
-                    self.receipts.confirmed = 0
-                    self.sender.init_nonces()
+                self.sender.use_key(new_key)
             finally:
                 self.batcher.resume()
         drained = round(time.monotonic() - started, 3)
@@ -252,11 +249,8 @@ class Relayer:
             raise refused
 
     def _journaled(self, request_id: str) -> RelayRequest | None:
-        """The journal row of a request that was run (not failed), or None: such a request is not run again."""
-        status = self.journal.status(request_id)
-        if status is None or status == FAILED:
-            return None
-        return self.journal.get(request_id)
+        """The journal row of a request that was run before (`Journal.duplicates`), or None."""
+        return self.journal.duplicates([request_id]).get(request_id)
 
     async def _answer_duplicate(self, row: RelayRequest) -> dict[str, Any]:
         if row.status not in (MINED, FAILED):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -27,16 +27,6 @@ def _convert(kind: Kind, value: Any) -> Any:
     return value
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, bytes):
-        return "0x" + value.hex()
-    if isinstance(value, list):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    return value
-
-
 def _padded(data: bytes) -> bytes:
     """A dynamic ABI value's tail: its length, then the bytes padded to whole words."""
     return len(data).to_bytes(32, "big") + data.ljust(-(-len(data) // 32) * 32, b"\0")
@@ -56,12 +46,17 @@ def _encode_request_key(action: str, signer: str, nonce: int, signature: bytes) 
     ))
 
 
+BODY_FIELDS = ("message", "signer", "nonce", "deadline", "signature")
+
+
 @dataclass(frozen=True)
 class WriteRequest:
-    """A validated request body for one action, with its message converted to ABI values."""
+    """A validated request body for one action, with its message converted to ABI values once; the body as
+    received (`source`) is what the journal keeps, never rebuilt from the ABI values."""
 
     action: str
     intent: SignedIntent
+    source: dict[str, Any] = field(compare=False, repr=False)
 
     @classmethod
     def from_body(cls, action: str, body: dict[str, Any]) -> WriteRequest:
@@ -70,7 +65,7 @@ class WriteRequest:
         signature = bytes.fromhex(body["signature"][2:])
         intent = SignedIntent(action, message, eip712.checksum(body["signer"]), int(body["nonce"]),
                               int(body["deadline"]), signature)
-        return cls(action, intent)
+        return cls(action, intent, body)
 
     @property
     def spec(self) -> Action:
@@ -87,10 +82,9 @@ class WriteRequest:
         return "0x" + keccak(_encode_request_key(self.action, i.signer, i.nonce, i.signature)).hex()
 
     def body(self) -> dict[str, Any]:
-        """The request as JSON (for the journal)."""
-        i = self.intent
-        return {"message": _jsonable(i.message), "signer": i.signer, "nonce": i.nonce, "deadline": i.deadline,
-                "signature": "0x" + i.signature.hex()}
+        """The request as JSON, for the journal: the schema-validated body it was built from (its five fields),
+        which `from_body` reads back when the reconciler settles it."""
+        return {name: self.source[name] for name in BODY_FIELDS}
 
     def recovered_signer(self, chain_id: int, verifying_contract: str) -> str | None:
         """The address that produced the signature over the typed data (None if it is not an ECDSA signature)."""
