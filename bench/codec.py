@@ -23,7 +23,7 @@ from kpledger.chain.contracts import Artifacts, Deployment
 from kpledger.chain.decoder import EventSpec, LogDecoder
 from kpledger.core.actions import ACTIONS, AUTHORIZATION_ABI
 from kpledger.core.addresses import checksum
-from kpledger.relay import calls, request
+from kpledger.relay import calls
 
 ROUND_S = 0.005  # each way runs about this long per round
 ROUNDS, ROUNDS_FULL = 15, 40
@@ -93,9 +93,6 @@ def encodings(rounds: int) -> list[Result]:
     ways = {"hand (codec)": lambda: abi.encode(KEY_TYPES, key),
             "faster-eth-abi": lambda: faster_eth_abi.encode(KEY_TYPES, key),
             "eth_abi": lambda: eth_abi.encode(KEY_TYPES, key)}
-    own = getattr(request, "_encode_request_key", None)  # relay/request.py's own encoder, while it has one
-    if own is not None:
-        ways["relay/request.py's own"] = lambda: own(*key)
     results.append(compare("encode request key (string, address, uint256, bytes)", "hand (codec)", ways, rounds))
     return results
 

@@ -13,9 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kpledger import eip712
+from kpledger.chain import abi
 from kpledger.core.actions import ACTIONS, Kind
 from kpledger.eip712 import sign_intent
-from kpledger.relay.request import WriteRequest, _encode_request_key
+from kpledger.relay.request import REQUEST_KEY_TYPES, WriteRequest
 
 VERIFYING = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 KEY = bytes.fromhex("59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d")  # anvil #1
@@ -100,4 +101,4 @@ def test_out_of_range_values_recover_nobody() -> None:
 def test_request_key_matches_eth_abi(action: str, signer: bytes, nonce: int, signature: bytes) -> None:
     address = "0x" + signer.hex()
     expected = abi_encode(["string", "address", "uint256", "bytes"], [action, address, nonce, signature])
-    assert _encode_request_key(action, address, nonce, signature) == expected
+    assert abi.encode(REQUEST_KEY_TYPES, [action, address, nonce, signature]) == expected

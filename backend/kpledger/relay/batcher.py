@@ -22,8 +22,7 @@ import threading
 import time
 from collections import deque
 
-from eth_abi import decode as abi_decode
-
+from kpledger.chain import abi
 from kpledger.chain.contracts import Chain
 from kpledger.chain.errors import RpcError, revert_data
 from kpledger.core.config import Settings
@@ -220,7 +219,7 @@ class Batcher:
         for item in items:
             item.trace.simulated = now
         included: list[tuple[Queued, int]] = []
-        refused: list[tuple[Queued, BaseException]] = []
+        refused: list[tuple[Queued, KPError]] = []
         later: list[Queued] = []  # back to the head of the queue, in order, for the next batch (simulated again)
         gas_limit = BATCH_TX_OVERHEAD
         for i, (item, (ok, gas, data)) in enumerate(zip(items, outcomes, strict=True)):
@@ -309,7 +308,7 @@ class Batcher:
         if revert is None:
             raise simulated
         if revert[:4] == calls.SIMULATED_SELECTOR:
-            (outcomes,) = abi_decode([calls.OUTCOMES_ABI], revert[4:])
+            (outcomes,) = abi.decode([calls.OUTCOMES_ABI], revert[4:])
             return [(bool(ok), int(gas), bytes(data)) for ok, gas, data in outcomes]
         raise self.chain.artifacts.decode_error(revert) from None
 

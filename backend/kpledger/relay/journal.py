@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import CursorResult, delete, func, insert, select, update
 
 from kpledger.db.models import RelayRequest, RelayTransaction
 from kpledger.db.session import Database
@@ -181,6 +181,8 @@ class Journal:
         """Sets fields of a journaled request and commits."""
         with self.db.transaction() as s:
             row = s.get(RelayRequest, request_id)
+            if row is None:
+                raise LookupError(f"no journaled request {request_id}")
             for name, value in fields.items():
                 setattr(row, name, value)
             row.updated_at = time.time()
@@ -228,15 +230,16 @@ class Journal:
         decode) to `relayer`; returns how many."""
         with self.db.transaction() as s:
             s.execute(update(RelayTransaction).where(RelayTransaction.relayer.is_(None)).values(relayer=relayer))
-            return s.execute(update(RelayRequest).where(RelayRequest.relayer.is_(None),
+            done = s.execute(update(RelayRequest).where(RelayRequest.relayer.is_(None),
                                                         RelayRequest.relayer_nonce.is_not(None))
-                             .values(relayer=relayer)).rowcount
+                             .values(relayer=relayer))
+            return cast(CursorResult, done).rowcount  # an UPDATE's result is a CursorResult
 
     def unfinished_relayers(self) -> set[str]:
         """Relayer addresses that have journaled requests without an outcome."""
         with self.db.session() as s:
             return {a for a in s.scalars(select(RelayRequest.relayer).distinct().where(
-                RelayRequest.status.in_(UNFINISHED), RelayRequest.relayer.is_not(None)))}
+                RelayRequest.status.in_(UNFINISHED), RelayRequest.relayer.is_not(None))) if a is not None}
 
     def counts(self) -> tuple[dict[str, int], int]:
         """Requests per status, and the number of transactions with requests not finished."""

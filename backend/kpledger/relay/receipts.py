@@ -24,9 +24,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from eth_abi import decode as abi_decode
 from eth_utils import to_checksum_address
 
+from kpledger.chain import abi
 from kpledger.chain.contracts import Chain
 from kpledger.chain.decoder import LogDecoder
 from kpledger.chain.errors import RpcError, revert_data
@@ -84,7 +84,7 @@ def segments(receipt: dict[str, Any]) -> Segments:
             if topics[0] == calls.DONE_TOPIC:
                 out[index] = (True, current, None)
             else:
-                (reason,) = abi_decode(["bytes"], bytes.fromhex(entry["data"][2:]))
+                (reason,) = abi.decode(["bytes"], bytes.fromhex(entry["data"][2:]))
                 out[index] = (False, [], bytes(reason))
             current = []
         else:
@@ -428,10 +428,12 @@ class Receipts:
         fresh = {h: (None if isinstance(r, Exception) else r) for h, r in zip(replaced, answers, strict=True)}
         lost: list[str] = []
         for row in self.journal.of_transactions(replaced):
-            receipt = fresh[row.tx_hash]
-            receipts[row.tx_hash] = receipt
+            tx_hash = row.tx_hash
+            assert tx_hash is not None  # rows selected by their transaction
+            receipt = fresh[tx_hash]
+            receipts[tx_hash] = receipt
             if receipt is not None:  # mined again in another block: its outcome in the new chain
-                self._finalise(row, receipt, row.tx_hash, again)
+                self._finalise(row, receipt, tx_hash, again)
             elif row.status == MINED:
                 lost.append(row.id)
         for tx_hash, receipt in fresh.items():
@@ -471,7 +473,7 @@ class Receipts:
             if group[0].batch_index is None:  # a transaction of its own (journals from before batching)
                 entries = [(tx["to"], tx["data"], tx["gas"])]
             else:
-                (entries,) = abi_decode([calls.CALL_ABI], tx["data"][4:])
+                (entries,) = abi.decode([calls.CALL_ABI], tx["data"][4:])
             runnable: list[tuple[RelayRequest, tuple[str, bytes, int]]] = []
             for row in group:
                 target, data, bound = entries[row.batch_index or 0]
@@ -507,6 +509,7 @@ class Receipts:
         batched = runnable[0][0].batch_index is not None
         if batched:
             to = self.chain.deployment.batch
+            assert to is not None  # rows are batched only on a deployment with a batch contract
             data = calls.batch_calldata(calls.EXECUTE_SELECTOR, [entry for _row, entry in runnable])
         else:
             to, data = tx["to"], runnable[0][1][1]
@@ -538,6 +541,7 @@ class Receipts:
         """The journaled rows of `address` from `nonce` on, grouped by transaction, in nonce order."""
         groups: dict[tuple[int, str | None], list[RelayRequest]] = {}
         for row in self.journal.from_nonce(address, nonce):
+            assert row.relayer_nonce is not None  # selected by nonce
             groups.setdefault((row.relayer_nonce, row.tx_hash), []).append(row)
         return [(n, h, rows) for (n, h), rows in groups.items()]
 
@@ -585,6 +589,7 @@ class Receipts:
         """Finalises an unfinished row whose relayer nonce the chain has used, from whichever version of its
         transaction was mined; False when none was (another transaction took the nonce, or a reorganisation is
         under way: `reconcile` looks again)."""
+        assert row.relayer is not None and row.relayer_nonce is not None and row.tx_hash is not None  # sent rows
         signed = self.journal.versions(row.relayer, row.relayer_nonce)
         versions = [row.tx_hash, *(h for h in signed if h != row.tx_hash)]
         for tx_hash in versions:

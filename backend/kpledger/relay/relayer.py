@@ -283,9 +283,8 @@ class Relayer:
         names = list(CONTRACTS)
         reads: list[tuple[str, list[Any]]] = []
         for name in names:
-            contract = self.chain.contract(name)
-            reads.append(("eth_call", [{"to": contract.address,
-                                        "data": contract.encode_abi("nonces", args=[address, 0])}, "latest"]))
+            reads.append(("eth_call", [{"to": self.chain.deployment.address(name),
+                                        "data": self.chain.call_data(name, "nonces", [address, 0])}, "latest"]))
         newest = None if checked else self.receipts.newest_mined()
         if newest is not None:
             reads.append(("eth_getBlockByNumber", [hex(newest[0]), False]))

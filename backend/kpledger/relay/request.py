@@ -9,6 +9,7 @@ from typing import Any
 from eth_utils import keccak
 
 from kpledger import eip712
+from kpledger.chain import abi
 from kpledger.core.actions import ACTIONS, Action, Kind
 from kpledger.eip712 import SignedIntent
 
@@ -27,25 +28,7 @@ def _convert(kind: Kind, value: Any) -> Any:
     return value
 
 
-def _padded(data: bytes) -> bytes:
-    """A dynamic ABI value's tail: its length, then the bytes padded to whole words."""
-    return len(data).to_bytes(32, "big") + data.ljust(-(-len(data) // 32) * 32, b"\0")
-
-
-def _encode_request_key(action: str, signer: str, nonce: int, signature: bytes) -> bytes:
-    """abi.encode(string action, address signer, uint256 nonce, bytes signature), written out directly
-    (eth_abi's validating encoder cost more than the rest of the request id); tested against eth_abi."""
-    action_tail = _padded(action.encode())
-    return b"".join((
-        (4 * 32).to_bytes(32, "big"),
-        bytes.fromhex(signer[2:]).rjust(32, b"\0"),
-        nonce.to_bytes(32, "big"),
-        (4 * 32 + len(action_tail)).to_bytes(32, "big"),
-        action_tail,
-        _padded(signature),
-    ))
-
-
+REQUEST_KEY_TYPES = ("string", "address", "uint256", "bytes")  # the idempotency key: abi.encode of these
 BODY_FIELDS = ("message", "signer", "nonce", "deadline", "signature")
 
 
@@ -79,7 +62,7 @@ class WriteRequest:
     def request_id(self) -> str:
         """keccak256(abi.encode(action, signer, nonce, signature)): the idempotency key."""
         i = self.intent
-        return "0x" + keccak(_encode_request_key(self.action, i.signer, i.nonce, i.signature)).hex()
+        return "0x" + keccak(abi.encode(REQUEST_KEY_TYPES, [self.action, i.signer, i.nonce, i.signature])).hex()
 
     def body(self) -> dict[str, Any]:
         """The request as JSON, for the journal: the schema-validated body it was built from (its five fields),
