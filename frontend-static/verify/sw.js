@@ -23,14 +23,15 @@ self.addEventListener("fetch", (event) => {
   if (event.request.method !== "GET" || url.origin !== self.location.origin || url.pathname.startsWith("/v1/")) return;
   event.respondWith((async () => {
     const cache = await caches.open(CACHE);
-    const hit = await cache.match(event.request, { ignoreSearch: true });
+    // ignoreVary: the API answers with "Vary: Origin" (CORS), and a module script's request carries an Origin that
+    // the kept request (cache.addAll's) did not: without it every module missed the cache offline
+    const hit = await cache.match(event.request, { ignoreSearch: true, ignoreVary: true });
     const refresh = () => fetch(event.request).then((response) => {
       if (response.ok) cache.put(event.request, response.clone());
       return response;
     });
     if (!hit) return refresh();
     if (self.navigator.onLine) refresh().catch(() => undefined);  // refreshed for the next visit
-    // a fresh Response of the kept bytes and headers (module scripts refused the kept one offline in Chromium)
-    return new Response(await hit.blob(), { status: hit.status, statusText: hit.statusText, headers: hit.headers });
+    return hit;
   })());
 });

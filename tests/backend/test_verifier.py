@@ -306,8 +306,13 @@ def read_file(page, name: str, pdf: bytes) -> dict[str, str]:
 
 
 def shot(page, name: str) -> None:
+    """A screenshot for docs/pages/offline-verifier.md, in 64 colours (a few tens of kB)."""
+    from PIL import Image
+
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
+    path = SCREENSHOTS / name
+    page.screenshot(path=str(path), full_page=True)
+    Image.open(path).convert("RGB").quantize(colors=64).save(path, optimize=True)
 
 
 def test_offline_after_one_visit_the_verifier_checks_printed_codes(world: World, browser):
@@ -337,8 +342,9 @@ def test_offline_after_one_visit_the_verifier_checks_printed_codes(world: World,
     page.wait_for_selector("#connection[data-online='yes']")
     page.wait_for_function("caches.open('kp-verify-1').then(c => c.keys()).then(k => k.length >= 17)")
 
-    # the network goes: the page says so, and checks with what it kept (the files are in the service worker's cache)
+    # the network goes, and the page is opened again: the service worker serves it from the device
     context.set_offline(True)
+    page.reload()
     page.wait_for_selector("#connection[data-online='no']", timeout=20_000)
     assert "Offline: this device's knowledge is" in page.inner_text("#connection")
     assert "A certificate voided, superseded or confirmed after the last sync" in page.inner_text("#offline-limits")
@@ -379,5 +385,15 @@ def test_offline_after_one_visit_the_verifier_checks_printed_codes(world: World,
     assert online["verdict"] == "genuine" and "import confirmed" in page.inner_text("#status")
     assert "now (online)" in page.inner_text("#status")
     assert not [e for e in errors if "Content Security Policy" in e], errors
+
+    # the ledger unreachable (its server stopped: no network at all) and the page opened again: the service worker
+    # serves it from the device, and the printed code is still checked
+    stop(world.server.process)
+    page.reload()
+    page.wait_for_selector("#connection[data-online='no']", timeout=20_000)
+    again = read_file(page, "BW0000001.pdf", printed)
+    assert (again["verdict"], again["reason"]) == ("genuine", "ok"), again
+    assert "import confirmed" in page.inner_text("#status")  # as last seen online, with its time
+    assert "(offline: the last sync)" in page.inner_text("#status")
 
     context.close()
