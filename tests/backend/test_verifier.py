@@ -249,6 +249,9 @@ def test_a_print_carries_the_signed_terms_or_plainly_the_url_only(world: World):
     assert terms_.recovered(config["chain_id"], config["contracts"]["KPCertificates"]) == \
         world.demo.addr("ca_authority")
     assert "QR: the terms signed by the issuing authority" in pdf_text(slip)
+    a6 = qr_measure(payload.qr_segments(base, text.split("#", 1)[1]), A6_QR)
+    print(f"\n{world.voided}: payload {len(text.split('#', 1)[1])} characters, A6 slip {a6}")
+    assert a6["version"] <= 13 and a6["module_mm"] >= 0.4
     # issued directly on chain: no signature the backend knows, the URL only, said on the slip and on the PDF
     direct = httpx.get(f"{base}/v1/certificates/{world.direct}/slip.pdf").content
     assert qr_texts(direct) == [verification_url(base, world.direct)]
@@ -337,6 +340,10 @@ def test_offline_after_one_visit_the_verifier_checks_printed_codes(world: World,
     page = context.new_page()
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    # every Content-Security-Policy violation the page reports, from its first script on
+    page.add_init_script("""window.__violations = [];
+document.addEventListener("securitypolicyviolation",
+  (e) => window.__violations.push(`${e.violatedDirective} ${e.blockedURI}`));""")
     page.goto(f"{base}/verify/")
     page.wait_for_selector("body[data-offline-ready='yes']", timeout=30_000)
     page.wait_for_selector("#connection[data-online='yes']")
@@ -385,6 +392,7 @@ def test_offline_after_one_visit_the_verifier_checks_printed_codes(world: World,
     assert online["verdict"] == "genuine" and "import confirmed" in page.inner_text("#status")
     assert "now (online)" in page.inner_text("#status")
     assert not [e for e in errors if "Content Security Policy" in e], errors
+    assert page.evaluate("window.__violations") == []
 
     # the ledger unreachable (its server stopped: no network at all) and the page opened again: the service worker
     # serves it from the device, and the printed code is still checked
