@@ -319,6 +319,44 @@ def shot(page, name: str) -> None:
     Image.open(path).convert("RGB").quantize(colors=64).save(path, optimize=True)
 
 
+def y4m(image, path: Path, frames: int = 10) -> None:
+    """A short greyscale video (YUV4MPEG2, 4:2:0) of an image: what Chromium's fake camera plays in a loop."""
+    grey = image.convert("L")
+    width, height = (grey.width // 2) * 2, (grey.height // 2) * 2
+    grey = grey.crop((0, 0, width, height))
+    chroma = bytes([128]) * (width // 2 * height // 2)
+    frame = b"FRAME\n" + grey.tobytes() + chroma + chroma
+    path.write_bytes(f"YUV4MPEG2 W{width} H{height} F5:1 Ip A1:1 C420jpeg\n".encode() + frame * frames)
+
+
+def test_the_officer_scans_the_slip_with_the_camera(world: World, tmp_path: Path):
+    """The camera path: Chromium's fake camera films the printed slip; the page reads the code from the video."""
+    pytest.importorskip("playwright.sync_api")
+    from playwright.sync_api import sync_playwright
+
+    slip = httpx.get(f"{world.server.url}/v1/certificates/BW0000001/slip.pdf").content
+    page_image = pdfium.PdfDocument(slip)[0].render(scale=2).to_pil()
+    # the top of the slip, where the code is, in a 640 x 480 picture, as a phone held over the label
+    top = page_image.crop((0, 0, page_image.width, page_image.width * 3 // 4)).resize((640, 480))
+    video = tmp_path / "slip.y4m"
+    y4m(top, video)
+    args = [*ARGS, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+            f"--use-file-for-fake-video-capture={video}"]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=args)
+        context = browser.new_context(viewport={"width": 430, "height": 900})
+        context.grant_permissions(["camera"], origin=world.server.url)
+        page = context.new_page()
+        page.goto(f"{world.server.url}/verify/")
+        page.wait_for_selector("#connection[data-online='yes']", timeout=30_000)
+        page.click("#scan")
+        found = verdict(page)
+        assert (found["verdict"], found["reason"]) == ("genuine", "ok"), found
+        assert "import confirmed" in page.inner_text("#status") and "now (online)" in page.inner_text("#status")
+        assert page.locator("#camera").is_hidden()  # the camera stops once the code is read
+        browser.close()
+
+
 def test_offline_after_one_visit_the_verifier_checks_printed_codes(world: World, browser):
     base = world.server.url
     printed = world.demo.clients["antwerp_trader"].printable_certificate("BW0000001")  # the A4 PDF, as printed
@@ -402,6 +440,7 @@ document.addEventListener("securitypolicyviolation",
     assert not [e for e in errors if "Content Security Policy" in e], errors
     assert page.evaluate("window.__violations") == []
 
+    # (last in this module: it stops the module's server)
     # the ledger unreachable (its server stopped: no network at all) and the page opened again: the service worker
     # serves it from the device, and the printed code is still checked
     stop(world.server.process)
@@ -413,3 +452,4 @@ document.addEventListener("securitypolicyviolation",
     assert "(offline: the last sync)" in page.inner_text("#status")
 
     context.close()
+
