@@ -64,18 +64,20 @@ def ledger_facts(session: Session, number: str) -> LedgerFacts:
 
 def issue_payload(session: Session, number: str) -> str | None:
     """The signed QR payload of a certificate (`kpledger.certificates.payload`): the IssueCertificate intent its
-    authority signed, as the relay journal kept it, if it is the one the chain recorded (same number, document hash
-    and signer); None for a certificate issued without this relayer (directly on chain): its QR carries the URL
-    only."""
+    authority signed, as the relay journal kept it, if it is the one the chain recorded (in the issuing transaction,
+    same number, document hash and signer); None for a certificate issued without this relayer (directly on chain):
+    its QR carries the URL only."""
     cert = session.execute(select(m.Certificate).where(m.Certificate.number == number)).scalar_one_or_none()
     if cert is None:
         return None
+    # the requests of the transaction that issued it (tx_hash is indexed, and the journal points a request at the
+    # version of its transaction that was mined): a few rows, never a scan of the journal
     rows = session.execute(select(m.RelayRequest.signer, m.RelayRequest.body).where(
-        m.RelayRequest.action == payload.ACTION, m.RelayRequest.status != "failed",
-        m.RelayRequest.body["message"]["number"].as_string() == number)).all()
+        m.RelayRequest.tx_hash == cert.issued_tx, m.RelayRequest.action == payload.ACTION,
+        m.RelayRequest.status != "failed")).all()
     for signer, body in rows:
         message = body["message"]
-        if signer.lower() == cert.issued_by.lower() and \
+        if message.get("number") == number and signer.lower() == cert.issued_by.lower() and \
                 str(message.get("documentHash", "")).lower() == cert.document_hash.lower():
             return payload.encode(message, body["signer"], int(body["nonce"]), int(body["deadline"]),
                                   body["signature"])
