@@ -94,6 +94,32 @@ function showConnection() {
       + "Anything that happened on the ledger since is unknown here.");
 }
 
+/** Compares the trust list's block hash with a node's block of that number: a list made up, or read on a fork,
+ * does not match. The node is the officer's choice (kept on the device), not the backend's. */
+async function checkAgainstNode(url) {
+  const out = $("node-result");
+  const trust = load(TRUST, null);
+  if (!trust) return;
+  localStorage.setItem("kp-verify-node", url);
+  const block = trust.list.block;
+  try {
+    const response = await fetch(url, { method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_getBlockByNumber",
+        params: [`0x${Number(block.number).toString(16)}`, false] }) });
+    const answer = await response.json();
+    const hash = answer.result?.hash;
+    const same = typeof hash === "string" && hash.toLowerCase() === block.hash.toLowerCase();
+    out.dataset.chainCheck = same ? "ok" : "mismatch";
+    out.textContent = same
+      ? `✓ The node has the same block ${block.number}: this trust list is the chain's at that block.`
+      : `✗ The node's block ${block.number} is ${hash || "unknown"}, not the trust list's ${block.hash}: do not rely `
+        + "on this list (another chain, a fork, or a list not read from the chain).";
+  } catch (error) {
+    out.dataset.chainCheck = "error";
+    out.textContent = `The node did not answer (${error.message || error}).`;
+  }
+}
+
 // ---------------------------------------------------------------- the verdict
 
 function authorityOf(list, address) {
@@ -343,6 +369,11 @@ async function start() {
   showConnection();
   $("file").addEventListener("change", () => { if ($("file").files[0]) readFile($("file").files[0]); });
   $("scan").addEventListener("click", scan);
+  $("node").value = localStorage.getItem("kp-verify-node") || "";
+  $("node-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    if ($("node").value) checkAgainstNode($("node").value.trim());
+  });
   $("paste-form").addEventListener("submit", (event) => {
     event.preventDefault();
     check($("paste").value);

@@ -329,8 +329,9 @@ def y4m(image, path: Path, frames: int = 10) -> None:
     path.write_bytes(f"YUV4MPEG2 W{width} H{height} F5:1 Ip A1:1 C420jpeg\n".encode() + frame * frames)
 
 
-def test_the_officer_scans_the_slip_with_the_camera(world: World, tmp_path: Path):
-    """The camera path: Chromium's fake camera films the printed slip; the page reads the code from the video."""
+def test_the_officer_checks_the_list_against_a_node_and_scans_the_slip_with_the_camera(world: World, tmp_path: Path):
+    """The trust list's block compared with a node's; the camera path: Chromium's fake camera films the printed slip,
+    the page reads the code from the video."""
     pytest.importorskip("playwright.sync_api")
     from playwright.sync_api import sync_playwright
 
@@ -348,6 +349,20 @@ def test_the_officer_scans_the_slip_with_the_camera(world: World, tmp_path: Path
         context.grant_permissions(["camera"], origin=world.server.url)
         page = context.new_page()
         page.goto(f"{world.server.url}/verify/")
+        page.wait_for_selector("#connection[data-online='yes']", timeout=30_000)
+        # the trust list checked against a node of the chain the officer names (here the test chain's)
+        page.fill("#node", world.chain.url)
+        page.click("#node-form button")
+        page.wait_for_selector("#node-result[data-chain-check='ok']", timeout=20_000)
+        assert "this trust list is the chain's at that block" in page.inner_text("#node-result")
+        # a list whose block hash is not the chain's (made up, or read on a fork) is called out
+        page.evaluate("""() => { const t = JSON.parse(localStorage.getItem('kp-verify-trust'));
+            t.list.block.hash = '0x' + 'ab'.repeat(32);
+            localStorage.setItem('kp-verify-trust', JSON.stringify(t)); }""")
+        page.click("#node-form button")
+        page.wait_for_selector("#node-result[data-chain-check='mismatch']", timeout=20_000)
+        assert "do not rely on this list" in page.inner_text("#node-result")
+        page.reload()  # synced again from the ledger
         page.wait_for_selector("#connection[data-online='yes']", timeout=30_000)
         page.click("#scan")
         found = verdict(page)
