@@ -170,9 +170,13 @@ async function check(text) {
   const payload = payloadOf(text);
   const trust = load(TRUST, null);
   if (!payload) {
-    render("not-genuine", "✗ Not a signed KP certificate code",
+    const number = /#\/certificate\/([A-Z0-9-]{3,32})$/.exec(String(text || "").trim())?.[1];
+    render(number ? "unknown" : "not-genuine", number ? `? Certificate ${number}: no signed terms in this code`
+      : "✗ Not a signed KP certificate code",
       [h("p", {}, "This code carries no signed terms (an older print, a certificate issued directly on the ledger, "
-        + "or another code). Check the certificate on the ledger by its number when online.")]);
+        + "or another code): it cannot be checked offline. Check the certificate on the ledger by its number when "
+        + "online."), number ? h("p", {}, h("a", { href: `../#/certificate/${number}` },
+        `Open certificate ${number} on the ledger (needs the network)`)) : ""]);
     $("result").dataset.reason = "no-payload";
     return;
   }

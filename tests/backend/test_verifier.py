@@ -455,6 +455,12 @@ document.addEventListener("securitypolicyviolation",
     assert not [e for e in errors if "Content Security Policy" in e], errors
     assert page.evaluate("window.__violations") == []
 
+    # a URL-only code (a certificate issued directly on chain): said plainly, with the way to check it online
+    direct = check_text(page, qr_texts(httpx.get(f"{base}/v1/certificates/{world.direct}/slip.pdf").content)[0])
+    assert (direct["verdict"], direct["reason"]) == ("unknown", "no-payload")
+    assert f"Certificate {world.direct}: no signed terms in this code" in direct["text"]
+    assert "it cannot be checked offline" in direct["text"]
+
     # (last in this module: it stops the module's server)
     # the ledger unreachable (its server stopped: no network at all) and the page opened again: the service worker
     # serves it from the device, and the printed code is still checked
