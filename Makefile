@@ -9,6 +9,12 @@ PY := $(VENV)/bin/python
 VENDOR := frontend-static/vendor
 VENDORED := node_modules/qrcode-generator/dist/qrcode.js node_modules/ethers/dist/ethers.min.js \
 	node_modules/chart.js/dist/chart.umd.min.js
+# the offline verifier's libraries (verify/vendor/, inside its service worker's scope so that its workers are served
+# offline too): zxing-wasm's QR reader and its WebAssembly, pdf.js and its worker (to read a PDF's QR), ethers
+VERIFY_VENDOR := frontend-static/verify/vendor
+VERIFY_VENDORED := node_modules/zxing-wasm/dist/iife/reader/index.js node_modules/zxing-wasm/dist/reader/zxing_reader.wasm \
+	node_modules/pdfjs-dist/build/pdf.min.mjs node_modules/pdfjs-dist/build/pdf.worker.min.mjs \
+	node_modules/ethers/dist/ethers.min.js
 # Swagger UI for the API's /docs (served from vendor/swagger-ui/: no CDN, works offline)
 SWAGGER_UI := swagger-ui-bundle.js swagger-ui.css favicon-32x32.png
 SOLC_VERSION := $(shell node -p "require('./package.json').dependencies.solc")
@@ -29,6 +35,9 @@ $(VENDOR)/.copied: node_modules/.installed Makefile
 	@mkdir -p $(VENDOR)/swagger-ui
 	@cp $(VENDORED) $(VENDOR)/
 	@cp $(addprefix node_modules/swagger-ui-dist/,$(SWAGGER_UI)) $(VENDOR)/swagger-ui/
+	@mkdir -p $(VERIFY_VENDOR)
+	@cp $(VERIFY_VENDORED) $(VERIFY_VENDOR)/
+	@mv $(VERIFY_VENDOR)/index.js $(VERIFY_VENDOR)/zxing-reader.js
 	@touch $@
 
 # the console's pinned copy of the action table (committed; test_console.py fails while it is stale)

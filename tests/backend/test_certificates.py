@@ -18,6 +18,7 @@ import pytest
 from click.testing import CliRunner
 from console_support import ARGS, CHROMIUM, PHONE, axe_violations, screenshot
 
+from kpledger.certificates import payload
 from kpledger.certificates.document import encode, parse
 from kpledger.client import ClientError
 from kpledger.core.seals import seal_id_of
@@ -405,6 +406,16 @@ def qr_texts(pdf: bytes) -> list[str]:
     return [found.text for found in zxingcpp.read_barcodes(image)]
 
 
+def assert_signed_qr(world: World, texts: list[str], number: str) -> None:
+    """One QR code, of the offline verifier's URL with the terms the issuing authority signed (issue 23)."""
+    prefix = f"{world.server.url}/verify/#"
+    assert len(texts) == 1 and texts[0].startswith(prefix), texts
+    signed = payload.decode(texts[0][len(prefix):])
+    config = httpx.get(f"{world.server.url}/v1/config").json()
+    assert signed.message["number"] == number
+    assert signed.recovered(config["chain_id"], config["contracts"]["KPCertificates"]) == signed.signer
+
+
 def field(text: str, label: str) -> str:
     """The value printed beside a label of the certificate's table (the PDF's text: a row's label, then its value's
     first line)."""
@@ -421,7 +432,7 @@ def test_a_party_prints_the_certificate_as_html_and_as_a_one_page_pdf_with_its_q
     url = f"{world.server.url}/#/certificate/BW0000001"
     pdf = importer.printable_certificate("BW0000001")
     assert pdf.startswith(b"%PDF-")
-    assert qr_texts(pdf) == [url]
+    assert_signed_qr(world, qr_texts(pdf), "BW0000001")  # the URL in words beside it
     pages, text = pdf_text(pdf)
     assert pages == 1
     for words in ("Kimberley Process Certificate", "BW0000001", "Kimberley Process Certification Scheme",
@@ -472,7 +483,7 @@ def test_the_printed_certificate_is_refused_to_anyone_but_its_parties(world: Wor
 def test_the_public_verification_slip_carries_the_qr_code_and_no_confidential_field(world: World, api):
     answer = api.get("/v1/certificates/EU0000001/slip.pdf")
     assert answer.status_code == 200 and answer.headers["content-type"] == "application/pdf"
-    assert qr_texts(answer.content) == [f"{world.server.url}/#/certificate/EU0000001"]
+    assert_signed_qr(world, qr_texts(answer.content), "EU0000001")
     pages, text = pdf_text(answer.content)
     assert pages == 1 and "EU0000001" in text and "Mumbai Diamond Cutters Pvt Ltd" in text
     assert field(text, "Route") == "European Union (EU) -> India (IN)"

@@ -20,6 +20,11 @@ PAGE_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src
                f"connect-src 'self' http: https:; form-action 'self'; {GUARDS}")
 
 
+# the offline verifier (verify/) compiles its QR decoder's WebAssembly: that needs 'wasm-unsafe-eval' (not
+# 'unsafe-eval': no string of code is ever evaluated), and for those pages only
+VERIFY_POLICY = PAGE_POLICY.replace("script-src 'self';", "script-src 'self' 'wasm-unsafe-eval';")
+
+
 def page_headers(policy: str = PAGE_POLICY) -> dict[str, str]:
     """The headers of an HTML page under `policy` (a Content-Security-Policy that ends with GUARDS)."""
     return {"Content-Security-Policy": policy, "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff",
@@ -33,11 +38,13 @@ def inline_script_hashes(html: str) -> str:
 
 
 class PageFiles(StaticFiles):
-    """The viewer's static files, each with page_headers()."""
+    """The viewer's static files, each with page_headers() (the verifier's, under verify/, with VERIFY_POLICY)."""
 
     HEADERS = page_headers()
+    VERIFY_HEADERS = page_headers(VERIFY_POLICY)
 
     async def get_response(self, path: str, scope: Scope) -> Response:
         response = await super().get_response(path, scope)
-        response.headers.update(self.HEADERS)
+        verifier = path == "verify" or path.startswith("verify/")
+        response.headers.update(self.VERIFY_HEADERS if verifier else self.HEADERS)
         return response

@@ -24,8 +24,10 @@ from reportlab.lib.pagesizes import A4, A6
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from segno.consts import MODE_MAPPING
 
 from kpledger.certificates import verification_url
+from kpledger.certificates.payload import QrContent
 from kpledger.core.constants import hs_code
 from kpledger.core.documents import CERTIFICATE_SCHEMA
 from kpledger.core.seals import label_matches
@@ -35,11 +37,24 @@ __all__ = ["printable_html", "printable_pdf", "slip_pdf", "verification_url"]
 
 QR_ERROR = "m"  # 15% of the code may be damaged (a label on a container gets scuffed)
 QR_BORDER = 4  # the quiet zone, in modules, that scanners need
+A4_QR, A6_QR = 40 * mm, 34 * mm  # printed QR sizes, quiet zone included (the module size is this / modules)
 INK, MUTED, RULE = colors.HexColor("#111827"), colors.HexColor("#4b5563"), colors.HexColor("#9ca3af")
 
 
-def qr_code(url: str) -> segno.QRCode:
-    return segno.make(url, error=QR_ERROR, micro=False)
+def qr_code(content: QrContent) -> segno.QRCode:
+    """The QR code of a URL, or of segments (the signed URL: its payload in alphanumeric mode)."""
+    if isinstance(content, str):
+        return segno.make(content, error=QR_ERROR, micro=False)
+    segments = [(text, MODE_MAPPING[mode]) for text, mode in content]
+    # segno takes a list of (text, mode) segments (its hints name only a single value)
+    return segno.make(segments, error=QR_ERROR, micro=False)  # type: ignore[arg-type]
+
+
+def qr_note(content: QrContent) -> str:
+    """What the QR code carries, said under it."""
+    if isinstance(content, str):
+        return "QR: the verification page only (no signed terms: the certificate was issued directly on the ledger)"
+    return "QR: the terms signed by the issuing authority, checked offline by the KP verifier (/verify/)"
 
 
 def _origin(codes: list[str], mixed: bool, names: Mapping[str, str]) -> str:
@@ -103,12 +118,15 @@ def _grouped(amount: str) -> str:
 # ---------------------------------------------------------------- HTML (print from the browser)
 
 
-def printable_html(document: dict[str, Any], url: str, sha256: str, names: Mapping[str, str]) -> str:
-    """The certificate as one self-contained HTML page laid out for A4 printing (no script, no external file)."""
+def printable_html(document: dict[str, Any], url: str, sha256: str, names: Mapping[str, str],
+                   qr: QrContent | None = None) -> str:
+    """The certificate as one self-contained HTML page laid out for A4 printing (no script, no external file); `qr`:
+    what its QR code encodes (by default `url`)."""
     rows = "\n".join(
         f"<tr><th scope=\"row\">{escape(label)}</th><td>{'<br>'.join(_text(line) for line in lines)}</td></tr>"
         for label, lines in certificate_fields(document, names))
-    qr = qr_code(url).svg_inline(scale=3, border=QR_BORDER, omitsize=False)
+    content = url if qr is None else qr
+    svg = qr_code(content).svg_inline(scale=3, border=QR_BORDER, omitsize=False)
     number = _text(document["number"])
     return f"""<!doctype html>
 <html lang="en">
@@ -142,8 +160,8 @@ def printable_html(document: dict[str, Any], url: str, sha256: str, names: Mappi
     <p class="statement">{_text(document["statement"])}</p>
   </div>
   <figure role="img" aria-label="QR code of the public verification page of certificate {number}">
-    {qr}
-    <figcaption>Verify on the KP Ledger:<br>{escape(url)}</figcaption>
+    {svg}
+    <figcaption>Verify on the KP Ledger:<br>{escape(url)}<br>{escape(qr_note(content))}</figcaption>
   </figure>
 </header>
 <table>
@@ -165,9 +183,9 @@ in US dollars is confidential to the parties and their authorities.</footer>
 class _Qr(Flowable):
     """A QR code drawn module by module as vector squares (sharp at any print resolution)."""
 
-    def __init__(self, url: str, size: float):
+    def __init__(self, content: QrContent, size: float):
         super().__init__()
-        self.rows = [list(row) for row in qr_code(url).matrix_iter(border=QR_BORDER)]
+        self.rows = [list(row) for row in qr_code(content).matrix_iter(border=QR_BORDER)]
         self.width = self.height = size
 
     def draw(self) -> None:
@@ -218,11 +236,11 @@ def _pdf(pagesize: tuple[float, float], margin: float, story: list[Flowable], *,
 
 
 def _header(styles: dict[str, ParagraphStyle], heading: str, number: str, statement: str | None, url: str,
-            qr_size: float, width: float) -> Table:
+            qr: QrContent, qr_size: float, width: float) -> Table:
     left: list[Flowable] = [Paragraph(_text(heading), styles["title"]), Paragraph(_text(number), styles["number"])]
     if statement:
         left += [Spacer(1, 2 * mm), Paragraph(_text(statement), styles["statement"])]
-    right = [_Qr(url, qr_size), Paragraph(escape(url), styles["small"])]
+    right = [_Qr(qr, qr_size), Paragraph(escape(url), styles["small"]), Paragraph(escape(qr_note(qr)), styles["small"])]
     table = Table([[left, right]], colWidths=[width - qr_size - 4 * mm, qr_size + 4 * mm])
     table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LINEBELOW", (0, 0), (-1, 0), 1.2, INK),
                                ("BOTTOMPADDING", (0, 0), (-1, -1), 6)]))
@@ -238,9 +256,10 @@ def _fields(styles: dict[str, ParagraphStyle], rows: list[tuple[str, list[str]]]
     return table
 
 
-def printable_pdf(document: dict[str, Any], url: str, sha256: str, names: Mapping[str, str]) -> bytes:
-    """The certificate on one A4 page: every Annex I field, the validation, the QR code of its verification page;
-    `names`: the participants' names on the ledger by ISO code."""
+def printable_pdf(document: dict[str, Any], url: str, sha256: str, names: Mapping[str, str],
+                  qr: QrContent | None = None) -> bytes:
+    """The certificate on one A4 page: every Annex I field, the validation, the QR code (`qr`: the signed URL, or by
+    default `url`, its verification page); `names`: the participants' names on the ledger by ISO code."""
     margin, styles = 14 * mm, _styles(9.5)
     width = A4[0] - 2 * margin
     signature = Table([["Signature and stamp of the exporting authority", "Importing authority: import confirmed on"]],
@@ -248,8 +267,8 @@ def printable_pdf(document: dict[str, Any], url: str, sha256: str, names: Mappin
     signature.setStyle(TableStyle([("LINEABOVE", (0, 0), (0, 0), 0.8, INK), ("LINEABOVE", (1, 0), (1, 0), 0.8, INK),
                                    ("FONTSIZE", (0, 0), (-1, -1), 8), ("TEXTCOLOR", (0, 0), (-1, -1), MUTED)]))
     story = [
-        _header(styles, "Kimberley Process Certificate", document["number"], document["statement"], url, 40 * mm,
-                width),
+        _header(styles, "Kimberley Process Certificate", document["number"], document["statement"], url,
+                url if qr is None else qr, A4_QR, width),
         Spacer(1, 4 * mm),
         _fields(styles, certificate_fields(document, names), width),
         signature,
@@ -282,12 +301,14 @@ def slip_fields(certificate: dict[str, Any], participants: Mapping[str, str]) ->
     ]
 
 
-def slip_pdf(certificate: dict[str, Any], participants: Mapping[str, str], url: str) -> bytes:
-    """A public A6 verification slip for the container's label: number, the chain's facts, a large QR code."""
+def slip_pdf(certificate: dict[str, Any], participants: Mapping[str, str], url: str,
+             qr: QrContent | None = None) -> bytes:
+    """A public A6 verification slip for the container's label: number, the chain's facts, a large QR code (`qr`:
+    the signed URL, or by default `url`)."""
     margin, styles = 7 * mm, _styles(7.5)
     width = A6[0] - 2 * margin
     story = [
-        _header(styles, "KP certificate", certificate["number"], None, url, 34 * mm, width),
+        _header(styles, "KP certificate", certificate["number"], None, url, url if qr is None else qr, A6_QR, width),
         Spacer(1, 2 * mm),
         _fields(styles, slip_fields(certificate, participants), width, split=0.3),
         Spacer(1, 2 * mm),

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kpledger.certificates import payload
 from kpledger.certificates.document import LedgerFacts
 from kpledger.core.errors import NotFound
 from kpledger.db import models as m
@@ -59,3 +60,25 @@ def ledger_facts(session: Session, number: str) -> LedgerFacts:
         issued_at=cert.issued_at, expires_at=cert.expires_at, exporter_account=cert.exporter_account,
         importer_account=cert.importer_account, replaces=cert.replaces,
         seal_id=consignment.seal_id if consignment else None)
+
+
+def issue_payload(session: Session, number: str) -> str | None:
+    """The signed QR payload of a certificate (`kpledger.certificates.payload`): the IssueCertificate intent its
+    authority signed, as the relay journal kept it, if it is the one the chain recorded (in the issuing transaction,
+    same number, document hash and signer); None for a certificate issued without this relayer (directly on chain):
+    its QR carries the URL only."""
+    cert = session.execute(select(m.Certificate).where(m.Certificate.number == number)).scalar_one_or_none()
+    if cert is None:
+        return None
+    # the requests of the transaction that issued it (tx_hash is indexed, and the journal points a request at the
+    # version of its transaction that was mined): a few rows, never a scan of the journal
+    rows = session.execute(select(m.RelayRequest.signer, m.RelayRequest.body).where(
+        m.RelayRequest.tx_hash == cert.issued_tx, m.RelayRequest.action == payload.ACTION,
+        m.RelayRequest.status != "failed")).all()
+    for signer, body in rows:
+        message = body["message"]
+        if message.get("number") == number and signer.lower() == cert.issued_by.lower() and \
+                str(message.get("documentHash", "")).lower() == cert.document_hash.lower():
+            return payload.encode(message, body["signer"], int(body["nonce"]), int(body["deadline"]),
+                                  body["signature"])
+    return None

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from kpledger.core.constants import role_bits
+from kpledger.core.constants import AUTHORITY, role_bits
 from kpledger.core.errors import NotFound
 from kpledger.db import models as m
 from kpledger.queries.views import member_view, participant_view, profile_change_view
@@ -60,3 +60,24 @@ def search_members(session: Session, code: str, query: str = "", roles: list[str
     total = session.execute(select(func.count()).select_from(wanted.subquery())).scalar_one()
     rows = session.execute(wanted.order_by(func.lower(m.Member.name), m.Member.address).limit(limit)).scalars()
     return {"participant": code, "query": query, "data": [member_view(x) for x in rows], "count": total}
+
+
+def trust_list(session: Session) -> dict[str, Any]:
+    """Every participant with its authorities (address, public name) and status, and the block the index had read
+    fully when this was read (one session: the list is the state at that block)."""
+    cursor = session.get(m.Cursor, 1)
+    number, block_hash = (cursor.block_number, cursor.block_hash) if cursor else (0, "0x" + "00" * 32)
+    # the index keeps a block's time with its events (indexed_blocks has none): null for a block without events
+    timestamp = session.execute(select(m.Event.timestamp).where(m.Event.block_number == number).limit(1)).scalar()
+    authorities: dict[str, list[dict[str, Any]]] = {}
+    rows = session.execute(select(m.Member).where(m.Member.roles.op("&")(AUTHORITY) != 0)
+                           .order_by(m.Member.address)).scalars()
+    for member in rows:
+        authorities.setdefault(member.participant, []).append({"address": member.address, "name": member.name})
+    data = [{"code": p.code, "name": p.name, "status": p.status, "authorities": authorities.get(p.code, [])}
+            for p in session.execute(select(m.Participant).order_by(m.Participant.code)).scalars()]
+    voided = [{"number": n, "superseded_by": by} for n, by in session.execute(
+        select(m.Certificate.number, m.Certificate.superseded_by).where(m.Certificate.status == "voided")
+        .order_by(m.Certificate.number))]
+    return {"block": {"number": number, "hash": block_hash, "timestamp": timestamp},
+            "participants": data, "count": len(data), "voided": voided}

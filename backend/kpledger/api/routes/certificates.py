@@ -14,7 +14,7 @@ from kpledger.api.pages import GUARDS, page_headers
 from kpledger.api.routes.documents import require_party
 from kpledger.api.schemas.errors import errors
 from kpledger.certificates import document as certificate_document
-from kpledger.certificates import render, verification_url
+from kpledger.certificates import payload, render, verification_url
 from kpledger.certificates.document import utc_date
 from kpledger.core.errors import Conflict, KPError
 from kpledger.db.session import Database
@@ -49,7 +49,8 @@ def _html(db: Database, number: str, signer: str, base: str) -> Response:
     document, sha256 = _filed_document(db, number, signer)
     with db.session() as s:
         names = participants.participant_names(s)
-    html = render.printable_html(document, verification_url(base, number), sha256, names)
+        qr = payload.qr_content(base, number, certificates.issue_payload(s, number))
+    html = render.printable_html(document, verification_url(base, number), sha256, names, qr)
     return Response(html, media_type="text/html; charset=utf-8", headers={**PRIVATE, **PRINTABLE_HTML})
 
 
@@ -63,7 +64,8 @@ def _pdf(db: Database, number: str, signer: str, base: str) -> Response:
         document, sha256 = _filed_document(db, number, signer)
         with db.session() as s:
             names = participants.participant_names(s)
-        pdf = render.printable_pdf(document, verification_url(base, number), sha256, names)
+            qr = payload.qr_content(base, number, certificates.issue_payload(s, number))
+        pdf = render.printable_pdf(document, verification_url(base, number), sha256, names, qr)
         with db.transaction() as s:
             q.store_print(s, number, pdf, signer)
     return Response(pdf, media_type="application/pdf", headers={
@@ -100,7 +102,9 @@ def read_verification_slip(number: Number, request: Request, db: DbDep) -> Respo
     with db.session() as s:
         view = certificates.get_certificate(s, number)
         countries = participants.participant_names(s)
+        signed = certificates.issue_payload(s, number)
     view["issued_date"], view["expiry_date"] = utc_date(view["issued_at"]), utc_date(view["expires_at"])
-    pdf = render.slip_pdf(view, countries, verification_url(public_base_url(request), number))
+    base = public_base_url(request)
+    pdf = render.slip_pdf(view, countries, verification_url(base, number), payload.qr_content(base, number, signed))
     return Response(pdf, media_type="application/pdf", headers={
         "Content-Disposition": f'inline; filename="{number}-slip.pdf"', "X-Content-Type-Options": "nosniff"})

@@ -30,7 +30,7 @@ from kpledger.api.schemas.certificates import (
 )
 from kpledger.api.schemas.errors import BODY, errors
 from kpledger.certificates import document as certificate_document
-from kpledger.certificates import render, verification_url
+from kpledger.certificates import payload, render, verification_url
 from kpledger.core.documents import CERTIFICATE_SCHEMA
 from kpledger.core.errors import DocumentInvalid, Forbidden, InvalidRequest
 from kpledger.db.session import Database
@@ -82,9 +82,10 @@ def _file(db: Database, kind: str, reference: str, signer: str, body: bytes, con
         answer = {"sha256": digest, "kind": kind, "reference": reference, "stored": True, "already_filed": not fresh}
         if document is not None:
             printed = q.printed(s, reference)
+            qr = payload.qr_content(public_base, reference, certificates.issue_payload(s, reference))
             answer["printed_sha256"] = printed.sha256 if printed is not None else q.store_print(
                 s, reference, render.printable_pdf(document, verification_url(public_base, reference), digest,
-                                                   participants.participant_names(s)), signer)
+                                                   participants.participant_names(s), qr), signer)
         return answer
 
 

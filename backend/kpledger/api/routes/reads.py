@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from eth_utils import to_checksum_address
 from fastapi import APIRouter, Path, Query, Request
 
-from kpledger.api.deps import DbDep
+from kpledger.api.deps import DbDep, ServicesDep
 from kpledger.api.schemas.errors import BODY, errors
 from kpledger.api.schemas.reads import (
     AccountDetail,
@@ -21,8 +21,10 @@ from kpledger.api.schemas.reads import (
     Provenance,
     VerifyResult,
 )
+from kpledger.api.schemas.trust import TrustList
 from kpledger.core.constants import ROLES
 from kpledger.core.errors import InvalidRequest
+from kpledger.eip712 import VERSION as EIP712_VERSION
 from kpledger.queries import certificates, parcels, participants, verdicts
 from kpledger.queries.provenance import provenance
 
@@ -43,6 +45,19 @@ def read_participants(db: DbDep) -> dict[str, Any]:
     with db.session() as s:
         data = participants.list_participants(s)
     return {"data": data, "count": len(data)}
+
+
+@router.get("/trust-list", response_model=TrustList)
+def read_trust_list(db: DbDep, services: ServicesDep) -> dict[str, Any]:
+    """Who may issue KP certificates: every participant (active or suspended) with its authorities' accounts and
+    public names, read from the index at one block (its number, hash and time: check the hash against the chain's
+    block of that number), and the EIP-712 domain of their issue signatures. The offline verifier (/verify/) keeps
+    it to check a certificate's signed QR code without the network."""
+    with db.session() as s:
+        listed = participants.trust_list(s)
+    domain = {"name": "KPCertificates", "version": EIP712_VERSION, "chain_id": services.chain.deployment.chain_id,
+              "verifying_contract": services.chain.addresses["KPCertificates"]}
+    return {**listed, "domain": domain}
 
 
 @router.get("/participants/{code}", response_model=ParticipantDetail, responses=errors(404))
