@@ -107,7 +107,7 @@ def test_the_relays_request_id_hashes_the_codecs_encoding(action: str, signer: s
     """keccak(abi.encode(string action, address signer, uint256 nonce, bytes signature)): the relay's request id,
     however relay/request.py encodes it, is the codec's encoding hashed (so that the relay can call the codec; the
     codec section of `make bench` shows what each costs)."""
-    request = WriteRequest(action, SignedIntent(action, {}, signer, nonce, 0, signature))
+    request = WriteRequest(action, SignedIntent(action, {}, signer, nonce, 0, signature), {})
     expected = keccak(abi.encode(["string", "address", "uint256", "bytes"], [action, signer, nonce, signature]))
     assert request.request_id == "0x" + expected.hex()
 
