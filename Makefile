@@ -110,10 +110,10 @@ BLOCK_TIME ?=
 RUN_ARGS = --data $(DATA) --port $(PORT) --chain-port $(CHAIN_PORT) $(if $(BLOCK_TIME),--block-time $(BLOCK_TIME))
 
 run: setup compile
-	@$(PY) -m kpledger.run $(RUN_ARGS)
+	@$(PY) -m kpledger.dev run $(RUN_ARGS)
 
 demo: setup compile
-	@$(PY) -m kpledger.run $(RUN_ARGS) --demo
+	@$(PY) -m kpledger.dev run $(RUN_ARGS) --demo
 
 clean:
 	rm -rf .build contracts/.cache .solcx

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from kpledger.core.actions import ACTIONS
 from kpledger.core.constants import ROLES
-from kpledger.eip712 import VERSION
+from kpledger.signing.typed_data import VERSION
 
 TARGET = Path(__file__).resolve().parents[1] / "frontend-static" / "console" / "actions.js"
 

@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 from eth_account import Account
 
-from kpledger.auth import sign_request
 from kpledger.core.config import Settings
 from kpledger.core.constants import AUTHORITY, EXPORTER, IMPORTER, MANUFACTURER, PRODUCER, TRADER
-from kpledger.devstack import MANIFEST, ApiServer, LocalChain, dev_key, free_port
-from kpledger.localnet import stop
+from kpledger.dev.chain import stop
+from kpledger.dev.stack import MANIFEST, ApiServer, LocalChain, dev_key, free_port
+from kpledger.signing.requests import sign_request
 
 ROOT = Path(__file__).resolve().parents[2]
 KEYS = [dev_key(i) for i in range(12)]
@@ -50,7 +50,8 @@ automine_only = pytest.mark.skipif(BLOCK_TIME is not None, reason="assumes autom
 
 def signed(server: Any, key: bytes, method: str, path: str, body: bytes = b"", chain_id: int = 31337,
            content_type: str = "", **kw: Any) -> dict[str, str]:
-    """Headers of a signed document request to `server` (kpledger.auth.sign_request), with its content type."""
+    """Headers of a signed document request to `server` (kpledger.signing.requests.sign_request), with its content
+    type."""
     headers = sign_request(key, method, server.url + path, body, chain_id=chain_id, content_type=content_type, **kw)
     return {**headers, "content-type": content_type} if content_type else headers
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from kpledger.devstack import free_port
+from kpledger.dev.stack import free_port
 from kpledger.relay.calls import SIMULATE_SELECTOR
 
 SIMULATE = "0x" + SIMULATE_SELECTOR.hex()

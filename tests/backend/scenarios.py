@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from kpledger.certificates.document import compose, encode
+from kpledger.certificates.kpcert import compose, encode
 from kpledger.core.seals import seal_id_of
 
 from conftest import Direct

@@ -14,13 +14,13 @@ from eth_utils import function_signature_to_4byte_selector
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from kpledger import eip712
 from kpledger.chain.contracts import BATCH, CONTRACTS, abi_type
 from kpledger.core import constants
 from kpledger.core.actions import ACTIONS, AUTHORIZATION_ABI, BYTES32, NAME, OPERATOR, UINT256, Action
 from kpledger.indexer.projector import Projector
 from kpledger.relay import calls
 from kpledger.relay.request import WriteRequest
+from kpledger.signing import typed_data
 
 from conftest import MANIFEST
 
@@ -103,7 +103,7 @@ def dummy(monkeypatch) -> Action:
 
 
 def signed_body(message: dict[str, Any], nonce: int = 7, deadline: int = 2**40) -> dict[str, Any]:
-    signed = eip712.sign_intent(KEY, DUMMY.name, message, chain_id=31337, verifying_contract=VERIFYING, nonce=nonce,
+    signed = typed_data.sign_intent(KEY, DUMMY.name, message, chain_id=31337, verifying_contract=VERIFYING, nonce=nonce,
                                 deadline=deadline)
     return {"message": message, "signer": signed.signer, "nonce": nonce, "deadline": deadline,
             "signature": "0x" + signed.signature.hex()}
@@ -116,10 +116,10 @@ def test_a_new_row_gets_its_types_digest_calldata_and_path(dummy):
                                          {"name": "nonce", "type": "uint256"}, {"name": "deadline", "type": "uint256"}]}
     body = signed_body(message)
     req = WriteRequest.from_body("NoteLot", body)
-    typed = eip712.typed_data("NoteLot", req.intent.message, req.intent.signer, 7, 2**40, chain_id=31337,
+    typed = typed_data.typed_data("NoteLot", req.intent.message, req.intent.signer, 7, 2**40, chain_id=31337,
                               verifying_contract=VERIFYING)
     expected = _hash_eip191_message(encode_typed_data(full_message=typed))
-    assert eip712.digest("NoteLot", req.intent.message, req.intent.signer, 7, 2**40, chain_id=31337,
+    assert typed_data.digest("NoteLot", req.intent.message, req.intent.signer, 7, 2**40, chain_id=31337,
                          verifying_contract=VERIFYING) == expected
     assert req.recovered_signer(31337, VERIFYING) == Account.from_key(KEY).address
     data = bytes.fromhex(calls.calldata(req)[2:])

@@ -14,12 +14,12 @@ from pathlib import Path
 from click.testing import CliRunner
 from test_crash import Stream, assert_index_matches_chain, journal
 
-from kpledger.admin import cli
 from kpledger.chain.contracts import Chain
+from kpledger.cli.admin import cli
 from kpledger.core.config import Settings
 from kpledger.db.session import Database
-from kpledger.devstack import ApiServer, address_of, dev_key
-from kpledger.localnet import stop
+from kpledger.dev.chain import stop
+from kpledger.dev.stack import ApiServer, address_of, dev_key
 from kpledger.relay import Relayer, calls
 from kpledger.relay.request import WriteRequest
 

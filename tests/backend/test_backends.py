@@ -12,8 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 from eth_account import Account
 
-from kpledger.devstack import ApiServer
-from kpledger.localnet import stop
+from kpledger.dev.chain import stop
+from kpledger.dev.stack import ApiServer
 
 from conftest import KEYS, MANIFEST, start_server
 from writes_support import UNSORTED, Api, b32, licence, registered, setup_world

@@ -18,12 +18,12 @@ import pytest
 from click.testing import CliRunner
 from console_support import ARGS, CHROMIUM, PHONE, axe_violations, screenshot
 
-from kpledger.certificates.document import encode, parse
+from kpledger.certificates.kpcert import encode, parse
 from kpledger.client import ClientError
 from kpledger.core.seals import seal_id_of
-from kpledger.demo import Demo
-from kpledger.devstack import ApiServer, LocalChain
-from kpledger.localnet import stop
+from kpledger.dev.chain import stop
+from kpledger.dev.demo import Demo
+from kpledger.dev.stack import ApiServer, LocalChain
 
 from cli_support import Kp
 
@@ -600,8 +600,8 @@ def test_each_status_of_the_world_reads_as_expected(world: World, api):
 def test_the_schema_file_is_a_valid_draft_2020_12_schema():
     from jsonschema import Draft202012Validator
 
-    from kpledger.certificates.document import SCHEMA_PATH
-    from kpledger.core.documents import CERTIFICATE_SCHEMA
+    from kpledger.certificates.kpcert import SCHEMA_PATH
+    from kpledger.core.document_facts import CERTIFICATE_SCHEMA
 
     schema = json.loads(Path(SCHEMA_PATH).read_text())
     Draft202012Validator.check_schema(schema)

@@ -16,11 +16,11 @@ from eth_account.messages import encode_typed_data
 from eth_utils import keccak
 
 from kpledger import client as kc
-from kpledger import eip712
 from kpledger.cli import cli
 from kpledger.cli.base import USD
 from kpledger.client import ClientError, KPClient, Part
 from kpledger.core.actions import ACTIONS
+from kpledger.signing import typed_data
 
 from cli_support import HOSTILE, PASSWORD, Kp, all_commands, assert_one_line_refusal, leaf_commands, random_args
 
@@ -122,7 +122,7 @@ def stub(posts: list[tuple[str, dict]], refuse: dict | None = None) -> httpx.Cli
 
 def recover(action: str, body: dict[str, Any]) -> str:
     contract = ACTIONS[action].contract
-    typed = eip712.typed_data(action, body["message"], body["signer"], body["nonce"], body["deadline"],
+    typed = typed_data.typed_data(action, body["message"], body["signer"], body["nonce"], body["deadline"],
                               chain_id=CONFIG["chain_id"], verifying_contract=CONFIG["contracts"][contract])
     return Account.recover_message(encode_typed_data(full_message=typed), signature=body["signature"])
 

@@ -16,7 +16,7 @@ from eth_account import Account
 from kpledger.chain.deploy import deploy_ledger
 from kpledger.cli import cli
 from kpledger.core.devkeys import GOVERNANCE_INDEX, address_of, dev_key
-from kpledger.devstack import MANIFEST, ApiServer, LocalChain
+from kpledger.dev.stack import MANIFEST, ApiServer, LocalChain
 
 PASSWORD = "first hour"
 GOVERNANCE = address_of(dev_key(GOVERNANCE_INDEX))
@@ -128,7 +128,7 @@ def test_an_api_that_does_not_say_its_environment_is_refused(tmp_path):
 
 
 def test_the_demo_is_refused_by_a_production_api(chain, tmp_path):
-    from kpledger.demo import demo_status
+    from kpledger.dev.demo import demo_status
 
     server = api_on(chain, tmp_path / "api", "production", relayer_key="0x" + "5a" * 32)
     try:

@@ -24,12 +24,12 @@ import pytest
 from click.testing import CliRunner, Result
 from eth_account import Account
 
-from kpledger.certificates.document import encode, parse
+from kpledger.certificates.kpcert import encode, parse
 from kpledger.cli import cli
 from kpledger.client import KPClient, document_hash, seal_id
-from kpledger.demo import Demo
-from kpledger.devstack import ApiServer, LocalChain
-from kpledger.localnet import stop
+from kpledger.dev.chain import stop
+from kpledger.dev.demo import Demo
+from kpledger.dev.stack import ApiServer, LocalChain
 
 from cli_support import HOSTILE, PASSWORD, Kp, assert_one_line_refusal, leaf_commands, random_args
 

@@ -25,8 +25,8 @@ from kpledger.client import seal_id
 from kpledger.core.actions import ACTIONS
 from kpledger.core.constants import INDUSTRIAL, UNSORTED
 from kpledger.core.constants import NON_INDUSTRIAL as GEM
-from kpledger.demo import CAST
-from kpledger.eip712 import digest
+from kpledger.dev.demo import CAST
+from kpledger.signing.typed_data import digest
 
 from writes_support import Api, setup_world
 

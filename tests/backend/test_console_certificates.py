@@ -34,10 +34,10 @@ from test_console import (
     sign,
 )
 
-from kpledger.auth import request_text
-from kpledger.certificates.document import compose, encode
+from kpledger.certificates.kpcert import compose, encode
 from kpledger.client import seal_id
 from kpledger.core.constants import NON_INDUSTRIAL as GEM
+from kpledger.signing.requests import request_text
 
 from writes_support import Api, setup_world
 

@@ -15,8 +15,8 @@ import pytest
 
 from kpledger.chain.contracts import Chain
 from kpledger.db.session import Database
-from kpledger.devstack import Signer, dev_key
-from kpledger.localnet import ChainState, ChainStateLost, stop
+from kpledger.dev.chain import ChainState, ChainStateLost, stop
+from kpledger.dev.stack import Signer, dev_key
 from kpledger.relay import Relayer, calls
 from kpledger.relay.request import WriteRequest
 

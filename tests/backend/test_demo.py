@@ -11,9 +11,9 @@ import pytest
 
 from kpledger.client import KPClient
 from kpledger.core.devkeys import GOVERNANCE_INDEX, address_of, dev_key
-from kpledger.demo import CAST, demo_status, run_demo
-from kpledger.devstack import ApiServer, LocalChain
-from kpledger.run import banner
+from kpledger.dev.demo import CAST, demo_status, run_demo
+from kpledger.dev.run import banner
+from kpledger.dev.stack import ApiServer, LocalChain
 
 
 @pytest.fixture(scope="module")
@@ -111,16 +111,16 @@ def test_a_failed_deployment_shows_what_ape_said(ledger, tmp_path, capfd, monkey
     """`make run` says its deployment in one line; when it fails, everything `ape run deploy` printed is shown."""
     import os
 
-    from kpledger import localnet
+    from kpledger.dev import chain
 
     node, _ = ledger
     record = tmp_path / "deployment.json"
     record.write_text("{ not JSON")  # a damaged record: the script stops before sending anything
-    monkeypatch.setenv("PATH", f"{localnet.ROOT / '.venv' / 'bin'}{os.pathsep}{os.environ['PATH']}")  # ape, as make
+    monkeypatch.setenv("PATH", f"{chain.ROOT / '.venv' / 'bin'}{os.pathsep}{os.environ['PATH']}")  # ape, as make
     sent = node.w3.eth.get_transaction_count(node.deployer.address)
-    with pytest.raises(localnet.DeployFailed, match=r"deploying the contracts failed \(ape run deploy exited 1; its "
+    with pytest.raises(chain.DeployFailed, match=r"deploying the contracts failed \(ape run deploy exited 1; its "
                                                     r"output is above\)"):
-        localnet.deploy(node.url, record)
+        chain.deploy(node.url, record)
     said = capfd.readouterr()
     assert "JSONDecodeError" in said.err and "Expecting property name" in said.err, said.err
     assert node.w3.eth.get_transaction_count(node.deployer.address) == sent  # nothing deployed

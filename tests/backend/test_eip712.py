@@ -12,10 +12,10 @@ from eth_utils import keccak
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kpledger import eip712
 from kpledger.core.actions import ACTIONS, Kind
-from kpledger.eip712 import sign_intent
 from kpledger.relay.request import WriteRequest, _encode_request_key
+from kpledger.signing import typed_data
+from kpledger.signing.typed_data import sign_intent
 
 VERIFYING = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 KEY = bytes.fromhex("59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d")  # anvil #1
@@ -61,10 +61,10 @@ def test_digest_matches_eth_account(intent: tuple[str, dict[str, Any], int, int,
     action, message, nonce, deadline, chain_id = intent
     req = request(action, message, nonce, deadline, b"\1" * 65)
     i = req.intent
-    typed = eip712.typed_data(action, i.message, i.signer, i.nonce, i.deadline, chain_id=chain_id,
+    typed = typed_data.typed_data(action, i.message, i.signer, i.nonce, i.deadline, chain_id=chain_id,
                               verifying_contract=VERIFYING)
     expected = _hash_eip191_message(encode_typed_data(full_message=typed))
-    assert eip712.digest(action, i.message, i.signer, i.nonce, i.deadline, chain_id=chain_id,
+    assert typed_data.digest(action, i.message, i.signer, i.nonce, i.deadline, chain_id=chain_id,
                          verifying_contract=VERIFYING) == expected
 
 
@@ -85,7 +85,7 @@ def test_recovers_the_signer(intent: tuple[str, dict[str, Any], int, int, int]) 
 @pytest.mark.parametrize("signature", [b"", b"\0" * 65, b"\1" * 64 + b"\x1d", b"\xff" * 65, b"\1" * 66])
 def test_malformed_signatures_recover_nobody(signature: bytes) -> None:
     digest = keccak(b"anything")
-    assert eip712.recover(digest, signature) is None
+    assert typed_data.recover(digest, signature) is None
 
 
 def test_out_of_range_values_recover_nobody() -> None:

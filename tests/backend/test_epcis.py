@@ -19,11 +19,11 @@ import pytest
 from epcis_event_hash_generator import hash_generator, json_to_py
 from pyld import jsonld
 
-from kpledger.demo import Demo
-from kpledger.devstack import LocalChain
+from kpledger.dev.chain import stop
+from kpledger.dev.demo import Demo
+from kpledger.dev.stack import LocalChain
 from kpledger.epcis.contexts import document_loader, load_context, project_context
 from kpledger.epcis.hashing import event_hash
-from kpledger.localnet import stop
 
 from conftest import Direct, Node, Server, start_server
 from scenarios import GEM, ThreeCountries, sha

@@ -20,7 +20,7 @@ from pyld import jsonld
 
 from kpledger.core.constants import REASONS
 from kpledger.epcis.contexts import document_loader
-from kpledger.epcis.document import context
+from kpledger.epcis.envelope import context
 from kpledger.epcis.hashing import (
     PAIR_LISTS,
     Unsupported,

@@ -11,7 +11,7 @@ from kpledger.chain.contracts import Chain
 from kpledger.core.config import Settings
 from kpledger.db import models as m
 from kpledger.db.session import Database
-from kpledger.indexer.follower import Indexer
+from kpledger.indexer import Indexer
 from kpledger.indexer.projector import replay
 
 from conftest import Direct, Node, anvil_only

@@ -16,7 +16,7 @@ from kpledger.chain.messages import role_name
 from kpledger.cli import cli
 from kpledger.client import ClientError, KPClient, seal_id
 from kpledger.core.constants import EXPORTER, IMPORTER, PRODUCER
-from kpledger.devstack import ApiServer, LocalChain, dev_key
+from kpledger.dev.stack import ApiServer, LocalChain, dev_key
 
 PASSWORD = "first hour"
 GEM = 710231

@@ -13,11 +13,11 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import ValidationError
 
-from kpledger.auth import ReplayGuard
 from kpledger.core.config import Settings
 from kpledger.core.errors import Unauthorized
-from kpledger.devstack import address_of, dev_key
-from kpledger.localnet import stop
+from kpledger.dev.chain import stop
+from kpledger.dev.stack import address_of, dev_key
+from kpledger.signing.requests import ReplayGuard
 
 from conftest import start_server
 from writes_support import UNSORTED, Api, b32, setup_world

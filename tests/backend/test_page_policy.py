@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from kpledger.demo import Demo
+from kpledger.dev.demo import Demo
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

@@ -17,8 +17,8 @@ from eth_account import Account
 
 from kpledger.client import seal_id
 from kpledger.core.constants import NON_INDUSTRIAL as GEM
-from kpledger.devstack import ApiServer
-from kpledger.localnet import stop
+from kpledger.dev.chain import stop
+from kpledger.dev.stack import ApiServer
 
 from writes_support import Api, setup_world
 

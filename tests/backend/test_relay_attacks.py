@@ -13,8 +13,8 @@ from httpx import Response
 
 from kpledger.core.actions import ACTIONS
 from kpledger.core.constants import PRODUCER, TRADER
-from kpledger.devstack import ApiServer
-from kpledger.eip712 import sign_intent
+from kpledger.dev.stack import ApiServer
+from kpledger.signing.typed_data import sign_intent
 
 from conftest import MANIFEST, Actor, Node
 from rpc_gate import RpcGate, queue_depth

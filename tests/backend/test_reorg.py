@@ -15,14 +15,14 @@ import httpx
 import pytest
 from eth_account import Account
 
-from kpledger.localnet import stop
+from kpledger.dev.chain import stop
 
 from conftest import KEYS, MANIFEST, anvil_only, automine_only, start_server
 from writes_support import UNSORTED, Api, b32, contracts, licence, registered, setup_world
 
 pytestmark = [anvil_only, automine_only]  # anvil_reorg; one block per write, so a reorg's depth counts writes
 
-RELAYER = Account.from_key(KEYS[0])  # the test servers' relayer key (devstack.ApiServer)
+RELAYER = Account.from_key(KEYS[0])  # the test servers' relayer key (kpledger.dev.stack.ApiServer)
 
 
 def parcel(i: int, tag: str) -> dict[str, Any]:

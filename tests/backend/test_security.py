@@ -19,9 +19,9 @@ import pytest
 from test_certificates import qr_texts
 
 from kpledger.api.routes.statistics import cell
-from kpledger.auth import sign_request
 from kpledger.core.config import Settings
-from kpledger.devstack import dev_key
+from kpledger.dev.stack import dev_key
+from kpledger.signing.requests import sign_request
 
 from conftest import ROLE_PRODUCER, Direct, Server, signed, start_server
 from scenarios import UNSORTED, ThreeCountries, sha

@@ -21,14 +21,14 @@ from typing import Any
 import httpx
 import pytest
 
-from kpledger.auth import sign_request
 from kpledger.client import ClientError
-from kpledger.core.documents import certificate_value_usd
+from kpledger.core.document_facts import certificate_value_usd
 from kpledger.db.session import Database
-from kpledger.demo import Demo
-from kpledger.devstack import ApiServer, LocalChain
-from kpledger.localnet import stop
+from kpledger.dev.chain import stop
+from kpledger.dev.demo import Demo
+from kpledger.dev.stack import ApiServer, LocalChain
 from kpledger.queries.documents import store
+from kpledger.signing.requests import sign_request
 
 GEM, INDUSTRIAL = 710231, 710221
 DAY = 86_400

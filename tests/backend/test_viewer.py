@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from kpledger.demo import Demo
+from kpledger.dev.demo import Demo
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(os.environ.get("KP_ARTIFACTS", ROOT / "artifacts"))
@@ -22,8 +22,8 @@ pytest.importorskip("playwright.sync_api")
 
 
 def demo_address(summary, name: str) -> str:
-    from kpledger.demo import CAST
-    from kpledger.devstack import address_of, dev_key
+    from kpledger.dev.demo import CAST
+    from kpledger.dev.stack import address_of, dev_key
 
     return address_of(dev_key(CAST[name][0]))
 

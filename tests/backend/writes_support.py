@@ -13,7 +13,7 @@ from web3 import Web3
 from kpledger.core.actions import ACTIONS
 from kpledger.core.constants import INDUSTRIAL, UNSORTED
 from kpledger.core.constants import NON_INDUSTRIAL as GEM
-from kpledger.eip712 import sign_intent
+from kpledger.signing.typed_data import sign_intent
 
 __all__ = ["GEM", "INDUSTRIAL", "UNSORTED"]
 

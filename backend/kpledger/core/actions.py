@@ -2,7 +2,7 @@
 
 One `Action` row per `...BySig` function of the contracts. Everything else is derived from the rows:
 
-* the EIP-712 types a participant signs (`Action.types`; digests and signatures in `kpledger.eip712`),
+* the EIP-712 types a participant signs (`Action.types`; digests and signatures in `kpledger.signing.typed_data`),
 * the write routes and their request schemas (`kpledger.api.routes.writes`, `kpledger.api.schemas.writes`),
 * the `...BySig` call's arguments (`Action.call_args`) and the answer's `result` (`Action.result`),
 * the client's paths (`kpledger.client`), the action list (`GET /v1/actions`) and the console's pinned copy of it

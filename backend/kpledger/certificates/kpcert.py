@@ -29,7 +29,7 @@ from typing import Any
 from jsonschema import Draft202012Validator, FormatChecker
 
 from kpledger.core.constants import POINTS_PER_CARAT, carats_text, hs_code, hs_text
-from kpledger.core.documents import CERTIFICATE_SCHEMA
+from kpledger.core.document_facts import CERTIFICATE_SCHEMA
 from kpledger.core.errors import Conflict, DocumentDisagreesWithLedger, DocumentInvalid, InvalidRequest
 from kpledger.core.seals import SEAL_LABEL_MAX_LENGTH, is_label, label_matches, seal_id_of
 

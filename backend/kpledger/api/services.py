@@ -5,15 +5,15 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from kpledger.auth import ReplayGuard
+from kpledger.api.monitor import Monitor
 from kpledger.chain.contracts import Chain
 from kpledger.core.config import Settings
 from kpledger.db.session import Database
-from kpledger.indexer.follower import Indexer
-from kpledger.monitor import Monitor
+from kpledger.indexer import Indexer
 from kpledger.ops import metrics
 from kpledger.ops.memory import MemoryProbe
 from kpledger.relay import Relayer
+from kpledger.signing.requests import ReplayGuard
 
 log = logging.getLogger(__name__)
 

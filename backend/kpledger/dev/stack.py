@@ -29,7 +29,7 @@ from kpledger.chain.contracts import CONTRACTS, RECORD_KEYS
 from kpledger.chain.deploy import deploy_ledger
 from kpledger.chain.jsonrpc import JsonRpc
 from kpledger.core.devkeys import GOVERNANCE_INDEX, MNEMONIC, address_of, dev_key
-from kpledger.localnet import (
+from kpledger.dev.chain import (
     ROOT,
     AnvilProcess,
     ChainState,

@@ -1,7 +1,7 @@
 """The KP Ledger API client's transport: one HTTP exchange, refusals as `ClientError`, the deployment's config, and
-signed requests (`kpledger.auth`) for what only the parties concerned may read or file.
+signed requests (`kpledger.signing.requests`) for what only the parties concerned may read or file.
 
-`kpledger.client.KPClient` builds on it (writes and reads); `kpledger.client_documents` adds the documents, prints,
+`kpledger.client.KPClient` builds on it (writes and reads); `kpledger.client.documents` adds the documents, prints,
 verification and statistics.
 """
 
@@ -15,7 +15,7 @@ import httpx
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
-from kpledger.auth import sign_request
+from kpledger.signing.requests import sign_request
 
 DEFAULT_TTL = 3600
 KEEPALIVE_S = 2.0  # under the API server's keep-alive timeout

@@ -25,7 +25,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from kpledger.certificates.document import compose
+from kpledger.certificates.kpcert import compose
 from kpledger.client import (
     ClientError,
     KPClient,
@@ -37,7 +37,7 @@ from kpledger.client import (
 )
 from kpledger.core.devkeys import GOVERNANCE_INDEX, dev_key
 
-PARTICIPANTS_CSV = Path(__file__).with_name("reference") / "kp-participants.csv"
+PARTICIPANTS_CSV = Path(__file__).parents[1] / "reference" / "kp-participants.csv"
 GEM, INDUSTRIAL, UNSORTED = 710231, 710221, 710210
 DAY = 86_400
 
@@ -399,17 +399,3 @@ def demo_status(api: str, data_dir: Path) -> str:
     final = summary["ids"]["final_parcel"]
     state = f"already loaded in {data_dir}" if summary.get("already_loaded") else "loaded"
     return f"demo {state}: final parcel {final}  viewer {api}/#/lot/{final}"
-
-
-def main() -> None:
-    import argparse
-
-    parser = argparse.ArgumentParser(description="Load the demo journey through a running API.")
-    parser.add_argument("--api", default="http://127.0.0.1:8000")
-    parser.add_argument("--data", type=Path, default=Path("data"))
-    args = parser.parse_args()
-    print(demo_status(args.api, args.data))
-
-
-if __name__ == "__main__":
-    main()

@@ -12,7 +12,7 @@ from typing import Any
 from kpledger.chain.errors import RpcError
 from kpledger.core.config import Settings
 from kpledger.core.errors import ChainUnavailable
-from kpledger.indexer.follower import Indexer
+from kpledger.indexer import Indexer
 from kpledger.ops import memory, metrics
 from kpledger.relay import Relayer
 

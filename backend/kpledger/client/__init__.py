@@ -24,12 +24,12 @@ from urllib.parse import quote
 
 from eth_utils import to_checksum_address
 
-from kpledger.client_documents import KINDS, DocumentsClient, certificate_document_bytes
-from kpledger.client_http import DEFAULT_TTL, ApiClient, ClientError
+from kpledger.client.documents import KINDS, DocumentsClient, certificate_document_bytes
+from kpledger.client.transport import DEFAULT_TTL, ApiClient, ClientError
 from kpledger.core.actions import ACTIONS
 from kpledger.core.constants import ROLES, role_bits, role_names, seal_id
 from kpledger.core.seals import SEAL_LABEL_MAX_LENGTH, is_label
-from kpledger.eip712 import sign_intent
+from kpledger.signing.typed_data import sign_intent
 
 __all__ = ["DEFAULT_TTL", "KINDS", "ROLES", "ApiClient", "ClientError", "KPClient", "Part", "carats",
            "certificate_document_bytes", "document_hash", "keyed_nonce", "points", "role_bits", "role_names",

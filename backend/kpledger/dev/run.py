@@ -8,7 +8,6 @@ everything; anvil is stopped with SIGTERM so that it saves its state, and the ne
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import threading
@@ -17,10 +16,10 @@ from pathlib import Path
 
 import httpx
 
-from kpledger import localnet
 from kpledger.api.main import create_app
 from kpledger.api.server import server
 from kpledger.core.config import Settings
+from kpledger.dev import chain
 from kpledger.ops import logs, memory
 
 DEFAULT_PORT = 8000  # the CLI's default API (kpledger.cli.base.DEFAULT_API)
@@ -52,29 +51,23 @@ def banner(data: Path, chain_url: str, api: str, port: int) -> str:
             "  first hour         README.md, section \"First hour\"\nCtrl-C stops everything.")
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=localnet.ROOT / "data", help="data folder")
-    parser.add_argument("--chain-port", type=int, default=8545)
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="API and viewer port")
-    parser.add_argument("--demo", action="store_true", help="load the demo journey (once per data folder)")
-    parser.add_argument("--block-time", type=float, default=None,
-                        help="whole seconds between blocks of the embedded chain, as on a QBFT network (default: one "
-                             "block per transaction); ignored when a chain already listens on --chain-port")
-    args = parser.parse_args(argv)
-    data = args.data.resolve()
-    chain_url = f"http://127.0.0.1:{args.chain_port}"
+def run(data: Path, chain_port: int = 8545, port: int = DEFAULT_PORT, demo: bool = False,
+        block_time: float | None = None) -> int:
+    """`python -m kpledger.dev run` (`make run`, `make demo`): the embedded chain, the contracts, the API and the
+    pages, until Ctrl-C or SIGTERM; 1 if the chain's state is lost or the deploy fails."""
+    data = data.resolve()
+    chain_url = f"http://127.0.0.1:{chain_port}"
     anvil = None
-    with localnet.sigterm_as_interrupt():
+    with chain.sigterm_as_interrupt():
         try:
-            if not localnet.is_up(chain_url):
-                anvil = localnet.start_anvil(data, args.chain_port)
-            localnet.wait_until_up(chain_url, anvil)
-            localnet.deploy(chain_url, data / "deployment.json")
-            if anvil is not None and args.block_time:
-                localnet.set_block_time(chain_url, args.block_time)  # after the deploy (see set_block_time)
-            os.environ.update({"KP_RPC_URL": chain_url, "KP_DATA_DIR": str(data), "KP_PORT": str(args.port)})
-            settings = Settings(rpc_url=chain_url, data_dir=data, port=args.port)
+            if not chain.is_up(chain_url):
+                anvil = chain.start_anvil(data, chain_port)
+            chain.wait_until_up(chain_url, anvil)
+            chain.deploy(chain_url, data / "deployment.json")
+            if anvil is not None and block_time:
+                chain.set_block_time(chain_url, block_time)  # after the deploy (see set_block_time)
+            os.environ.update({"KP_RPC_URL": chain_url, "KP_DATA_DIR": str(data), "KP_PORT": str(port)})
+            settings = Settings(rpc_url=chain_url, data_dir=data, port=port)
             if settings.malloc_arena_max:
                 memory.limit_arenas(settings.malloc_arena_max)
             logs.configure(settings.log_level, settings.log_format, access=False)
@@ -83,11 +76,11 @@ def main(argv: list[str] | None = None) -> int:
 
             def announce() -> None:
                 wait_healthy(api)
-                if args.demo:
-                    from kpledger.demo import demo_status
+                if demo:
+                    from kpledger.dev.demo import demo_status
 
                     print("\n" + demo_status(api, data), flush=True)
-                print(banner(data, chain_url, api, args.port), flush=True)
+                print(banner(data, chain_url, api, port), flush=True)
 
             threading.Thread(target=announce, daemon=True).start()
             # uvicorn shuts down gracefully on Ctrl-C / SIGTERM, then raises the signal again: a KeyboardInterrupt
@@ -95,16 +88,13 @@ def main(argv: list[str] | None = None) -> int:
             api_server.run()
         except KeyboardInterrupt:
             pass
-        except (localnet.DeployFailed, localnet.ChainStateLost) as exc:
+        except (chain.DeployFailed, chain.ChainStateLost) as exc:
             print(f"error: {exc}", file=sys.stderr, flush=True)
             return 1
         finally:
             if anvil is not None:
-                with localnet.interrupts_ignored():
-                    localnet.stop(anvil)
+                with chain.interrupts_ignored():
+                    chain.stop(anvil)
     print("stopped.", flush=True)
     return 0
 
-
-if __name__ == "__main__":
-    raise SystemExit(main())

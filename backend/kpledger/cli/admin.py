@@ -225,7 +225,7 @@ def index_rebuild(data: Path | None) -> None:
     from kpledger.chain.contracts import Chain
     from kpledger.db import models as m
     from kpledger.db.session import Database
-    from kpledger.indexer.follower import Indexer
+    from kpledger.indexer import Indexer
 
     settings = settings_for(data)
     if settings.deployment_file is None or not settings.deployment_file.is_file():

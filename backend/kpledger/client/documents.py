@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from typing import Any, Literal
 from urllib.parse import quote, urlencode
 
-from kpledger.certificates.document import encode
-from kpledger.client_http import ApiClient
+from kpledger.certificates.kpcert import encode
+from kpledger.client.transport import ApiClient
 
 Kind = Literal["certificates", "parcels"]
 """The kinds of record a document belongs to, as the API's paths name them."""
@@ -44,7 +44,7 @@ class DocumentsClient(ApiClient):
             "content-type", "application/octet-stream")
 
     def file_certificate(self, document: Mapping[str, Any]) -> dict[str, Any]:
-        """Files a `kp-certificate/1` document (a dict, e.g. from `kpledger.certificates.document.compose`) for its
+        """Files a `kp-certificate/1` document (a dict, e.g. from `kpledger.certificates.kpcert.compose`) for its
         certificate, encoded exactly as `certificate_document_bytes` encodes it (the bytes whose hash was anchored).
         The answer carries `printed_sha256`, the SHA-256 of the PDF the ledger printed from it."""
         return self.file_document("certificates", str(document["number"]), certificate_document_bytes(document),

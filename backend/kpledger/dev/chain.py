@@ -1,6 +1,6 @@
 """The embedded chain: an anvil node from npm whose state lives in the data folder.
 
-`python -m kpledger.localnet` starts it (or finds it running), deploys the contracts once
+`python -m kpledger.dev chain` starts it (or finds it running), deploys the contracts once
 (`scripts/deploy.py`, addresses recorded in data/deployment.json) and runs until Ctrl-C or SIGTERM, when
 anvil is stopped with SIGTERM so that it dumps its state for the next start.
 
@@ -10,7 +10,6 @@ kill during the write used to leave the only copy of the chain torn, which anvil
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import os
@@ -25,7 +24,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def rpc(url: str, method: str, params: list | None = None, timeout: float = 2.0):
@@ -458,23 +457,18 @@ def interrupts_ignored() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Run the embedded chain with the ledger deployed.")
-    parser.add_argument("--data", type=Path, default=ROOT / "data", help="data folder (chain state, addresses)")
-    parser.add_argument("--port", type=int, default=8545)
-    parser.add_argument("--block-time", type=float, default=None,
-                        help="whole seconds between blocks (default: one block per transaction)")
-    args = parser.parse_args(argv)
-    url = f"http://127.0.0.1:{args.port}"
+def serve(data: Path, port: int = 8545, block_time: float | None = None) -> int:
+    """`python -m kpledger.dev chain`: the embedded chain with the ledger deployed, until Ctrl-C or SIGTERM."""
+    url = f"http://127.0.0.1:{port}"
     process = None
     with sigterm_as_interrupt():
         try:
-            process = None if is_up(url) else start_anvil(args.data, args.port)
+            process = None if is_up(url) else start_anvil(data, port)
             wait_until_up(url, process)
-            record = deploy(url, args.data / "deployment.json")
-            if process is not None and args.block_time:
-                set_block_time(url, args.block_time)
-            print(f"chain     {url} (chain id {record['chainId']}, state in {args.data})")
+            record = deploy(url, data / "deployment.json")
+            if process is not None and block_time:
+                set_block_time(url, block_time)
+            print(f"chain     {url} (chain id {record['chainId']}, state in {data})")
             print(f"registry  {record['registry']}\nledger    {record['ledger']}\n"
                   f"certificates {record['certificates']}")
             print("Ctrl-C stops the chain (its state is kept for the next run).", flush=True)
@@ -491,6 +485,3 @@ def main(argv: list[str] | None = None) -> int:
                     stop(process)
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())
