@@ -8,7 +8,7 @@ One `Action` row per `...BySig` function of the contracts. Everything else is de
 * the client's paths (`kpledger.client`), the action list (`GET /v1/actions`) and the console's pinned copy of it
   (`frontend-static/console/actions.js`, written by `scripts/console_actions.py`).
 
-`tests/backend/test_actions.py` checks the rows against the contracts' ABIs and `KPRelayBatch`'s allowed
+`tests/core/test_actions.py` checks the rows against the contracts' ABIs and `KPRelayBatch`'s allowed
 selectors, and derives a dummy action end to end. To add an action: the interface and contract function,
 one row here, one projector handler for its event, and tests.
 """
