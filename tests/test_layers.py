@@ -11,6 +11,7 @@ one, never a higher one.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -98,3 +99,14 @@ def test_an_upward_import_is_caught(tmp_path: Path, importer: str, statement: st
     target.write_text(target.read_text() + "\n\n" + statement + "\n")
     wrong = upward_imports(copy)
     assert len(wrong) == 1 and wrong[0].startswith(f"kpledger/{importer}:"), wrong
+
+
+def test_only_dev_locates_the_source_tree() -> None:
+    """Production does not depend on where the source tree is: outside `kpledger.dev` no module climbs from its own
+    file to the repository (`Path(__file__)...parents[n]`, `.parent.parent`); its files are package data (next to the
+    module) or settings."""
+    climbing = re.compile(r"__file__\)?(\.resolve\(\))?\.(parents\[|parent\.parent)")
+    found = [f"{path.relative_to(PACKAGE.parent)}:{n}" for path in sorted(PACKAGE.rglob("*.py"))
+             if path.relative_to(PACKAGE).parts[0] != "dev"
+             for n, line in enumerate(path.read_text().splitlines(), 1) if climbing.search(line)]
+    assert found == [], found

@@ -257,7 +257,7 @@ def test_a_transaction_journaled_under_an_earlier_key_is_sent_once_after_a_resta
                                    relayer=sender.address, relayer_nonce=nonce, raw_tx=raw, tx_hash=tx_hash)
     new_key = dev_key(30)
     node.fund([address_of(new_key)], 10**21)
-    second_settings = Settings(environment="test", rpc_url=node.url, data_dir=node.data_dir,
+    second_settings = Settings(environment="test", rpc_url=node.url, data_dir=node.data_dir, build_manifest=MANIFEST,
                                relayer_key="0x" + new_key.hex())
     second = Relayer(second_settings, Chain(second_settings), Database(second_settings.database_url))
     assert second.address == address_of(new_key) != sender.address

@@ -5,12 +5,14 @@ from __future__ import annotations
 from kpledger.chain.contracts import Chain
 from kpledger.core.config import Settings
 from kpledger.db.session import Database
+from kpledger.dev.stack import MANIFEST
 from kpledger.indexer import Indexer
 from tests.support.stack import Node
 
 
 def make_indexer(node: Node, db_url: str | None = None, **options) -> Indexer:
-    settings = Settings(environment="test", rpc_url=node.url, data_dir=node.data_dir, database_url=db_url, **options)
+    settings = Settings(environment="test", rpc_url=node.url, data_dir=node.data_dir, build_manifest=MANIFEST,
+                        database_url=db_url, **options)
     return Indexer(settings, Chain(settings), Database(settings.database_url))
 
 

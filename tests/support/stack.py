@@ -94,7 +94,8 @@ def signed_offline(node: Node, actors: dict[str, Actor], tag: str, points: int) 
                                                            "origin": "BW", "documentHash": b32(tag)})
     finally:
         stop(server.process)
-    settings = Settings(environment="test", rpc_url=node.url, data_dir=node.data_dir, relayer_key="0x" + KEYS[0].hex())
+    settings = Settings(environment="test", rpc_url=node.url, data_dir=node.data_dir, build_manifest=MANIFEST,
+                        relayer_key="0x" + KEYS[0].hex())
     return settings, body
 
 

@@ -20,6 +20,7 @@ from kpledger.api.main import create_app
 from kpledger.api.server import server
 from kpledger.core.config import Settings
 from kpledger.dev import chain
+from kpledger.dev.stack import FRONTEND, MANIFEST
 from kpledger.ops import logs, memory
 
 DEFAULT_PORT = 8000  # the CLI's default API (kpledger.cli.base.DEFAULT_API)
@@ -67,7 +68,8 @@ def run(data: Path, chain_port: int = 8545, port: int = DEFAULT_PORT, demo: bool
             if anvil is not None and block_time:
                 chain.set_block_time(chain_url, block_time)  # after the deploy (see set_block_time)
             os.environ.update({"KP_RPC_URL": chain_url, "KP_DATA_DIR": str(data), "KP_PORT": str(port)})
-            settings = Settings(rpc_url=chain_url, data_dir=data, port=port)
+            settings = Settings(rpc_url=chain_url, data_dir=data, port=port, build_manifest=MANIFEST,
+                                frontend_dir=FRONTEND)
             if settings.malloc_arena_max:
                 memory.limit_arenas(settings.malloc_arena_max)
             logs.configure(settings.log_level, settings.log_format, access=False)

@@ -41,6 +41,7 @@ from kpledger.dev.chain import (
 )
 
 MANIFEST = ROOT / ".build" / "__local__.json"
+FRONTEND = ROOT / "frontend-static"
 CHAIN_ID = 31337
 GAS_PRICE = 10 * 10**9
 __all__ = ["MNEMONIC", "address_of", "dev_key"]
@@ -336,7 +337,8 @@ class ApiServer:
         self.log_path = data_dir / f"server-{self.port}.log"
         self.env = {**os.environ, "KP_ENVIRONMENT": "test", "KP_RPC_URL": chain_url, "KP_DATA_DIR": str(data_dir),
                     "KP_PORT": str(self.port), "KP_RELAYER_KEY": "0x" + dev_key(0).hex(),
-                    "KP_BUILD_MANIFEST": str(manifest), **(env or {})}
+                    "KP_BUILD_MANIFEST": str(manifest),
+                    "KP_FRONTEND_DIR": str(FRONTEND), **(env or {})}
         data_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")  # noqa: SIM115 - lives as long as the process
         self.process = subprocess.Popen([sys.executable, "-m", "kpledger.api"], env=self.env, stdout=log,
