@@ -15,9 +15,11 @@ SOLC_VERSION := $(shell node -p "require('./package.json').dependencies.solc")
 
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
+# MkDocs' own banner about its future (a notice, not a finding of the build)
+export NO_MKDOCS_2_WARNING := 1
 
 
-.PHONY: vendor console-actions browser setup test test-contracts test-toolchain test-backend test-networks lint gas run demo compile clean bench bench-full soak
+.PHONY: vendor console-actions browser setup test test-contracts test-toolchain test-backend test-networks lint docs gas run demo compile clean bench bench-full soak
 
 setup: $(VENV)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION) $(VENDOR)/.copied
 
@@ -60,7 +62,8 @@ compile: setup
 
 test: setup lint test-toolchain test-contracts gas test-backend test-networks
 
-test-toolchain: setup
+# (the documentation site's search is tried in Chromium from the file system)
+test-toolchain: setup browser
 	$(PY) -m pytest -q -p no:ape_test tests/toolchain
 
 test-contracts: setup
@@ -80,12 +83,22 @@ test-networks: setup compile
 	  tests/e2e -k "not concurrent_duplicates_and_concurrent_signers"
 
 # Slither on exactly what ape compiles (standard-JSON input from ape-config.yaml, the npm solc); fails on any
-# finding of medium or higher impact that is not triaged (`// slither-disable-next-line <detector>` + reason)
+# finding of medium or higher impact that is not triaged (`// slither-disable-next-line <detector>` + reason);
+# then the documentation: the site built with --strict (never --quiet: it silences the warnings --strict counts, so
+# a broken link would pass) and scripts/check_docs.py (links, anchors and repository paths in the Markdown files)
 lint: setup
-	ruff check backend scripts tests bench
+	ruff check backend scripts tests bench docs
+	eslint -c scripts/eslint.config.mjs frontend-static
 	$(PY) scripts/solc_input.py .build/solc-input.json
 	slither .build/solc-input.json --compile-force-framework Solc-json --solc .solcx/solc-v$(SOLC_VERSION) \
 	  --filter-paths "node_modules|contracts/test/" --fail-medium
+	mkdocs build --strict -f docs/mkdocs.yml -d $(CURDIR)/.build/docs-site
+	$(PY) scripts/check_docs.py
+
+# the documentation site (docs/mkdocs.yml, pages in docs/pages/), built into docs/site/: it opens from the file system
+docs: setup
+	@mkdocs build --strict -f docs/mkdocs.yml
+	@echo "the documentation site is in docs/site/: open docs/site/index.html (search works offline, from the file system)"
 
 gas: setup
 	ape run gas_report --network ethereum:local:foundry

@@ -78,7 +78,7 @@ export async function request(path, options = {}, base = apiBase()) {
   } catch (error) {
     throw new ApiError("NetworkError", `could not reach the API at ${base} (${error.message})`);
   }
-  let body = null;
+  let body;
   const text = await response.text();
   try {
     body = text ? JSON.parse(text) : null;

@@ -74,7 +74,7 @@ export class Rpc {
         body: JSON.stringify({ jsonrpc: "2.0", id: ++this.id, method, params }),
       });
     } catch (error) {
-      throw new Error(`could not reach the node at ${this.url} (${error.message}; is CORS allowed?)`);
+      throw new Error(`could not reach the node at ${this.url} (${error.message}; is CORS allowed?)`, { cause: error });
     }
     if (!response.ok) throw new Error(`the node answered HTTP ${response.status}`);
     const body = await response.json();

@@ -120,7 +120,7 @@ export function originWords(origins) {
   return origins.length > 1 ? `mixed: ${origins.join(", ")}` : origins[0];
 }
 
-// Reason codes used in rejectOffer, recordDiscrepancy and voidCertificate (an off-chain convention, README).
+// Reason codes used in rejectOffer, recordDiscrepancy and voidCertificate (an off-chain convention, docs/pages/model.md).
 const REASONS = {
   1: "documents missing or wrong", 2: "weight differs", 3: "contents differ", 4: "seal or container damaged",
   5: "recipient not expecting the goods", 6: "issued in error", 7: "superseded by a corrected certificate",

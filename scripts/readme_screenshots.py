@@ -1,4 +1,4 @@
-"""The README's screenshots, made small from the ones the browser tests save.
+"""The documentation's screenshots (README.md and docs/pages/), made small from the ones the browser tests save.
 
     KP_SCREENSHOTS=/tmp/shots .venv/bin/pytest -p no:ape_test tests/pages/test_console.py -k walks
     KP_SCREENSHOTS=/tmp/shots .venv/bin/pytest -p no:ape_test tests/pages/test_console_certificates.py \
@@ -8,8 +8,9 @@
     .venv/bin/python scripts/readme_screenshots.py /tmp/shots
 
 Each chosen screen is scaled to its width, cut at its height (phone pages are long), reduced to a palette of
-COLOURS (text and flat colours lose nothing visible) and written where the README shows it, with zlib's best
-compression; a file over LIMIT bytes is an error. A screen whose test was not run is left as it is.
+COLOURS (text and flat colours lose nothing visible) and written where the documentation shows it
+(`docs/pages/screenshots/`), with zlib's best compression; a file over LIMIT bytes is an error. A screen whose test
+was not run is left as it is.
 """
 
 from __future__ import annotations
@@ -21,24 +22,24 @@ from pathlib import Path
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
-CONSOLE, VIEWER = ROOT / "frontend-static" / "console" / "screenshots", ROOT / "frontend-static" / "screenshots"
-# the screens the README shows, each with its folder, width and height cut (None: whole): in the console, an inbox
+TARGET = ROOT / "docs" / "pages" / "screenshots"  # the README and the pages link there
+# the screens the documentation shows, each with its width and height cut (None: whole): in the console, an inbox
 # with an offer, a recipient picked by name, the check of a seal and of a certificate before signing, an authority's
 # inbox, a certificate's document (its particulars in the form, the composed document, a document refused before
 # signing, the papers once issued); in the viewer, a participant's statistics and a certificate's verification page
 # on a phone
 SCREENS = {
-    "console-inbox-exporter": (CONSOLE, 1100, None),
-    "console-recipient-by-name": (CONSOLE, 1100, None),
-    "console-confirm-seal": (CONSOLE, 1100, None),
-    "console-confirm-certificate": (CONSOLE, 1100, None),
-    "console-inbox-authority": (CONSOLE, 1100, None),
-    "console-certificate-compose": (CONSOLE, 800, None),
-    "console-certificate-document": (CONSOLE, 800, None),
-    "console-certificate-mismatch": (CONSOLE, 800, None),
-    "console-certificate-papers": (CONSOLE, 800, None),
-    "statistics-desktop": (VIEWER, 1000, 1180),
-    "certificate-confirmed-phone": (VIEWER, 390, 1500),
+    "console-inbox-exporter": (1100, None),
+    "console-recipient-by-name": (1100, None),
+    "console-confirm-seal": (1100, None),
+    "console-confirm-certificate": (1100, None),
+    "console-inbox-authority": (1100, None),
+    "console-certificate-compose": (800, None),
+    "console-certificate-document": (800, None),
+    "console-certificate-mismatch": (800, None),
+    "console-certificate-papers": (800, None),
+    "statistics-desktop": (1000, 1180),
+    "certificate-confirmed-phone": (390, 1500),
 }
 COLOURS = 64
 LIMIT = 150_000
@@ -62,12 +63,12 @@ def main() -> int:
     parser.add_argument("folder", type=Path, help="where KP_SCREENSHOTS had the browser tests save their screens")
     folder = parser.parse_args().folder
     too_large = []
-    for name, (target, width, cut) in SCREENS.items():
-        if not (folder / f"{name}.png").exists():  # its test was not run: the README keeps the image it has
+    for name, (width, cut) in SCREENS.items():
+        if not (folder / f"{name}.png").exists():  # its test was not run: the docs keep the image they have
             print(f"{name}.png: not in {folder}, kept as it is", file=sys.stderr)
             continue
-        target.mkdir(parents=True, exist_ok=True)
-        size = shrink(folder / f"{name}.png", target / f"{name}.png", width, cut)
+        TARGET.mkdir(parents=True, exist_ok=True)
+        size = shrink(folder / f"{name}.png", TARGET / f"{name}.png", width, cut)
         print(f"{name}.png: {size:,} bytes")
         if size > LIMIT:
             too_large.append(name)

@@ -5,6 +5,9 @@
 // What it signs is its own (actions.js) and for the deployment's contracts (deployment.js): an API that says
 // otherwise is refused before the wallet is asked anything. A wallet on another chain is said so on every screen
 // and cannot be asked to sign until it switches; what the wallet says is said as the wallet's words.
+// When the API cannot be reached, a write is signed on a nonce lane of its own with the deadline its signer chose and
+// kept on this device (outbox.js), shown and relayed when the network returns (queue.js), from what the last online
+// visit read (lastvisit.js); sw.js keeps the console's own files so that it opens offline.
 import { ApiError, apiBase, apiUrl, request, useApi } from "../api.js";
 import { clear, h, plain } from "../util.js";
 import { ROLES } from "./actions.js";
@@ -22,11 +25,16 @@ import { actLink, drawAccount, drawInbox, viewerUrl } from "./views.js";
 import * as wallet from "./wallet.js";
 import { WalletError } from "./wallet.js";
 import { fmtTime, setParticipants } from "./words.js";
+import { lastInbox, lastVisit, remember, rememberInbox } from "./lastvisit.js";
+import * as outbox from "./outbox.js";
+import { createQueue } from "./queue.js";
 
 const $ = (id) => document.getElementById(id);
-const TTL = 3600; // seconds a signed intent stays valid
+const TTL = 3600; // seconds a signed intent stays valid when it is relayed at once
+const QUEUE_DAYS = [1, 7, 30]; // what the signer may choose for an intent kept until the network returns
+const QUEUE_DEFAULT_DAYS = 7;
 const SECTIONS = ["foreign-section", "connect-section", "account-section", "inbox-section", "actions-section",
-  "form-section", "confirm-section", "progress-section", "papers-section"];
+  "form-section", "confirm-section", "progress-section", "papers-section", "outbox-section"];
 
 const state = {
   phase: "loading", // loading | foreign (the person checks an API's contracts) | refused | ready
@@ -44,7 +52,11 @@ const state = {
   pending: null, // {action, typed, payload, digest}
   documents: new Map(), // certificate number -> its document composed or checked here, to file once issued
   busy: false,
+  offline: false, // the API could not be reached (or the browser says it is offline): writes are kept to send later
+  offlineSince: null, // when what the console shows was last read from the API (ms), while offline
 };
+
+let queue = null; // the outbox's relay (queue.js), once the deployment is known
 
 const api = {
   actions: () => request("/v1/actions"),
@@ -105,11 +117,56 @@ function clearError() {
   clear($("error")).hidden = true;
 }
 
+// ------------------------------------------------------------------ offline
+
+/** Whether an error says the API could not be reached (as opposed to an answer). */
+function networkDown(error) {
+  return error instanceof ApiError && error.code === "NetworkError";
+}
+
+function offline() {
+  return state.offline || navigator.onLine === false;
+}
+
+/** The API could not be reached: what the console shows was read at `at` (ms) at the latest. */
+function goOffline(at = null) {
+  state.offline = true;
+  if (at !== null) state.offlineSince = state.offlineSince === null ? at : Math.min(state.offlineSince, at);
+  renderOffline();
+}
+
+function goOnline() {
+  state.offline = false;
+  state.offlineSince = null;
+  renderOffline();
+}
+
+/** Said on every screen while offline: how old what the console shows is, and what becomes of a write signed now. */
+function renderOffline() {
+  const note = clear($("offline-note"));
+  note.hidden = !offline();
+  if (note.hidden) return;
+  note.append(h("strong", {}, t("offline.heading")), " ", state.offlineSince === null ? t("offline.text")
+    : t("offline.textSince", { when: fmtTime(state.offlineSince / 1000) }));
+}
+
+/** The choice of how long a write kept offline stays valid (its signed deadline). */
+function queueChoice() {
+  const select = h("select", { id: "queue-days" }, ...QUEUE_DAYS.map((days) =>
+    h("option", { value: String(days) }, t("offline.days", { count: days }))));
+  select.value = String(QUEUE_DEFAULT_DAYS);
+  return h("div", { class: "note warn", id: "queue-note" }, h("p", {}, t("offline.formNote")),
+    h("label", { for: "queue-days" }, t("offline.validFor")), " ", select);
+}
+
 // ------------------------------------------------------------------ views
 
 function show(...ids) {
   for (const id of SECTIONS) $(id).hidden = !ids.includes(id);
+  state.home = ids.includes("outbox-section");
+  if (state.home && queue) queue.draw(); // shown when it holds something
   renderChain();
+  renderOffline();
 }
 
 // ------------------------------------------------------------------ the wallet's chain
@@ -151,15 +208,15 @@ function route() {
   clearError();
   const match = location.hash.match(/^#\/act\/(\w+)(?:\?(.*))?$/);
   if (match) return openForm(match[1], Object.fromEntries(new URLSearchParams(match[2] || "")));
-  const papers = location.hash.match(/^#\/papers\/([A-Za-z0-9\-]{1,40})$/);
+  const papers = location.hash.match(/^#\/papers\/([A-Za-z0-9-]{1,40})$/);
   if (papers) return openPapers(papers[1].toUpperCase());
   state.form = null;
   state.pending = null;
   if (!state.account) {
-    show("connect-section");
+    show("connect-section", "outbox-section");
     return;
   }
-  show("account-section", "inbox-section", "actions-section");
+  show("account-section", "inbox-section", "actions-section", "outbox-section");
   renderAccount();
   renderInbox();
   renderActions();
@@ -188,10 +245,24 @@ async function connect() {
 }
 
 async function refreshAccount() {
-  const [inbox, chain] = await Promise.all([api.inbox(state.account), wallet.chainId().catch(() => null)]);
+  const [inbox, chain] = await Promise.all([readInbox(state.account), wallet.chainId().catch(() => null)]);
   state.inbox = inbox;
   state.walletChain = chain;
   renderChain();
+}
+
+/** The account's inbox from the API (kept for offline use), or, when the API cannot be reached, as last read. */
+async function readInbox(account) {
+  try {
+    const inbox = await api.inbox(account);
+    rememberInbox(apiBase(), account, inbox);
+    return inbox;
+  } catch (error) {
+    const kept = networkDown(error) ? lastInbox(apiBase(), account) : null;
+    if (!kept) throw error;
+    goOffline(kept.at);
+    return kept.inbox;
+  }
 }
 
 async function walletChanged() {
@@ -288,6 +359,7 @@ function openForm(name, prefill) {
   if (!mayAct(action, state.inbox)) {
     notes.append(h("p", { class: "note warn", id: "form-not-allowed" }, t(`form.notAllowed.${action.signers}`)));
   }
+  if (offline()) notes.append(queueChoice());
   const built = buildForm(action, {
     inbox: state.inbox, participants: state.participants, roleBits: state.roleBits, prefill,
     accountInfo, changed: () => built.update(),
@@ -322,11 +394,20 @@ async function review(event) {
       return;
     }
     state.walletChain = await wallet.chainId().catch(() => state.walletChain);
-    const nonces = await api.nonces(state.account);
-    const nonce = nonces[action.contract];
-    const deadline = Math.floor(Date.now() / 1000) + TTL;
+    // online: the next nonce of the sequential lane (key 0); offline: a lane of its own (outbox.js), to relay later
+    const nonces = navigator.onLine === false ? null : await api.nonces(state.account).catch((error) => {
+      if (networkDown(error)) return null;
+      throw error;
+    });
+    const queued = nonces === null;
+    if (queued) goOffline();
+    else goOnline();
+    const days = Number(($("queue-days") || {}).value || QUEUE_DEFAULT_DAYS);
+    const nonce = queued ? outbox.freshNonce() : nonces[action.contract];
+    const deadline = Math.floor(Date.now() / 1000) + (queued ? days * 86400 : TTL);
     const typed = typedData(action, fields, { signer: state.account, nonce, deadline });
-    state.pending = { action, typed, fields, extras: built.extras(), payload: walletPayload(typed), digest: digest(typed) };
+    state.pending = { action, typed, fields, extras: built.extras(), payload: walletPayload(typed), digest: digest(typed),
+      queued };
     renderConfirm();
     show("confirm-section");
     focusHeading("confirm-heading");
@@ -339,6 +420,11 @@ async function review(event) {
 
 function renderConfirm() {
   drawConfirm({ pending: state.pending, form: state.form, inbox: state.inbox, account: state.account });
+  if (state.pending.queued) {
+    $("confirm-extra").prepend(h("p", { class: "note warn", id: "confirm-queued" }, t("offline.confirmNote", {
+      when: fmtTime(Number(state.pending.typed.message.deadline)) })));
+  }
+  $("sign").textContent = t(state.pending.queued ? "button.signKeep" : "button.sign");
   renderChain();
 }
 
@@ -381,6 +467,10 @@ async function sign() {
     const recovered = recoverSigner(typed, signature);
     step("signed", "done", t("progress.signedDetail", { digest: state.pending.digest }),
       sameAddress(recovered, state.account) ? "" : h("span", { class: "note warn" }, " ", t("progress.otherSigner", { recovered })));
+    if (state.pending.queued) {
+      await keep(action, typed, signature);
+      return;
+    }
     current = "relayed";
     step("relayed", "active", t("progress.relaying"));
     const answer = await api.write(actionPath(action, typed.message),
@@ -412,6 +502,26 @@ async function sign() {
   } finally {
     state.busy = false;
   }
+}
+
+/** Keeps a write signed offline in the outbox, bound to the API and deployment it was signed for. */
+async function keep(action, typed, signature) {
+  const summary = [...document.querySelectorAll("#confirm-rows tr")]
+    .filter((tr) => !["signer", "nonce", "deadline"].includes(tr.dataset.field))
+    .map((tr) => `${tr.querySelector("th").firstChild.textContent}: ${tr.querySelector("td").textContent}`);
+  const record = await outbox.add({
+    api: apiBase(), chain_id: state.deployment.chain_id, contracts: { ...state.deployment.contracts },
+    action: action.action, path: actionPath(action, typed.message), signer: state.account,
+    body: writeBody(typed, state.account, signature, state.pending.extras), digest: state.pending.digest,
+    nonce: String(typed.message.nonce), deadline: Number(typed.message.deadline), signed_at: Date.now(), summary,
+  });
+  step("relayed", "waiting", t("progress.kept"));
+  clear($("progress-result")).append(h("p", { class: "note warn", id: "write-queued", "data-outbox-id": String(record.id) },
+    h("strong", {}, t("outbox.state.waiting")), " ", t("progress.keptDetail",
+      { when: fmtTime(record.deadline) })));
+  announce(t("status.kept", { action: t(`action.${action.action}`) }));
+  state.pending = null;
+  if (!offline()) queue.relay(); // the network came back while the wallet was asked
 }
 
 async function waitIndexed(block) {
@@ -525,6 +635,22 @@ function confirmedDeployment(config) {
 
 /** Reads the API's action list, participants and deployment; refuses an API whose actions, chain or contracts
  * differ from what the console signs; for an API the console is not deployed with, asks the person first. */
+/** The API's action list, deployment and participants (kept for offline use), or, when the API cannot be reached,
+ * as last read (then checked exactly as the API's answers are). */
+async function readLedger() {
+  try {
+    const reads = await Promise.all([api.actions(), api.config(), api.participants()]);
+    const [listing, config, participants] = reads;
+    remember(apiBase(), { listing, config, participants });
+    return reads;
+  } catch (error) {
+    const kept = networkDown(error) ? lastVisit(apiBase()) : null;
+    if (!kept) throw error;
+    goOffline(kept.at);
+    return [kept.listing, kept.config, kept.participants];
+  }
+}
+
 async function loadLedger() {
   const foreign = foreignApi();
   if (foreign !== null) {
@@ -532,7 +658,7 @@ async function loadLedger() {
     useApi(foreign);
     relabel();
   }
-  const [listing, config, participants] = await Promise.all([api.actions(), api.config(), api.participants()]);
+  const [listing, config, participants] = await readLedger();
   checkListing(listing, "ConsoleActionsDiffer");
   checkDeployment(config);
   const deployment = foreign === null ? config : await confirmedDeployment(config);
@@ -591,6 +717,7 @@ async function start() {
     return;
   }
   state.phase = "ready";
+  queue = createQueue({ deployment: () => state.deployment, write: api.write, errorBlock, announce });
   relabel();
   if (!wallet.provider()) {
     $("no-wallet").hidden = false;
@@ -603,8 +730,39 @@ async function start() {
   window.addEventListener("hashchange", () => {
     if (!state.busy) route();
   });
+  window.addEventListener("online", () => sendQueued());
+  window.addEventListener("offline", () => goOffline());
+  $("outbox-send").addEventListener("click", () => sendQueued());
   route();
   document.body.dataset.ready = "true";
+  if (!offline()) sendQueued();
+  keepFiles();
+}
+
+/** Asks the console's service worker (sw.js) to keep the files this page loaded, so that it opens offline next
+ * time; `data-offline-ready` on the body once they are kept. */
+async function keepFiles() {
+  if (!("serviceWorker" in navigator)) return;
+  try {
+    await navigator.serviceWorker.register("sw.js");
+    const { active } = await navigator.serviceWorker.ready;
+    navigator.serviceWorker.addEventListener("message", (event) => {
+      if (event.data && event.data.kept !== undefined) document.body.dataset.offlineReady = "true";
+    });
+    active.postMessage({ keep: [location.href, ...performance.getEntriesByType("resource").map((e) => e.name)] });
+  } catch {
+    // no service worker here (a private window, an insecure origin): the console works online only
+  }
+}
+
+/** The network is back (or the person asked): the outbox is relayed, then the account read again (as last read,
+ * and said so, if the API still cannot be reached). */
+async function sendQueued() {
+  if (navigator.onLine !== false) goOnline();
+  await queue.relay();
+  if (!state.account) return;
+  await refreshAccount().catch(() => {});
+  if (state.home && !state.busy) route();
 }
 
 start();

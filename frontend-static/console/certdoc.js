@@ -154,7 +154,7 @@ export const CERT_WIDGETS = {
       const parse = key === "value_usd" ? parseUsd : (raw) => {
         const value = raw.trim();
         if (!value) throw new InputError("err.required");
-        if (key === "seal_label" && /[\u0000-\u001f\u007f-\u009f]/.test(value)) {
+        if (key === "seal_label" && /\p{Cc}/u.test(value)) {
           throw new InputError("err.sealLabel", { max: SEAL_LABEL_MAX });
         }
         return value;

@@ -148,7 +148,7 @@ export const LOT_WIDGETS = {
       parse(raw) {
         const text = raw.trim();
         const id = sealId(text);
-        if (id !== text.toLowerCase() && (text.length > SEAL_LABEL_MAX || /[\u0000-\u001f\u007f-\u009f]/.test(text))) {
+        if (id !== text.toLowerCase() && (text.length > SEAL_LABEL_MAX || /\p{Cc}/u.test(text))) {
           throw new InputError("err.sealLabel", { max: SEAL_LABEL_MAX });
         }
         label = id === text.toLowerCase() ? null : text;

@@ -33,7 +33,7 @@ export async function signedFetch(method, path, { account, chainId, body = null,
     throw new ApiError("NetworkError", `could not reach the API at ${apiBase()} (${error.message})`);
   }
   if (!response.ok) {
-    let refusal = null;
+    let refusal;
     try {
       refusal = await response.json();
     } catch {

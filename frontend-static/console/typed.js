@@ -60,7 +60,7 @@ export function toJson(value) {
   return marked.replace(/"\\u0000big:(\d+)"/g, "$1");
 }
 
-/** The request body of a write (WRITES.md): the business fields, then the authorization (signer, nonce,
+/** The request body of a write (docs/pages/writes.md): the business fields, then the authorization (signer, nonce,
  * deadline, signature) in the envelope, where the backend takes them from, whether or not the type signs them;
  * `extras` beside them (a seal's label, `seal_label`: not signed, checked by the ledger against the signed id). */
 export function writeBody(typed, signer, signature, extras = {}) {

@@ -377,7 +377,7 @@ def test_event_ids_are_the_cbv_event_hash_and_stable(world):
 def test_event_ids_agree_with_the_epcis2js_hash_where_both_implement_cbv_alike(world):
     """A second implementation of the CBV hash (epcis2.js) gives the same IDs for the aggregations (parent, child
     quantities, step, disposition, place, extensions). It orders `ilmd`, several sources or destinations and
-    business transactions differently from GS1's Python generator, whose IDs we publish (see the README)."""
+    business transactions differently from GS1's Python generator, whose IDs we publish (see docs/pages/epcis.md)."""
     with epcis_client(world.server) as c:
         _, everything = all_pages(c, "/v1/epcis/events", perPage=1000, eventType="AggregationEvent")
         context = c.get(f"/v1/epcis/lots/{world.ids['for_india']}").json()["@context"]

@@ -39,7 +39,7 @@ def chromium() -> Iterator[Any]:
 def screenshot(page: Any, tmp_path: Path, name: str, until: str | None = None, only: str | None = None) -> None:
     """Saves a full-page screenshot (or the page from its top to the bottom of the element `until`, or the element
     `only` with a margin) in the test's folder and, when KP_SCREENSHOTS is set, there too
-    (scripts/readme_screenshots.py makes the README's from them)."""
+    (scripts/readme_screenshots.py makes the documentation's from them)."""
     clip = None
     if until is not None:
         bottom = page.eval_on_selector(until, "el => el.getBoundingClientRect().bottom + window.scrollY")

@@ -224,7 +224,7 @@ class FakeApi:
 
 
 # the demo's fictitious companies and authorities (public name, licence number): what the console's screens, and
-# the README's screenshots taken from them, show
+# the documentation's screenshots taken from them, show
 PROFILES = {actor: CAST[cast][3:5] for actor, cast in (
     ("mine", "bw_mine"), ("bw_exporter", "bw_exporter"), ("eu_trader", "antwerp_trader"),
     ("bw_authority", "bw_authority"), ("eu_authority", "eu_authority"))}

@@ -90,7 +90,7 @@ class Settings(BaseSettings):
     # address (`http://KP_HOST:KP_PORT`) otherwise. Filled in by the validator below, without a trailing slash.
     public_base_url: str = Field("", pattern=r"^(https?://[^\s?#]+)?$", max_length=200)
     id_base_url: str = Field("", pattern=r"^(https?://[^\s?#]+)?$", max_length=200)
-    # operations (README "Operating the backend"): logs, metrics, the admin API, the relayer's balance
+    # operations (docs/pages/operating.md): logs, metrics, the admin API, the relayer's balance
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["json", "text"] = "json"
     # GET /metrics (Prometheus text format): off by default; on, it answers only with `Authorization: Bearer
@@ -107,7 +107,7 @@ class Settings(BaseSettings):
     monitor_interval: float = Field(10.0, gt=0, le=3_600, description="seconds between readings of the relayer's "
                                     "balance, the journal's counts and the index lag")
     # glibc malloc arenas of the API process (0: glibc's default, 8 per core); with the monitor's periodic
-    # malloc_trim it keeps freed C memory from accumulating (README "Memory over months")
+    # malloc_trim it keeps freed C memory from accumulating (bench/HISTORY.md, the soak)
     malloc_arena_max: int = Field(2, ge=0, le=64)
 
     @model_validator(mode="after")

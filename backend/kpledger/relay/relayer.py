@@ -181,7 +181,7 @@ class Relayer:
     # ------------------------------------------------------------ the write path
 
     async def submit_async(self, action: str, body: dict[str, Any], trace: WriteTrace | None = None) -> dict[str, Any]:
-        """Runs one schema-validated write request; returns the answer of WRITES.md or raises a KPError.
+        """Runs one schema-validated write request; returns the answer of docs/pages/writes.md or raises a KPError.
 
         The request is queued for the batch sender and its answer awaited (the receipt thread wakes the loop);
         a signer's requests are processed one at a time, under a lock held until the answer even if the caller

@@ -64,7 +64,7 @@ def action_table(chain_id: int, addresses: dict[str, str]) -> list[dict[str, Any
 
 @router.get("/actions", response_model=ActionsPublic)
 def read_actions(services: ServicesDep) -> dict[str, Any]:
-    """The write actions: path, EIP-712 types and domain, and who signs each (see WRITES.md)."""
+    """The write actions: path, EIP-712 types and domain, and who signs each (see docs/pages/writes.md)."""
     chain_id = services.chain.deployment.chain_id
     actions = action_table(chain_id, services.chain.addresses)
     return {"chain_id": chain_id, "actions": actions, "count": len(actions), "roles": ROLES}

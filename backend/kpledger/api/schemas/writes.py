@@ -42,7 +42,7 @@ def message_model(action: Action) -> type[Strict]:
 
 
 class Envelope(Strict):
-    """The participant's authorization around an action's message (see WRITES.md)."""
+    """The participant's authorization around an action's message (see docs/pages/writes.md)."""
 
     signer: Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]{40}$", examples=["0x" + "12" * 20])]
     nonce: UINT256.schema
