@@ -83,16 +83,16 @@ test-contracts: setup
 	ape test tests/contracts -q
 
 test-backend: setup compile browser
-	$(PY) -m pytest -q -p no:ape_test tests/backend tests/e2e
+	$(PY) -m pytest -q -p no:ape_test tests --ignore=tests/contracts --ignore=tests/toolchain
 
 # the relay, index and read tests again on what a production network does differently: a second EVM and JSON-RPC
 # implementation (Hardhat's node, EDR) and a block every second whatever the load (QBFT's block period)
-NETWORK_TESTS = tests/backend/test_writes.py tests/backend/test_reads.py tests/backend/test_fees.py \
-  tests/backend/test_fee_bump.py tests/backend/test_resend.py tests/backend/test_backends.py tests/backend/test_indexer.py
+NETWORK_TESTS = tests/relay/test_writes.py tests/api/test_reads.py tests/relay/test_fees.py \
+  tests/relay/test_fee_bump.py tests/relay/test_resend.py tests/relay/test_backends.py tests/indexer/test_follower.py
 test-networks: setup compile
 	KP_TEST_NODE=hardhat $(PY) -m pytest -q -p no:ape_test $(NETWORK_TESTS)
 	# (the concurrent-signers test asserts batching, which needs its 13 requests within the batcher's 1 ms linger)
-	KP_TEST_BLOCK_TIME=1 $(PY) -m pytest -q -p no:ape_test tests/backend/test_writes.py tests/backend/test_backends.py \
+	KP_TEST_BLOCK_TIME=1 $(PY) -m pytest -q -p no:ape_test tests/relay/test_writes.py tests/relay/test_backends.py \
 	  tests/e2e -k "not concurrent_duplicates_and_concurrent_signers"
 
 # Slither on exactly what ape compiles (standard-JSON input from ape-config.yaml, the npm solc); fails on any
@@ -137,10 +137,10 @@ BLOCK_TIME ?=
 RUN_ARGS = --data $(DATA) --port $(PORT) --chain-port $(CHAIN_PORT) $(if $(BLOCK_TIME),--block-time $(BLOCK_TIME))
 
 run: setup compile
-	@$(PY) -m kpledger.run $(RUN_ARGS)
+	@$(PY) -m kpledger.dev run $(RUN_ARGS)
 
 demo: setup compile
-	@$(PY) -m kpledger.run $(RUN_ARGS) --demo
+	@$(PY) -m kpledger.dev run $(RUN_ARGS) --demo
 
 clean:
 	rm -rf .build contracts/.cache .solcx

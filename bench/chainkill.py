@@ -1,6 +1,6 @@
 """Chain kill loop: `kill -9` of the embedded chain (anvil) `rounds` times (50) under relayed writes, restarting it each
 time, half of the kills aimed at a moment anvil is writing its state dump (what erased a whole chain before the state
-keeper, `kpledger.localnet.ChainState`).
+keeper, `kpledger.dev.chain.ChainState`).
 
 Before the loop the chain is grown with direct registrations to a state dump of ~50 MB (the size at which issue 20 saw
 the dump torn or empty); during it, producers register parcels through the API, each resubmitting its signed request
@@ -26,7 +26,7 @@ import httpx
 
 from bench.common import ROLE, UNSORTED, LocalChain, Result, Server, Signer, dev_key, dir_size_mb, log
 from bench.soak import Writer
-from kpledger.devstack import Crash
+from kpledger.dev.stack import Crash
 
 ROUNDS = 50
 PRELOAD = 10_000  # direct registrations before the loop: a state dump of ~50 MB

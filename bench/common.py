@@ -1,5 +1,5 @@
 """Shared machinery of the benchmarks: process readings and results. The chain, the backend process, keys and raw
-transactions come from the project's one harness, `kpledger.devstack`."""
+transactions come from the project's one harness, `kpledger.dev.stack`."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from eth_utils import keccak
 from kpledger.core.constants import INDUSTRIAL, UNSORTED
 from kpledger.core.constants import NON_INDUSTRIAL as GEM
 from kpledger.core.constants import ROLES as ROLE
-from kpledger.devstack import (
+from kpledger.dev.stack import (
     CHAIN_ID,
     MANIFEST,
     MNEMONIC,

@@ -3,7 +3,7 @@ time, read every minute: backend memory and descriptors, DB size, index lag, p99
 
 The mix (rates are totals, paced open-loop so that a slow server is not hidden by a slow client):
 * relayed writes: RegisterParcel by `writers` producers, each signing its next intent (coincurve over
-  `kpledger.eip712.digest`, as bench/world.py) and waiting for the answer (mined and indexed);
+  `kpledger.typed_data.digest`, as bench/world.py) and waiting for the answer (mined and indexed);
 * provenance reads of parcels registered so far;
 * documents: each new parcel's producer files its document (`KPClient.file_document`, a signed PUT), and the
   filed documents are read back by their producers (`KPClient.document`, a signed GET);
@@ -35,8 +35,8 @@ from coincurve import PrivateKey
 
 from bench.common import ROLE, UNSORTED, LocalChain, Result, Server, Signer, address_of, dev_key, log, percentile
 from bench.report import RESULTS
-from kpledger import eip712
 from kpledger.client import KPClient
+from kpledger.signing import typed_data
 
 FIRST_WRITER_KEY = 40
 METRICS_TOKEN = "soak-metrics-token-0123456789"
@@ -96,8 +96,8 @@ class Writer:
         message = {"points": 100 + self.nonce % 1000, "stones": 1, "hsCode": UNSORTED, "origin": "BW",
                    "documentHash": "0x" + hashlib.sha256(document).hexdigest()}
         deadline = int(time.time()) + 3600
-        digest = eip712.digest("RegisterParcel", message, self.address, self.nonce, deadline, chain_id=self.chain_id,
-                               verifying_contract=self.ledger)
+        digest = typed_data.digest("RegisterParcel", message, self.address, self.nonce, deadline,
+                                   chain_id=self.chain_id, verifying_contract=self.ledger)
         sig = self.key.sign_recoverable(digest, hasher=None)
         return {"message": message, "signer": self.address, "nonce": self.nonce, "deadline": deadline,
                 "signature": "0x" + sig[:64].hex() + f"{sig[64] + 27:02x}"}

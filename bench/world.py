@@ -12,7 +12,7 @@ answers a signer's requests one at a time, so every flow has its own desk: a min
 and a cutter (licensed operators), and an officer (shared by OFFICER_SHARE flows) at each of the three
 authorities it deals with. Setup
 (participants, officers, licences) is written directly to the chain, packed into few blocks; the trade goes
-through the API, signed with coincurve over `kpledger.eip712.digest` and posted with aiohttp (the load
+through the API, signed with coincurve over `kpledger.signing.typed_data.digest` and posted with aiohttp (the load
 generator shares the CPU with the backend and the chain, so it has to be lean).
 
 This module runs the section; the trade model and its setup are in `world_trade`, the load in `world_load`, the
@@ -32,7 +32,7 @@ from bench.common import LocalChain, Result, Server, dir_size_mb, log, vm_hwm_mb
 from bench.world_load import BATCH_ENV, GAS_LIMIT, World
 from bench.world_report import Measured, cpu_now, empty_block_ms, fraction_text, report
 from bench.world_trade import CERTIFICATES_PER_EXPORT, YEAR_CERTIFICATES, Size, desks, setup
-from kpledger.localnet import stop
+from kpledger.dev.chain import stop
 
 FLOWS = 2_400  # concurrent flows for a year: about a third of them wait in each block (1,600 flows: ~510 calls)
 DUMP_TIMEOUT_S = 900.0  # anvil writes a year's state (~10 GB of JSON) on exit

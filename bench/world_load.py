@@ -1,5 +1,5 @@
 """World scale, the load generator: `flows` concurrent flows, each a chain of dependent writes through the API (each
-waits until mined), signed with coincurve over `kpledger.eip712.digest` and posted with aiohttp (the load generator
+waits until mined), signed with coincurve over `kpledger.typed_data.digest` and posted with aiohttp (the load generator
 shares the CPU with the backend and the chain, so it has to be lean); a monitor samples the progress and stops the
 flows at the wall-time cap or before anvil takes the machine's memory."""
 
@@ -16,9 +16,9 @@ import aiohttp
 
 from bench.common import GEM, UNSORTED, LocalChain, cpu_seconds, log, memory_total_mb, sha, vm_hwm_mb
 from bench.world_trade import CONTRACT_KEYS, HUBS, Actor, Desk
-from kpledger import eip712
 from kpledger.core.actions import ACTIONS
-from kpledger.eip712 import sign_intent
+from kpledger.signing import typed_data
+from kpledger.signing.typed_data import sign_intent
 
 GAS_LIMIT = 4_000_000_000  # anvil's block gas limit: a batch of hundreds of calls must fit
 # anvil refuses a JSON-RPC body over 2 MiB: the relayer also cuts a batch at KP_BATCH_MAX_BYTES (900 KB of encoded
@@ -77,14 +77,14 @@ class World:
         """A signed request body: EIP-712 digest computed directly, signed with coincurve (v = recid + 27)."""
         contract = ACTIONS[action].contract
         nonce, deadline = actor.nonces[contract], int(time.time()) + 3600
-        digest = eip712.digest(action, message, actor.address, nonce, deadline, chain_id=self.chain_id,
+        digest = typed_data.digest(action, message, actor.address, nonce, deadline, chain_id=self.chain_id,
                                verifying_contract=self.verifying[contract])
         sig = actor.key.sign_recoverable(digest, hasher=None)
         return {"message": message, "signer": actor.address, "nonce": nonce, "deadline": deadline,
                 "signature": "0x" + sig[:64].hex() + f"{sig[64] + 27:02x}"}
 
     def check_signing(self) -> None:
-        """The fast signature must be eth_account's (kpledger.eip712.sign_intent) bit for bit."""
+        """The fast signature must be eth_account's (kpledger.typed_data.sign_intent) bit for bit."""
         actor, doc = self.table[0].mine, sha("check")
         child = {"points": 1, "stones": 1, "hsCode": GEM, "documentHash": doc}
         for action, message in (
@@ -100,7 +100,7 @@ class World:
                                verifying_contract=self.verifying[ACTIONS[action].contract], nonce=fast["nonce"],
                                deadline=fast["deadline"])
             if slow.signer != actor.address or "0x" + slow.signature.hex() != fast["signature"]:
-                raise RuntimeError(f"fast EIP-712 signing of {action} disagrees with kpledger.eip712.sign_intent")
+                raise RuntimeError(f"fast EIP-712 signing of {action} disagrees with kpledger.typed_data.sign_intent")
 
     async def write(self, actor: Actor, action: str, message: dict[str, Any]) -> dict[str, Any]:
         assert self.http is not None

@@ -25,7 +25,7 @@ from bench.common import (
     percentile,
     sha,
 )
-from kpledger.eip712 import sign_intent
+from kpledger.signing.typed_data import sign_intent
 
 LEVELS = (1, 4, 16, 64)
 BLOCK_TIMES = (1, 2)  # seconds: QBFT's block period is 1-5 s whatever the load

@@ -1,5 +1,5 @@
 // GENERATED from the build (.build/__local__.json) and the contracts' interfaces by scripts/chain_selectors.py: do not
-// edit. `make selectors` rewrites it; tests/backend/test_selectors.py fails while it differs from the build.
+// edit. `make selectors` rewrites it; tests/pages/test_selectors.py fails while it differs from the build.
 //
 // What the viewer calls on the chain (chain.js): each view's selector (keccak256 of its signature, first 4 bytes) and
 // the names of the 32-byte words it answers, in order (its one static struct flattened); the status enums' names,

@@ -74,7 +74,7 @@ export function shortHash(hash) {
 }
 
 // How a person reads the ledger's values: weights, HS codes, countries and times. The CLI and the printed certificate
-// write them the same way (backend/kpledger/core/words.py; tests/backend/test_viewer.py compares both on the same
+// write them the same way (backend/kpledger/core/words.py; tests/pages/test_viewer.py compares both on the same
 // values).
 
 /** Unix seconds -> "2026-11-28 14:04 UTC" (the same in every browser and locale, as the CLI and the verdict write it) */

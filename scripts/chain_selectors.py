@@ -3,7 +3,7 @@ the selectors and output words of the views the viewer calls (the compiled ABIs,
 status enums' names (the contracts' interfaces). `make selectors` after changing one of those views or enums.
 
 The file is committed, not built: the pages have no build step and are deployed by copying the folder; the viewer
-needs no keccak to call a contract, and `tests/backend/test_selectors.py` fails while the committed file differs from
+needs no keccak to call a contract, and `tests/pages/test_selectors.py` fails while the committed file differs from
 what this script writes.
 """
 
@@ -30,7 +30,7 @@ ENUMS = (("ParcelStatus", "IKPLedger.sol"), ("ConsignmentStatus", "IKPLedger.sol
 
 HEADER = """\
 // GENERATED from the build (.build/__local__.json) and the contracts' interfaces by scripts/chain_selectors.py: do not
-// edit. `make selectors` rewrites it; tests/backend/test_selectors.py fails while it differs from the build.
+// edit. `make selectors` rewrites it; tests/pages/test_selectors.py fails while it differs from the build.
 //
 // What the viewer calls on the chain (chain.js): each view's selector (keccak256 of its signature, first 4 bytes) and
 // the names of the 32-byte words it answers, in order (its one static struct flattened); the status enums' names,

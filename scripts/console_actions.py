@@ -2,7 +2,7 @@
 (`kpledger.core.actions.ACTIONS`): `make console-actions` after changing an action.
 
 The file is committed, not built: the pages have no build step and are deployed by copying the folder, what the
-console signs then shows in review as a change to the console's own code, and `tests/backend/test_console.py` fails
+console signs then shows in review as a change to the console's own code, and `tests/pages/test_console.py` fails
 while the committed file differs from what this script writes.
 """
 
@@ -14,13 +14,13 @@ from pathlib import Path
 
 from kpledger.core.actions import ACTIONS
 from kpledger.core.constants import ROLES
-from kpledger.eip712 import VERSION
+from kpledger.signing.typed_data import VERSION
 
 TARGET = Path(__file__).resolve().parents[1] / "frontend-static" / "console" / "actions.js"
 
 HEADER = """\
 // GENERATED from the action table (backend/kpledger/core/actions.py) by scripts/console_actions.py: do not edit.
-// `make console-actions` rewrites it; tests/backend/test_console.py fails while it differs from the table.
+// `make console-actions` rewrites it; tests/pages/test_console.py fails while it differs from the table.
 //
 // What the console signs, pinned in its own code: every write action's EIP-712 primary type and field types, its
 // contract (the domain's name, version EIP712_VERSION), path, and who signs it; the registry's role bits. The

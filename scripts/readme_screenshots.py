@@ -1,10 +1,10 @@
 """The documentation's screenshots (README.md and docs/pages/), made small from the ones the browser tests save.
 
-    KP_SCREENSHOTS=/tmp/shots .venv/bin/pytest -p no:ape_test tests/backend/test_console.py -k walks
-    KP_SCREENSHOTS=/tmp/shots .venv/bin/pytest -p no:ape_test tests/backend/test_console_certificates.py \
+    KP_SCREENSHOTS=/tmp/shots .venv/bin/pytest -p no:ape_test tests/pages/test_console.py -k walks
+    KP_SCREENSHOTS=/tmp/shots .venv/bin/pytest -p no:ape_test tests/pages/test_console_certificates.py \
         -k "printed_pdf or 60_day"
-    KP_SCREENSHOTS=/tmp/shots .venv/bin/pytest -p no:ape_test tests/backend/test_statistics.py \
-        tests/backend/test_certificates.py -k "page or phone"
+    KP_SCREENSHOTS=/tmp/shots .venv/bin/pytest -p no:ape_test tests/queries/test_statistics.py \
+        tests/certificates/test_certificates.py -k "page or phone"
     .venv/bin/python scripts/readme_screenshots.py /tmp/shots
 
 Each chosen screen is scaled to its width, cut at its height (phone pages are long), reduced to a palette of

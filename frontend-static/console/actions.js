@@ -1,5 +1,5 @@
 // GENERATED from the action table (backend/kpledger/core/actions.py) by scripts/console_actions.py: do not edit.
-// `make console-actions` rewrites it; tests/backend/test_console.py fails while it differs from the table.
+// `make console-actions` rewrites it; tests/pages/test_console.py fails while it differs from the table.
 //
 // What the console signs, pinned in its own code: every write action's EIP-712 primary type and field types, its
 // contract (the domain's name, version EIP712_VERSION), path, and who signs it; the registry's role bits. The

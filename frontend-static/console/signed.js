@@ -1,12 +1,12 @@
-// Signed requests for off-chain documents (backend/kpledger/auth.py): the wallet signs (personal_sign, EIP-191) a
+// Signed requests for off-chain documents (backend/kpledger/signing/requests.py): the wallet signs (personal_sign, EIP-191) a
 // readable text naming the method, the host, the path, the chain, the time, the content type and the SHA-256 of the
 // body; the API accepts it once, within a short window. The text is the backend's `request_text`, character for
-// character (tests/backend/test_console.py checks both give the same).
+// character (tests/pages/test_console.py checks both give the same).
 import { ApiError, apiBase } from "../api.js";
 import { sha256 } from "../sha256.js";
 import * as wallet from "./wallet.js";
 
-/** What the wallet signs for one request (kpledger.auth.request_text). */
+/** What the wallet signs for one request (kpledger.signing.requests.request_text). */
 export async function requestText(method, host, target, chainId, timestamp, body = new Uint8Array(), contentType = "") {
   const { hash } = await sha256(body);
   return `KP Ledger request\n${method.toUpperCase()} ${target}\nhost: ${host.toLowerCase()}\nchain: ${chainId}\n`

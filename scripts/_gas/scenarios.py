@@ -7,7 +7,7 @@ from ape import chain
 from ape.api import ReceiptAPI
 from eth_utils import keccak, to_checksum_address
 
-from kpledger.eip712 import sign_intent
+from kpledger.signing.typed_data import sign_intent
 from scripts._gas.floor import Row, make_row
 from scripts._gas.stage import DAY, EXPORTER, POINTS, TRADER, UNSORTED, Bench, both, h, profile
 

@@ -13,7 +13,7 @@ from ape.contracts import ContractInstance
 from eth_utils import keccak
 
 from kpledger.core.actions import ACTIONS
-from kpledger.eip712 import SignedIntent, sign_intent
+from kpledger.signing.typed_data import SignedIntent, sign_intent
 from scripts._gas.floor import Pair
 
 DAY = 86_400

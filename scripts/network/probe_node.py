@@ -25,7 +25,7 @@ from web3 import HTTPProvider, Web3
 
 from kpledger.chain import abi
 from kpledger.chain.deploy import deploy_ledger
-from kpledger.localnet import ROOT, start_anvil, start_hardhat, stop, wait_until_up
+from kpledger.dev.chain import ROOT, start_anvil, start_hardhat, stop, wait_until_up
 
 MANIFEST = ROOT / ".build" / "__local__.json"
 MNEMONIC = "test test test test test test test test test test test junk"

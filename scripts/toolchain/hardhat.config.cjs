@@ -1,5 +1,5 @@
 // A Hardhat node as a second, independent EVM implementation (Nomic Foundation's EDR) for the backend tests:
-// `kpledger.localnet.start_hardhat` runs `hardhat --config scripts/toolchain/hardhat.config.cjs node`.
+// `kpledger.dev.chain.start_hardhat` runs `hardhat --config scripts/toolchain/hardhat.config.cjs node`.
 // Same chain id, mnemonic, account count and hardfork as the embedded anvil; contract size limit enforced as on
 // Besu. No Solidity here: the contracts are compiled by Ape (solc-js) and deployed over JSON-RPC.
 // KP_HARDHAT_BLOCK_TIME_MS: interval mining (a block every N ms, what a QBFT block period does); unset or

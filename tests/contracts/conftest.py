@@ -8,7 +8,7 @@ import os
 import pytest
 from eth_utils import keccak
 
-from kpledger.eip712 import sign_intent
+from kpledger.signing.typed_data import sign_intent
 
 DAY = 86_400
 ROLE_AUTHORITY, ROLE_PRODUCER, ROLE_EXPORTER, ROLE_IMPORTER, ROLE_TRADER, ROLE_MANUFACTURER = (

@@ -6,8 +6,8 @@ import ape
 import pytest
 from eth_account import Account
 
-from kpledger import eip712
 from kpledger.core.actions import ACTIONS
+from kpledger.signing import typed_data
 
 from conftest import DAY, GEM, ROLE_TRADER, UNSORTED, doc, seal
 
@@ -271,7 +271,7 @@ def test_a_multisig_of_up_to_ten_signers_fits_the_erc1271_allowance(project, reg
     message = {"account": accounts.generate_test_account().address, "roles": ROLE_TRADER, "name": "Trader",
                "licenceNumber": "L-1", "registryRef": ""}
     deadline = chain.pending_timestamp + 3600
-    digest = eip712.digest("LicenseOperator", message, wallet.address, 0, deadline, chain_id=chain.chain_id,
+    digest = typed_data.digest("LicenseOperator", message, wallet.address, 0, deadline, chain_id=chain.chain_id,
                            verifying_contract=registry.address)
     inner = bytes(wallet.walletHash(digest))
     signature = b"".join(bytes(Account.unsafe_sign_hash(inner, o.private_key).signature) for o in owners)

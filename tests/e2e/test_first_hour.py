@@ -15,8 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from kpledger.demo import demo_status
-from kpledger.devstack import ApiServer, LocalChain
+from kpledger.dev.demo import demo_status
+from kpledger.dev.stack import ApiServer, LocalChain
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"

@@ -6,11 +6,11 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from kpledger.auth import verify_request
+from kpledger.api.services import Services
 from kpledger.chain.contracts import Chain
 from kpledger.core.config import Settings
 from kpledger.db.session import Database
-from kpledger.services import Services
+from kpledger.signing.requests import verify_request
 
 
 def services_of(request: Request) -> Services:
@@ -24,8 +24,8 @@ async def get_services(request: Request) -> Services:
 
 
 def signed_caller(request: Request, body: bytes) -> str:
-    """The account that signed this request (kpledger.auth): its signature checked, once, over the method, the Host,
-    the path and query string as received, the chain, the content type, the time and `body`."""
+    """The account that signed this request (kpledger.signing.requests): its signature checked, once, over the
+    method, the Host, the path and query string as received, the chain, the content type, the time and `body`."""
     services = services_of(request)
     raw_path = request.scope.get("raw_path") or request.url.path.encode()
     query = request.scope.get("query_string") or b""

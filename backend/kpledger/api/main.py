@@ -33,10 +33,10 @@ from kpledger.api.routes import (
     statistics,
     writes,
 )
+from kpledger.api.services import Services
 from kpledger.core.config import Settings, get_settings
 from kpledger.core.errors import KPError, PayloadTooLarge, RequestTimeout, TooManyRequests
 from kpledger.ops import metrics
-from kpledger.services import Services
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:

@@ -19,9 +19,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from kpledger import eip712
 from kpledger.core.actions import ACTIONS
 from kpledger.core.errors import InvalidRequest
+from kpledger.signing import typed_data
 
 VERSION = 1
 ACTION = "IssueCertificate"
@@ -49,12 +49,12 @@ class SignedTerms:
 
     def digest(self, chain_id: int, verifying_contract: str) -> bytes:
         terms = {k: v for k, v in self.message.items() if k not in ("signer", "nonce", "deadline")}
-        return eip712.digest(ACTION, terms, self.signer, self.message["nonce"], self.message["deadline"],
+        return typed_data.digest(ACTION, terms, self.signer, self.message["nonce"], self.message["deadline"],
                              chain_id=chain_id, verifying_contract=verifying_contract)
 
     def recovered(self, chain_id: int, verifying_contract: str) -> str | None:
         """The address whose key signed these terms under the deployment's domain (None: no valid signature)."""
-        return eip712.recover(self.digest(chain_id, verifying_contract), self.signature)
+        return typed_data.recover(self.digest(chain_id, verifying_contract), self.signature)
 
 
 def _varint(value: int) -> bytes:
@@ -90,7 +90,7 @@ def _pack(type_: str, value: Any) -> bytes:
 
 def encode(message: dict[str, Any], signer: str, nonce: int, deadline: int, signature: bytes | str) -> str:
     """The Base32 payload of a signed IssueCertificate (message: its business fields, as journaled or as
-    `eip712.SignedIntent.message`)."""
+    `typed_data.SignedIntent.message`)."""
     values = {**message, "signer": signer, "nonce": int(nonce), "deadline": int(deadline)}
     raw = bytes([VERSION]) + b"".join(_pack(t, values[n]) for n, t in fields()) + _hex(signature, 65)
     return base64.b32encode(raw).decode().rstrip("=")
@@ -126,7 +126,7 @@ class _Reader:
         if type_ == "string":
             return self.take(self.varint(16)).decode()
         if type_ == "address":
-            return eip712.checksum(self.take(20))
+            return typed_data.checksum(self.take(20))
         if type_ == "bytes32":
             return "0x" + self.take(32).hex()
         if match := _UINT.match(type_):

@@ -29,7 +29,7 @@ from segno.consts import MODE_MAPPING
 from kpledger.certificates import verification_url
 from kpledger.certificates.payload import QrContent
 from kpledger.core.constants import hs_code
-from kpledger.core.documents import CERTIFICATE_SCHEMA
+from kpledger.core.document_facts import CERTIFICATE_SCHEMA
 from kpledger.core.seals import label_matches
 from kpledger.core.words import carats, countries, country, hs_words, visible
 

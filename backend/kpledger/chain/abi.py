@@ -10,7 +10,7 @@ others, per shape the relayer and the indexer use, MISS when another is faster b
 * decode: faster-eth-abi, 3-6x faster than eth_abi (revert data, events with strings or tuples, batch outcomes).
   The log decoder's word slicing for events of static words (`chain.decoder`) stays faster still and is kept.
 
-`tests/backend/test_abi.py` and `test_codec.py` compare both with eth_abi, the reference, on random values of every
+`tests/chain/test_abi.py` and `test_codec.py` compare both with eth_abi, the reference, on random values of every
 signature, event and error of the build.
 """
 

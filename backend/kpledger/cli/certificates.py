@@ -13,13 +13,13 @@ import click
 from eth_utils import to_checksum_address
 
 from kpledger import client as kc
-from kpledger.certificates import document as certificate_document
+from kpledger.certificates import kpcert
 from kpledger.cli.base import ADDRESS, CARATS, FILE, HS, REASON, REASONS_HELP, Ctx, action_command, cli, pass_ctx
 from kpledger.cli.documents import show_verdict
 from kpledger.cli.views import certificate_text
 from kpledger.client import ClientError, KPClient, document_hash
 from kpledger.core.constants import hs_code
-from kpledger.core.documents import CERTIFICATE_SCHEMA
+from kpledger.core.document_facts import CERTIFICATE_SCHEMA
 
 DAY = 86_400
 DEFAULT_VALIDITY_DAYS = 30
@@ -66,7 +66,7 @@ def certificate_document_in(path: Path) -> dict[str, Any] | None:
         return None
     if not isinstance(content, dict) or content.get("schema") != CERTIFICATE_SCHEMA:
         return None
-    return certificate_document.parse(body)
+    return kpcert.parse(body)
 
 
 @certificate.command("issue")
@@ -138,7 +138,7 @@ def certificate_issue(obj: Ctx, number: str | None, importer: str | None, import
         exporter = {"holder_participant": known.get("holder_participant") or doc["exporting_participant"]["code"],
                     "holder": known.get("holder") or doc["exporter"]["account"],
                     "seal_id": known.get("seal_id") or doc["seal"]["id"]}
-        certificate_document.check_terms(doc, certificate_document.facts_of_terms(terms, exporter))
+        kpcert.check_terms(doc, kpcert.facts_of_terms(terms, exporter))
     obj.written(c.issue_certificate(
         number=terms["number"], importer=terms["importer"], importer_account=importer_account,
         consignment_id=consignment_id, points=terms["points"], parcel_count=terms["parcelCount"], hs_codes=hs,

@@ -13,8 +13,8 @@ from typing import Any
 import click
 
 from kpledger import client as kc
-from kpledger.certificates import document as certificate_document
-from kpledger.certificates.document import LedgerFacts, Particulars
+from kpledger.certificates import kpcert
+from kpledger.certificates.kpcert import LedgerFacts, Particulars
 from kpledger.cli.base import ADDRESS, FILE, USD, Ctx, output_options, pass_ctx, save
 from kpledger.cli.certificates import DAY, DEFAULT_VALIDITY_DAYS, certificate, certificate_document_in
 from kpledger.cli.documents import show_verdict
@@ -68,7 +68,7 @@ def certificate_compose(obj: Ctx, consignment_id: int, number: str, importer_acc
         if not authority_name:
             raise click.UsageError("your account has no public name on the ledger: give --authority-name")
     issued_at = int(time.time()) - 60  # as `kp certificate issue` signs it today
-    doc = certificate_document.compose_from_ledger(
+    doc = kpcert.compose_from_ledger(
         number=number, consignment=box, importer=c.member(importer_account), participant_names=c.participant_names(),
         authority_name=authority_name, issued_at=issued_at, expires_at=issued_at + expires_days * DAY,
         particulars=Particulars(seal_label=seal_label, value_usd=value_usd, authority_address=authority_address,
@@ -178,7 +178,7 @@ def _check(c: KPClient, path: Path, number: str | None) -> tuple[dict[str, Any],
               "anchored": cert["document_hash"], "printed_sha256": (cert.get("document") or {}).get("printed_sha256"),
               "status": certificate_status(cert), "verdict": verdict}
     if not verdict["genuine"] and doc is not None:
-        answer["disagreements"] = certificate_document.disagreements(doc, _facts(cert))
+        answer["disagreements"] = kpcert.disagreements(doc, _facts(cert))
     return answer, cert
 
 

@@ -2,13 +2,13 @@
 
 One `Action` row per `...BySig` function of the contracts. Everything else is derived from the rows:
 
-* the EIP-712 types a participant signs (`Action.types`; digests and signatures in `kpledger.eip712`),
+* the EIP-712 types a participant signs (`Action.types`; digests and signatures in `kpledger.signing.typed_data`),
 * the write routes and their request schemas (`kpledger.api.routes.writes`, `kpledger.api.schemas.writes`),
 * the `...BySig` call's arguments (`Action.call_args`) and the answer's `result` (`Action.result`),
 * the client's paths (`kpledger.client`), the action list (`GET /v1/actions`) and the console's pinned copy of it
   (`frontend-static/console/actions.js`, written by `scripts/console_actions.py`).
 
-`tests/backend/test_actions.py` checks the rows against the contracts' ABIs and `KPRelayBatch`'s allowed
+`tests/core/test_actions.py` checks the rows against the contracts' ABIs and `KPRelayBatch`'s allowed
 selectors, and derives a dummy action end to end. To add an action: the interface and contract function,
 one row here, one projector handler for its event, and tests.
 """
@@ -86,7 +86,7 @@ ADDRESS = Kind("address", Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]{40}$", e
 ISO_CODE = Kind("string", IsoCode)
 NAME = Kind("string", Annotated[str, Field(min_length=1, max_length=200)])
 # KPRegistry's bounds on an operator's public profile (MAX_NAME_LENGTH, MAX_LICENCE_LENGTH, MAX_REGISTRY_REF_LENGTH;
-# in bytes on chain: tests/backend/test_solidity_constants.py checks the limits agree)
+# in bytes on chain: tests/core/test_solidity_constants.py checks the limits agree)
 LEGAL_NAME = Kind("string", Annotated[str, Field(min_length=1, max_length=120)])
 LICENCE_NUMBER = Kind("string", Annotated[str, Field(min_length=1, max_length=64)])
 REGISTRY_REF = Kind("string", Annotated[str, Field(min_length=0, max_length=64)])

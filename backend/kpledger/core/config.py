@@ -11,8 +11,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from kpledger.core.devkeys import CHECKED_INDEXES, dev_key_index
 
-ROOT = Path(__file__).resolve().parents[3]
-
 # anvil's first public test key (kpledger.core.devkeys): fine on the embedded development chain, refused in
 # production like every key of the public test mnemonic
 ANVIL_DEV_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
@@ -30,10 +28,13 @@ class Settings(BaseSettings):
     rpc_url: str = "http://127.0.0.1:8545"
     # Besu / QBFT chains carry extra data that web3.py's PoA middleware must strip
     poa_chain: bool = False
-    data_dir: Path = ROOT / "data"
+    # where the backend keeps its files and finds its build: relative paths are the working directory's (nothing
+    # here depends on where the source tree is); `python -m kpledger.dev` and the test harness pass the repository's
+    data_dir: Path = Path("data")
     # None (the default, or given) means data_dir/deployment.json (`_in_data_dir`)
     deployment_file: Path = Field(None, validate_default=True)
-    build_manifest: Path = ROOT / ".build" / "__local__.json"
+    # the contracts' ABIs: the build manifest `ape compile` writes (deploy it with the backend)
+    build_manifest: Path = Path(".build") / "__local__.json"
     database_url: str = Field(None, validate_default=True)  # None: SQLite's data_dir/kp.db
     relayer_key: SecretStr = SecretStr(ANVIL_DEV_KEY)
     # relayer: many signed requests go out as one KPRelayBatch transaction
@@ -68,7 +69,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(64 * 1024, ge=1024, le=16 * 1024 * 1024)
     max_document_bytes: int = Field(4 * 1024 * 1024, ge=1024, le=64 * 1024 * 1024)
     cors_origins: list[str] = ["*"]
-    frontend_dir: Path = ROOT / "frontend-static"
+    frontend_dir: Path = Path("frontend-static")  # the viewer and console the API serves (after `make vendor`)
     # FastAPI's native OpenTelemetry (traces, metrics, logs to the globally configured OTEL providers); off by
     # default: when on it checks the providers on every request, a measurable cost on the write path
     telemetry: bool = False

@@ -1,7 +1,7 @@
 """The ledger's vocabulary in Python, declared once: role bits, HS codes, statuses, reason codes.
 
 The Solidity side declares the same values once too (`contracts/utils/KPRoles.sol`, `HsCodes.sol`, the
-status enums of the interfaces); `tests/backend/test_actions.py` checks the two agree.
+status enums of the interfaces); `tests/core/test_actions.py` checks the two agree.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """How a person reads the ledger's values, in Python: weights, HS codes, countries and times, as the viewer writes
 them (`frontend-static/util.js`: `fmtCarats`, `hsText`, `hsWords`, `countryWords`, `fmtTime`;
-`tests/backend/test_viewer.py` checks both give the same text for the same values), and text from the ledger made
+`tests/pages/test_viewer.py` checks both give the same text for the same values), and text from the ledger made
 safe to show on a terminal (`visible`). Used by the `kp` command line, the printed certificate and slip, and the
 provenance verdict's sentences."""
 

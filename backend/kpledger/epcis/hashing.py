@@ -5,7 +5,7 @@ it over our export gets the eventID we wrote, and can de-duplicate by it.
 The reference reads a document through a JSON-LD expansion (about 7 ms an event); `prehash` builds the same
 pre-hash string from the event's JSON directly, for every event shape the mapping produces, and refuses
 (`Unsupported`) any shape it does not reproduce exactly, which `event_hash` then hands to the reference itself.
-`tests/backend/test_epcis_hash.py` checks the two against each other (Hypothesis), and `test_epcis.py` runs the
+`tests/epcis/test_hashing.py` checks the two against each other (Hypothesis), and `test_epcis.py` runs the
 reference over every document the tests receive.
 
 How the reference builds the pre-hash string of an event (its "property order" is CBV 2.0 §8.9's):

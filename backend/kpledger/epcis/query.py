@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from kpledger.core.errors import InvalidRequest, NotFound
 from kpledger.db import models as m
-from kpledger.epcis.document import with_event_id
+from kpledger.epcis.envelope import with_event_id
 from kpledger.epcis.identifiers import Identifiers
 from kpledger.epcis.ledger import LedgerReader, Position, position
 from kpledger.epcis.mapping import Mapper

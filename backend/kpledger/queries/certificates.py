@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kpledger.certificates import payload
-from kpledger.certificates.document import LedgerFacts
+from kpledger.certificates.kpcert import LedgerFacts
 from kpledger.core.errors import NotFound
 from kpledger.db import models as m
 from kpledger.queries.names import names_of

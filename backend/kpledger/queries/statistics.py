@@ -7,7 +7,7 @@ crossing (basis "crossing", the default: the block time of the hand-off that spe
 issue (basis "issue": the certificate's `issuedAt`, voided certificates left out). A certificate not yet used has
 no crossing and counts on the issue basis only. Carats by HS code are the parcels sealed in the certificate's
 consignment (exact: their sum is the certificate's weight, checked on chain). The value in US dollars comes from
-the filed certificate document (`kpledger.core.documents.certificate_value_usd`) and is read only when asked for.
+the filed certificate document (`kpledger.core.document_facts.certificate_value_usd`) and is read only when asked for.
 
 Production. The parcels registered at origin (`ParcelRegistered`: the producer's own country) in the period, by
 block time. The ledger records no production value.
@@ -27,7 +27,7 @@ from sqlalchemy import Row, null, or_, select
 from sqlalchemy.orm import Session
 
 from kpledger.core.constants import AUTHORITY, carats_text, hs_text
-from kpledger.core.documents import certificate_value_usd
+from kpledger.core.document_facts import certificate_value_usd
 from kpledger.core.errors import Forbidden
 from kpledger.db import models as m
 from kpledger.queries.participants import get_participant

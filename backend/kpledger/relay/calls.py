@@ -59,7 +59,7 @@ FINISH_GAS, REPORT_GAS = 300_000, 5_000
 # the bound a call gets in the simulation: its action's largest legitimate cost, never a share of the batch: a base
 # (the signature, an ERC-1271 wallet's allowance, the longest strings) and a share per part (a split's child, a
 # merge's or a seal's parcel, a certificate's HS code or origin). Measured with 256 parts by a contract signer
-# (tests/backend/test_relay_bounds.py): a split ~51.5k per child (a parcel stored, its event), a merge or a seal ~11k
+# (tests/relay/test_bounds.py): a split ~51.5k per child (a parcel stored, its event), a merge or a seal ~11k
 # per parcel (read and updated); a certificate's origin (a registry read) costs less, not measured at 192 origins.
 SIMULATION_BASE = 400_000
 SIMULATION_PER_PART = {"SplitParcel": 60_000}

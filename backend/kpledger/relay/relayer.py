@@ -15,7 +15,6 @@ from typing import Any
 import anyio.to_thread
 from eth_account import Account
 
-from kpledger import eip712
 from kpledger.chain import abi
 from kpledger.chain.contracts import CONTRACTS, Chain
 from kpledger.chain.errors import RpcError
@@ -40,6 +39,7 @@ from kpledger.relay.request import WriteRequest
 from kpledger.relay.sender import Sender
 from kpledger.relay.throttle import Throttle
 from kpledger.relay.trace import WriteTrace
+from kpledger.signing import typed_data
 
 log = logging.getLogger(__name__)
 
@@ -237,7 +237,7 @@ class Relayer:
         if self.chain.rpc.call("eth_getCode", [signer, "latest"]) in (None, "0x", "0x0"):
             raise refused
         i = req.intent
-        digest = eip712.digest(req.action, i.message, i.signer, i.nonce, i.deadline,
+        digest = typed_data.digest(req.action, i.message, i.signer, i.nonce, i.deadline,
                                chain_id=self.chain.deployment.chain_id, verifying_contract=verifying)
         data = "0x" + (ERC1271_SELECTOR + abi.encode(["bytes32", "bytes"], [digest, i.signature])).hex()
         call = {"from": verifying, "to": signer, "data": data, "gas": hex(calls.ERC1271_GAS)}

@@ -8,10 +8,10 @@ from typing import Any
 
 from eth_utils import keccak
 
-from kpledger import eip712
 from kpledger.chain import abi
 from kpledger.core.actions import ACTIONS, Action, Kind
-from kpledger.eip712 import SignedIntent
+from kpledger.signing import typed_data
+from kpledger.signing.typed_data import SignedIntent
 
 
 def _convert(kind: Kind, value: Any) -> Any:
@@ -24,7 +24,7 @@ def _convert(kind: Kind, value: Any) -> Any:
     if type_.startswith("bytes"):
         return bytes.fromhex(value[2:]) if isinstance(value, str) else bytes(value)
     if type_ == "address":
-        return eip712.checksum(value)
+        return typed_data.checksum(value)
     return value
 
 
@@ -46,7 +46,7 @@ class WriteRequest:
         """Builds the request from a schema-validated body ({message, signer, nonce, deadline, signature})."""
         message = {name: _convert(kind, body["message"][name]) for name, kind in ACTIONS[action].fields}
         signature = bytes.fromhex(body["signature"][2:])
-        intent = SignedIntent(action, message, eip712.checksum(body["signer"]), int(body["nonce"]),
+        intent = SignedIntent(action, message, typed_data.checksum(body["signer"]), int(body["nonce"]),
                               int(body["deadline"]), signature)
         return cls(action, intent, body)
 
@@ -75,8 +75,8 @@ class WriteRequest:
         if len(i.signature) != 65:
             return None
         try:
-            message_digest = eip712.digest(self.action, i.message, i.signer, i.nonce, i.deadline, chain_id=chain_id,
+            message_digest = typed_data.digest(self.action, i.message, i.signer, i.nonce, i.deadline, chain_id=chain_id,
                                            verifying_contract=verifying_contract)
         except (ValueError, TypeError, KeyError):  # a value outside its type: nobody signed this
             return None
-        return eip712.recover(message_digest, i.signature)
+        return typed_data.recover(message_digest, i.signature)

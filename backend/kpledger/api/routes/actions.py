@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from kpledger.api.deps import ServicesDep
 from kpledger.core.actions import ACTIONS
 from kpledger.core.constants import ROLES
-from kpledger.eip712 import domain
+from kpledger.signing.typed_data import domain
 
 router = APIRouter(prefix="/v1", tags=["writes"])
 

@@ -13,9 +13,8 @@ from kpledger.api.deps import DbDep, public_base_url, signed_caller
 from kpledger.api.pages import GUARDS, page_headers
 from kpledger.api.routes.documents import require_party
 from kpledger.api.schemas.errors import errors
-from kpledger.certificates import document as certificate_document
-from kpledger.certificates import payload, render, verification_url
-from kpledger.certificates.document import utc_date
+from kpledger.certificates import kpcert, payload, render, verification_url
+from kpledger.certificates.kpcert import utc_date
 from kpledger.core.errors import Conflict, KPError
 from kpledger.db.session import Database
 from kpledger.queries import certificates, participants
@@ -38,7 +37,7 @@ def _filed_document(db: Database, number: str, signer: str) -> tuple[dict[str, A
         filed = q.filed(s, "certificate", number, anchored)
         body = filed.content
     try:
-        return certificate_document.parse(body), anchored
+        return kpcert.parse(body), anchored
     except KPError:
         raise Conflict("the filed document of this certificate is not a kp-certificate/1 document (filed before the "
                        "schema): it cannot be printed", code="DocumentNotPrintable",

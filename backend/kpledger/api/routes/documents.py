@@ -29,9 +29,8 @@ from kpledger.api.schemas.certificates import (
     ComposedCertificate,
 )
 from kpledger.api.schemas.errors import BODY, errors
-from kpledger.certificates import document as certificate_document
-from kpledger.certificates import payload, render, verification_url
-from kpledger.core.documents import CERTIFICATE_SCHEMA
+from kpledger.certificates import kpcert, payload, render, verification_url
+from kpledger.core.document_facts import CERTIFICATE_SCHEMA
 from kpledger.core.errors import DocumentInvalid, Forbidden, InvalidRequest
 from kpledger.db.session import Database
 from kpledger.queries import certificates, parcels, participants, seals
@@ -75,8 +74,8 @@ def _file(db: Database, kind: str, reference: str, signer: str, body: bytes, con
                                  details={"sha256": digest, "anchored": anchored})
         document = None
         if kind == "certificate":
-            document = certificate_document.parse(body)
-            certificate_document.check(document, certificates.ledger_facts(s, reference))
+            document = kpcert.parse(body)
+            kpcert.check(document, certificates.ledger_facts(s, reference))
             seals.remember(s, document["seal"]["id"], document["seal"]["label"], "certificate")  # checked above
         fresh = q.store(s, kind, reference, digest, body, content_type, signer)
         answer = {"sha256": digest, "kind": kind, "reference": reference, "stored": True, "already_filed": not fresh}
@@ -168,13 +167,13 @@ def compose_certificate_document(body: CertificateComposition, db: DbDep) -> dic
                              "the consignment's exporting participant", code="NotExportingAuthority",
                              details={"authority": authority["address"],
                                       "exporting_participant": consignment["holder_participant"]})
-    document = certificate_document.compose_from_ledger(
+    document = kpcert.compose_from_ledger(
         number=terms["number"], consignment=consignment, importer=importer, participant_names=names,
         authority_name=authority.get("name"),
-        particulars=certificate_document.Particulars(**body.particulars.model_dump()),
+        particulars=kpcert.Particulars(**body.particulars.model_dump()),
         issued_at=terms["issuedAt"], expires_at=terms["expiresAt"], replaces=terms["replaces"])
-    certificate_document.check_terms(document, certificate_document.facts_of_terms(terms, consignment))
-    content = certificate_document.encode(document)
+    kpcert.check_terms(document, kpcert.facts_of_terms(terms, consignment))
+    content = kpcert.encode(document)
     return {"document": document, "text": content.decode(), "sha256": _sha256(content),
             "filename": f"{document['number']}.json"}
 
@@ -191,9 +190,9 @@ def check_certificate_document(body: CertificateDocumentCheck, db: DbDep) -> dic
     except UnicodeEncodeError:
         raise DocumentInvalid("a certificate document is UTF-8 JSON text: this one is not",
                               details={"schema": CERTIFICATE_SCHEMA}) from None
-    document = certificate_document.parse(content)
+    document = kpcert.parse(content)
     terms = body.terms.model_dump()
     with db.session() as s:
         consignment = parcels.get_consignment(s, terms["consignmentId"])
-    certificate_document.check_terms(document, certificate_document.facts_of_terms(terms, consignment))
+    kpcert.check_terms(document, kpcert.facts_of_terms(terms, consignment))
     return {"number": document["number"], "sha256": _sha256(content), "agrees": True}

@@ -14,7 +14,7 @@ from kpledger.api.schemas.epcis import EventsQuery, Paging, PeriodQuery
 from kpledger.api.schemas.errors import errors
 from kpledger.core.errors import NotFound
 from kpledger.epcis.contexts import KP_CONTEXT, project_context
-from kpledger.epcis.document import context, epcis_document, master_data, query_document
+from kpledger.epcis.envelope import context, epcis_document, master_data, query_document
 from kpledger.epcis.identifiers import Identifiers
 from kpledger.epcis.query import EventFilter, EventSource, decode_token, encode_token
 from kpledger.epcis.resolver import describe

@@ -24,9 +24,9 @@ from kpledger.api.schemas.reads import (
 from kpledger.api.schemas.trust import TrustList
 from kpledger.core.constants import ROLES
 from kpledger.core.errors import InvalidRequest
-from kpledger.eip712 import VERSION as EIP712_VERSION
 from kpledger.queries import certificates, parcels, participants, verdicts
 from kpledger.queries.provenance import provenance
+from kpledger.signing.typed_data import VERSION as EIP712_VERSION
 
 router = APIRouter(prefix="/v1", tags=["reads"])
 

@@ -1,7 +1,7 @@
 """KP statistics: a participant's trade per quarter and production per half-year (the layout participants report
 to the KP Working Group on Statistics), and every participant's year; JSON, or CSV with `format=csv` or
 `Accept: text/csv`. Carats and counts are public; values in USD only for the participant's authorities, who sign
-the request (`kpledger.auth`; the signed path includes the query string)."""
+the request (`kpledger.signing.requests`; the signed path includes the query string)."""
 
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ from fastapi.responses import JSONResponse, Response
 from kpledger.api.deps import DbDep, signed_caller
 from kpledger.api.schemas.errors import errors
 from kpledger.api.schemas.statistics import ProductionQuery, StatisticsQuery, SummaryQuery, TradeQuery
-from kpledger.auth import HEADERS
 from kpledger.core.errors import Unauthorized
 from kpledger.queries import statistics as q
+from kpledger.signing.requests import HEADERS
 
 CSV_OR_JSON: dict[int | str, dict[str, Any]] = {
     200: {"description": "the report; CSV with format=csv or Accept: text/csv",

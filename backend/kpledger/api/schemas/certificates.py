@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field, create_model
 
 from kpledger.api.schemas.writes import Strict, field_schema
-from kpledger.certificates.document import schema
+from kpledger.certificates.kpcert import schema
 from kpledger.core.actions import ACTIONS
 
 _ISSUE = ACTIONS["IssueCertificate"]
