@@ -5,7 +5,7 @@ import js from "@eslint/js";
 import globals from "globals";
 
 export default [
-  { ignores: ["frontend-static/vendor/**"] },
+  { ignores: ["frontend-static/**/vendor/**"] },
   js.configs.recommended,
   {
     files: ["frontend-static/**/*.js"],

@@ -21,12 +21,12 @@ from kpledger.certificates import payload
 from kpledger.certificates.kpcert import encode, parse
 from kpledger.client import ClientError
 from kpledger.core.seals import seal_id_of
-from kpledger.dev.chain import stop
 from kpledger.dev.demo import Demo
 from kpledger.dev.stack import ApiServer, LocalChain
 from tests.support.browser import PHONE, axe_violations, screenshot
 from tests.support.cli import Kp
 from tests.support.prints import qr_texts
+from tests.support.stack import demo_stack
 
 GEM = 710231
 DAY = 86_400
@@ -108,11 +108,7 @@ def cross(world: World, number: str) -> None:
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     """The demo journey, plus one CA certificate in each status the verification page shows."""
     data = tmp_path_factory.mktemp("certificates") / "data"
-    chain = LocalChain(data)
-    server = None
-    try:
-        server = ApiServer(chain.url, chain.data_dir)
-        demo = Demo(server.url, data / "demo-documents")
+    with demo_stack(data) as (chain, server, demo):
         w = World(chain, server, demo, demo.run())
         c = demo.clients
         w.numbers["expired"] = certified(w, valid_for=15)  # expires (wall clock) while the rest is set up
@@ -133,10 +129,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         while time.time() <= expiry + 1:
             time.sleep(0.5)
         yield w
-    finally:
-        if server is not None:
-            stop(server.process)
-        chain.close()
 
 
 @pytest.fixture(scope="module")

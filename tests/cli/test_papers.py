@@ -27,10 +27,10 @@ from eth_account import Account
 from kpledger.certificates.kpcert import encode, parse
 from kpledger.cli import cli
 from kpledger.client import KPClient, document_hash, seal_id
-from kpledger.dev.chain import stop
 from kpledger.dev.demo import Demo
 from kpledger.dev.stack import ApiServer, LocalChain
 from tests.support.cli import HOSTILE, PASSWORD, Kp, assert_one_line_refusal, leaf_commands, random_args
+from tests.support.stack import demo_stack
 
 GEM = 710231
 ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}(?![0-9a-fA-F])")
@@ -76,19 +76,11 @@ class Stack:
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """The demo journey (BW -> EU -> IN, CA -> EU, every certificate's document filed and printed)."""
     data = tmp_path_factory.mktemp("cli-papers") / "data"
-    chain = LocalChain(data)
-    server = None
-    try:
-        server = ApiServer(chain.url, chain.data_dir)
-        demo = Demo(server.url, data / "demo-documents")
+    with demo_stack(data) as (chain, server, demo):
         demo.run()
         keystores = data / "keystores"
         keystores.mkdir()
         yield Stack(chain, server, demo, keystores, [100])
-    finally:
-        if server is not None:
-            stop(server.process)
-        chain.close()
 
 
 def squash(text: str) -> str:

@@ -28,6 +28,7 @@ from kpledger.dev.demo import Demo
 from kpledger.dev.stack import ApiServer, LocalChain, dev_key
 from kpledger.signing import typed_data
 from tests.support.browser import chromium
+from tests.support.stack import demo_stack
 
 pdfium = pytest.importorskip("pypdfium2")
 zxingcpp = pytest.importorskip("zxingcpp")
@@ -199,20 +200,12 @@ def on_chain(chain: LocalChain, demo: Demo, base: str, number: str) -> None:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     data = tmp_path_factory.mktemp("verifier") / "data"
-    chain = LocalChain(data)
-    server = None
-    try:
-        server = ApiServer(chain.url, chain.data_dir)
-        demo = Demo(server.url, data / "demo-documents")
+    with demo_stack(data) as (chain, server, demo):
         demo.run()
         relayed(demo, "CA0000901")
         demo.clients["ca_authority"].void_certificate("CA0000901", 6)
         on_chain(chain, demo, server.url, "CA0000902")
         yield World(chain, server, demo, "CA0000901", "CA0000902")
-    finally:
-        if server is not None:
-            stop(server.process)
-        chain.close()
 
 
 def test_the_trust_list_names_the_authorities_per_participant_at_a_block_of_the_chain(world: World):

@@ -23,12 +23,12 @@ import pytest
 from kpledger.client import ClientError
 from kpledger.core.document_facts import certificate_value_usd
 from kpledger.db.session import Database
-from kpledger.dev.chain import stop
 from kpledger.dev.demo import Demo
 from kpledger.dev.stack import ApiServer, LocalChain
 from kpledger.queries.documents import store
 from kpledger.signing.requests import sign_request
 from tests.support.browser import axe_violations
+from tests.support.stack import demo_stack
 
 GEM, INDUSTRIAL = 710231, 710221
 DAY = 86_400
@@ -82,11 +82,7 @@ def _ship(demo: Demo, number: str, parts: list[tuple[int, int]], *, value: str |
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     data = tmp_path_factory.mktemp("statistics") / "data"
-    chain = LocalChain(data)
-    server = None
-    try:
-        server = ApiServer(chain.url, chain.data_dir)
-        demo = Demo(server.url, data / "demo-documents")
+    with demo_stack(data) as (chain, server, demo):
         summary = demo.run()
         extra = {
             "CA0000002": _ship(demo, "CA0000002", [(10_000, GEM)], value=None, cross=True),
@@ -97,10 +93,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             "CA0000006": _ship(demo, "CA0000006", [(100, GEM)], value="9.00", cross=False, void=True),
         }
         yield World(chain, server, demo, summary, extra)
-    finally:
-        if server is not None:
-            stop(server.process)
-        chain.close()
 
 
 @pytest.fixture(scope="module")

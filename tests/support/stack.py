@@ -4,8 +4,10 @@ KP_TEST_BLOCK_TIME), an API server as a process, signed document requests, direc
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ from eth_account import Account
 from kpledger.core.config import Settings
 from kpledger.core.constants import AUTHORITY, EXPORTER, IMPORTER, MANUFACTURER, PRODUCER, TRADER
 from kpledger.dev.chain import stop
+from kpledger.dev.demo import Demo
 from kpledger.dev.stack import MANIFEST, ApiServer, LocalChain, dev_key, free_port
 from kpledger.signing.requests import sign_request
 
@@ -168,3 +171,18 @@ def wait_indexed(server: Server, direct: Direct, timeout: float = 20) -> None:
                 return
             time.sleep(0.05)
     raise TimeoutError("index did not catch up")
+
+
+@contextlib.contextmanager
+def demo_stack(data: Path) -> Iterator[tuple[LocalChain, ApiServer, Demo]]:
+    """A chain in `data`, the API on it and the demo journey's clients (the journey not yet run: `demo.run()`),
+    stopped afterwards: the world of the module fixtures that need the demo's ledger."""
+    chain = LocalChain(data)
+    server = None
+    try:
+        server = ApiServer(chain.url, chain.data_dir)
+        yield chain, server, Demo(server.url, data / "demo-documents")
+    finally:
+        if server is not None:
+            stop(server.process)
+        chain.close()

@@ -37,7 +37,7 @@ def test_a_planted_mistake_in_a_page_module_fails_the_lint(source, rule):
     assert rule in result.stdout
 
 
-def test_the_vendored_libraries_are_not_linted():
-    result = eslint("--stdin", "--stdin-filename", "frontend-static/vendor/planted.js",
-                    stdin="var x = undefinedThing;\n")
+@pytest.mark.parametrize("folder", ["frontend-static/vendor", "frontend-static/verify/vendor"])
+def test_the_vendored_libraries_are_not_linted(folder):
+    result = eslint("--stdin", "--stdin-filename", f"{folder}/planted.js", stdin="var x = undefinedThing;\n")
     assert "no-undef" not in result.stdout
