@@ -20,29 +20,26 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+
+from kpledger.chain.jsonrpc import JsonRpc
+from kpledger.core.errors import ChainUnavailable
 
 ROOT = Path(__file__).resolve().parents[3]
 
 
 def rpc(url: str, method: str, params: list | None = None, timeout: float = 2.0):
-    """One JSON-RPC call with the standard library (no web3 import at start-up)."""
-    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []}).encode()
-    req = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=timeout) as resp:
-        answer = json.load(resp)
-    if "error" in answer:
-        raise RuntimeError(answer["error"])
-    return answer["result"]
+    """One JSON-RPC call through the backend's one client (`chain.jsonrpc`: no web3 import at start-up); RpcError
+    when the node refuses it, ChainUnavailable when it cannot be reached."""
+    return JsonRpc(url, timeout=timeout).call(method, params or [])
 
 
 def is_up(url: str) -> bool:
     try:
         rpc(url, "eth_chainId", timeout=0.5)
         return True
-    except OSError:
+    except ChainUnavailable:
         return False
 
 
