@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -17,10 +16,10 @@ import pytest
 
 from kpledger.dev.demo import demo_status
 from kpledger.dev.stack import ApiServer, LocalChain
+from tests.support.browser import chromium
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 MARK = "@@@ "
 
 
@@ -132,24 +131,17 @@ def test_the_ledger_holds_what_the_readme_says(walked, ledger):
 
 
 def test_the_viewer_links_of_the_readme_show_it(walked, ledger):
-    pytest.importorskip("playwright.sync_api")
-    from playwright.sync_api import sync_playwright
-
     _, server = ledger
     links = re.findall(r"http://127\.0\.0\.1:8000(/#/\S+?)[,) ]", first_hour_section(README.read_text()))
     assert links == ["/#/lot/1", "/#/certificate/BW0000001"], links
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        try:
-            page = browser.new_page()
-            page.goto(server.url + links[0])
-            page.wait_for_selector("#verdict[data-status='ok']", timeout=20_000)
-            summary = page.inner_text("#verdict-summary")
-            assert "every border crossing (1) covered by a confirmed KP certificate" in summary, summary
-            page.goto(server.url + links[1])
-            page.wait_for_function("() => document.body.innerText.includes('Import confirmed')", timeout=20_000)
-        finally:
-            browser.close()
+    with chromium() as browser:
+        page = browser.new_page()
+        page.goto(server.url + links[0])
+        page.wait_for_selector("#verdict[data-status='ok']", timeout=20_000)
+        summary = page.inner_text("#verdict-summary")
+        assert "every border crossing (1) covered by a confirmed KP certificate" in summary, summary
+        page.goto(server.url + links[1])
+        page.wait_for_function("() => document.body.innerText.includes('Import confirmed')", timeout=20_000)
 
 
 def test_the_demo_loads_beside_the_first_hour(walked, ledger):

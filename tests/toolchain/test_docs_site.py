@@ -5,17 +5,15 @@ iframe-worker shim from node_modules, since Chromium refuses a worker to a file:
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.support.browser import chromium
+
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 
 
 @pytest.fixture(scope="module")
@@ -45,11 +43,6 @@ def test_every_page_names_only_its_own_files(site):
 
 
 def test_the_search_finds_pages_from_the_file_system_with_the_network_off(site):
-    pytest.importorskip("playwright.sync_api")
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium is missing: `make browser` installs Debian's chromium package")
     requested: list[str] = []
     errors: list[str] = []
 
@@ -60,29 +53,25 @@ def test_the_search_finds_pages_from_the_file_system_with_the_network_off(site):
             requested.append(route.request.url)
             route.abort()
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            context = browser.new_context(offline=True)
-            page = context.new_page()
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            context.route("**/*", only_files)
-            page.goto((site / "index.html").as_uri())
-            assert "KP Ledger" in page.title()
-            page.locator("label.md-search__icon, .md-search__input").first.click()
-            page.keyboard.type("relayer key rotation", delay=20)  # typed: Material searches on key events
-            page.wait_for_selector(".md-search-result__item", timeout=20_000)
-            hits = page.eval_on_selector_all(".md-search-result__item a", "els => els.map(e => e.href)")
-            assert any("operating.html" in h for h in hits), hits
-            page.fill("input.md-search__input", "")
-            page.keyboard.type("genesis", delay=20)
-            page.wait_for_function(
-                "() => [...document.querySelectorAll('.md-search-result__item a')].some(a => a.href.includes('besu'))",
-                timeout=20_000)
-            # a result opens its page from the file system
-            page.locator(".md-search-result__item a", has_text="genesis").first.click()
-            page.wait_for_load_state()
-            assert page.url.startswith("file://") and "besu.html" in page.url, page.url
-        finally:
-            browser.close()
+    with chromium() as browser:
+        context = browser.new_context(offline=True)
+        page = context.new_page()
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        context.route("**/*", only_files)
+        page.goto((site / "index.html").as_uri())
+        assert "KP Ledger" in page.title()
+        page.locator("label.md-search__icon, .md-search__input").first.click()
+        page.keyboard.type("relayer key rotation", delay=20)  # typed: Material searches on key events
+        page.wait_for_selector(".md-search-result__item", timeout=20_000)
+        hits = page.eval_on_selector_all(".md-search-result__item a", "els => els.map(e => e.href)")
+        assert any("operating.html" in h for h in hits), hits
+        page.fill("input.md-search__input", "")
+        page.keyboard.type("genesis", delay=20)
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('.md-search-result__item a')].some(a => a.href.includes('besu'))",
+            timeout=20_000)
+        # a result opens its page from the file system
+        page.locator(".md-search-result__item a", has_text="genesis").first.click()
+        page.wait_for_load_state()
+        assert page.url.startswith("file://") and "besu.html" in page.url, page.url
     assert requested == [] and errors == [], (requested, errors)
