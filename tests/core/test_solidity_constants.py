@@ -48,7 +48,9 @@ def solidity_constants() -> dict[str, int]:
     """`Container.NAME` -> value of every integer constant declared in contracts/ (keccak type hashes skipped);
     files read libraries first, so that a contract's `KPRoles.AUTHORITY` resolves."""
     known: dict[str, int] = {}
-    files = sorted(SOURCES.rglob("*.sol"), key=lambda p: (p.parent.name != "utils", str(p)))
+    # the project's own sources: not contracts/.cache/, where ape keeps its dependencies' (OpenZeppelin's)
+    own = [p for p in SOURCES.rglob("*.sol") if not any(part.startswith(".") for part in p.relative_to(SOURCES).parts)]
+    files = sorted(own, key=lambda p: (p.parent.name != "utils", str(p)))
     for path in files:
         text = path.read_text()
         containers = [(m.start(), m.group(1)) for m in CONTAINER.finditer(text)]
