@@ -17,7 +17,6 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from kpledger.certificates import payload
 from kpledger.certificates.kpcert import encode, parse
 from kpledger.client import ClientError
 from kpledger.core.seals import seal_id_of
@@ -25,7 +24,7 @@ from kpledger.dev.demo import Demo
 from kpledger.dev.stack import ApiServer, LocalChain
 from tests.support.browser import PHONE, axe_violations, screenshot
 from tests.support.cli import Kp
-from tests.support.prints import qr_texts
+from tests.support.prints import assert_signed_qr, qr_texts
 from tests.support.stack import demo_stack
 
 GEM = 710231
@@ -391,16 +390,6 @@ def test_nothing_confidential_sent_to_compose_or_check_is_stored_or_logged(world
 # ------------------------------------------------------------------ the printed certificate and the slip
 
 
-def assert_signed_qr(world: World, texts: list[str], number: str) -> None:
-    """One QR code, of the offline verifier's URL with the terms the issuing authority signed (issue 23)."""
-    prefix = f"{world.server.url}/verify/#"
-    assert len(texts) == 1 and texts[0].startswith(prefix), texts
-    signed = payload.decode(texts[0][len(prefix):])
-    config = httpx.get(f"{world.server.url}/v1/config").json()
-    assert signed.message["number"] == number
-    assert signed.recovered(config["chain_id"], config["contracts"]["KPCertificates"]) == signed.signer
-
-
 def field(text: str, label: str) -> str:
     """The value printed beside a label of the certificate's table (the PDF's text: a row's label, then its value's
     first line)."""
@@ -417,7 +406,7 @@ def test_a_party_prints_the_certificate_as_html_and_as_a_one_page_pdf_with_its_q
     url = f"{world.server.url}/#/certificate/BW0000001"
     pdf = importer.printable_certificate("BW0000001")
     assert pdf.startswith(b"%PDF-")
-    assert_signed_qr(world, qr_texts(pdf), "BW0000001")  # the URL in words beside it
+    assert_signed_qr(world.server.url, qr_texts(pdf), "BW0000001")  # the URL in words beside it
     pages, text = pdf_text(pdf)
     assert pages == 1
     for words in ("Kimberley Process Certificate", "BW0000001", "Kimberley Process Certification Scheme",
@@ -468,7 +457,7 @@ def test_the_printed_certificate_is_refused_to_anyone_but_its_parties(world: Wor
 def test_the_public_verification_slip_carries_the_qr_code_and_no_confidential_field(world: World, api):
     answer = api.get("/v1/certificates/EU0000001/slip.pdf")
     assert answer.status_code == 200 and answer.headers["content-type"] == "application/pdf"
-    assert_signed_qr(world, qr_texts(answer.content), "EU0000001")
+    assert_signed_qr(world.server.url, qr_texts(answer.content), "EU0000001")
     pages, text = pdf_text(answer.content)
     assert pages == 1 and "EU0000001" in text and "Mumbai Diamond Cutters Pvt Ltd" in text
     assert field(text, "Route") == "European Union (EU) -> India (IN)"

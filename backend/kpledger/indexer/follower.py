@@ -48,6 +48,7 @@ class Indexer:
         self.indexed_block = self._load_cursor()[0]
         self.reorgs = 0
         self.last_error: str | None = None
+        self._failing: str | None = None  # the error code of the failure last said in the log
 
     # ------------------------------------------------------------ lifecycle
 
@@ -120,11 +121,14 @@ class Indexer:
                 advanced = self.step()
                 if self.last_error is not None:
                     log.warning("indexer: the chain answers again, indexing resumes")
-                self.last_error = None
+                self.last_error = self._failing = None
             except Exception as exc:  # chain down or restarting: keep trying, report through /healthz
-                if str(exc) != self.last_error:  # once per kind of failure, not five times a second
+                # once per kind of failure (its error code: a chain outage is one, whether the node closed the
+                # connection or refused it), not five times a second
+                kind = getattr(exc, "code", type(exc).__name__)
+                if kind != self._failing:
                     log.warning("indexer step failed (retrying every %gs): %s", self.settings.poll_interval, exc)
-                self.last_error = str(exc)
+                self.last_error, self._failing = str(exc), kind
                 advanced = False
             if not advanced:
                 self._wake.wait(self.settings.poll_interval)
