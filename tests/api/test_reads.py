@@ -5,18 +5,7 @@ from __future__ import annotations
 import hashlib
 import time
 
-import pytest
-
-from tests.support.scenarios import ThreeCountries
-from tests.support.stack import signed, wait_indexed
-
-
-@pytest.fixture
-def journey(server, direct) -> ThreeCountries:
-    direct.setup_world()
-    j = ThreeCountries().run(direct)
-    wait_indexed(server, direct)
-    return j
+from tests.support.stack import signed
 
 
 def test_health_reports_chain_and_index(server, direct, node):

@@ -29,14 +29,6 @@ EVIL = "kp-verify.evil.example"  # a host the attacker controls
 REAL_KEY = "0x" + hashlib.sha256(b"a production relayer key").hexdigest()
 
 
-@pytest.fixture
-def journey(server, direct) -> ThreeCountries:
-    direct.setup_world()
-    j = ThreeCountries().run(direct)
-    wait_indexed(server, direct)
-    return j
-
-
 def file_certificate(server: Server, direct: Direct, journey: ThreeCountries,
                      content_type: str = "application/json") -> bytes:
     """Files the scenario's EU certificate document (its SHA-256 is on chain); returns it."""
