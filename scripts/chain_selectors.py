@@ -18,6 +18,7 @@ from typing import Any
 from eth_utils import function_signature_to_4byte_selector
 
 from kpledger.chain.contracts import abi_type
+from kpledger.dev.generated import write_if_changed
 
 ROOT = Path(__file__).resolve().parents[1]
 MANIFEST = ROOT / ".build" / "__local__.json"
@@ -78,13 +79,7 @@ def render() -> str:
 
 
 def main() -> int:
-    text = render()
-    if TARGET.exists() and TARGET.read_text() == text:
-        print(f"{TARGET}: up to date")
-        return 0
-    TARGET.write_text(text)
-    print(f"wrote {TARGET}: {len(VIEWS)} views, {len(ENUMS)} enums")
-    return 0
+    return write_if_changed(TARGET, render(), f"{len(VIEWS)} views, {len(ENUMS)} enums")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from kpledger.core.actions import ACTIONS
 from kpledger.core.constants import ROLES
+from kpledger.dev.generated import write_if_changed
 from kpledger.signing.typed_data import VERSION
 
 TARGET = Path(__file__).resolve().parents[1] / "frontend-static" / "console" / "actions.js"
@@ -44,13 +45,7 @@ def render() -> str:
 
 
 def main() -> int:
-    text = render()
-    if TARGET.exists() and TARGET.read_text() == text:
-        print(f"{TARGET}: up to date")
-        return 0
-    TARGET.write_text(text)
-    print(f"wrote {TARGET}: {len(ACTIONS)} actions")
-    return 0
+    return write_if_changed(TARGET, render(), f"{len(ACTIONS)} actions")
 
 
 if __name__ == "__main__":

@@ -155,6 +155,20 @@ export function buildForm(action, ctx) {
     focus: (name) => widgets.get(name)?.focus(),
   };
   const context = { ...ctx, form };
+  /** A field's outcome ({value} or {error}): the value into `fields` and the field's message cleared, or the error
+   * (one with a message key) shown under the field and listed as {name, widget, text}; any other error is thrown. */
+  const record = (fields, errors, spec, outcome) => {
+    const widget = widgets.get(spec.name);
+    if (!("error" in outcome)) {
+      fields[spec.name] = outcome.value;
+      fieldError(widget, "");
+      return;
+    }
+    if (!outcome.error.key) throw outcome.error;
+    const text = t(outcome.error.key, outcome.error.params);
+    fieldError(widget, text);
+    errors.push({ name: spec.name, widget, text });
+  };
   for (const spec of specs) {
     const make = ALL_WIDGETS[spec.widget] || ALL_WIDGETS[fallback(spec.type).widget];
     widgets.set(spec.name, make({ ...spec, labelText: t(spec.labelKey) }, context));
@@ -171,18 +185,7 @@ export function buildForm(action, ctx) {
       const fields = {};
       const errors = [];
       for (const w of widgets.values()) w.reset?.();
-      for (const spec of specs) {
-        const widget = widgets.get(spec.name);
-        try {
-          fields[spec.name] = widget.read();
-          fieldError(widget, "");
-        } catch (error) {
-          if (!error.key) throw error;
-          const text = t(error.key, error.params);
-          fieldError(widget, text);
-          errors.push({ name: spec.name, widget, text });
-        }
-      }
+      for (const spec of specs) record(fields, errors, spec, attempt(() => widgets.get(spec.name).read()));
       return { fields, errors };
     },
     /** After read(): the widgets that need the API to give their value (a certificate's document, composed or
@@ -191,16 +194,7 @@ export function buildForm(action, ctx) {
       const errors = [];
       for (const spec of specs) {
         const widget = widgets.get(spec.name);
-        if (!widget.prepare) continue;
-        try {
-          fields[spec.name] = await widget.prepare(fields);
-          fieldError(widget, "");
-        } catch (error) {
-          if (!error.key) throw error;
-          const text = t(error.key, error.params);
-          fieldError(widget, text);
-          errors.push({ name: spec.name, widget, text });
-        }
+        if (widget.prepare) record(fields, errors, spec, await attempt(async () => widget.prepare(fields)));
       }
       return { fields, errors };
     },
@@ -223,6 +217,16 @@ export function buildForm(action, ctx) {
 }
 
 /** Shows (or clears) a field's error under it and marks its control invalid for screen readers. */
+/** What `produce()` gives as {value}, or what it throws as {error}; a promise of either when it gives a promise. */
+function attempt(produce) {
+  try {
+    const value = produce();
+    return value instanceof Promise ? value.then((v) => ({ value: v }), (error) => ({ error })) : { value };
+  } catch (error) {
+    return { error };
+  }
+}
+
 function fieldError(widget, text) {
   const line = widget.el.querySelector(":scope > .field-error");
   if (line) {

@@ -41,19 +41,12 @@ from tests.support.console import (
     review,
     sign,
 )
-from tests.support.writes import Api, setup_world
+from tests.support.writes import Api
 
 pytest.importorskip("playwright.sync_api")
 
 
 BW_AUTHORITY, EU_AUTHORITY = PROFILES["bw_authority"][0], PROFILES["eu_authority"][0]
-
-
-@pytest.fixture
-def world(server, actors) -> Api:
-    api = Api(server.url)
-    setup_world(api, actors, PROFILES)
-    return api
 
 
 # ---------------------------------------------------------------- helpers driving the page

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from kpledger.certificates.kpcert import compose, encode
 from kpledger.client import seal_id
@@ -39,16 +38,9 @@ from tests.support.console import (
     sign,
 )
 from tests.support.prints import assert_signed_qr, qr_texts
-from tests.support.writes import Api, setup_world
+from tests.support.writes import Api
 
 DAY = 86_400
-
-
-@pytest.fixture
-def world(server, actors) -> Api:
-    api = Api(server.url)
-    setup_world(api, actors, PROFILES)
-    return api
 
 
 def sealed(world: Api, actors: dict[str, Any], label: str, points: int = 350_000) -> int:

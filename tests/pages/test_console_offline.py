@@ -14,24 +14,13 @@ import pytest
 
 from kpledger.client import seal_id
 from kpledger.core.constants import NON_INDUSTRIAL as GEM
-from kpledger.dev.demo import CAST
 from tests.support.browser import axe_violations, screenshot
 from tests.support.console import FakeApi, open_console
-from tests.support.writes import Api, b32, setup_world
+from tests.support.writes import Api, b32
 
 pytest.importorskip("playwright.sync_api")
 
-PROFILES = {actor: CAST[cast][3:5] for actor, cast in (
-    ("mine", "bw_mine"), ("bw_exporter", "bw_exporter"), ("eu_trader", "antwerp_trader"),
-    ("bw_authority", "bw_authority"), ("eu_authority", "eu_authority"))}
 DAY = 86_400
-
-
-@pytest.fixture
-def world(server, actors) -> Api:
-    api = Api(server.url)
-    setup_world(api, actors, PROFILES)
-    return api
 
 
 # ---------------------------------------------------------------- helpers driving the page

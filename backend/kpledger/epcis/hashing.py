@@ -37,7 +37,6 @@ import hashlib
 import json
 import re
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from functools import cache, lru_cache
 from typing import Any
@@ -46,7 +45,7 @@ from epcis_event_hash_generator import PROP_ORDER, dl_normaliser, hash_generator
 from pyld import jsonld
 
 from kpledger.epcis.contexts import document_loader, gs1_context
-from kpledger.epcis.vocabulary import EPCIS_CONTEXT, SCHEMA_VERSION
+from kpledger.epcis.vocabulary import EPCIS_CONTEXT, SCHEMA_VERSION, json_strings
 
 
 class Unsupported(ValueError):
@@ -194,7 +193,7 @@ class _Event:
         if "reason" in declaration:
             word("errorDeclaration", declaration["reason"])
         # the rest of the declaration is not hashed, but JSON-LD expands it with the event
-        for text in _strings({k: v for k, v in declaration.items() if k != "reason"}):
+        for text in json_strings({k: v for k, v in declaration.items() if k != "reason"}):
             if text.startswith(_VOCABULARY_LIKE):
                 raise Unsupported(f"a CBV or GS1 vocabulary value outside a vocabulary field: {text[:60]}")
         return uris
@@ -326,17 +325,6 @@ def _replacements(uris: frozenset[str]) -> dict[str, str | None]:
                 suffix = uri[i + 1:]
                 found[suffix] = uri if found.get(suffix, uri) == uri else None
     return found
-
-
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item)
 
 
 def prehash(event: dict[str, Any], context: Any) -> str:

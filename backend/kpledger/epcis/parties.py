@@ -28,6 +28,7 @@ from kpledger.epcis.vocabulary import (
     MDA_NAME,
     PARTY_VTYPE,
     READ_POINT_VTYPE,
+    json_strings,
 )
 
 Element = dict[str, Any]
@@ -70,17 +71,6 @@ def participant_master_data(ids: Identifiers, participant: m.Participant) -> Ele
     ])}
 
 
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item)
-
-
 def _places(event: dict[str, Any]) -> Iterator[tuple[str, str]]:
     """(location vocabulary, URI) of every place the event names in a standard field."""
     for name, vtype in (("bizLocation", BUSINESS_LOCATION_VTYPE), ("readPoint", READ_POINT_VTYPE)):
@@ -103,7 +93,7 @@ def party_master_data(ids: Identifiers, reader: LedgerReader, events: list[dict[
             parsed = ids.parse(uri)
             if parsed is not None and parsed[0] == "participant":
                 uses.setdefault(parsed[1], set()).add(vtype)
-        for text in _strings(event):
+        for text in json_strings(event):
             parsed = ids.parse(text)
             if parsed is not None and parsed[0] == "operator":
                 accounts.add(parsed[1])

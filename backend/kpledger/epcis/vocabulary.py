@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -85,3 +86,15 @@ def hs_code(code: int) -> str:
     """The six-digit HS code written the customs way (7102.31)."""
     text = f"{code:06d}"
     return f"{text[:4]}.{text[4:]}"
+
+
+def json_strings(value: Any) -> Iterator[str]:
+    """Every string in a JSON value (an event, a declaration), depth first, keys left out."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from json_strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from json_strings(item)
