@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
 import time
 import traceback
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import click
 
 from bench import chainkill, codec, gas, indexer, reads, report, soak, statistics, world, writes
 from bench.common import Result
@@ -17,44 +20,42 @@ SECTIONS = ("codec", "gas", "writes", "indexer", "reads", "statistics", "world",
 QUICK_SOAK_MINUTES = 3.0
 
 
-def world_size(args: argparse.Namespace) -> Size:
+def world_size(args: SimpleNamespace) -> Size:
     """Quick: 1/200 of a year; --full: 1/20; --world-full: a year; --world-fraction: any fraction."""
     if args.world_fraction is not None:
-        if not 0 < args.world_fraction <= 1:
-            raise ValueError("--world-fraction must be in (0, 1]")
         if args.world_fraction == 1:
             return YEAR
         return Size("custom", args.world_fraction, YEAR.limit_s, None)
     return YEAR if args.world_full else MIDDLE if args.full else QUICK
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--full", action="store_true", help="full sizes (1M events for reads, more writes)")
-    parser.add_argument("--world-full", action="store_true",
-                        help=f"load a whole synthetic year, stopped at a {YEAR.limit_s:.0f} s wall-time cap")
-    parser.add_argument("--world-fraction", type=float, help="world: load this fraction of a year instead (e.g. 0.1)")
-    parser.add_argument("--world-flows", type=int, help=f"world: concurrent flows (default {world.FLOWS})")
-    parser.add_argument("--world-limit", type=float, help="world: wall-time cap of the load, in seconds")
-    parser.add_argument("--world-block-time", type=int,
-                        help=f"world: seconds between blocks, 0 for automine (default {world.BLOCK_S}; with "
-                             "interval mining anvil's memory grew ~10x faster)")
-    parser.add_argument("--soak-minutes", type=float, default=QUICK_SOAK_MINUTES,
-                        help="soak: how long (make soak: 60, or SOAK_MINUTES)")
-    parser.add_argument("--soak-scale", type=float, default=1.0,
-                        help="soak: multiply every request rate (default: 10 writes/s, 10 reads/s, 1+1 documents/s, "
-                             "1 page/s)")
-    parser.add_argument("--soak-debug-memory", action="store_true",
-                        help="soak: trace the server's allocations (KP_DEBUG_MEMORY) and record snapshot diffs")
-    parser.add_argument("--chainkill-rounds", type=int, default=chainkill.ROUNDS,
-                        help=f"chainkill: how many kill -9 of the chain (default {chainkill.ROUNDS})")
-    parser.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections to run")
-    parser.add_argument("--keep", action="store_true", help="keep the temporary data folders")
-    args = parser.parse_args(argv)
+@click.command(help=__doc__)
+@click.option("--full", is_flag=True, help="full sizes (1M events for reads, more writes)")
+@click.option("--world-full", is_flag=True,
+              help=f"load a whole synthetic year, stopped at a {YEAR.limit_s:.0f} s wall-time cap")
+@click.option("--world-fraction", type=click.FloatRange(0, 1, min_open=True),
+              help="world: load this fraction of a year instead (e.g. 0.1)")
+@click.option("--world-flows", type=click.IntRange(min=1), help=f"world: concurrent flows (default {world.FLOWS})")
+@click.option("--world-limit", type=float, help="world: wall-time cap of the load, in seconds")
+@click.option("--world-block-time", type=click.IntRange(min=0),
+              help=f"world: seconds between blocks, 0 for automine (default {world.BLOCK_S}; with interval mining "
+                   "anvil's memory grew ~10x faster)")
+@click.option("--soak-minutes", type=float, default=QUICK_SOAK_MINUTES, show_default=True,
+              help="soak: how long (make soak: 60, or SOAK_MINUTES)")
+@click.option("--soak-scale", type=float, default=1.0, show_default=True,
+              help="soak: multiply every request rate (10 writes/s, 10 reads/s, 1+1 documents/s, 1 page/s)")
+@click.option("--soak-debug-memory", is_flag=True,
+              help="soak: trace the server's allocations (KP_DEBUG_MEMORY) and record snapshot diffs")
+@click.option("--chainkill-rounds", type=click.IntRange(min=1), default=chainkill.ROUNDS, show_default=True,
+              help="chainkill: how many kill -9 of the chain")
+@click.option("--only", default=",".join(SECTIONS), show_default=True, help="comma-separated sections to run")
+@click.option("--keep", is_flag=True, help="keep the temporary data folders")
+def main(**options: Any) -> None:
+    args = SimpleNamespace(**options)
     sections = [s.strip() for s in args.only.split(",") if s.strip()]
     unknown = set(sections) - set(SECTIONS)
     if unknown:
-        parser.error(f"unknown sections: {', '.join(sorted(unknown))}")
+        raise click.BadParameter(f"unknown sections: {', '.join(sorted(unknown))}", param_hint="--only")
     info = report.machine()
     print(report.header(info), flush=True)
     started = time.perf_counter()
@@ -99,9 +100,8 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(work, ignore_errors=True)
     if failures:
         print(f"BROKEN: {', '.join(failures)}", file=sys.stderr)
-        return 1
-    return 0
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

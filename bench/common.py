@@ -16,6 +16,7 @@ from eth_utils import keccak
 from kpledger.core.constants import INDUSTRIAL, UNSORTED
 from kpledger.core.constants import NON_INDUSTRIAL as GEM
 from kpledger.core.constants import ROLES as ROLE
+from kpledger.db.session import Database
 from kpledger.dev.stack import (
     CHAIN_ID,
     MANIFEST,
@@ -126,3 +127,10 @@ class Result:
 
 def verdict(passed: bool | None) -> str:
     return "-" if passed is None else "PASS" if passed else "MISS"
+
+
+def sqlite_database(folder: Path) -> tuple[Path, Database]:
+    """A new SQLite index in `folder` (made if missing): its file and the index's `Database`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "kp.db"
+    return path, Database(f"sqlite:///{path}")

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 from sqlalchemy import insert, select, text
 
-from bench.common import GEM, UNSORTED, LocalChain, Result, Server, log, percentile, sha
+from bench.common import GEM, UNSORTED, LocalChain, Result, Server, log, percentile, sha, sqlite_database
 from kpledger.chain.decoder import DecodedLog
 from kpledger.core.constants import ZERO32
 from kpledger.db import models as m
@@ -301,10 +301,7 @@ def summary(ms: list[float]) -> dict[str, float]:
 
 def run(work: Path, full: bool) -> list[Result]:
     sizes = FULL if full else QUICK
-    folder = work / "reads"
-    folder.mkdir(parents=True, exist_ok=True)
-    db_path = folder / "kp.db"
-    db = Database(f"sqlite:///{db_path}")
+    db_path, db = sqlite_database(work / "reads")
     log(f"reads: synthesising {sizes.events:,} events through the indexer's Projector")
     count, deep_ids, numbers, synth_s = synthesise(db, sizes.events, sizes.deep)
     rng = random.Random(1)

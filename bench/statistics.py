@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import insert, or_, select
 
-from bench.common import Result, log
+from bench.common import Result, log, sqlite_database
 from bench.reads import Synth, synthesise
 from kpledger.db import models as m
 from kpledger.db.session import Database
@@ -120,10 +120,7 @@ def check(report: dict[str, Any]) -> None:
 
 def run(work: Path, full: bool) -> list[Result]:
     size = FULL if full else QUICK
-    folder = work / "statistics"
-    folder.mkdir(parents=True, exist_ok=True)
-    db_path = folder / "kp.db"
-    db = Database(f"sqlite:///{db_path}")
+    db_path, db = sqlite_database(work / "statistics")
     log(f"statistics: synthesising {size.label} of trade (~{size.certificates:,} certificates) through the Projector")
     events, certificates, build_s = build(db, size)
     code, count = busiest(db)

@@ -13,12 +13,12 @@ not read. One line per problem, `file:line: what`; exit 1 if there is any.
 
 from __future__ import annotations
 
-import argparse
 import re
 import subprocess
-import sys
 from collections.abc import Iterable
 from pathlib import Path
+
+import click
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCUMENTS = ("README.md", "SECURITY.md", "bench/HISTORY.md")
@@ -124,21 +124,20 @@ class Checker:
         return []
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("files", nargs="*", type=Path, help="Markdown files (default: the documentation's)")
-    parser.add_argument("--root", type=Path, default=ROOT, help="the repository's folder")
-    args = parser.parse_args(argv)
-    paths = args.files or documents(args.root)
-    problems = Checker(args.root).check(paths)
+@click.command(help=__doc__.split("\n\n")[0])
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--root", type=click.Path(path_type=Path), default=ROOT, help="the repository's folder")
+def main(files: tuple[Path, ...], root: Path) -> None:
+    """FILES: Markdown files (default: the documentation's)."""
+    paths = list(files) or documents(root)
+    problems = Checker(root).check(paths)
     for problem in problems:
-        print(problem)
+        click.echo(problem)
     if problems:
-        print(f"{len(problems)} problem(s) in the documentation's links and paths", file=sys.stderr)
-        return 1
-    print(f"documentation: {len(paths)} files, their links, anchors and repository paths checked")
-    return 0
+        click.echo(f"{len(problems)} problem(s) in the documentation's links and paths", err=True)
+        raise SystemExit(1)
+    click.echo(f"documentation: {len(paths)} files, their links, anchors and repository paths checked")
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

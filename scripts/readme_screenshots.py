@@ -15,10 +15,10 @@ was not run is left as it is.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
+import click
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,10 +58,10 @@ def shrink(source: Path, target: Path, width: int, cut: int | None) -> int:
     return target.stat().st_size
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("folder", type=Path, help="where KP_SCREENSHOTS had the browser tests save their screens")
-    folder = parser.parse_args().folder
+@click.command(help=__doc__.split("\n\n")[0])
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def main(folder: Path) -> None:
+    """FOLDER: where KP_SCREENSHOTS had the browser tests save their screens."""
     too_large = []
     for name, (width, cut) in SCREENS.items():
         if not (folder / f"{name}.png").exists():  # its test was not run: the docs keep the image they have
@@ -74,9 +74,8 @@ def main() -> int:
             too_large.append(name)
     if too_large:
         print(f"over {LIMIT:,} bytes: {', '.join(too_large)}", file=sys.stderr)
-        return 1
-    return 0
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

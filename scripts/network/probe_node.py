@@ -10,7 +10,6 @@ reorg methods, request size limits. Nothing is interpreted here: the report comp
 
 from __future__ import annotations
 
-import argparse
 import json
 import socket
 import sys
@@ -19,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import click
 from eth_account import Account
 from eth_utils import function_signature_to_4byte_selector, keccak
 from web3 import HTTPProvider, Web3
@@ -189,15 +189,13 @@ def probe(kind: str, block_time: float | None) -> dict[str, Any]:
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--node", choices=["anvil", "hardhat"], default="anvil")
-    parser.add_argument("--block-time", type=float, default=None)
-    args = parser.parse_args(argv)
-    json.dump(probe(args.node, args.block_time), sys.stdout, indent=1, default=str)
+@click.command(help=__doc__.splitlines()[0])
+@click.option("--node", type=click.Choice(["anvil", "hardhat"]), default="anvil", show_default=True)
+@click.option("--block-time", type=float, default=None, help="seconds between blocks (default: automine)")
+def main(node: str, block_time: float | None) -> None:
+    json.dump(probe(node, block_time), sys.stdout, indent=1, default=str)
     print()
-    return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    main()

@@ -9,13 +9,12 @@ Usage: python scripts/toolchain/install_solc.py [--native] [--dir DIR]
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import stat
 import subprocess
-import sys
 from pathlib import Path
+
+import click
 
 ROOT = Path(__file__).resolve().parents[2]
 ADAPTER = Path(__file__).resolve().with_name("solc_adapter.js")
@@ -52,17 +51,16 @@ def install_native(target_dir: Path, version: str) -> Path:
     return target_dir / f"solc-v{version}"
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--native", action="store_true", help="download native solc via py-solc-x")
-    parser.add_argument("--dir", type=Path, default=Path(os.environ.get("SOLCX_BINARY_PATH", DEFAULT_DIR)))
-    args = parser.parse_args(argv)
+@click.command(help=__doc__.splitlines()[0])
+@click.option("--native", is_flag=True, help="download native solc via py-solc-x")
+@click.option("--dir", "folder", type=click.Path(path_type=Path), envvar="SOLCX_BINARY_PATH", default=DEFAULT_DIR,
+              show_default=True, help="where py-solc-x looks for solc (or SOLCX_BINARY_PATH)")
+def main(native: bool, folder: Path) -> None:
     version = pinned_version()
-    path = install_native(args.dir, version) if args.native else install_adapter(args.dir, version)
+    path = install_native(folder, version) if native else install_adapter(folder, version)
     banner = subprocess.run([str(path), "--version"], capture_output=True, text=True, check=True).stdout
     print(f"{path}: {banner.splitlines()[-1]}")
-    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
