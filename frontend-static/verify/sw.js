@@ -1,11 +1,11 @@
 // The verifier's service worker: every file the page needs, kept on the device at the first visit, so that it opens
 // and checks signatures with the network off. Files are answered from the cache and refreshed from the network when
 // it is there; the ledger's API (/v1/) is never cached here (the page keeps what it learnt, with its time).
-const CACHE = "kp-verify-1";
+const CACHE = "kp-verify-2";
 const FILES = [
   "./", "index.html", "verify.js", "payload.js", "verify.css", "manifest.webmanifest", "icon.svg",
   "vendor/zxing-reader.js", "vendor/zxing_reader.wasm", "vendor/pdf.min.mjs", "vendor/pdf.worker.min.mjs",
-  "vendor/ethers.min.js", "../console/actions.js", "../util.js", "../api.js", "../keccak.js", "../style.css",
+  "vendor/ethers.min.js", "../console/actions.js", "../chain.js", "../selectors.js", "../util.js", "../api.js", "../keccak.js", "../style.css",
 ];
 
 self.addEventListener("install", (event) => {

@@ -2,6 +2,7 @@
 // checks that account against the trust list this device keeps (the ledger's KP authorities per participant, with
 // the block it was read at), checks the expiry, and says the certificate's status as of the last sync. Online, it
 // asks the ledger and refreshes what it keeps. Words as the viewer writes them (../util.js).
+import { Rpc } from "../chain.js";
 import { clear, countryWords, fmtCarats, fmtTime, h, hsWords, nameEl, reasonWords } from "../util.js";
 import { PayloadError, decode, payloadOf, recoverSigner } from "./payload.js";
 
@@ -103,11 +104,8 @@ async function checkAgainstNode(url) {
   localStorage.setItem("kp-verify-node", url);
   const block = trust.list.block;
   try {
-    const response = await fetch(url, { method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_getBlockByNumber",
-        params: [`0x${Number(block.number).toString(16)}`, false] }) });
-    const answer = await response.json();
-    const hash = answer.result?.hash;
+    const found = await new Rpc(url).call("eth_getBlockByNumber", [`0x${Number(block.number).toString(16)}`, false]);
+    const hash = found?.hash;
     const same = typeof hash === "string" && hash.toLowerCase() === block.hash.toLowerCase();
     out.dataset.chainCheck = same ? "ok" : "mismatch";
     out.textContent = same

@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import posixpath
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -37,6 +39,9 @@ GEM = 710231
 DAY = 86_400
 DPI = 300
 POINT_MM = 25.4 / 72
+VERIFY = Path(__file__).resolve().parents[2] / "frontend-static" / "verify"
+SERVICE_WORKER = (VERIFY / "sw.js").read_text()
+CACHE = re.search(r'const CACHE = "([^"]+)"', SERVICE_WORKER).group(1)
 
 
 def terms(**changes: Any) -> dict[str, Any]:
@@ -66,6 +71,40 @@ def test_a_payload_carries_the_signed_terms_and_recovers_their_signer():
     assert {k: decoded.message[k] for k in message} == message
     assert decoded.recovered(31337, "0x" + "11" * 20) == Account.from_key(key).address == decoded.signer
     assert payload.decode(text.lower()).message == decoded.message  # a scanner may lower-case it
+
+
+def _kept_files() -> set[str]:
+    """The files the verifier's service worker keeps, as paths under frontend-static/ ("verify/x", "util.js")."""
+    listed = re.search(r"const FILES = \[(.*?)\];", SERVICE_WORKER, re.S).group(1)
+    return {posixpath.normpath(posixpath.join("verify", name)) for name in re.findall(r'"([^"]+)"', listed)}
+
+
+def _needed_files() -> set[str]:
+    """Every file the verifier page loads: its scripts, styles and manifest, and every module they import, statically
+    or with import(), followed through the imports."""
+    static = VERIFY.parent
+    page = (VERIFY / "index.html").read_text()
+    todo = [posixpath.normpath(posixpath.join("verify", ref))
+            for ref in re.findall(r'<(?:script|link)[^>]*?(?:src|href)="([^"]+)"', page) if "://" not in ref]
+    found: set[str] = set()
+    while todo:
+        path = todo.pop()
+        if path in found:
+            continue
+        found.add(path)
+        if path.endswith((".js", ".mjs")) and "/vendor/" not in path:
+            text = (static / path).read_text()
+            for ref in re.findall(r'(?:from\s*|import\(\s*)"(\.{1,2}/[^"]+)"', text):
+                todo.append(posixpath.normpath(posixpath.join(posixpath.dirname(path), ref)))
+    return found
+
+
+def test_the_service_worker_keeps_every_file_the_verifier_loads_or_imports():
+    """Offline, a module the worker did not keep fails to load and the page is dead: every script, style and module
+    the page reaches through its imports is in the worker's list (a new import without it fails here)."""
+    needed, kept = _needed_files(), _kept_files()
+    assert {"verify/verify.js", "verify/payload.js", "chain.js", "selectors.js", "util.js"} <= needed
+    assert needed - kept == set(), f"not kept by frontend-static/verify/sw.js: {sorted(needed - kept)}"
 
 
 def test_an_altered_term_or_another_deployment_recovers_another_signer():
@@ -375,7 +414,8 @@ document.addEventListener("securitypolicyviolation",
     page.goto(f"{base}/verify/")
     page.wait_for_selector("body[data-offline-ready='yes']", timeout=30_000)
     page.wait_for_selector("#connection[data-online='yes']")
-    page.wait_for_function("caches.open('kp-verify-1').then(c => c.keys()).then(k => k.length >= 17)")
+    kept = len(_kept_files())
+    page.wait_for_function(f"caches.open('{CACHE}').then(c => c.keys()).then(k => k.length >= {kept})")
 
     # the network goes, and the page is opened again: the service worker serves it from the device
     context.set_offline(True)
