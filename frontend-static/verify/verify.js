@@ -120,11 +120,17 @@ async function checkAgainstNode(url) {
 
 // ---------------------------------------------------------------- the verdict
 
+/** The participant and authority an address is on the trust list as: one of its authorities now, or a former one
+ * ({former: true}, with the certificates it issued before its dismissal that were still in force at the sync). */
 function authorityOf(list, address) {
   const a = address.toLowerCase();
   for (const p of list.participants) {
     const found = p.authorities.find((x) => x.address.toLowerCase() === a);
-    if (found) return { participant: p, authority: found };
+    if (found) return { participant: p, authority: found, former: false };
+  }
+  for (const p of list.participants) {
+    const found = (p.former_authorities || []).find((x) => x.address.toLowerCase() === a);
+    if (found) return { participant: p, authority: found, former: true };
   }
   return null;
 }
@@ -225,9 +231,26 @@ async function check(text) {
     $("result").dataset.reason = "unknown-authority";
     return;
   }
-  const issuer = [h("p", { id: "issuer" }, "Issued by ",
-    nameEl(found.authority.name || "an unnamed authority account"), ", the KP authority of ",
-    nameEl(countryWords(found.participant.code, found.participant.name)),
+  const authorityName = found.authority.name || "an unnamed authority account";
+  const participantWords = countryWords(found.participant.code, found.participant.name);
+  if (found.former) {
+    const hash = m.documentHash.toLowerCase();
+    const before = found.authority.certificates.some((c) => c.number === m.number
+      && c.document_hash.toLowerCase() === hash);
+    if (!before) {
+      render("not-genuine", "✗ Not genuine: signed by a dismissed KP authority", [
+        h("p", {}, "The terms are signed by ", nameEl(authorityName), ", a KP authority of ", nameEl(participantWords),
+          ` until ${fmtTime(found.authority.until)}, and are not among the certificates it issued on the ledger `
+          + `before it was dismissed (trust list of ${fmtTime(trust.synced_at)}). Do not accept this certificate `
+          + "on its QR code."), terms]);
+      $("result").dataset.reason = "dismissed-authority";
+      return;
+    }
+  }
+  const issuer = [h("p", { id: "issuer" }, "Issued by ", nameEl(authorityName),
+    found.former ? ", then the KP authority of " : ", the KP authority of ", nameEl(participantWords),
+    found.former ? ` (dismissed on ${fmtTime(found.authority.until)}; this certificate was issued on the ledger `
+      + "before that)" : "",
     found.participant.status === "suspended" ? " (the participant is SUSPENDED on the ledger)" : "")];
   const expired = Number(m.expiresAt) < now();
   if (online) await lookUp(m.number);

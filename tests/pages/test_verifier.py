@@ -24,6 +24,7 @@ from eth_account import Account
 from kpledger.certificates import payload, verification_url
 from kpledger.certificates.kpcert import encode
 from kpledger.certificates.render import A4_QR, A6_QR, qr_code, slip_pdf
+from kpledger.client import KPClient
 from kpledger.core.errors import InvalidRequest
 from kpledger.dev.chain import stop
 from kpledger.dev.demo import Demo
@@ -385,6 +386,70 @@ def test_the_officer_checks_the_list_against_a_node_and_scans_the_slip_with_the_
         assert page.locator("#camera").is_hidden()  # the camera stops once the code is read
 
 
+def test_a_dismissed_authoritys_certificates_from_before_stay_genuine_and_nothing_it_signs_after(world: World,
+                                                                                                  browser):
+    """An authority dismissed after issuing: its certificates still in force read genuine (it was the authority when
+    it issued them, and they are on the ledger), with the dismissal said; terms its key signs afterwards (a key taken
+    with it, or the reason for the dismissal) read not genuine, however they are dated."""
+    base, demo = world.server.url, world.demo
+    officer = Account.create()
+    governance = demo.clients["governance"]
+    governance.appoint_authority("CA", officer.address, "Natural Resources Canada, Yellowknife office (demo)")
+    issue, document = ca_certificate(demo, "CA0000903")
+    document_hash = "0x" + hashlib.sha256(encode(document)).hexdigest()
+    with KPClient(base, officer.key) as client:
+        client.issue_certificate(**issue, document_hash=document_hash)
+        client.file_certificate(document)
+    slip = httpx.get(f"{base}/v1/certificates/CA0000903/slip.pdf").content
+    [url] = qr_texts(slip)
+    issued = payload.decode(url.split("#", 1)[1])
+    assert issued.signer.lower() == officer.address.lower()
+    governance.dismiss_authority("CA", officer.address)
+
+    listed = {p["code"]: p for p in httpx.get(f"{base}/v1/trust-list").json()["participants"]}
+    assert [a["address"].lower() for a in listed["CA"]["authorities"]] == [demo.addr("ca_authority").lower()]
+    [former] = listed["CA"]["former_authorities"]
+    assert former["address"].lower() == officer.address.lower()
+    assert former["name"] == "Natural Resources Canada, Yellowknife office (demo)"
+    assert former["certificates"] == [{"number": "CA0000903", "document_hash": document_hash}]
+    assert 0 < former["since"] <= former["until"]
+    assert all(not p["former_authorities"] for code, p in listed.items() if code != "CA")
+
+    config = httpx.get(f"{base}/v1/config").json()
+    domain = {"chain_id": config["chain_id"], "contract": config["contracts"]["KPCertificates"]}
+    business = {k: v for k, v in issued.message.items() if k not in ("signer", "nonce", "deadline")}
+    # signed with the dismissed key afterwards, dated before the dismissal: another number, or the same number over
+    # another document
+    later = signed({**business, "number": "CA0000999"}, officer.key, **domain)
+    redone = signed({**business, "documentHash": "0x" + "cd" * 32}, officer.key, **domain)
+
+    context = browser.new_context(viewport={"width": 430, "height": 900})
+    page = context.new_page()
+    page.goto(f"{base}/verify/")
+    page.wait_for_selector("body[data-offline-ready='yes']", timeout=30_000)
+    page.wait_for_selector("#connection[data-online='yes']", timeout=30_000)
+    page.wait_for_function(f"caches.open('{CACHE}').then(c => c.keys()).then(k => k.length >= {len(_kept_files())})")
+    page.wait_for_function("(a) => (localStorage.getItem('kp-verify-trust') || '').toLowerCase().includes(a)",
+                           arg=officer.address.lower()[2:])
+    context.set_offline(True)  # what the device keeps decides, as at a border post
+    page.reload()
+    page.wait_for_selector("#connection[data-online='no']", timeout=20_000)
+
+    found = read_file(page, "CA0000903-slip.pdf", slip)
+    assert (found["verdict"], found["reason"]) == ("genuine", "ok"), found
+    issuer = page.inner_text("#issuer")
+    assert issuer.startswith("Issued by Natural Resources Canada, Yellowknife office (demo), then the KP authority "
+                             "of Canada (CA) (dismissed on "), issuer
+    assert "this certificate was issued on the ledger before that" in issuer
+
+    for forged in (later, redone):
+        refused = check_text(page, f"{base}/verify/#{forged}")
+        assert (refused["verdict"], refused["reason"]) == ("not-genuine", "dismissed-authority"), refused
+        assert "✗ Not genuine: signed by a dismissed KP authority" in refused["text"]
+        assert "Natural Resources Canada, Yellowknife office (demo)" in refused["text"]
+    context.close()
+
+
 def test_offline_after_one_visit_the_verifier_checks_printed_codes(world: World, browser):
     base = world.server.url
     printed = world.demo.clients["antwerp_trader"].printable_certificate("BW0000001")  # the A4 PDF, as printed
@@ -487,4 +552,3 @@ document.addEventListener("securitypolicyviolation",
     assert "(offline: the last sync)" in page.inner_text("#status")
 
     context.close()
-

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from sqlalchemy import func, select
@@ -74,10 +75,46 @@ def trust_list(session: Session) -> dict[str, Any]:
                            .order_by(m.Member.address)).scalars()
     for member in rows:
         authorities.setdefault(member.participant, []).append({"address": member.address, "name": member.name})
-    data = [{"code": p.code, "name": p.name, "status": p.status, "authorities": authorities.get(p.code, [])}
+    current = {a["address"] for listed in authorities.values() for a in listed}
+    former = former_authorities(session, current, timestamp if timestamp is not None else int(time.time()))
+    data = [{"code": p.code, "name": p.name, "status": p.status, "authorities": authorities.get(p.code, []),
+             "former_authorities": former.get(p.code, [])}
             for p in session.execute(select(m.Participant).order_by(m.Participant.code)).scalars()]
     voided = [{"number": n, "superseded_by": by} for n, by in session.execute(
         select(m.Certificate.number, m.Certificate.superseded_by).where(m.Certificate.status == "voided")
         .order_by(m.Certificate.number))]
     return {"block": {"number": number, "hash": block_hash, "timestamp": timestamp},
             "participants": data, "count": len(data), "voided": voided}
+
+
+def former_authorities(session: Session, current: set[str], at: int) -> dict[str, list[dict[str, Any]]]:
+    """Per participant, the accounts that held the authority role and hold it no longer (`current`: those that do),
+    with when they held it last (`since`, `until`: Unix seconds of the role's events) and the certificates they issued
+    that had not expired or been voided at `at` (number, document hash): what an offline verifier may still accept
+    from a dismissed authority, and nothing it signed after."""
+    spans: dict[str, dict[str, Any]] = {}
+    changes = session.execute(select(m.Event.args, m.Event.timestamp).where(m.Event.name == "MemberRolesChanged")
+                              .order_by(m.Event.block_number, m.Event.log_index))
+    for args, timestamp in changes:
+        span, holds = spans.get(args["account"]), bool(int(args["roles"]) & AUTHORITY)
+        if holds and (span is None or span["until"] is not None):
+            spans[args["account"]] = {"participant": args["participant"], "since": timestamp, "until": None}
+        elif not holds and span is not None and span["until"] is None:
+            span["until"] = timestamp
+    gone = {account: span for account, span in spans.items() if span["until"] is not None and account not in current}
+    if not gone:
+        return {}
+    names = dict(session.execute(select(m.Member.address, m.Member.name).where(m.Member.address.in_(gone))).all())
+    issued: dict[str, list[dict[str, str]]] = {account: [] for account in gone}
+    for account, number, document_hash in session.execute(
+            select(m.Certificate.issued_by, m.Certificate.number, m.Certificate.document_hash)
+            .where(m.Certificate.issued_by.in_(gone), m.Certificate.expires_at > at, m.Certificate.status != "voided")
+            .order_by(m.Certificate.number)):
+        issued[account].append({"number": number, "document_hash": document_hash})
+    former: dict[str, list[dict[str, Any]]] = {}
+    for account in sorted(gone):
+        span = gone[account]
+        former.setdefault(span["participant"], []).append({
+            "address": account, "name": names.get(account), "since": span["since"], "until": span["until"],
+            "certificates": issued[account]})
+    return former

@@ -17,6 +17,24 @@ class TrustedAuthority(BaseModel):
     name: str | None = Field(max_length=120, description="its public name on the ledger (null if it has none)")
 
 
+class IssuedBefore(BaseModel):
+    number: str = Field(pattern=r"^[A-Z]{2}[A-Z0-9-]{1,30}$")
+    document_hash: str = Field(pattern=HASH, description="the SHA-256 of the certificate's document, as anchored")
+
+
+class FormerAuthority(BaseModel):
+    """An account that held the authority role and was dismissed: its signature on a certificate is accepted only
+    for the certificates listed, issued on the ledger before the dismissal and not expired or voided when the list
+    was read (a dismissed authority's key may be the reason for its dismissal)."""
+
+    address: str = Field(pattern=ADDRESS)
+    name: str | None = Field(max_length=120, description="its public name on the ledger (null if it has none)")
+    since: int = Field(ge=0, description="when it last became an authority (Unix seconds)")
+    until: int = Field(ge=0, description="when it was dismissed (Unix seconds)")
+    certificates: list[IssuedBefore] = Field(max_length=100_000, description="the certificates it issued that were "
+                                             "neither expired nor voided when the list was read")
+
+
 class TrustedParticipant(BaseModel):
     code: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 code (EU for the European Union)")
     name: str = Field(max_length=200, description="the participant's name on the ledger")
@@ -24,6 +42,8 @@ class TrustedParticipant(BaseModel):
                                                                "participant's authorities issue nothing")
     authorities: list[TrustedAuthority] = Field(max_length=1000, description="its accounts holding the authority "
                                                                              "role, by address")
+    former_authorities: list[FormerAuthority] = Field(default_factory=list, max_length=1000, description=(
+        "its accounts that held the authority role and no longer do, with their certificates still in force"))
 
 
 class ReadAt(BaseModel):
