@@ -21,7 +21,7 @@ from kpledger.dev.chain import stop
 from kpledger.dev.stack import ApiServer, address_of, dev_key
 from kpledger.relay import Relayer, calls
 from kpledger.relay.request import WriteRequest
-from tests.support.crash import Stream, assert_index_matches_chain, journal
+from tests.support.crash import Stream, assert_index_matches_chain, journal, writing
 from tests.support.stack import MANIFEST, signed_offline, start_server, submit
 from tests.support.writes import UNSORTED, Api, b32, licence, registered, setup_world
 
@@ -39,14 +39,7 @@ def rows(db: Path, query: str) -> list[tuple]:
 
 
 def test_a_backup_taken_while_writing_restores_on_a_new_machine(node, actors, tmp_path):
-    server = start_server(node)
-    stream = None
-    try:
-        api = Api(server.url)
-        setup_world(api, actors)
-        stream = Stream(api, actors["mine"], "backup")
-        stream.start()
-        stream.wait_for(10)
+    with writing(node, actors, "backup") as (server, stream):
         code, out, err = admin("backup", "--data", str(node.data_dir), "--out", str(tmp_path / "backup"))
         assert code == 0, err
         manifest = json.loads(out)
@@ -61,8 +54,6 @@ def test_a_backup_taken_while_writing_restores_on_a_new_machine(node, actors, tm
         server.process.wait()
         stream.halt.set()
         stream.join(45)
-    finally:
-        stop(server.process)
     new = tmp_path / "new-machine"
     code, out, err = admin("restore", "--from", str(tmp_path / "backup"), "--data", str(new))
     assert code == 0, err

@@ -16,7 +16,7 @@ from kpledger.dev.chain import ChainState, ChainStateLost, stop
 from kpledger.dev.stack import Signer, dev_key
 from kpledger.relay import Relayer, calls
 from kpledger.relay.request import WriteRequest
-from tests.support.crash import Stream, assert_index_matches_chain, journal
+from tests.support.crash import Stream, assert_index_matches_chain, journal, writing
 from tests.support.stack import MANIFEST, anvil_only, signed_offline, start_server, submit
 from tests.support.writes import Api, b32, registered, setup_world
 
@@ -80,13 +80,7 @@ def kill_chain(node, stale_state: bytes | None = None) -> None:
 def test_killing_the_chain_loses_no_acknowledged_write(node, actors):
     """Round 1: a plain kill -9. Round 2: the restarted chain also forgets its last blocks (its state dump
     is older than what it had mined, as with anvil's --state-interval), acknowledged writes included."""
-    server = start_server(node)
-    try:
-        api = Api(server.url)
-        setup_world(api, actors)
-        stream = Stream(api, actors["mine"], "chain-kill")
-        stream.start()
-        stream.wait_for(15)
+    with writing(node, actors, "chain-kill", first=15) as (server, stream):
         kill_chain(node)
         stream.wait_for(len(stream.acked) + 10)
         state, state_block = snapshot(node)
@@ -101,8 +95,6 @@ def test_killing_the_chain_loses_no_acknowledged_write(node, actors):
         assert_exactly_once(node, stream)
         assert_index_matches_chain(node, server.url)
         print(f"blocks forgotten by the restarted chain: {forgotten}; acknowledged writes: {len(stream.acked)}")
-    finally:
-        stop(server.process)
 
 
 def test_a_request_journaled_but_never_sent_is_sent_once_on_recovery(node, actors):
@@ -303,13 +295,7 @@ def test_a_kill_loop_under_writes_loses_only_the_last_blocks(node, actors):
     """Six kill -9 of the chain while a producer writes, half aimed at a state dump in progress: every restart comes
     back with at least the state that was on disk, the earlier blocks unchanged, and at the end every acknowledged
     write on chain exactly once and the index equal to the chain (bench/chainkill.py does 50 under more load)."""
-    server = start_server(node)
-    try:
-        api = Api(server.url)
-        setup_world(api, actors)
-        stream = Stream(api, actors["mine"], "kill-loop")
-        stream.start()
-        stream.wait_for(10)
+    with writing(node, actors, "kill-loop", first=10) as (server, stream):
         crashes = []
         for round_ in range(6):
             crashes.append(node.crash(during_dump=round_ % 2 == 0))
@@ -322,5 +308,3 @@ def test_a_kill_loop_under_writes_loses_only_the_last_blocks(node, actors):
         assert_index_matches_chain(node, server.url)
         print(f"kills: {len(crashes)}, torn dumps {sum(c.torn for c in crashes)}, blocks lost "
               f"{[c.lost_blocks for c in crashes]}, at most seconds {[round(c.lost_s, 1) for c in crashes]}")
-    finally:
-        stop(server.process)

@@ -3,15 +3,19 @@ index compared with the chain after a crash."""
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 
-from tests.support.stack import MANIFEST
-from tests.support.writes import UNSORTED, Api, b32, contracts
+from kpledger.dev.chain import stop
+from kpledger.dev.stack import ApiServer
+from tests.support.stack import MANIFEST, start_server
+from tests.support.writes import UNSORTED, Api, b32, contracts, setup_world
 
 
 class Stream(threading.Thread):
@@ -51,6 +55,25 @@ class Stream(threading.Thread):
         while len(self.acked) < count:
             assert time.monotonic() < deadline, f"only {len(self.acked)} writes acknowledged"
             time.sleep(0.02)
+
+
+@contextlib.contextmanager
+def writing(node: Any, actors: dict[str, Any], tag: str, first: int = 10) -> Iterator[tuple[ApiServer, Stream]]:
+    """The API on `node`, the world licensed, and the mine writing parcels (a `Stream` tagged `tag`) until `first` are
+    acknowledged; afterwards the stream is halted and the server stopped, however the test ended."""
+    server = start_server(node)
+    stream = None
+    try:
+        api = Api(server.url)
+        setup_world(api, actors)
+        stream = Stream(api, actors["mine"], tag)
+        stream.start()
+        stream.wait_for(first)
+        yield server, stream
+    finally:
+        if stream is not None:
+            stream.halt.set()
+        stop(server.process)
 
 
 def journal(node) -> dict[str, str]:
